@@ -1,0 +1,109 @@
+"""Citation markers: parse ``[n]`` from answers, keep only those that point at passages, and ids.
+
+A citation id names a span of a document's clean text and a short hash of the
+span, ``<doc_id>:<start>-<end>:<hash8>``. It does not depend on how the index was
+built, so it stays valid across re-indexing while the document is unchanged, and
+a changed document is detected instead of showing the wrong text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from assistant.errors import CitationError
+from assistant.records import Citation, Document, Hit
+
+MARKER_RE = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+_ID_RE = re.compile(r"^(?P<doc>[A-Za-z0-9][A-Za-z0-9._-]{0,127}):(?P<start>\d+)-(?P<end>\d+):(?P<h>[0-9a-f]{8})$")
+
+
+def span_hash(text: str) -> str:
+    """Eight hex digits of the SHA-256 of a span's text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+def make_id(doc_id: str, start: int, end: int, text: str) -> str:
+    """The stable id of ``text``, found at ``start:end`` of document ``doc_id``."""
+    return f"{doc_id}:{start}-{end}:{span_hash(text)}"
+
+
+@dataclass(frozen=True)
+class CitationRef:
+    """A parsed citation id."""
+
+    doc_id: str
+    start: int
+    end: int
+    digest: str
+
+
+def parse_id(citation_id: str) -> CitationRef:
+    """Parse a citation id, or raise CitationError saying what is wrong."""
+    match = _ID_RE.match(citation_id.strip())
+    if not match:
+        raise CitationError(
+            "that is not a citation id (expected something like "
+            "'report-name:120-480:1a2b3c4d')"
+        )
+    start, end = int(match.group("start")), int(match.group("end"))
+    if end <= start:
+        raise CitationError("that citation id has an empty span")
+    return CitationRef(match.group("doc"), start, end, match.group("h"))
+
+
+def resolve(ref: CitationRef, doc: Document) -> str:
+    """The cited text, checked against the id's hash."""
+    if ref.end > len(doc.text):
+        raise CitationError("that citation points past the end of its report; "
+                            "the report has changed since it was cited")
+    text = doc.text[ref.start : ref.end]
+    if span_hash(text) != ref.digest:
+        raise CitationError("the report has changed since this citation was made; "
+                            "ask the question again for a fresh citation")
+    return text
+
+
+def markers(text: str) -> list[int]:
+    """Every marker number in ``text``, in order of appearance (``[1, 2]`` counts both)."""
+    found: list[int] = []
+    for match in MARKER_RE.finditer(text):
+        found.extend(int(n) for n in re.split(r"\s*[,;]\s*", match.group(1)))
+    return found
+
+
+def strip_invalid(text: str, valid: set[int]) -> str:
+    """Remove marker numbers not in ``valid`` (and markers left empty)."""
+
+    def fix(match: re.Match[str]) -> str:
+        kept = [n for n in re.split(r"\s*[,;]\s*", match.group(1)) if int(n) in valid]
+        return "".join(f"[{n}]" for n in kept)
+
+    cleaned = MARKER_RE.sub(fix, text)
+    return re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned).strip()
+
+
+def build_citations(text: str, hits: list[Hit], titles: dict[str, str | None]) -> tuple[
+    str, tuple[Citation, ...]
+]:
+    """Keep markers that refer to the numbered passages ``hits`` (1-based) and map each.
+
+    Returns the answer text with invalid markers removed, and one Citation per
+    distinct marker, ordered by first appearance.
+    """
+    valid = set(range(1, len(hits) + 1))
+    cleaned = strip_invalid(text, valid)
+    seen: list[int] = []
+    for n in markers(cleaned):
+        if n not in seen:
+            seen.append(n)
+    citations = []
+    for n in seen:
+        chunk = hits[n - 1].chunk
+        citations.append(Citation(
+            n=n, id=make_id(chunk.doc_id, chunk.start, chunk.end, chunk.text),
+            doc_id=chunk.doc_id, title=titles.get(chunk.doc_id), start=chunk.start,
+            end=chunk.end, quote=chunk.text,
+        ))
+    return cleaned, tuple(citations)

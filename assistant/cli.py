@@ -1,0 +1,172 @@
+"""The ``assistant`` command: index, ask, cite, eval (and serve, once the UI exists).
+
+Errors of the assistant are printed as one friendly line on stderr (exit code 2);
+no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import AssistantError
+from assistant.records import Answer, Status, TextDelta
+from assistant.settings import Settings
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus-dir", type=Path, help="folder of reports (ASSISTANT_CORPUS_DIR)")
+    parser.add_argument("--index-dir", type=Path, help="index folder (ASSISTANT_INDEX_DIR)")
+    parser.add_argument("--model", help="'default', 'fast' or a GGUF path (ASSISTANT_MODEL)")
+    parser.add_argument("--top-k", type=int, help="passages per answer (ASSISTANT_TOP_K)")
+    parser.add_argument("--threads", type=int, help="CPU threads (ASSISTANT_THREADS)")
+    parser.add_argument("--context-tokens", type=int, help="model context size")
+    parser.add_argument("--chunk-tokens", type=int, help="chunk size in tokens")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``assistant`` command."""
+    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("index", help="build or refresh the index")
+    p.add_argument("--rebuild", action="store_true", help="rebuild from scratch")
+    _common(p)
+    p = sub.add_parser("ask", help="ask a question")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    _common(p)
+    p = sub.add_parser("cite", help="show the passage of a citation id")
+    p.add_argument("citation_id")
+    p.add_argument("--json", action="store_true")
+    _common(p)
+    p = sub.add_parser("search", help="show the best passages for a query (no generation)")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    _common(p)
+    p = sub.add_parser("eval", help="score the assistant on a JSONL eval file")
+    p.add_argument("file", type=Path)
+    p.add_argument("--json", action="store_true")
+    _common(p)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        corpus_dir=args.corpus_dir, index_dir=args.index_dir, model=args.model,
+        top_k=args.top_k, threads=args.threads, context_tokens=args.context_tokens,
+        chunk_tokens=args.chunk_tokens,
+    )
+
+
+def _out(text: str = "", end: str = "\n") -> None:
+    sys.stdout.write(text + end)
+    sys.stdout.flush()
+
+
+def _open(args: argparse.Namespace, rebuild: bool = False) -> Any:
+    from assistant.core import Assistant
+
+    return Assistant.open(settings=_settings(args), rebuild=rebuild)
+
+
+def _cmd_index(args: argparse.Namespace) -> None:
+    assistant = _open(args, rebuild=args.rebuild)
+    r = assistant.build_report
+    _out(f"index {r.status}: {r.documents} documents, {r.chunks} passages "
+         f"({r.embedded_chunks} embedded, {len(r.reused_documents)} documents reused, "
+         f"{len(r.removed_documents)} removed) in {r.seconds:.1f} s")
+    if r.reason:
+        _out(f"reason: {r.reason}")
+    for name, why in assistant.skipped():
+        _out(f"skipped {name}: {why}")
+
+
+def _cmd_ask(args: argparse.Namespace) -> None:
+    assistant = _open(args)
+    answer: Answer | None = None
+    for event in assistant.ask_stream(args.question):
+        if isinstance(event, Answer):
+            answer = event
+        elif isinstance(event, TextDelta) and not args.json:
+            _out(event.text, end="")
+        elif isinstance(event, Status) and args.verbose:
+            sys.stderr.write(f"[{event.detail}]\n")
+    assert answer is not None
+    if args.json:
+        _out(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    _out()
+    _out()
+    if answer.refused:
+        _out("(the reports do not contain the answer)")
+    for c in answer.citations:
+        _out(f"[{c.n}] {c.title or c.doc_id}\n    id: {c.id}")
+
+
+def _cmd_cite(args: argparse.Namespace) -> None:
+    assistant = _open(args)
+    passage = assistant.lookup(args.citation_id)
+    if args.json:
+        _out(json.dumps(passage.to_dict(), ensure_ascii=False, indent=2))
+        return
+    _out(f"{passage.title or passage.doc_id}")
+    meta = [passage.outlet, ", ".join(passage.authors), passage.date, passage.url]
+    _out(" | ".join(m for m in meta if m))
+    _out(f"characters {passage.start}-{passage.end} of {passage.doc_id}")
+    _out()
+    _out(passage.text)
+
+
+def _cmd_search(args: argparse.Namespace) -> None:
+    assistant = _open(args)
+    hits = assistant.search(args.query, k=args.k)
+    if args.json:
+        _out(json.dumps([{"score": h.score, **h.chunk.to_dict()} for h in hits],
+                        ensure_ascii=False, indent=2))
+        return
+    for h in hits:
+        _out(f"{h.rank}. {h.score:.3f} {h.chunk.key}\n   {h.chunk.text[:200]}")
+
+
+def _cmd_eval(args: argparse.Namespace) -> None:
+    from assistant.evaluation import evaluate, format_table, load_items
+
+    items = load_items(args.file)
+    assistant = _open(args)
+    report = evaluate(assistant, items, progress=lambda r: sys.stderr.write(
+        f"{r.id}: {'refused' if r.refused else 'answered'} in {r.seconds:.1f} s\n"))
+    if args.json:
+        _out(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _out(format_table(report))
+
+
+COMMANDS = {"index": _cmd_index, "ask": _cmd_ask, "cite": _cmd_cite, "search": _cmd_search,
+            "eval": _cmd_eval}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        COMMANDS[args.command](args)
+    except AssistantError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

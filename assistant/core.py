@@ -1,0 +1,237 @@
+"""The :class:`Assistant`: the Python API that the CLI and the UI use.
+
+It loads the corpus, keeps the index up to date, retrieves passages, has the
+local model write a cited answer, and looks citations up. The language model is
+loaded on first use and used by one request at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant import citations, prompting
+from assistant.chunking import ChunkerSettings
+from assistant.documents import LoadReport, load_corpus
+from assistant.embedding import Embedder
+from assistant.errors import CitationError, QuestionError
+from assistant.generation import Generator, Message
+from assistant.indexing import BuildReport, Progress, refresh
+from assistant.records import Answer, Document, Hit, Passage, Status, TextDelta
+from assistant.retrieval import Retriever
+from assistant.settings import Settings
+from assistant.store import VectorIndex
+
+logger = logging.getLogger(__name__)
+
+Event = Status | TextDelta | Answer
+_CONTEXT_CHARS = 600
+
+
+def _default_embedder(settings: Settings) -> Embedder:
+    from assistant.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(threads=settings.threads)
+
+
+def _default_generator(settings: Settings) -> Generator:
+    from assistant.generation import LlamaCppGenerator
+    from assistant.models import resolve_model
+
+    path = resolve_model(settings.model, settings.cache_dir)
+    return LlamaCppGenerator(path, settings.context_tokens, settings.threads,
+                             settings.temperature, settings.seed)
+
+
+def normalize_history(history: Sequence[Any] | None) -> list[Message]:
+    """Earlier turns as ``{"role", "content"}`` dicts with plain-text content.
+
+    Accepts plain dicts and Gradio's message format (content as a list of blocks).
+    Roles other than ``user`` and ``assistant`` are dropped.
+    """
+    turns: list[Message] = []
+    for item in history or ():
+        if not isinstance(item, dict) or item.get("role") not in ("user", "assistant"):
+            continue
+        content = item.get("content")
+        if isinstance(content, list):
+            content = " ".join(str(b.get("text", "")) if isinstance(b, dict) else str(b)
+                               for b in content)
+        text = str(content or "").strip()
+        if text:
+            turns.append({"role": str(item["role"]), "content": text})
+    return turns
+
+
+class Assistant:
+    """Questions in, cited answers out, over the reports of one corpus folder."""
+
+    def __init__(self, settings: Settings, corpus: LoadReport, index: VectorIndex,
+                 embedder: Embedder, generator_factory: Callable[[], Generator],
+                 build_report: BuildReport) -> None:
+        self.settings = settings
+        self.build_report = build_report
+        self._corpus = corpus
+        self._docs = {d.doc_id: d for d in corpus.documents}
+        self._embedder = embedder
+        self._retriever = Retriever(index, embedder)
+        self._generator_factory = generator_factory
+        self._generator: Generator | None = None
+        self._generator_lock = threading.Lock()
+        self._index_lock = threading.RLock()
+
+    @classmethod
+    def open(
+        cls,
+        corpus_dir: str | Path | None = None,
+        index_dir: str | Path | None = None,
+        model: str | None = None,
+        *,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        generator: Generator | None = None,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+    ) -> Assistant:
+        """Open the corpus, (re)building the index if it is missing, stale or damaged."""
+        base = settings or Settings.from_env()
+        cfg = base.with_overrides(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
+        corpus = load_corpus(cfg.corpus_dir)
+        emb = embedder or _default_embedder(cfg)
+        index, report = refresh(corpus.documents, cfg.index_dir, emb, _chunker(cfg),
+                                force=rebuild, progress=progress)
+        factory: Callable[[], Generator] = (
+            (lambda: generator) if generator is not None else (lambda: _default_generator(cfg)))
+        return cls(cfg, corpus, index, emb, factory, report)
+
+    # ----------------------------------------------------------------- corpus
+    def reindex(self, force: bool = False, progress: Progress | None = None) -> BuildReport:
+        """Reload the corpus folder and bring the index up to date."""
+        with self._index_lock:
+            corpus = load_corpus(self.settings.corpus_dir)
+            index, report = refresh(corpus.documents, self.settings.index_dir, self._embedder,
+                                    _chunker(self.settings), force=force, progress=progress)
+            self._corpus = corpus
+            self._docs = {d.doc_id: d for d in corpus.documents}
+            self._retriever = Retriever(index, self._embedder)
+            self.build_report = report
+            return report
+
+    def documents(self) -> list[dict[str, Any]]:
+        """The reports with their metadata and chunk counts."""
+        counts = self._retriever.index.doc_chunks()
+        return [dict(d.metadata(), chunks=len(counts.get(d.doc_id, ())))
+                for d in self._corpus.documents]
+
+    def skipped(self) -> list[tuple[str, str]]:
+        """Files of the corpus folder that were not loaded, with the reason."""
+        return list(self._corpus.skipped)
+
+    def document(self, doc_id: str) -> Document:
+        """One report by id."""
+        try:
+            return self._docs[doc_id]
+        except KeyError:
+            raise CitationError(f"there is no report {doc_id!r} in the corpus") from None
+
+    # -------------------------------------------------------------- retrieval
+    def search(self, query: str, k: int = 5, history: Sequence[Any] | None = None) -> list[Hit]:
+        """Scored passages for ``query``, best first; no generation."""
+        query = self._check_question(query)
+        context = [t["content"] for t in normalize_history(history) if t["role"] == "user"]
+        return self._retriever.search(query, k, context)
+
+    def lookup(self, citation_id: str) -> Passage:
+        """The cited passage, with its report's metadata and the text around it."""
+        ref = citations.parse_id(citation_id)
+        doc = self.document(ref.doc_id)
+        text = citations.resolve(ref, doc)
+        before_start = max(0, ref.start - _CONTEXT_CHARS)
+        after_end = min(len(doc.text), ref.end + _CONTEXT_CHARS)
+        return Passage(
+            citation_id=citation_id.strip(), doc_id=doc.doc_id, title=doc.title,
+            outlet=doc.outlet, authors=doc.authors, date=doc.date, url=doc.url,
+            start=ref.start, end=ref.end, text=text,
+            before=doc.text[before_start : ref.start], after=doc.text[ref.end : after_end],
+        )
+
+    # ------------------------------------------------------------- generation
+    @property
+    def generator(self) -> Generator:
+        """The language model, loaded on first use."""
+        with self._generator_lock:
+            if self._generator is None:
+                self._generator = self._generator_factory()
+            return self._generator
+
+    def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:
+        """Answer ``question`` with citations (the last event of :meth:`ask_stream`)."""
+        answer: Answer | None = None
+        for event in self.ask_stream(question, history):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def ask_stream(self, question: str, history: Sequence[Any] | None = None) -> Iterator[Event]:
+        """Stream progress, then text deltas, then the final :class:`Answer`."""
+        started = time.perf_counter()
+        question = self._check_question(question)
+        turns = normalize_history(history)
+        yield Status("searching", "searching the reports")
+        context = [t["content"] for t in turns if t["role"] == "user"]
+        hits = self._retriever.search(question, self.settings.top_k, context)
+        timings = {"retrieval_s": time.perf_counter() - started}
+        generator = self.generator
+        hits = self._fit_budget(hits, generator)
+        messages = prompting.build_messages(question, hits, self._docs, turns[-4:])
+        yield Status("reading", f"reading {len(hits)} passages")
+        pieces: list[str] = []
+        with generator.lock:
+            for piece in generator.stream(messages, self.settings.max_answer_tokens):
+                if not pieces:
+                    timings["first_token_s"] = time.perf_counter() - started
+                    yield Status("writing", "writing the answer")
+                pieces.append(piece)
+                yield TextDelta(piece)
+        raw = "".join(pieces).strip()
+        timings["total_s"] = time.perf_counter() - started
+        yield self._finish(question, raw, hits, timings)
+
+    def _finish(self, question: str, raw: str, hits: list[Hit],
+                timings: dict[str, float]) -> Answer:
+        titles = {doc_id: doc.title for doc_id, doc in self._docs.items()}
+        if not raw or prompting.is_refusal(raw):
+            text = citations.strip_invalid(raw, set()) or prompting.REFUSAL
+            return Answer(question, text, True, (), tuple(hits), timings)
+        text, cited = citations.build_citations(raw, hits, titles)
+        return Answer(question, text, False, cited, tuple(hits), timings)
+
+    def _fit_budget(self, hits: list[Hit], generator: Generator) -> list[Hit]:
+        """Keep the best passages whose total size fits the passage token budget."""
+        kept, used = [], 0
+        for hit in hits:
+            cost = generator.count_tokens(hit.chunk.text) + 40
+            if kept and used + cost > self.settings.passage_token_budget:
+                break
+            kept.append(hit)
+            used += cost
+        return kept
+
+    def _check_question(self, question: str) -> str:
+        text = " ".join(str(question or "").split())
+        if not text:
+            raise QuestionError("please type a question")
+        if len(text) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"the question is too long ({len(text)} characters; the limit is "
+                f"{self.settings.max_question_chars})")
+        return text
+
+
+def _chunker(settings: Settings) -> ChunkerSettings:
+    return ChunkerSettings(settings.chunk_tokens, settings.chunk_overlap_tokens)

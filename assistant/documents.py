@@ -1,0 +1,331 @@
+"""Load reports from the corpus folder: decode, clean, and read their metadata.
+
+Supported: ``.txt`` (web-page remnants removed), ``.md`` (YAML front matter for
+metadata) and ``.html``/``.htm`` (main text and metadata via trafilatura).
+Any document may have a sidecar ``<stem>.meta.yaml`` whose fields override what
+was read from the file. Metadata is what the report states; a field the report
+does not state stays ``None``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from assistant.errors import DocumentError
+from assistant.records import Document
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+DOC_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+# Lines that are page furniture, not reporting. Matched against a whole stripped line.
+_REMNANT_PATTERNS = [
+    r"-+|[-–—•·|]+",
+    r"\d{1,4}",
+    r"advertisement|sponsored( content)?",
+    r"select (voice|speed)",
+    r"\d+(\.\d+)?x.*",
+    r"reading time:?.*",
+    r"\d+\s*min(ute)?s? read",
+    r"why you can trust .*",
+    r"read original.*",
+    r"(related|more) (products|articles|stories).*",
+    r"←.*|back to (articles|top|home)",
+    r"follow .{1,60} on (google news|twitter|x|facebook|linkedin|instagram).*",
+    r"(share|subscribe|sign up|log in|print)( (this|to|now|here).*)?",
+    r"(listen|read) (to )?(this|the) (article|story).*",
+]
+_REMNANT_RE = re.compile(r"^(?:" + "|".join(_REMNANT_PATTERNS) + r")$", re.IGNORECASE)
+_PHOTO_CREDIT_RE = re.compile(
+    r"(?:^|\s)(?:photo|image|picture|credit)s?\s*:\s*[^.]{1,80}\.?$", re.IGNORECASE
+)
+_CONTROL_TOKEN_RE = re.compile(r"<\|([A-Za-z0-9_./:-]{1,40})\|>|<(/?)(s|unk|pad|eos|bos)>")
+_CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+
+_BYLINE_SEP_RE = re.compile(r",\s*|\s+and\s+|(?<=[a-z])and(?=[A-Z])")
+_GLUED_ENTRY_RE = re.compile(
+    r"^(?P<name>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){1,3}?)\s?in (?P<place>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3})$"
+)
+_PLAIN_BYLINE_RE = re.compile(r"^by\s+(?P<names>[A-Z][^.]{2,200})$", re.IGNORECASE)
+_OUTLET_RES = [
+    re.compile(r"^follow (?P<outlet>.{2,60}?) on (google news|twitter|x|facebook)", re.I),
+    re.compile(r"^why you can trust (?P<outlet>.{2,60})$", re.I),
+]
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """Clean text plus what the cleaner learned about the report's metadata."""
+
+    text: str
+    title: str | None
+    authors: tuple[str, ...]
+    outlet: str | None
+
+
+def neutralize(text: str) -> str:
+    """Normalise newlines, drop control characters and defuse chat-template control tokens."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL_CHARS_RE.sub("", text)
+    return _CONTROL_TOKEN_RE.sub(
+        lambda m: f"<{m.group(1)}>" if m.group(1) else f"({m.group(2)}{m.group(3)})", text
+    )
+
+
+def decode(data: bytes, name: str) -> str:
+    """Decode bytes as UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252."""
+    if not data.strip():
+        raise DocumentError(f"{name} is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise DocumentError(f"{name} is not valid UTF-16 text") from None
+    if b"\x00" in data[:8192] and data.count(b"\x00") > len(data) // 100:
+        raise DocumentError(f"{name} looks like a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("cp1252", errors="replace")
+    if text.count("\ufffd") > len(text) // 100:
+        raise DocumentError(f"{name} is not readable text (unknown encoding)")
+    return text
+
+
+def repair_byline(line: str) -> tuple[str, tuple[str, ...]] | None:
+    """Recognise a byline; return it in readable form with the author names.
+
+    Handles plain bylines ("By A and B") and bylines whose spans were glued
+    together when the page was scraped ("Ann Caoin Shanghai,Coco Fengin Guangdong").
+    """
+    plain = _PLAIN_BYLINE_RE.match(line)
+    if plain:
+        names = re.split(r",\s*|\s+and\s+", plain.group("names"))
+        authors = tuple(n.strip() for n in names if n.strip())
+        if authors and all(len(a.split()) <= 4 for a in authors):
+            return line, authors
+        return None
+    entries = []
+    for piece in _BYLINE_SEP_RE.split(line):
+        match = _GLUED_ENTRY_RE.match(piece.strip())
+        if match is None:
+            return None
+        entries.append((match.group("name"), match.group("place")))
+    parts = [f"{name} in {place}" for name, place in entries]
+    readable = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"By {readable}", tuple(name for name, _ in entries)
+
+
+def _is_prose(line: str) -> bool:
+    return len(line.split()) >= 8 and line.rstrip().endswith((".", "?", "!", "”", '"', "’"))
+
+
+def clean_text(raw: str) -> CleanResult:
+    """Remove web-page remnants from plain text and collect title, byline and outlet.
+
+    Paragraphs come out separated by a blank line. Lines before the first
+    prose paragraph that are navigation (three words or fewer) are dropped; the
+    first longer line there is the title.
+    """
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    outlet: str | None = None
+    paragraphs: list[str] = []
+    in_preamble = True
+    for raw_line in neutralize(raw).split("\n"):
+        line = re.sub(r"[ \t\u00a0]+", " ", raw_line).strip()
+        if not line:
+            continue
+        for outlet_re in _OUTLET_RES:
+            found = outlet_re.match(line)
+            if found and outlet is None:
+                outlet = found.group("outlet").strip().rstrip(",.")
+        if _REMNANT_RE.match(line) or _PHOTO_CREDIT_RE.search(line):
+            continue
+        if in_preamble:
+            if _is_prose(line):
+                in_preamble = False
+            else:
+                byline = repair_byline(line) if title is not None and not authors else None
+                if byline is not None:
+                    line, authors = byline
+                elif len(line.split()) <= 3:
+                    continue
+                elif title is None:
+                    title = line
+        paragraphs.append(line)
+    return CleanResult("\n\n".join(paragraphs), title, authors, outlet)
+
+
+def _split_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
+    if not text.startswith("---\n"):
+        return {}, text
+    end = text.find("\n---", 4)
+    if end == -1:
+        return {}, text
+    try:
+        meta = yaml.safe_load(text[4:end]) or {}
+    except yaml.YAMLError as exc:
+        raise DocumentError(f"{name}: the YAML front matter is invalid ({exc.__class__.__name__})")
+    if not isinstance(meta, dict):
+        raise DocumentError(f"{name}: the YAML front matter must be a mapping")
+    body_start = text.find("\n", end + 4)
+    return meta, text[body_start + 1 :] if body_start != -1 else ""
+
+
+def _markdown_text(body: str) -> str:
+    paragraphs = [re.sub(r"\s*\n\s*", " ", p).strip() for p in re.split(r"\n\s*\n", body)]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _html_document(raw: str, name: str) -> tuple[str, dict[str, Any]]:
+    import trafilatura  # heavy import kept inside the HTML adapter
+
+    text = trafilatura.extract(raw, output_format="txt", include_comments=False,
+                               include_tables=True, favor_precision=True)
+    if not text or not text.strip():
+        raise DocumentError(f"{name}: no article text found in the HTML")
+    found = trafilatura.extract_metadata(raw)
+    meta: dict[str, Any] = {}
+    if found is not None:
+        meta = {"title": found.title, "outlet": found.sitename, "url": found.url,
+                "date": found.date, "authors": found.author}
+    paragraphs = [re.sub(r"\s+", " ", p).strip() for p in text.split("\n")]
+    return "\n\n".join(p for p in paragraphs if p), meta
+
+
+def _authors(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = re.split(r";|,\s*|\s+and\s+", value)
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+def _optional_str(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return str(value).strip()
+
+
+def sidecar_path(path: Path) -> Path | None:
+    """The sidecar metadata file of ``path``, if there is one."""
+    for suffix in SIDECAR_SUFFIXES:
+        candidate = path.with_name(path.stem + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def doc_id_for(path: Path) -> str:
+    """The document id: the file stem, which must be a safe identifier."""
+    if not DOC_ID_RE.match(path.stem):
+        raise DocumentError(f"{path.name}: file name must be letters, digits, '.', '_' or '-'")
+    return path.stem
+
+
+def load_document(path: Path) -> Document:
+    """Read one report, clean it and collect its metadata."""
+    name = path.name
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(f"{name}: unsupported file type (use .txt, .md or .html)")
+    try:
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise DocumentError(f"{name} is larger than {MAX_DOCUMENT_BYTES // 2**20} MB")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"{name} could not be read ({exc.strerror})") from None
+    raw = decode(data, name)
+    meta: dict[str, Any] = {}
+    if suffix in (".md", ".markdown"):
+        meta, body = _split_front_matter(neutralize(raw), name)
+        text = _markdown_text(body)
+    elif suffix in (".html", ".htm"):
+        text, meta = _html_document(neutralize(raw), name)
+    else:
+        cleaned = clean_text(raw)
+        text = cleaned.text
+        meta = {"title": cleaned.title, "authors": list(cleaned.authors),
+                "outlet": cleaned.outlet}
+    sidecar = sidecar_path(path)
+    if sidecar is not None:
+        try:
+            extra = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            raise DocumentError(f"{sidecar.name}: the metadata file is not valid YAML") from None
+        if not isinstance(extra, dict):
+            raise DocumentError(f"{sidecar.name}: the metadata file must be a mapping")
+        meta.update({k: v for k, v in extra.items() if v is not None})
+    text = neutralize(text).strip()
+    if not text:
+        raise DocumentError(f"{name} has no text left after cleaning")
+    fields = {
+        "title": _optional_str(meta.get("title")),
+        "outlet": _optional_str(meta.get("outlet")),
+        "authors": _authors(meta.get("authors") or meta.get("author")),
+        "url": _optional_str(meta.get("url")),
+        "date": _optional_str(meta.get("date")),
+    }
+    digest = hashlib.sha256()
+    digest.update(text.encode("utf-8"))
+    digest.update(b"\0" + json.dumps(fields, sort_keys=True, default=list).encode("utf-8"))
+    return Document(doc_id=doc_id_for(path), path=str(path), text=text,
+                    sha256=digest.hexdigest(), **fields)
+
+
+def corpus_files(corpus_dir: Path) -> Iterator[Path]:
+    """Document files of the corpus folder, sorted by name (sidecars and hidden files skipped)."""
+    if not corpus_dir.is_dir():
+        raise DocumentError(f"the corpus folder {corpus_dir.name!r} does not exist")
+    for path in sorted(corpus_dir.iterdir()):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        if path.name.endswith(SIDECAR_SUFFIXES):
+            continue
+        yield path
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """The outcome of loading a corpus: documents, and files skipped with their reason."""
+
+    documents: tuple[Document, ...]
+    skipped: tuple[tuple[str, str], ...]
+
+
+def load_corpus(corpus_dir: Path) -> LoadReport:
+    """Load every supported document; a bad file is skipped with its reason, never fatal."""
+    documents: list[Document] = []
+    skipped: list[tuple[str, str]] = []
+    seen_ids: dict[str, str] = {}
+    for path in corpus_files(corpus_dir):
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            skipped.append((path.name, "unsupported file type"))
+            continue
+        try:
+            doc = load_document(path)
+        except DocumentError as exc:
+            logger.warning("skipped %s: %s", path.name, exc)
+            skipped.append((path.name, str(exc)))
+            continue
+        if doc.doc_id in seen_ids:
+            skipped.append((path.name, f"same document id as {seen_ids[doc.doc_id]}"))
+            continue
+        seen_ids[doc.doc_id] = path.name
+        documents.append(doc)
+    return LoadReport(tuple(documents), tuple(skipped))

@@ -1,0 +1,131 @@
+"""Keep the index in step with the corpus: build, check and refresh incrementally.
+
+Unchanged documents (same SHA-256, same embedding model and chunker settings)
+keep their chunks and vectors; only new or changed documents are chunked and
+embedded; deleted documents drop out. A damaged index is rebuilt from scratch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.chunking import ChunkerSettings, chunk_text
+from assistant.embedding import Embedder, Vectors
+from assistant.errors import StoreError
+from assistant.records import Chunk, Document
+from assistant.store import IndexLayout, VectorIndex, build_lock, load, save
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a refresh did."""
+
+    status: str  # "up to date", "updated", "built", "rebuilt"
+    documents: int
+    chunks: int
+    embedded_documents: tuple[str, ...]
+    reused_documents: tuple[str, ...]
+    removed_documents: tuple[str, ...]
+    embedded_chunks: int
+    seconds: float
+    reason: str = ""
+
+
+def embedding_text(doc: Document, chunk: Chunk) -> str:
+    """What is embedded for a chunk: the report's title and outlet, then the passage."""
+    head = " — ".join(p for p in (doc.title, doc.outlet) if p)
+    return f"{head}\n{chunk.text}" if head else chunk.text
+
+
+def expected_settings(embedder: Embedder, chunker: ChunkerSettings) -> dict[str, Any]:
+    """The manifest fields an index must match to be reused."""
+    return {
+        "embedding_model": embedder.name,
+        "embedding_fingerprint": embedder.fingerprint,
+        "dimension": embedder.dimension,
+        "chunker": {"max_tokens": chunker.max_tokens, "overlap_tokens": chunker.overlap_tokens,
+                    "encoding": chunker.encoding},
+    }
+
+
+def refresh(
+    documents: tuple[Document, ...],
+    index_dir: Path,
+    embedder: Embedder,
+    chunker: ChunkerSettings,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> tuple[VectorIndex, BuildReport]:
+    """Bring ``index_dir`` up to date with ``documents`` and return the loaded index."""
+    layout = IndexLayout(index_dir)
+    started = time.perf_counter()
+    with build_lock(index_dir):
+        reason = ""
+        previous: VectorIndex | None = None
+        try:
+            previous = None if force else load(layout)
+        except StoreError as exc:
+            reason = str(exc)
+            logger.warning("rebuilding the index: %s", exc)
+        wanted = expected_settings(embedder, chunker)
+        if previous is not None and any(previous.manifest.get(k) != v for k, v in wanted.items()):
+            reason = "the embedding model or chunker settings changed"
+            previous = None
+        old_docs: dict[str, Any] = previous.manifest.get("documents", {}) if previous else {}
+        current = {d.doc_id: d.sha256 for d in documents}
+        if previous is not None and {k: v.get("sha256") for k, v in old_docs.items()} == current:
+            return previous, BuildReport("up to date", len(documents), len(previous), (), tuple(
+                current), (), 0, time.perf_counter() - started)
+
+        positions = previous.doc_chunks() if previous else {}
+        old_vectors = previous.vectors() if previous else None
+        chunks: list[Chunk] = []
+        parts: list[Vectors] = []
+        embedded: list[str] = []
+        reused: list[str] = []
+        embedded_chunks = 0
+        for i, doc in enumerate(documents):
+            if progress:
+                progress(doc.doc_id, i, len(documents))
+            old = old_docs.get(doc.doc_id)
+            if previous and old_vectors is not None and old and old.get("sha256") == doc.sha256:
+                pos = positions.get(doc.doc_id, [])
+                chunks.extend(previous.chunks[p] for p in pos)
+                parts.append(old_vectors[pos])
+                reused.append(doc.doc_id)
+                continue
+            doc_chunks = chunk_text(doc.doc_id, doc.text, chunker)
+            vectors = embedder.embed([embedding_text(doc, c) for c in doc_chunks])
+            chunks.extend(doc_chunks)
+            parts.append(vectors)
+            embedded.append(doc.doc_id)
+            embedded_chunks += len(doc_chunks)
+        if progress:
+            progress("", len(documents), len(documents))
+        all_vectors = (np.concatenate(parts) if parts
+                       else np.zeros((0, embedder.dimension), dtype=np.float32))
+        manifest = dict(wanted, documents={
+            d.doc_id: {"sha256": d.sha256, "title": d.title,
+                       "chunks": sum(1 for c in chunks if c.doc_id == d.doc_id)}
+            for d in documents
+        })
+        index = save(layout, chunks, all_vectors, manifest)
+        removed = tuple(sorted(set(old_docs) - set(current)))
+        status = "built" if previous is None and not reason else (
+            "rebuilt" if previous is None else "updated")
+        report = BuildReport(status, len(documents), len(chunks), tuple(embedded), tuple(reused),
+                             removed, embedded_chunks, time.perf_counter() - started, reason)
+        logger.info("index %s: %d documents embedded, %d reused, %d removed", status,
+                    len(embedded), len(reused), len(removed))
+        return index, report

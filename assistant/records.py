@@ -1,0 +1,144 @@
+"""Typed records that flow through the pipeline.
+
+Document → Chunk (a span of the document's clean text) → Hit (a scored chunk)
+→ Citation (a marker of the answer mapped to a passage) → Answer.
+All are frozen: a stage never edits what an earlier stage produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Document:
+    """A report: its clean text and the metadata the report states (``None`` where it does not)."""
+
+    doc_id: str
+    path: str
+    text: str
+    sha256: str
+    title: str | None = None
+    outlet: str | None = None
+    authors: tuple[str, ...] = ()
+    url: str | None = None
+    date: str | None = None
+
+    def metadata(self) -> dict[str, Any]:
+        """Metadata as a plain dict (no text)."""
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "outlet": self.outlet,
+            "authors": list(self.authors),
+            "url": self.url,
+            "date": self.date,
+            "sha256": self.sha256,
+            "chars": len(self.text),
+        }
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage: ``document.text[start:end] == text`` always holds."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    tokens: int
+
+    @property
+    def key(self) -> str:
+        """Position key of the chunk within its document."""
+        return f"{self.doc_id}:{self.start}-{self.end}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its similarity score (cosine, higher is closer)."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One ``[n]`` marker of an answer, resolved to the passage it points at."""
+
+    n: int
+    id: str
+    doc_id: str
+    title: str | None
+    start: int
+    end: int
+    quote: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict in the shape of ``assistant ask --json``."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The final answer: text with ``[n]`` markers, the citations behind them, and timings."""
+
+    question: str
+    text: str
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape printed by ``assistant ask --json`` and returned by the UI's API."""
+        return {
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A cited passage shown in its article: the span, and the text around it."""
+
+    citation_id: str
+    doc_id: str
+    title: str | None
+    outlet: str | None
+    authors: tuple[str, ...]
+    date: str | None
+    url: str | None
+    start: int
+    end: int
+    text: str
+    before: str
+    after: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        data = asdict(self)
+        data["authors"] = list(self.authors)
+        return data
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of streamed answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """A progress event while answering: ``searching``, ``reading`` or ``writing``."""
+
+    stage: str
+    detail: str = ""

@@ -1,0 +1,119 @@
+"""One settings object for the library, the CLI and the UI.
+
+Defaults live here; environment variables (``ASSISTANT_*``) override them, and
+the CLI overrides both with its flags. Nothing is read at import time: call
+:meth:`Settings.from_env`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "reports-assistant"
+
+
+ENV_VARS: Mapping[str, str] = {
+    "corpus_dir": "ASSISTANT_CORPUS_DIR",
+    "index_dir": "ASSISTANT_INDEX_DIR",
+    "cache_dir": "ASSISTANT_CACHE_DIR",
+    "model": "ASSISTANT_MODEL",
+    "top_k": "ASSISTANT_TOP_K",
+    "chunk_tokens": "ASSISTANT_CHUNK_TOKENS",
+    "chunk_overlap_tokens": "ASSISTANT_CHUNK_OVERLAP_TOKENS",
+    "context_tokens": "ASSISTANT_CONTEXT_TOKENS",
+    "passage_token_budget": "ASSISTANT_PASSAGE_TOKEN_BUDGET",
+    "max_answer_tokens": "ASSISTANT_MAX_ANSWER_TOKENS",
+    "threads": "ASSISTANT_THREADS",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the assistant, with its default.
+
+    ``model`` is ``"default"`` (Qwen2.5-Coder-1.5B-Instruct Q4_K_M), ``"fast"``
+    (the 0.5B model) or the path of any local GGUF file.
+    """
+
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    model: str = "default"
+    top_k: int = 5
+    chunk_tokens: int = 180
+    chunk_overlap_tokens: int = 40
+    context_tokens: int = 4096
+    passage_token_budget: int = 1800
+    max_answer_tokens: int = 320
+    max_question_chars: int = 2000
+    threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    temperature: float = 0.0
+    seed: int = 7
+
+    def __post_init__(self) -> None:
+        """Reject values the pipeline cannot work with."""
+        positive = ("top_k", "chunk_tokens", "context_tokens", "passage_token_budget",
+                    "max_answer_tokens", "threads", "max_question_chars")
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"setting {name} must be a positive number")
+        if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
+            raise ConfigError("chunk overlap must be at least 0 and smaller than the chunk size")
+        if self.passage_token_budget + self.max_answer_tokens >= self.context_tokens:
+            raise ConfigError("passage budget plus answer length must fit in the context size")
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Settings:
+        """Build settings from defaults, then ``ASSISTANT_*`` variables, then ``overrides``.
+
+        Overrides whose value is ``None`` are ignored, so CLI flags that were
+        not given leave the environment's value in place.
+        """
+        env = os.environ if environ is None else environ
+        types = {f.name: f.type for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for name, var in ENV_VARS.items():
+            raw = env.get(var)
+            if raw is not None and raw.strip():
+                values[name] = _convert(types[name], raw.strip(), var)
+        return cls(**values).with_overrides(**overrides)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given settings replaced; ``None`` values are ignored."""
+        types = {f.name: f.type for f in dataclasses.fields(self)}
+        values: dict[str, Any] = {}
+        for name, value in overrides.items():
+            if name not in types:
+                raise ConfigError(f"unknown setting {name!r}")
+            if value is not None:
+                values[name] = _convert(types[name], value, f"--{name.replace('_', '-')}")
+        return dataclasses.replace(self, **values)
+
+
+def _convert(type_name: Any, raw: Any, source: str) -> Any:
+    """Convert ``raw`` to a setting's declared type."""
+    kind = str(type_name)
+    try:
+        if "Path" in kind:
+            return Path(raw).expanduser()
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source} must be a number, got {raw!r}") from None
+    return str(raw)
