@@ -100,17 +100,35 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 
 def _token_windows(text: str, start: int, end: int, size: int) -> list[tuple[int, int]]:
-    """Cut an over-long span at token boundaries into pieces of at most ``size`` tokens."""
+    """Cut an over-long span at token boundaries into pieces of at most ``size`` tokens.
+
+    Each piece is re-counted after cutting (BPE is not compositional) and shortened
+    until it fits.
+    """
     enc = _encoding()
-    tokens = enc.encode(text[start:end], disallowed_special=())
-    _, offsets = enc.decode_with_offsets(tokens)
-    cuts = [offsets[i] for i in range(size, len(tokens), size)]
-    bounds = [0, *cuts, end - start]
-    pieces = []
-    for a, b in zip(bounds, bounds[1:], strict=False):
-        span = _trim(text, start + a, start + b)
-        if span:
-            pieces.append(span)
+    pieces: list[tuple[int, int]] = []
+    pos = start
+    while pos < end:
+        span = _trim(text, pos, end)
+        if span is None:
+            break
+        pos = span[0]
+        tokens = enc.encode(text[pos:end], disallowed_special=())
+        _, offsets = enc.decode_with_offsets(tokens)
+        take = min(size, len(tokens))
+        while True:
+            cut = end if take >= len(tokens) else pos + offsets[take]
+            piece = _trim(text, pos, cut)
+            if cut > pos and piece and count_tokens(text[piece[0] : piece[1]]) <= size:
+                break
+            take -= 1
+            if take <= 0:  # a single token that decodes to nothing alone: take one char
+                cut = pos + 1
+                piece = (pos, cut)
+                break
+        if piece:
+            pieces.append(piece)
+        pos = cut
     return pieces
 
 

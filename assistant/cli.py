@@ -1,6 +1,8 @@
-"""The ``assistant`` command: index, ask, cite, eval (and serve, once the UI exists).
+"""The ``assistant`` command: index, ask, cite, search, eval; plugins add more (``serve``).
 
-Errors of the assistant are printed as one friendly line on stderr (exit code 2);
+Plugins register subcommands through the ``assistant.commands`` entry-point group:
+a function ``(subparsers, add_common_flags) -> None`` that adds a parser and sets
+``handler`` with ``set_defaults``. Errors of the assistant are printed as one friendly line on stderr (exit code 2);
 no traceback reaches the user.
 """
 
@@ -11,6 +13,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true")
     _common(p)
+    for plugin in entry_points(group="assistant.commands"):
+        plugin.load()(sub, _common)
     return parser
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, overridden by the command's common flags."""
     return Settings.from_env(
         corpus_dir=args.corpus_dir, index_dir=args.index_dir, model=args.model,
         top_k=args.top_k, threads=args.threads, context_tokens=args.context_tokens,
@@ -73,7 +79,7 @@ def _out(text: str = "", end: str = "\n") -> None:
 def _open(args: argparse.Namespace, rebuild: bool = False) -> Any:
     from assistant.core import Assistant
 
-    return Assistant.open(settings=_settings(args), rebuild=rebuild)
+    return Assistant.open(settings=settings_from_args(args), rebuild=rebuild)
 
 
 def _cmd_index(args: argparse.Namespace) -> None:
@@ -158,7 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
-        COMMANDS[args.command](args)
+        handler = getattr(args, "handler", None) or COMMANDS[args.command]
+        handler(args)
     except AssistantError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2

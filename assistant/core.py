@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant import citations, prompting
+from assistant import citations, grounding, prompting
 from assistant.chunking import ChunkerSettings
 from assistant.documents import LoadReport, load_corpus
 from assistant.embedding import Embedder
@@ -206,10 +206,15 @@ class Assistant:
                 timings: dict[str, float]) -> Answer:
         titles = {doc_id: doc.title for doc_id, doc in self._docs.items()}
         if not raw or prompting.is_refusal(raw):
-            text = citations.strip_invalid(raw, set()) or prompting.REFUSAL
-            return Answer(question, text, True, (), tuple(hits), timings)
-        text, cited = citations.build_citations(raw, hits, titles)
-        return Answer(question, text, False, cited, tuple(hits), timings)
+            return Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings)
+        evidence = [prompting.source_label(self._docs.get(h.chunk.doc_id)) + "\n" + h.chunk.text
+                    for h in hits]
+        sentences, unsupported = grounding.ground(raw, evidence)
+        if not sentences:
+            return Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings,
+                          tuple(unsupported))
+        text, cited = citations.build_citations(grounding.render(sentences), hits, titles)
+        return Answer(question, text, False, cited, tuple(hits), timings, tuple(unsupported))
 
     def _fit_budget(self, hits: list[Hit], generator: Generator) -> list[Hit]:
         """Keep the best passages whose total size fits the passage token budget."""

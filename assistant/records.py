@@ -95,6 +95,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     hits: tuple[Hit, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    unsupported: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape printed by ``assistant ask --json`` and returned by the UI's API."""
@@ -102,6 +103,7 @@ class Answer:
             "answer": self.text,
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
+            "unsupported": list(self.unsupported),
         }
 
 

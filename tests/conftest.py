@@ -1,0 +1,129 @@
+"""Shared fixtures: a deterministic fake embedder, a scripted model, and isolated paths.
+
+Every test runs with the index and cache folders pointed at its own tmp_path, so
+nothing touches the project's index/. Real-model fixtures are session-scoped and
+only used by tests marked ``real``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.core import Assistant
+from assistant.settings import Settings
+
+PROJECT = Path(__file__).resolve().parent.parent
+CORPUS = PROJECT / "corpus"
+SCMP = "scmp-beijing-weighs-h200-imports"
+TOMS = "tomshardware-h200-emergency-meetings"
+
+
+class FakeEmbedder:
+    """Bag of hashed words: texts sharing words get similar vectors. Deterministic."""
+
+    name = "fake-embedder"
+    fingerprint = "fake-1"
+    dimension = 64
+    max_tokens = 256
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                h = int(hashlib.md5(word.encode()).hexdigest(), 16)
+                out[i, h % self.dimension] += 1.0
+            norm = np.linalg.norm(out[i])
+            out[i] = out[i] / norm if norm else out[i]
+            if not norm:
+                out[i, 0] = 1.0
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 2
+
+
+class ScriptedGenerator:
+    """Replies from a script: a list of strings (used in turn) or a function of the messages."""
+
+    name = "scripted"
+    context_tokens = 4096
+
+    def __init__(self, script: list[str] | Callable[[list[dict[str, str]]], str]) -> None:
+        self.script = script
+        self.lock = threading.Lock()
+        self.prompts: list[list[dict[str, str]]] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
+        self.prompts.append(messages)
+        if callable(self.script):
+            reply = self.script(messages)
+        else:
+            reply = self.script[min(len(self.prompts), len(self.script)) - 1]
+        for piece in re.findall(r"\S+\s*", reply):
+            yield piece
+
+
+@pytest.fixture(autouse=True)
+def _isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the index (and, for fakes, every cache) at tmp_path; keep the real model cache."""
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(CORPUS))
+    for var in ("ASSISTANT_MODEL", "ASSISTANT_TOP_K", "ASSISTANT_CHUNK_TOKENS"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the project's corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def make_assistant(tmp_path: Path, fake_embedder: FakeEmbedder) -> Callable[..., Assistant]:
+    """Open an Assistant over a corpus with the fake embedder and a scripted model."""
+
+    def make(script: list[str] | Callable[[list[dict[str, str]]], str] | None = None,
+             corpus: Path | None = None, **settings: object) -> Assistant:
+        cfg = Settings.from_env(**settings)  # type: ignore[arg-type]
+        return Assistant.open(corpus_dir=corpus or CORPUS, index_dir=tmp_path / "index",
+                              settings=cfg, embedder=fake_embedder,
+                              generator=ScriptedGenerator(script or ["The reports do not say."]))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> object:
+    from assistant.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_assistant(tmp_path_factory: pytest.TempPathFactory, real_embedder: object) -> Assistant:
+    """The real pipeline: real embedder, the bundled default LLM, the project's corpus."""
+    index_dir = tmp_path_factory.mktemp("real") / "index"
+    return Assistant.open(corpus_dir=CORPUS, index_dir=index_dir, model="default",
+                          settings=Settings(), embedder=real_embedder)  # type: ignore[arg-type]
