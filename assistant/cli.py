@@ -2,7 +2,8 @@
 
 Plugins register subcommands through the ``assistant.commands`` entry-point group:
 a function ``(subparsers, add_common_flags) -> None`` that adds a parser and sets
-``handler`` with ``set_defaults``. Errors of the assistant are printed as one friendly line on stderr (exit code 2);
+``handler`` with ``set_defaults``. Errors of the assistant are printed as one friendly
+line on stderr (exit code 2);
 no traceback reaches the user.
 """
 
@@ -142,12 +143,15 @@ def _cmd_search(args: argparse.Namespace) -> None:
 
 
 def _cmd_eval(args: argparse.Namespace) -> None:
-    from assistant.evaluation import evaluate, format_table, load_items
+    from assistant.evaluation import ItemResult, evaluate, format_table, load_items
 
     items = load_items(args.file)
     assistant = _open(args)
-    report = evaluate(assistant, items, progress=lambda r: sys.stderr.write(
-        f"{r.id}: {'refused' if r.refused else 'answered'} in {r.seconds:.1f} s\n"))
+    def progress(result: ItemResult) -> None:
+        verdict = "refused" if result.refused else "answered"
+        sys.stderr.write(f"{result.id}: {verdict} in {result.seconds:.1f} s\n")
+
+    report = evaluate(assistant, items, progress=progress)
     if args.json:
         _out(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -204,6 +204,7 @@ class Assistant:
 
     def _finish(self, question: str, raw: str, hits: list[Hit],
                 timings: dict[str, float]) -> Answer:
+        logger.debug("raw answer to %r: %r", question, raw)
         titles = {doc_id: doc.title for doc_id, doc in self._docs.items()}
         if not raw or prompting.is_refusal(raw):
             return Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings)
@@ -218,7 +219,8 @@ class Assistant:
 
     def _fit_budget(self, hits: list[Hit], generator: Generator) -> list[Hit]:
         """Keep the best passages whose total size fits the passage token budget."""
-        kept, used = [], 0
+        kept: list[Hit] = []
+        used = 0
         for hit in hits:
             cost = generator.count_tokens(hit.chunk.text) + 40
             if kept and used + cost > self.settings.passage_token_budget:

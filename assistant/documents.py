@@ -56,7 +56,8 @@ _CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2
 
 _BYLINE_SEP_RE = re.compile(r",\s*|\s+and\s+|(?<=[a-z])and(?=[A-Z])")
 _GLUED_ENTRY_RE = re.compile(
-    r"^(?P<name>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){1,3}?)\s?in (?P<place>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3})$"
+    r"^(?P<name>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){1,3}?)\s?in "
+    r"(?P<place>[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*){0,3})$"
 )
 _PLAIN_BYLINE_RE = re.compile(r"^by\s+(?P<names>[A-Z][^.]{2,200})$", re.IGNORECASE)
 _OUTLET_RES = [
@@ -178,8 +179,8 @@ def _split_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
         return {}, text
     try:
         meta = yaml.safe_load(text[4:end]) or {}
-    except yaml.YAMLError as exc:
-        raise DocumentError(f"{name}: the YAML front matter is invalid ({exc.__class__.__name__})")
+    except yaml.YAMLError:
+        raise DocumentError(f"{name}: the YAML front matter is not valid YAML") from None
     if not isinstance(meta, dict):
         raise DocumentError(f"{name}: the YAML front matter must be a mapping")
     body_start = text.find("\n", end + 4)
@@ -274,7 +275,7 @@ def load_document(path: Path) -> Document:
     text = neutralize(text).strip()
     if not text:
         raise DocumentError(f"{name} has no text left after cleaning")
-    fields = {
+    fields: dict[str, Any] = {
         "title": _optional_str(meta.get("title")),
         "outlet": _optional_str(meta.get("outlet")),
         "authors": _authors(meta.get("authors") or meta.get("author")),

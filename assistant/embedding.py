@@ -15,7 +15,12 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.errors import ModelError
-from assistant.models import EMBEDDING_MODEL_NAME, EMBEDDING_SHA256, embedding_model_dir, sha256_file
+from assistant.models import (
+    EMBEDDING_MODEL_NAME,
+    EMBEDDING_SHA256,
+    embedding_model_dir,
+    sha256_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +70,7 @@ class SentenceTransformerEmbedder:
         self.fingerprint = EMBEDDING_SHA256
         dim = self._model.get_sentence_embedding_dimension()
         self.dimension = int(dim) if dim else 384
-        self.max_tokens = int(self._model.max_seq_length)
+        self.max_tokens = int(self._model.max_seq_length or 256)
         self._batch_size = batch_size
 
     def embed(self, texts: list[str]) -> Vectors:

@@ -20,7 +20,7 @@ class DocumentError(AssistantError):
     """A document could not be read, cleaned or accepted into the corpus."""
 
 
-class IndexError_(AssistantError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexError_(AssistantError):
     """The on-disk index is missing, stale, corrupted or could not be written."""
 
 

@@ -44,7 +44,9 @@ class LlamaCppGenerator:
         try:
             from llama_cpp import Llama
         except ImportError as exc:  # pragma: no cover - an install problem
-            raise ModelError("llama-cpp-python is not installed: pip install llama-cpp-python") from exc
+            raise ModelError(
+                "llama-cpp-python is not installed: pip install llama-cpp-python"
+            ) from exc
         try:
             self._llm = Llama(model_path=str(model_path), n_ctx=context_tokens, n_threads=threads,
                               n_threads_batch=threads, n_batch=512, seed=seed, verbose=False)
@@ -63,7 +65,8 @@ class LlamaCppGenerator:
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
         """Stream the model's reply to ``messages``."""
         chunks: Any = self._llm.create_chat_completion(
-            messages=messages, stream=True, max_tokens=max_tokens,
+            messages=messages,  # type: ignore[arg-type]
+            stream=True, max_tokens=max_tokens,
             temperature=self._temperature, top_p=1.0, top_k=1, repeat_penalty=1.0,
             seed=self._seed,
         )

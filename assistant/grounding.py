@@ -18,14 +18,17 @@ from assistant.citations import MARKER_RE, markers
 
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*|\d[\d,]*(?:\.\d+)?")
 _NUMBER_RE = re.compile(r"(?<![A-Za-z\d.])\d[\d,]*(?:\.\d+)?(?![A-Za-z\d])")
-STOPWORDS = frozenset("""
-a an the and or but if of to in on at by for with from as into about over under than then so
-that this these those there here is are was were be been being has have had do does did done
-it its it's they them their he him his she her we our you your i me my not no nor also just
-which who whom whose what when where why how will would can could may might shall should must
-said says say according report reports reported reportedly article passage passages such
-more most other some any each both all up out very own same one
-""".split())
+STOPWORDS = frozenset(
+    (
+        "a an the and or but if of to in on at by for with from as into about over under than "
+        "then so that this these those there here is are was were be been being has have had "
+        "do does did done it its it's they them their he him his she her we our you your i me "
+        "my not no nor also just which who whom whose what when where why how will would can "
+        "could may might shall should must said says say according report reports reported "
+        "reportedly article passage passages such more most other some any each both all up "
+        "out very own same one"
+    ).split()
+)
 MIN_SUPPORT = 0.5
 
 
@@ -56,7 +59,11 @@ def terms(text: str) -> set[str]:
 
 
 def support(sentence: str, evidence: str) -> float:
-    """How well ``evidence`` supports ``sentence``: 0 when a number is missing, else word coverage."""
+    """How well ``evidence`` supports ``sentence``.
+
+    0 when a number of the sentence is missing from the evidence, else the share of
+    the sentence's content words that the evidence contains.
+    """
     if numbers(sentence) - numbers(evidence):
         return 0.0
     wanted = terms(sentence)

@@ -24,7 +24,7 @@ _TEMP_PREFIX = ".upload-"
 
 
 def clean_filename(filename: str) -> str:
-    """A safe file name for ``filename``: no folders, only ``[A-Za-z0-9._-]``, bounded length.
+    """Return a safe file name for ``filename``: no folders, only ``[A-Za-z0-9._-]``, short.
 
     The suffix is lower-cased and must be a supported document type; the stem
     must be a valid document id. Raises :class:`DocumentError` otherwise.
@@ -50,7 +50,7 @@ def clean_filename(filename: str) -> str:
 
 
 def _shown(name: str) -> str:
-    """A file name shortened and stripped of control characters, for messages."""
+    """Shorten a file name and drop control characters, for messages."""
     printable = "".join(ch for ch in name if ch.isprintable())
     return printable if len(printable) <= 60 else printable[:57] + "..."
 

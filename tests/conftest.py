@@ -74,8 +74,7 @@ class ScriptedGenerator:
             reply = self.script(messages)
         else:
             reply = self.script[min(len(self.prompts), len(self.script)) - 1]
-        for piece in re.findall(r"\S+\s*", reply):
-            yield piece
+        yield from re.findall(r"\S+\s*", reply)
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,7 +55,7 @@ def test_overlap_repeats_the_previous_sentence_inside_a_paragraph() -> None:
     text = " ".join(sentences)
     chunks = chunk_text("d", text, ChunkerSettings(max_tokens=40, overlap_tokens=12))
     assert len(chunks) > 2
-    for a, b in zip(chunks, chunks[1:], strict=False):
+    for a, b in itertools.pairwise(chunks):
         assert b.start < a.end, "consecutive chunks inside one paragraph should overlap"
 
 

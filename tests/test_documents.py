@@ -50,7 +50,8 @@ def test_clean_text_keeps_reporting_and_drops_furniture() -> None:
 
 
 def test_glued_byline_is_repaired() -> None:
-    line, authors = repair_byline("Ann Caoin Shanghai,Coco Fengin GuangdongandWency Chenin Shanghai")
+    glued = "Ann Caoin Shanghai,Coco Fengin GuangdongandWency Chenin Shanghai"
+    line, authors = repair_byline(glued)  # type: ignore[misc]
     assert authors == ("Ann Cao", "Coco Feng", "Wency Chen")
     assert line.startswith("By Ann Cao in Shanghai")
     assert repair_byline("Nvidia in China") is None

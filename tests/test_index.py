@@ -14,7 +14,7 @@ from conftest import CORPUS, SCMP, TOMS, FakeEmbedder
 
 
 def _build(index_dir: Path, corpus: Path = CORPUS, embedder: FakeEmbedder | None = None,
-           chunker: ChunkerSettings | None = None, force: bool = False):  # noqa: ANN202
+           chunker: ChunkerSettings | None = None, force: bool = False):
     docs = load_corpus(corpus).documents
     return refresh(docs, index_dir, embedder or FakeEmbedder(), chunker or ChunkerSettings(),
                    force=force)
@@ -46,7 +46,8 @@ def test_editing_one_report_reembeds_only_that_report(tmp_path: Path, corpus_cop
     index_dir = tmp_path / "index"
     _build(index_dir, corpus_copy)
     path = corpus_copy / f"{TOMS}.txt"
-    path.write_text(path.read_text() + "\nA new closing paragraph says the talks will resume soon.\n")
+    extra = "\nA new closing paragraph says the talks will resume soon.\n"
+    path.write_text(path.read_text() + extra)
     embedder = FakeEmbedder()
     index, report = _build(index_dir, corpus_copy, embedder=embedder)
     assert report.status == "updated"
@@ -112,7 +113,7 @@ def test_failed_build_keeps_the_last_good_index(tmp_path: Path, corpus_copy: Pat
     good, _ = _build(index_dir, corpus_copy)
 
     class Exploding(FakeEmbedder):
-        def embed(self, texts: list[str]):  # noqa: ANN201
+        def embed(self, texts: list[str]):
             raise RuntimeError("power cut")
 
     (corpus_copy / f"{SCMP}.txt").write_text("A changed headline for the report\n\nChanged body "

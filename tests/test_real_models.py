@@ -1,0 +1,67 @@
+"""The real pipeline: all-MiniLM-L6-v2 embeddings and the bundled Qwen2.5-Coder-1.5B model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.core import Assistant
+from assistant.indexing import embedding_text
+from conftest import CORPUS, SCMP, TOMS
+
+pytestmark = pytest.mark.real
+
+
+def test_every_passage_fits_the_embedding_model(real_assistant: Assistant,
+                                                real_embedder: object) -> None:
+    index = real_assistant._retriever.index
+    sizes = [real_embedder.count_tokens(embedding_text(real_assistant.document(c.doc_id), c))  # type: ignore[attr-defined]
+             for c in index.chunks]
+    assert sizes and max(sizes) <= real_embedder.max_tokens == 256  # type: ignore[attr-defined]
+
+
+def test_real_retrieval_finds_the_right_report(real_assistant: Assistant) -> None:
+    top = real_assistant.search("How would regulators communicate the restrictions?", k=3)
+    assert top[0].chunk.doc_id == TOMS and "window guidance" in top[0].chunk.text
+    assert top[0].score > top[-1].score
+
+
+def test_real_answer_with_citation_to_the_right_report(real_assistant: Assistant,
+                                                       tmp_path: Path) -> None:
+    answer = real_assistant.ask(
+        "How many H200 chips were reportedly approved, and for which companies?")
+    assert not answer.refused, answer.text
+    assert "400,000" in answer.text
+    for company in ("ByteDance", "Alibaba", "Tencent"):
+        assert company in answer.text
+    assert SCMP in {c.doc_id for c in answer.citations}
+    for c in answer.citations:
+        assert f"[{c.n}]" in answer.text
+        assert real_assistant.lookup(c.id).text == c.quote
+    # The id works in a later process too.
+    cited = next(c for c in answer.citations if c.doc_id == SCMP)
+    env = dict(os.environ, ASSISTANT_CORPUS_DIR=str(CORPUS),
+               ASSISTANT_INDEX_DIR=str(real_assistant.settings.index_dir))
+    out = subprocess.run([sys.executable, "-m", "assistant.cli", "cite", "--json", cited.id],
+                         capture_output=True, text=True, env=env, timeout=300, check=True)
+    assert json.loads(out.stdout)["text"] == cited.quote
+
+
+def test_real_model_refuses_what_the_reports_do_not_say(real_assistant: Assistant) -> None:
+    answer = real_assistant.ask("Who won the 2022 FIFA World Cup?")
+    assert answer.refused and answer.citations == ()
+
+
+def test_real_follow_up_question(real_assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "Which agencies led the emergency meetings?"},
+               {"role": "assistant", "content": "The National Development and Reform Commission "
+                "and the Ministry of Industry and Information Technology led them [1]."}]
+    answer = real_assistant.ask("Since when have they overseen AI chip procurement?",
+                                history=history)
+    assert "2022" in answer.text, answer.text
+    assert TOMS in {c.doc_id for c in answer.citations}
