@@ -1,0 +1,323 @@
+"""The web UI's app and handlers, with a small scripted fake assistant (no model, no server)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+import pytest
+
+from assistant.errors import CitationError, QuestionError
+from assistant.records import Answer, Citation, Document, Passage, Status, TextDelta
+from ui import render
+from ui.app import create_app
+from ui.handlers import GENERIC_ERROR, Handlers
+
+ARTICLE = ("Tax News\n\nChips made in Taiwan would be imported into the United States, "
+           "taxed at 25% and then re-exported to approved buyers in China.\n\n"
+           "Officials said <b>more</b> rules may follow.")
+SPAN = "taxed at 25% and then re-exported to approved buyers in China."
+START = ARTICLE.index(SPAN)
+END = START + len(SPAN)
+CITE_ID = f"tomshardware-test:{START}-{END}:0123abcd"
+
+GOOD_TXT = ("Chip makers face new rules\n\nBy Ann Example\n\n"
+            "The government announced on Monday that chip exports will need a licence from "
+            "next year, according to officials familiar with the plan.\n\n"
+            "Companies said they were studying the details of the new rules carefully.\n")
+
+
+def _citation() -> Citation:
+    return Citation(n=1, id=CITE_ID, doc_id="tomshardware-test", title="H200 <tax> report",
+                    start=START, end=END, quote=SPAN)
+
+
+def _passage(citation_id: str = CITE_ID) -> Passage:
+    return Passage(citation_id=citation_id, doc_id="tomshardware-test", title="H200 <tax> report",
+                   outlet="Tom's Hardware", authors=("Ann Example", "Bo Test"),
+                   date="2025-12-10", url="https://example.com/h200", start=START, end=END,
+                   text=SPAN, before=ARTICLE[:START], after=ARTICLE[END:])
+
+
+@dataclass
+class FakeAssistant:
+    """Scripted stand-in for :class:`assistant.Assistant`."""
+
+    corpus_dir: Path
+    fail_with: Exception | None = None
+    asked: list[tuple[str, list[Any]]] = field(default_factory=list)
+    reindexed: int = 0
+
+    def __post_init__(self) -> None:
+        self.settings = SimpleNamespace(corpus_dir=self.corpus_dir)
+        self.build_report = SimpleNamespace(status="up to date", documents=1, chunks=3,
+                                            seconds=0.2, reason="")
+
+    def ask_stream(self, question: str, history: list[Any] | None = None) -> Iterator[Any]:
+        self.asked.append((question, list(history or [])))
+        if self.fail_with is not None:
+            raise self.fail_with
+        yield Status("searching", "searching the reports")
+        yield Status("reading", "reading 2 passages")
+        yield Status("writing", "writing the answer")
+        for piece in ["The chips are ", "taxed at 25% ", "[1]."]:
+            yield TextDelta(piece)
+        yield Answer(question, "The chips are taxed at 25% [1].", False, (_citation(),),
+                     (), {"total_s": 1.5})
+
+    def ask(self, question: str, history: list[Any] | None = None) -> Answer:
+        answer = None
+        for event in self.ask_stream(question, history):
+            answer = event
+        assert isinstance(answer, Answer)
+        return answer
+
+    def lookup(self, citation_id: str) -> Passage:
+        if citation_id.strip() != CITE_ID:
+            raise CitationError("that is not a citation id (expected something like "
+                                "'report-name:120-480:1a2b3c4d')")
+        return _passage()
+
+    def document(self, doc_id: str) -> Document:
+        return Document(doc_id=doc_id, path="/secret/corpus/x.txt", text=ARTICLE, sha256="0")
+
+    def documents(self) -> list[dict[str, Any]]:
+        return [{"doc_id": p.stem, "title": f"Title of {p.stem}", "outlet": "Outlet",
+                 "authors": ["A. Writer"], "date": None, "chunks": 3}
+                for p in sorted(self.corpus_dir.iterdir()) if not p.name.startswith(".")]
+
+    def skipped(self) -> list[tuple[str, str]]:
+        return [("broken.txt", "broken.txt is empty")]
+
+    def reindex(self, force: bool = False, progress: Any = None) -> Any:
+        self.reindexed += 1
+        docs = self.documents()
+        if progress:
+            for i, doc in enumerate(docs):
+                progress(doc["doc_id"], i, len(docs))
+        return SimpleNamespace(status="updated", documents=len(docs), chunks=3 * len(docs),
+                               seconds=0.1, reason="")
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "tomshardware-test.txt").write_text(GOOD_TXT, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def fake(corpus: Path) -> FakeAssistant:
+    return FakeAssistant(corpus)
+
+
+def _select(index: Any, value: Any) -> gr.SelectData:
+    return gr.SelectData(None, {"index": index, "value": value})
+
+
+def _run_chat(handlers: Handlers, question: str, chat: list[Any] | None = None
+              ) -> list[tuple[Any, ...]]:
+    box, chat, pending = handlers.add_turn(question, chat or [])
+    assert box == ""
+    return list(handlers.answer(pending, chat))
+
+
+def test_create_app_builds_without_launching(fake: FakeAssistant) -> None:
+    demo = create_app(fake)  # type: ignore[arg-type]
+    assert isinstance(demo, gr.Blocks)
+    assert not demo.is_running
+    assert fake.asked == [] and fake.reindexed == 0
+    ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
+    assert {"q", "chat", "passage", "sources", "lookup"} <= ids
+    api = {d["api_name"]: d for d in demo.config["dependencies"] if d.get("api_name")}
+    assert "ask" in api and "lookup" in api
+    public = {name for name, d in api.items() if d.get("api_visibility") == "public"}
+    assert public == {"ask", "lookup"}
+
+
+def test_link_markers_escapes_and_links() -> None:
+    out = render.link_markers("<script>x</script> taxed [1] and [1, 2] or [9].", [_citation()])
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    assert out.count(f'<a class="cite" href="#cite-1" title="{CITE_ID}">&#91;1&#93;</a>') == 1
+    assert "&#91;1, 2&#93;" in out and "&#91;9&#93;" in out  # unknown numbers stay plain text
+
+
+def test_stream_shows_progress_then_linked_answer_and_sources(fake: FakeAssistant) -> None:
+    steps = _run_chat(Handlers(fake), "Which tax applies?")  # type: ignore[arg-type]
+    bubbles = [str(chat[-1]["content"]) for chat, *_ in steps]
+    assert "searching the reports" in bubbles[0]
+    assert any("reading 2 passages" in b for b in bubbles)
+    assert any(b.startswith("The chips are") and "cite" not in b for b in bubbles)
+    chat, status, sources, ids = steps[-1]
+    assert chat[-2] == {"role": "user", "content": "Which tax applies?"}
+    final = chat[-1]["content"]
+    assert re.search(r'<a class="cite" href="#cite-1" title="[^"]+">&#91;1&#93;</a>', final)
+    assert "answered in 1.5 s with 1 source" in status
+    assert isinstance(sources, gr.Dataset)
+    assert sources.constructor_args["samples"] == [["[1]", "H200 <tax> report", SPAN]]
+    assert ids == [CITE_ID]
+
+
+def test_history_sent_to_model_is_plain(fake: FakeAssistant) -> None:
+    handlers = Handlers(fake)  # type: ignore[arg-type]
+    chat = _run_chat(handlers, "Which tax applies?")[-1][0]
+    _run_chat(handlers, "And who buys them?", chat)
+    question, history = fake.asked[-1]
+    assert question == "And who buys them?"
+    assert history == [{"role": "user", "content": "Which tax applies?"},
+                       {"role": "assistant", "content": "The chips are taxed at 25%."}]
+
+
+def test_empty_question_does_nothing(fake: FakeAssistant) -> None:
+    handlers = Handlers(fake)  # type: ignore[arg-type]
+    box, chat, pending = handlers.add_turn("   ", [])
+    assert (box, chat, pending) == ("", [], "")
+    assert len(list(handlers.answer(pending, chat))) == 1
+    assert fake.asked == []
+
+
+@pytest.mark.parametrize(("exc", "shown"), [
+    (QuestionError("the question is too long (3000 characters; the limit is 2000)"),
+     "the question is too long"),
+    (RuntimeError("boom at /secret/path/model.gguf"), GENERIC_ERROR),
+])
+def test_errors_become_short_messages(fake: FakeAssistant, exc: Exception, shown: str) -> None:
+    fake.fail_with = exc
+    chat, status, _, ids = _run_chat(Handlers(fake), "q?")[-1]  # type: ignore[arg-type]
+    bubble = chat[-1]["content"]
+    assert shown in bubble and shown in status and ids == []
+    for text in (bubble, status):
+        assert "Traceback" not in text and "/secret" not in text
+
+
+def test_api_errors_are_gradio_errors_without_paths(fake: FakeAssistant) -> None:
+    handlers = Handlers(fake)  # type: ignore[arg-type]
+    assert handlers.api_ask("Which tax?", [])["citations"][0]["id"] == CITE_ID
+    assert handlers.api_lookup(CITE_ID)["text"] == SPAN
+    with pytest.raises(gr.Error) as caught:
+        handlers.api_lookup("nonsense")
+    assert "not a citation id" in caught.value.message
+    fake.fail_with = RuntimeError("failed to open /secret/x")
+    with pytest.raises(gr.Error) as caught:
+        handlers.api_ask("Which tax?", [])
+    assert "/secret" not in caught.value.message
+
+
+def test_citation_link_and_source_and_lookup_show_the_passage(fake: FakeAssistant) -> None:
+    handlers = Handlers(fake)  # type: ignore[arg-type]
+    by_link = handlers.show_link([CITE_ID], _select(1, CITE_ID))
+    by_number = handlers.show_link([CITE_ID], _select(1, ""))
+    by_source = handlers.show_source([CITE_ID], _select(0, None))
+    by_lookup = handlers.passage_view(f"  {CITE_ID} ")
+    assert by_link == by_number == by_source == by_lookup
+    html = by_link
+    assert f"<mark id=\"cited-passage\">{render.escape(SPAN)}</mark>" in html
+    assert "Tax News" in html and "&lt;b&gt;more&lt;/b&gt;" in html  # full article, escaped
+    for meta in ("H200 &lt;tax&gt; report", "Tom&#x27;s Hardware", "2025-12-10",
+                 "Ann Example, Bo Test", 'href="https://example.com/h200"'):
+        assert meta in html
+    assert "no longer available" in handlers.show_source([], _select(0, None))
+    bad = handlers.passage_view("nonsense")
+    assert "not a citation id" in bad and "<mark" not in bad
+
+
+def test_stop_marks_partial_answer(fake: FakeAssistant) -> None:
+    handlers = Handlers(fake)  # type: ignore[arg-type]
+    chat, _, _, _ = _run_chat(handlers, "Which tax applies?")[4]
+    chat, status = handlers.stop(chat)
+    assert "stopped" in status and chat[-1]["content"].startswith("The chips are taxed")
+    _, chat, _ = handlers.add_turn("again", [])
+    chat, _ = handlers.stop(chat)
+    assert "status" not in chat[-1]["content"] and "stopped" in chat[-1]["content"]
+
+
+def test_stream_closes_the_assistant_generator_when_cancelled(fake: FakeAssistant) -> None:
+    closed = threading.Event()
+    original = fake.ask_stream
+
+    def stream(question: str, history: Any = None) -> Iterator[Any]:
+        try:
+            yield from original(question, history)
+        finally:
+            closed.set()
+
+    fake.ask_stream = stream  # type: ignore[method-assign]
+    handlers = Handlers(fake)  # type: ignore[arg-type]
+    _, chat, pending = handlers.add_turn("q?", [])
+    gen = handlers.answer(pending, chat)
+    next(gen)
+    gen.close()
+    assert closed.is_set()
+
+
+def test_reports_lists_documents_and_status(fake: FakeAssistant) -> None:
+    status, rows = Handlers(fake).reports()  # type: ignore[arg-type]
+    assert "Index up to date" in status and "broken.txt" in status
+    assert rows == [["tomshardware-test", "Title of tomshardware-test", "Outlet", "",
+                     "A. Writer", 3]]
+
+
+def _upload_file(tmp_path: Path, name: str, data: bytes) -> str:
+    folder = tmp_path / "gradio-upload"
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def _progress() -> Any:
+    return lambda *args, **kwargs: None
+
+
+def test_upload_good_file_is_added_and_indexed(fake: FakeAssistant, tmp_path: Path) -> None:
+    path = _upload_file(tmp_path, "New Report (2025).txt", GOOD_TXT.encode())
+    msg, _status, rows, cleared = Handlers(fake).upload(path, False, _progress())  # type: ignore[arg-type]
+    assert "added New-Report-2025.txt" in msg
+    assert (fake.corpus_dir / "New-Report-2025.txt").read_text() == GOOD_TXT
+    assert fake.reindexed == 1 and cleared is None
+    assert "New-Report-2025" in [r[0] for r in rows]
+
+
+@pytest.mark.parametrize(("name", "data", "shown"), [
+    ("notes.pdf", b"%PDF-1.4", "unsupported file type"),
+    ("empty.txt", b"   \n", "empty"),
+    ("binary.txt", b"\x00\x01\x02" * 1000, "binary"),
+    ("tomshardware-test.txt", GOOD_TXT.encode(), "already exists"),
+])
+def test_upload_bad_file_changes_nothing(fake: FakeAssistant, tmp_path: Path, name: str,
+                                         data: bytes, shown: str) -> None:
+    before = {p.name: p.read_bytes() for p in fake.corpus_dir.iterdir()}
+    path = _upload_file(tmp_path, name, data)
+    msg, _, _, _ = Handlers(fake).upload(path, False, _progress())  # type: ignore[arg-type]
+    assert shown in msg and "not added" in msg
+    assert str(tmp_path) not in msg and "Traceback" not in msg
+    assert {p.name: p.read_bytes() for p in fake.corpus_dir.iterdir()} == before
+    assert fake.reindexed == 0
+
+
+def test_upload_without_file_asks_for_one(fake: FakeAssistant) -> None:
+    msg, _, _, _ = Handlers(fake).upload(None, False, _progress())  # type: ignore[arg-type]
+    assert "Choose a .txt, .md or .html file" in msg
+
+
+def test_status_mentions_sentences_left_out(fake: FakeAssistant) -> None:
+    answer = Answer("q?", "Taxed at 25% [1].", False, (_citation(),), (), {"total_s": 2.0},
+                    unsupported=("An unsupported claim.",))
+    _, status, _, _ = Handlers(fake)._final(answer, [{"role": "assistant", "content": ""}])  # type: ignore[arg-type]
+    assert "1 sentence no passage supports left out" in status
+
+
+def test_refusal_has_no_sources(fake: FakeAssistant) -> None:
+    answer = Answer("q?", "The reports do not say.", True, (), (), {"total_s": 2.0})
+    chat, status, sources, ids = Handlers(fake)._final(  # type: ignore[arg-type]
+        answer, [{"role": "assistant", "content": ""}])
+    assert "do not answer" in status and ids == []
+    assert sources.constructor_args["samples"] == []
+    assert chat[-1]["content"] == "The reports do not say."

@@ -1,0 +1,107 @@
+"""The served UI's API with the real assistant and model, called through gradio_client.
+
+Slow (the default model answers in about 15 s per question on 2 cores): marked ``real``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.real
+
+TAX_QUESTION = "Which tax applies to the H200 chips re-exported to China?"
+
+# Distinct questions, each with words that only its own answer (or its cited passages) contains.
+CONCURRENT: dict[str, tuple[str, ...]] = {
+    TAX_QUESTION: ("25%", "25 percent", "25 per cent"),
+    "On what date did Chinese authorities convene the emergency meetings with tech firms?":
+        ("December 10", "Dec. 10", "10 December"),
+    "Who is Randy Abrams and how did he describe the H200 imports?":
+        ("UBS", "balanced outcome"),
+    "How would Chinese regulators communicate any H200 restrictions?":
+        ("window guidance",),
+    "Which outlet first reported that Washington was considering approving H200 sales?":
+        ("Bloomberg",),
+}
+MIN_ANSWERED = 3  # the small model may refuse a question; most must be answered
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(real_assistant: Any) -> Iterator[str]:
+    """Serve the UI of the real assistant (conftest: fresh index, project corpus, default model).
+
+    The server runs in Gradio's background thread on a free loopback port.
+    """
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+    from ui.app import launch
+
+    assistant = real_assistant
+    port = _free_port()
+    demo = launch(assistant, host="127.0.0.1", port=port, block=False)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server: str) -> Any:
+    from gradio_client import Client
+
+    return Client(server, verbose=False, download_files=False)
+
+
+def _matches(result: dict[str, Any], words: tuple[str, ...]) -> bool:
+    texts = [result["answer"], *(c["quote"] for c in result["citations"])]
+    return any(word.lower() in text.lower() for word in words for text in texts)
+
+
+def test_ask_cites_tomshardware_and_lookup_returns_the_passage(client: Any) -> None:
+    result = client.predict(TAX_QUESTION, [], api_name="/ask")
+    assert {"answer", "refused", "citations"} <= set(result)
+    assert not result["refused"] and result["answer"].strip()
+    cited = [c for c in result["citations"] if "tomshardware" in c["doc_id"]]
+    assert cited, result
+    citation = cited[0]
+    assert f"[{citation['n']}]" in result["answer"]
+    passage = client.predict(citation["id"], api_name="/lookup")
+    assert passage["citation_id"] == citation["id"]
+    assert passage["doc_id"] == citation["doc_id"]
+    assert passage["text"] == citation["quote"]
+    assert passage["outlet"] == "Tom's Hardware"
+
+
+def test_api_errors_are_short(client: Any) -> None:
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as caught:
+        client.predict("not-an-id", api_name="/lookup")
+    message = str(caught.value)
+    assert "not a citation id" in message
+    assert "Traceback" not in message and str(Path.home()) not in message
+    with pytest.raises(AppError, match="please type a question"):
+        client.predict("   ", [], api_name="/ask")
+
+
+def test_five_concurrent_questions_get_their_own_answers(client: Any) -> None:
+    jobs = {q: client.submit(q, [], api_name="/ask") for q in CONCURRENT}
+    results = {q: job.result(timeout=900) for q, job in jobs.items()}
+    answered = {q: r for q, r in results.items() if not r["refused"]}
+    assert len(answered) >= MIN_ANSWERED, results
+    texts = [r["answer"] for r in answered.values()]
+    assert len(set(texts)) == len(texts), texts
+    for question, result in answered.items():
+        assert result["citations"], (question, result)
+        assert _matches(result, CONCURRENT[question]), (question, result)

@@ -1,0 +1,244 @@
+"""The Gradio app: chat with streamed, cited answers; passages; reports; uploads; API.
+
+:func:`create_app` only builds the interface (no server, no model loading);
+:func:`launch` serves it on the loopback interface by default.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import ui  # noqa: F401  (switches analytics off before Gradio is imported)
+
+import gradio as gr  # isort: skip
+from gradio.events import api as gradio_api  # isort: skip
+
+from assistant.documents import MAX_DOCUMENT_BYTES
+from assistant.settings import Settings
+from ui import render
+from ui.handlers import PASSAGE_HINT, Handlers
+
+if TYPE_CHECKING:
+    from assistant.core import Assistant
+
+UPLOAD_TYPES = [".txt", ".md", ".html"]
+QUEUE_SIZE = 64
+
+CSS = """
+#passage .html-container { padding-top: 0; }
+#passage .passage-view { padding: 0 6px 4px; }
+#passage .passage-head { position: sticky; top: 0; z-index: 1; padding: 26px 0 6px;
+  background: var(--block-background-fill); border-bottom: 1px solid var(--border-color-primary); }
+#passage .passage-title { margin: 0 0 4px; font-size: 1.02em; line-height: 1.3; }
+#passage .passage-meta, #passage .passage-id { color: var(--body-text-color-subdued);
+  font-size: 0.88em; margin-bottom: 6px; word-break: break-word; }
+#passage .passage-text { white-space: pre-wrap; line-height: 1.55; margin-top: 8px;
+  overflow-wrap: anywhere; }
+#passage mark { background: #ffe066; color: #111; padding: 1px 2px; border-radius: 3px; }
+#passage .passage-empty { color: var(--body-text-color-subdued); padding: 30px 6px 12px; }
+#chat a.cite { text-decoration: none; font-weight: 600; font-size: 0.85em;
+  vertical-align: super; padding: 0 1px; cursor: pointer; }
+.status { color: var(--body-text-color-subdued); font-style: italic; }
+.notice-error { color: var(--error-text-color, #c00); }
+.notice-info, .notice-stopped { color: var(--body-text-color-subdued); font-size: 0.9em; }
+#status { min-height: 1.4em; padding: 0 4px; }
+#ask-row { align-items: center; }
+"""
+
+# Runs once in the browser when the passage panel mounts. Citation links in the
+# chat (<a class="cite" href="#cite-N" title="<citation id>">) are caught in the
+# capture phase, so neither the chat nor the browser handles them, and sent to
+# Python as a ``select`` event of the panel.
+CITE_JS = """
+const onCiteClick = (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a.cite') : null;
+  if (!link) return;
+  event.preventDefault();
+  event.stopPropagation();
+  const n = parseInt((link.getAttribute('href') || '').replace('#cite-', ''), 10);
+  trigger('select', {index: Number.isFinite(n) ? n : null,
+                     value: link.getAttribute('title') || ''});
+};
+if (window.__reportsCiteClick) {
+  document.removeEventListener('click', window.__reportsCiteClick, true);
+}
+window.__reportsCiteClick = onCiteClick;
+document.addEventListener('click', onCiteClick, true);
+watch('value', () => {
+  const mark = element.querySelector('mark');
+  if (mark) mark.scrollIntoView({block: 'center'});
+});
+"""
+
+INTRO = ("### Reports assistant\n"
+         "Ask about the news reports in the corpus. Answers cite their passages: "
+         "click a citation to read it in its article.")
+
+
+@dataclass
+class ChatView:
+    """Components of the chat tab."""
+
+    chat: gr.Chatbot
+    status: gr.HTML
+    question: gr.Textbox
+    ask: gr.Button
+    stop: gr.Button
+    sources: gr.Dataset
+    passage: gr.HTML
+    lookup: gr.Textbox
+
+
+@dataclass
+class ReportsView:
+    """Components of the reports tab."""
+
+    tab: gr.Tab
+    index_status: gr.Markdown
+    table: gr.Dataframe
+    upload: gr.File
+    overwrite: gr.Checkbox
+    add: gr.Button
+    message: gr.HTML
+
+
+def _chat_tab() -> ChatView:
+    with gr.Tab("Chat"), gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=380):
+            chat = gr.Chatbot(
+                elem_id="chat", label="Conversation", height=440, latex_delimiters=[],
+                feedback_options=None, buttons=["copy"],
+                placeholder="Ask a question about the reports below.")
+            status = gr.HTML("", elem_id="status", js_on_load=None)
+            with gr.Row(equal_height=False, elem_id="ask-row"):
+                question = gr.Textbox(
+                    elem_id="q", show_label=False, scale=6, max_lines=4,
+                    placeholder="e.g. Which tax applies to the H200 chips?")
+                ask = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="ask")
+                stop = gr.Button("Stop", variant="stop", scale=1, min_width=70, elem_id="stop")
+            sources = gr.Dataset(
+                elem_id="sources", label="Sources of the latest answer",
+                components=["textbox", "textbox", "textbox"],
+                headers=["", "report", "passage"], samples=[], type="index", layout="table",
+                samples_per_page=10)
+        with gr.Column(scale=2, min_width=320):
+            passage = gr.HTML(
+                render.placeholder_html(PASSAGE_HINT), elem_id="passage", label="Passage",
+                show_label=True, container=True, max_height=640, js_on_load=CITE_JS)
+            lookup = gr.Textbox(
+                elem_id="lookup", label="Look up a citation id", submit_btn="Show",
+                placeholder="report-name:120-480:1a2b3c4d")
+    return ChatView(chat, status, question, ask, stop, sources, passage, lookup)
+
+
+def _reports_tab() -> ReportsView:
+    with gr.Tab("Reports") as tab:
+        index_status = gr.Markdown(elem_id="index-status")
+        table = gr.Dataframe(
+            headers=render.DOCUMENT_HEADERS, elem_id="reports", interactive=False, wrap=True,
+            label="Reports in the corpus")
+        with gr.Row():
+            upload = gr.File(
+                label="Add a report (.txt, .md, .html)", file_types=UPLOAD_TYPES,
+                type="filepath", elem_id="upload", height=150)
+            with gr.Column():
+                overwrite = gr.Checkbox(
+                    label="Replace a report with the same file name", value=False)
+                add = gr.Button("Add to corpus and re-index", variant="primary")
+                message = gr.HTML("", elem_id="upload-status", js_on_load=None)
+    return ReportsView(tab, index_status, table, upload, overwrite, add, message)
+
+
+def create_app(assistant: Assistant) -> gr.Blocks:
+    """Build the interface for ``assistant``; nothing is launched or loaded."""
+    h = Handlers(assistant)
+    private: dict[str, Any] = {"api_visibility": "private"}
+    demo = gr.Blocks(title="Reports assistant", analytics_enabled=False)
+    with demo:
+        cite_ids = gr.State([])
+        pending = gr.State("")
+        gr.Markdown(INTRO)
+        with gr.Tabs():
+            c = _chat_tab()
+            r = _reports_tab()
+
+        turn: dict[str, Any] = dict(fn=h.add_turn, inputs=[c.question, c.chat],
+                                    outputs=[c.question, c.chat, pending], queue=False,
+                                    **private)
+        answer: dict[str, Any] = dict(
+            fn=h.answer, inputs=[pending, c.chat], outputs=[c.chat, c.status, c.sources, cite_ids],
+            concurrency_limit=1, concurrency_id="model", show_progress="minimal", **private)
+        submitted = c.question.submit(**turn).then(**answer)
+        clicked = c.ask.click(**turn).then(**answer)
+        c.stop.click(h.stop, [c.chat], [c.chat, c.status], cancels=[submitted, clicked],
+                     queue=False, **private)
+
+        lookups: dict[str, Any] = dict(outputs=[c.passage], concurrency_limit=4,
+                                       concurrency_id="lookup", **private)
+        c.passage.select(h.show_link, [cite_ids], **lookups)
+        c.sources.select(h.show_source, [cite_ids], **lookups)
+        c.lookup.submit(h.passage_view, [c.lookup], **lookups)
+
+        listing: dict[str, Any] = dict(outputs=[r.index_status, r.table], queue=False, **private)
+        demo.load(h.reports, **listing)
+        r.tab.select(h.reports, **listing)
+        r.add.click(h.upload, [r.upload, r.overwrite],
+                    [r.message, r.index_status, r.table, r.upload],
+                    concurrency_limit=1, concurrency_id="index", **private)
+
+        def ask_api(question: str, history: list[Any]) -> dict[str, Any]:
+            """Answer a question; the result has ``answer``, ``refused`` and ``citations``."""
+            return h.api_ask(question, history)
+
+        def lookup_api(citation_id: str) -> dict[str, Any]:
+            """Return the passage of a citation id, with its report's metadata."""
+            return h.api_lookup(citation_id)
+
+        gradio_api(ask_api, api_name="ask", concurrency_limit=1, concurrency_id="model")
+        gradio_api(lookup_api, api_name="lookup", concurrency_limit=4, concurrency_id="lookup")
+    return demo
+
+
+def _no_proxy_for_loopback() -> None:
+    """Keep Gradio's start-up self-check off any configured HTTP proxy."""
+    for var in ("NO_PROXY", "no_proxy"):
+        hosts = [h.strip() for h in os.environ.get(var, "").split(",") if h.strip()]
+        for host in ("127.0.0.1", "localhost"):
+            if host not in hosts:
+                hosts.append(host)
+        os.environ[var] = ",".join(hosts)
+
+
+def launch(target: Assistant | Settings, host: str = "127.0.0.1", port: int = 7860, *,
+           block: bool = True) -> gr.Blocks:
+    """Serve the UI for an assistant (or for the assistant that ``Settings`` open).
+
+    Listens on ``host:port`` (loopback by default), never shares publicly and
+    prints the local URL. With ``block=False`` the server runs in a background
+    thread and the app is returned at once; stop it with ``app.close()``.
+    """
+    if isinstance(target, Settings):
+        from assistant.core import Assistant
+
+        assistant = Assistant.open(settings=target)
+    else:
+        assistant = target
+    _no_proxy_for_loopback()
+    demo = create_app(assistant)
+    demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
+    _, local_url, _ = demo.launch(
+        server_name=host, server_port=port, share=False, ssr_mode=False, inbrowser=False,
+        max_file_size=MAX_DOCUMENT_BYTES, prevent_thread_lock=True, quiet=True,
+        show_error=False, enable_monitoring=False, mcp_server=False, run_history=False,
+        pwa=False, footer_links=["api"], css=CSS)
+    print(f"Reports assistant: open {local_url} in a browser (Ctrl+C stops it)", flush=True)  # noqa: T201
+    sys.stdout.flush()
+    if block:
+        try:
+            demo.block_thread()
+        finally:
+            demo.close()
+    return demo

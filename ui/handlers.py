@@ -1,0 +1,241 @@
+"""Event handlers of the web UI: they call the :class:`~assistant.Assistant` and return views.
+
+Handlers never let an exception reach the browser as a traceback: errors of the
+assistant become their own short message, anything else a generic one (and the
+details go to the server log).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from assistant.errors import AssistantError, DocumentError
+from assistant.records import Answer, Status, TextDelta
+from assistant.uploads import store_upload
+from ui import render
+
+if TYPE_CHECKING:
+    from assistant.core import Assistant
+
+logger = logging.getLogger(__name__)
+
+ChatHistory = list[dict[str, Any]]
+GENERIC_ERROR = "something went wrong on the server; the server log has the details"
+WAITING = render.status_html("waiting", "waiting for the model (one question at a time)")
+PASSAGE_HINT = "Click a citation like [1] in an answer, or a source below it, to see the passage."
+
+
+def user_message(exc: BaseException) -> str:
+    """Return the message shown for ``exc``: the assistant's own, else a generic one."""
+    if isinstance(exc, AssistantError) and str(exc).strip():
+        return str(exc).strip()
+    return GENERIC_ERROR
+
+
+def _log_unexpected(exc: BaseException, what: str) -> None:
+    if not isinstance(exc, AssistantError):
+        logger.error("%s failed", what, exc_info=exc)
+
+
+class Handlers:
+    """The UI's callbacks, bound to one assistant."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    # ------------------------------------------------------------------- chat
+    def add_turn(self, question: str, chat: ChatHistory | None) -> tuple[str, ChatHistory, str]:
+        """Show the question in the chat at once, with a waiting line; clear the textbox.
+
+        Returns the textbox value, the chat and the question to answer ("" when
+        there is nothing to ask).
+        """
+        text = " ".join(str(question or "").split())
+        history = list(chat or [])
+        if not text:
+            return "", history, ""
+        history.append({"role": "user", "content": render.escape_md(text)})
+        history.append({"role": "assistant", "content": WAITING})
+        return "", history, text
+
+    def answer(self, question: str, chat: ChatHistory | None
+               ) -> Iterator[tuple[ChatHistory, str, Any, list[str]]]:
+        """Stream the answer to ``question`` into the last chat message.
+
+        Yields the chat, the status line, the sources table and the citation ids
+        of the answer (in the order of the sources table).
+        """
+        history = list(chat or [])
+        if not question or not history:
+            yield history, "", gr.skip(), gr.skip()
+            return
+        earlier = render.plain_history(history[:-2])
+        events = self.assistant.ask_stream(question, earlier)
+        text = ""
+        try:
+            for event in events:
+                if isinstance(event, Status):
+                    line = render.status_html(event.stage, event.detail)
+                    if not text:
+                        history[-1] = {"role": "assistant", "content": line}
+                    new = event.stage == "searching"
+                    yield (list(history), line, gr.Dataset(samples=[]) if new else gr.skip(),
+                           [] if new else gr.skip())
+                elif isinstance(event, TextDelta):
+                    text += event.text
+                    history[-1] = {"role": "assistant", "content": render.escape_md(text)}
+                    yield list(history), gr.skip(), gr.skip(), gr.skip()
+                elif isinstance(event, Answer):
+                    yield self._final(event, history)
+        except Exception as exc:
+            _log_unexpected(exc, "answering")
+            notice = render.message_html("error", user_message(exc))
+            history[-1] = {"role": "assistant", "content": notice}
+            yield history, notice, gr.Dataset(samples=[]), []
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
+
+    def _final(self, answer: Answer, history: ChatHistory
+               ) -> tuple[ChatHistory, str, Any, list[str]]:
+        history[-1] = {"role": "assistant",
+                       "content": render.link_markers(answer.text, answer.citations)}
+        seconds = answer.timings.get("total_s")
+        took = f" in {seconds:.1f} s" if seconds is not None else ""
+        if answer.refused:
+            line = render.message_html("info", f"the reports do not answer this{took}")
+        else:
+            count = len(answer.citations)
+            note = f"answered{took} with {count} source{'s' if count != 1 else ''}"
+            left_out = len(getattr(answer, "unsupported", ()) or ())
+            if left_out:
+                note += (f"; {left_out} sentence{'s' if left_out != 1 else ''} "
+                         "no passage supports left out")
+            line = render.message_html("info", note)
+        samples = render.source_samples(answer.citations)
+        return history, line, gr.Dataset(samples=samples), [c.id for c in answer.citations]
+
+    def stop(self, chat: ChatHistory | None) -> tuple[ChatHistory, str]:
+        """Mark the answer being written as stopped."""
+        history = list(chat or [])
+        notice = render.message_html("stopped", "(stopped)")
+        if history and history[-1].get("role") == "assistant":
+            content = history[-1].get("content")
+            partial = render.plain_text(content) if not _is_status(content) else ""
+            body = f"{render.escape_md(partial)} {notice}" if partial else notice
+            history[-1] = {"role": "assistant", "content": body}
+        return history, notice
+
+    # --------------------------------------------------------------- passages
+    def passage_view(self, citation_id: str) -> str:
+        """Show the passage of ``citation_id`` highlighted in its article, or a short message."""
+        cid = str(citation_id or "").strip()
+        if not cid:
+            return render.placeholder_html("Type a citation id, e.g. report-name:120-480:1a2b3c4d.")
+        try:
+            passage = self.assistant.lookup(cid)
+        except Exception as exc:
+            _log_unexpected(exc, "citation lookup")
+            return render.placeholder_html(user_message(exc))
+        try:
+            full_text: str | None = self.assistant.document(passage.doc_id).text
+        except AssistantError:
+            full_text = None
+        return render.passage_html(passage, full_text)
+
+    def show_link(self, ids: list[str] | None, evt: gr.SelectData) -> str:
+        """Show the passage of a clicked citation link of the chat (its id is ``evt.value``)."""
+        cid = str(evt.value or "").strip()
+        if not cid and isinstance(evt.index, int) and ids:
+            cid = ids[evt.index - 1] if 0 < evt.index <= len(ids) else ""
+        return self.passage_view(cid)
+
+    def show_source(self, ids: list[str] | None, evt: gr.SelectData) -> str:
+        """Show the passage of a clicked row of the sources table."""
+        index = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+        if not ids or not isinstance(index, int) or not 0 <= index < len(ids):
+            return render.placeholder_html("That source is no longer available.")
+        return self.passage_view(ids[index])
+
+    # ---------------------------------------------------------------- reports
+    def reports(self) -> tuple[str, list[list[Any]]]:
+        """Return the index status (Markdown) and the rows of the reports table."""
+        try:
+            docs = self.assistant.documents()
+            status = render.index_status_md(getattr(self.assistant, "build_report", None),
+                                            len(docs), self.assistant.skipped())
+        except Exception as exc:
+            _log_unexpected(exc, "listing reports")
+            return f"Error: {user_message(exc)}", []
+        return status, render.document_rows(docs)
+
+    def upload(self, file: str | None, overwrite: bool,
+               progress: gr.Progress = gr.Progress()) -> tuple[str, str, list[list[Any]], None]:  # noqa: B008
+        """Add an uploaded report to the corpus and refresh the index.
+
+        Returns the upload message, the index status, the reports table and
+        ``None`` to clear the file input.
+        """
+        if not file:
+            status, rows = self.reports()
+            return "Choose a .txt, .md or .html file first.", status, rows, None
+        source = Path(file)
+        try:
+            data = source.read_bytes()
+            stored = store_upload(self.assistant.settings.corpus_dir, source.name, data,
+                                  overwrite=bool(overwrite))
+        except OSError:
+            message = f"{source.name!r} could not be read"
+            status, rows = self.reports()
+            return render.message_html("error", message), status, rows, None
+        except DocumentError as exc:
+            status, rows = self.reports()
+            return render.message_html("error", f"not added: {exc}"), status, rows, None
+        progress(0, desc="indexing")
+        try:
+            report = self.assistant.reindex(
+                progress=lambda doc, done, total: progress(
+                    (done, total), desc=f"indexing {doc}" if doc else "indexing", unit="reports"))
+        except Exception as exc:
+            _log_unexpected(exc, "re-indexing")
+            status, rows = self.reports()
+            message = f"{stored.name} was added, but re-indexing failed: {user_message(exc)}"
+            return render.message_html("error", message), status, rows, None
+        status, rows = self.reports()
+        message = (f"added {stored.name}; index {report.status}: {report.documents} reports, "
+                   f"{report.chunks} passages")
+        return render.message_html("info", message), status, rows, None
+
+    # -------------------------------------------------------------------- API
+    def api_ask(self, question: str, history: list[Any] | None) -> dict[str, Any]:
+        """``/ask``: the answer as a dict, or a :class:`gr.Error` with a short message."""
+        try:
+            return self.assistant.ask(question, history or []).to_dict()
+        except Exception as exc:
+            _log_unexpected(exc, "API ask")
+            raise gr.Error(_plain(user_message(exc)), print_exception=False) from None
+
+    def api_lookup(self, citation_id: str) -> dict[str, Any]:
+        """``/lookup``: the cited passage as a dict, or a :class:`gr.Error`."""
+        try:
+            return self.assistant.lookup(citation_id).to_dict()
+        except Exception as exc:
+            _log_unexpected(exc, "API lookup")
+            raise gr.Error(_plain(user_message(exc)), print_exception=False) from None
+
+
+def _plain(message: str) -> str:
+    """``message`` safe to show in Gradio's error toast, which renders HTML."""
+    return html.escape(message, quote=False)
+
+
+def _is_status(content: Any) -> bool:
+    text = content if isinstance(content, str) else str(content or "")
+    return 'class="status' in text and not render.plain_text(text)

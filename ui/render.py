@@ -1,0 +1,189 @@
+"""HTML and table views of the assistant's records, for the web UI (no Gradio here).
+
+Everything that comes from a report or from the model is escaped before it is
+put into HTML; the only markup added is the UI's own (citation links, the
+highlighted passage, status lines).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from assistant.citations import MARKER_RE
+from assistant.records import Citation, Passage
+
+_STATUS_RE = re.compile(r'<span class="status[^"]*">.*?</span>', re.DOTALL)
+_TAG_RE = re.compile(r"<[^>]+>")
+_QUOTE_CHARS = 140
+
+
+def escape(text: str) -> str:
+    """Escape ``text`` for HTML, and the characters Gradio's HTML templates treat specially."""
+    escaped = html.escape(text, quote=True)
+    return escaped.replace("{", "&#123;").replace("}", "&#125;").replace("$", "&#36;")
+
+
+def escape_md(text: str) -> str:
+    """Escape ``text`` for a chat message: no HTML, no Markdown links, no LaTeX; lists stay."""
+    return (escape(text).replace("[", "&#91;").replace("]", "&#93;")
+            .replace("\\", "&#92;"))
+
+
+def cite_link(n: int, citation_id: str) -> str:
+    """Render an ``[n]`` marker as a link that the passage panel reacts to."""
+    return (f'<a class="cite" href="#cite-{n}" title="{html.escape(citation_id, quote=True)}">'
+            f"&#91;{n}&#93;</a>")
+
+
+def link_markers(text: str, citations: Sequence[Citation]) -> str:
+    """Render the answer as HTML, each ``[n]`` marker that has a citation as a link."""
+    ids = {c.n: c.id for c in citations}
+    out: list[str] = []
+    last = 0
+    for match in MARKER_RE.finditer(text):
+        out.append(escape_md(text[last : match.start()]))
+        numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
+        if all(n in ids for n in numbers):
+            out.append("".join(cite_link(n, ids[n]) for n in numbers))
+        else:
+            out.append(escape_md(match.group(0)))
+        last = match.end()
+    out.append(escape_md(text[last:]))
+    return "".join(out)
+
+
+def status_html(stage: str, detail: str) -> str:
+    """Render a progress line such as "searching the reports…" (``stage`` names its class)."""
+    return f'<span class="status status-{escape(stage)}">{escape(detail)}…</span>'
+
+
+def message_html(kind: str, text: str) -> str:
+    """Render a short notice; ``kind`` is ``error``, ``stopped`` or ``info``."""
+    label = {"error": "Error: ", "stopped": "", "info": ""}.get(kind, "")
+    return f'<span class="notice notice-{escape(kind)}">{label}{escape(text)}</span>'
+
+
+def plain_text(content: Any) -> str:
+    """Text of a chat message as the model should see it: no markup, no old markers."""
+    if isinstance(content, list):
+        content = " ".join(str(b.get("text", "")) if isinstance(b, dict) else str(b)
+                           for b in content)
+    text = _STATUS_RE.sub("", str(content or ""))
+    text = re.sub(r'<span class="notice[^"]*">.*?</span>', "", text, flags=re.DOTALL)
+    text = html.unescape(_TAG_RE.sub("", text))
+    text = MARKER_RE.sub("", text)
+    return re.sub(r"[ \t]+([.,;:!?])", r"\1", " ".join(text.split())).strip()
+
+
+def plain_history(chat: Iterable[Any] | None) -> list[dict[str, str]]:
+    """Earlier turns of the chat as plain ``{"role", "content"}`` dicts.
+
+    Status lines, notices and citation links are removed; turns left empty are dropped.
+    """
+    turns: list[dict[str, str]] = []
+    for item in chat or ():
+        if not isinstance(item, dict) or item.get("role") not in ("user", "assistant"):
+            continue
+        text = plain_text(item.get("content"))
+        if text:
+            turns.append({"role": str(item["role"]), "content": text})
+    return turns
+
+
+def short(text: str, limit: int = _QUOTE_CHARS) -> str:
+    """``text`` on one line, cut at a word boundary to about ``limit`` characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def source_samples(citations: Sequence[Citation]) -> list[list[str]]:
+    """Rows of the sources table: marker, report title (or id), and the start of the quote."""
+    return [[f"[{c.n}]", c.title or c.doc_id, short(c.quote)] for c in citations]
+
+
+def _meta_line(passage: Passage) -> str:
+    parts = []
+    if passage.outlet:
+        parts.append(f'<span class="outlet">{escape(passage.outlet)}</span>')
+    if passage.date:
+        parts.append(f'<span class="date">{escape(passage.date)}</span>')
+    if passage.authors:
+        parts.append(f'<span class="authors">by {escape(", ".join(passage.authors))}</span>')
+    line = " · ".join(parts)
+    if passage.url and re.match(r"^https?://", passage.url, re.IGNORECASE):
+        href = html.escape(passage.url, quote=True)
+        link = (f'<a class="url" href="{href}" target="_blank" rel="noopener noreferrer">'
+                f"{escape(passage.url)}</a>")
+        line = f'{line}<div class="passage-url">{link}</div>'
+    return line
+
+
+def passage_html(passage: Passage, full_text: str | None = None) -> str:
+    """Render the cited passage highlighted inside the text of its article, under its metadata.
+
+    ``full_text`` is the report's whole clean text; without it only the text
+    around the passage (``passage.before`` and ``passage.after``) is shown.
+    """
+    if full_text is not None and full_text[passage.start : passage.end] == passage.text:
+        before, after = full_text[: passage.start], full_text[passage.end :]
+        lead, tail = "", ""
+    else:
+        before, after = passage.before, passage.after
+        lead = "… " if passage.start > len(passage.before) else ""
+        tail = " …"
+    title = escape(passage.title or passage.doc_id)
+    meta = _meta_line(passage)
+    return (
+        '<article class="passage-view"><header class="passage-head">'
+        f'<h3 class="passage-title">{title}</h3>'
+        + (f'<div class="passage-meta">{meta}</div>' if meta else "")
+        + f'<div class="passage-id">citation <code>{escape(passage.citation_id)}</code></div>'
+        f'</header><div class="passage-text">{lead}{escape(before)}'
+        f'<mark id="cited-passage">{escape(passage.text)}</mark>{escape(after)}{tail}</div>'
+        "</article>"
+    )
+
+
+def placeholder_html(text: str) -> str:
+    """Render the passage panel before anything is selected, or with a short message."""
+    return f'<div class="passage-empty">{escape(text)}</div>'
+
+
+def document_rows(documents: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """Rows of the reports table: id, title, outlet, date, authors, passages."""
+    return [[d.get("doc_id", ""), d.get("title") or "", d.get("outlet") or "",
+             d.get("date") or "", ", ".join(d.get("authors") or ()), d.get("chunks", 0)]
+            for d in documents]
+
+
+DOCUMENT_HEADERS = ["id", "title", "outlet", "date", "authors", "passages"]
+
+
+def index_status_md(report: Any, documents: int, skipped: Sequence[tuple[str, str]]) -> str:
+    """Markdown summary of the index and of files that were not loaded."""
+    if report is None:
+        line = f"**Index:** {documents} reports."
+    else:
+        line = (f"**Index {report.status}:** {report.documents} reports, "
+                f"{report.chunks} passages (last refresh {report.seconds:.1f} s).")
+        if getattr(report, "reason", ""):
+            line += f" Reason: {report.reason}."
+    lines = [line]
+    if skipped:
+        lines.append("")
+        lines.append("**Files not loaded:**")
+        lines.extend(f"- `{_md_code(name)}`: {_md_text(why)}" for name, why in skipped)
+    return "\n".join(lines)
+
+
+def _md_code(text: str) -> str:
+    return text.replace("`", "'")
+
+
+def _md_text(text: str) -> str:
+    return html.escape(re.sub(r"([\\`*_\[\]<>#])", r"\\\1", text))
