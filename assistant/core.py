@@ -191,13 +191,17 @@ class Assistant:
         messages = prompting.build_messages(question, hits, self._docs, turns[-4:])
         yield Status("reading", f"reading {len(hits)} passages")
         pieces: list[str] = []
+        shown = ""
         with generator.lock:
             for piece in generator.stream(messages, self.settings.max_answer_tokens):
                 if not pieces:
                     timings["first_token_s"] = time.perf_counter() - started
                     yield Status("writing", "writing the answer")
                 pieces.append(piece)
-                yield TextDelta(piece)
+                visible = prompting.visible_text("".join(pieces))
+                if visible.startswith(shown) and len(visible) > len(shown):
+                    yield TextDelta(visible[len(shown):])
+                    shown = visible
         raw = "".join(pieces).strip()
         timings["total_s"] = time.perf_counter() - started
         yield self._finish(question, raw, hits, timings)
@@ -206,11 +210,13 @@ class Assistant:
                 timings: dict[str, float]) -> Answer:
         logger.debug("raw answer to %r: %r", question, raw)
         titles = {doc_id: doc.title for doc_id, doc in self._docs.items()}
-        if not raw or prompting.is_refusal(raw):
+        choice, reply = prompting.parse_reply(raw)
+        if not reply or prompting.chose_none(raw) or prompting.is_refusal(reply):
             return Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings)
-        evidence = [prompting.source_label(self._docs.get(h.chunk.doc_id)) + "\n" + h.chunk.text
+        evidence = [grounding.Evidence(h.chunk.text,
+                                       prompting.source_label(self._docs.get(h.chunk.doc_id)))
                     for h in hits]
-        sentences, unsupported = grounding.ground(raw, evidence)
+        sentences, unsupported = grounding.ground(reply, evidence, preferred=choice)
         if not sentences:
             return Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings,
                           tuple(unsupported))

@@ -1,7 +1,9 @@
 """Check an answer against its passages, sentence by sentence, in code.
 
-Each sentence of the answer must be supported by a passage it cites: every number
-in the sentence appears in the passage, and most of its content words do. A
+Each sentence of the answer must be supported by one sentence of a passage it
+cites: every number and model name (``H200``) of the claim appears in that
+sentence, and most of the claim's content words appear there or in the report's
+title, outlet and byline. A
 sentence whose markers point at a passage that does not support it is re-cited
 to the retrieved passage that does; a sentence no passage supports is taken out
 of the answer and reported as unsupported.
@@ -29,6 +31,7 @@ STOPWORDS = frozenset(
         "out very own same one"
     ).split()
 )
+_IDENTIFIER_RE = re.compile(r"\b(?:[A-Za-z]+\d[\w-]*|\d+[A-Za-z][\w-]*)\b")
 MIN_SUPPORT = 0.5
 
 
@@ -58,18 +61,42 @@ def terms(text: str) -> set[str]:
     return out
 
 
-def support(sentence: str, evidence: str) -> float:
+def identifiers(text: str) -> set[str]:
+    """Model names and codes such as ``H200`` or ``H100-class``, lower-cased."""
+    return {m.lower() for m in _IDENTIFIER_RE.findall(text)}
+
+
+def support(sentence: str, evidence: str, context: str = "") -> float:
     """How well ``evidence`` supports ``sentence``.
 
-    0 when a number of the sentence is missing from the evidence, else the share of
-    the sentence's content words that the evidence contains.
+    0 when a number or an identifier (``H200``) of the sentence is missing from the
+    evidence itself, else the share of the sentence's content words found in the
+    evidence or its ``context`` (the report's title, outlet and authors).
     """
     if numbers(sentence) - numbers(evidence):
+        return 0.0
+    if identifiers(sentence) - identifiers(evidence):
         return 0.0
     wanted = terms(sentence)
     if not wanted:
         return 1.0
-    return len(wanted & terms(evidence)) / len(wanted)
+    return len(wanted & (terms(evidence) | terms(context))) / len(wanted)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A retrieved passage as the verifier sees it: its sentences and its report's label."""
+
+    text: str
+    label: str = ""
+
+    def units(self) -> list[str]:
+        """The sentences of the passage: each claim must be supported by one of them."""
+        return [self.text[a:b] for a, b in sentence_spans(self.text, 0, len(self.text))]
+
+    def score(self, sentence: str) -> float:
+        """The best support any single sentence of the passage gives ``sentence``."""
+        return max((support(sentence, unit, self.label) for unit in self.units()), default=0.0)
 
 
 @dataclass(frozen=True)
@@ -101,8 +128,13 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def ground(text: str, evidence: Sequence[str]) -> tuple[list[GroundedSentence], list[str]]:
-    """Check each sentence of ``text`` against ``evidence`` (passage texts, marker n = index + 1).
+def ground(text: str, evidence: Sequence[Evidence], preferred: int | None = None) -> tuple[
+    list[GroundedSentence], list[str]
+]:
+    """Check each sentence of ``text`` against ``evidence`` (passages, marker n = index + 1).
+
+    A sentence without a marker is taken to cite ``preferred`` (the passage the
+    model said it answers from), when there is one.
 
     Returns the supported sentences with the passages that support them, and the
     unsupported sentences.
@@ -110,7 +142,9 @@ def ground(text: str, evidence: Sequence[str]) -> tuple[list[GroundedSentence], 
     grounded: list[GroundedSentence] = []
     unsupported: list[str] = []
     for sentence, cited in split_answer(text):
-        scores = {n: support(sentence, evidence[n - 1]) for n in range(1, len(evidence) + 1)}
+        if not cited and preferred is not None:
+            cited = [preferred]
+        scores = {n: evidence[n - 1].score(sentence) for n in range(1, len(evidence) + 1)}
         own = [n for n in dict.fromkeys(cited) if n in scores and scores[n] >= MIN_SUPPORT]
         if own:
             grounded.append(GroundedSentence(sentence, tuple(own), max(scores[n] for n in own)))

@@ -9,7 +9,7 @@ import pytest
 from assistant import citations
 from assistant.core import Assistant, normalize_history
 from assistant.errors import CitationError, QuestionError
-from assistant.grounding import ground, numbers, split_answer, support
+from assistant.grounding import Evidence, ground, numbers, split_answer, support
 from assistant.prompting import REFUSAL, SYSTEM_PROMPT, build_messages
 from assistant.records import Answer, Status, TextDelta
 from conftest import SCMP, TOMS
@@ -171,6 +171,12 @@ def test_grounding_helpers() -> None:
     assert support("It fell 64%.", "revenue fell 63%") == 0.0
     assert split_answer("One claim [1]. [2] Second claim.") == [("One claim.", [1]),
                                                                   ("Second claim.", [2])]
-    grounded, unsupported = ground("Taxed at 25% [2]. Nonsense words here [1].",
-                                   ["nothing relevant at all", "chips taxed at 25%"])
+    evidence = [Evidence("nothing relevant at all"), Evidence("Chips are taxed at 25%. Fine.")]
+    grounded, unsupported = ground("Taxed at 25% [2]. Nonsense words here [1].", evidence)
     assert [g.passages for g in grounded] == [(2,)] and unsupported == ["Nonsense words here."]
+    # A claim must be backed by one sentence, not by words scattered over the passage.
+    mixed = Evidence("The H200 sits below Blackwell. The H20 made $50 million in revenue.")
+    assert mixed.score("The H200 made $50 million in revenue.") == 0.0
+    assert mixed.score("The H20 made $50 million in revenue.") == 1.0
+    assert Evidence("By Ann Cao in Shanghai.", "South China Morning Post").score(
+        "The South China Morning Post article is by Ann Cao.") == 1.0
