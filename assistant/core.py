@@ -185,7 +185,11 @@ class Assistant:
         yield Status("searching", "searching the reports")
         context = [t["content"] for t in turns if t["role"] == "user"]
         hits = self._retriever.search(question, self.settings.top_k, context)
-        timings = {"retrieval_s": time.perf_counter() - started}
+        relevance = self._retriever.relevance(question, hits, context)
+        timings = {"retrieval_s": time.perf_counter() - started, "relevance": relevance}
+        if relevance < self.settings.min_relevance:
+            yield Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings)
+            return
         generator = self.generator
         hits = self._fit_budget(hits, generator)
         messages = prompting.build_messages(question, hits, self._docs, turns[-4:])
@@ -216,7 +220,8 @@ class Assistant:
         evidence = [grounding.Evidence(h.chunk.text,
                                        prompting.source_label(self._docs.get(h.chunk.doc_id)))
                     for h in hits]
-        sentences, unsupported = grounding.ground(reply, evidence, preferred=choice)
+        sentences, unsupported = grounding.ground(reply, evidence, preferred=choice,
+                                                  question=question)
         if not sentences:
             return Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings,
                           tuple(unsupported))

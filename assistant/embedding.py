@@ -68,7 +68,9 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         self.name = EMBEDDING_MODEL_NAME
         self.fingerprint = EMBEDDING_SHA256
-        dim = self._model.get_sentence_embedding_dimension()
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension)
+        dim = get_dim()
         self.dimension = int(dim) if dim else 384
         self.max_tokens = int(self._model.max_seq_length or 256)
         self._batch_size = batch_size

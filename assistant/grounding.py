@@ -41,9 +41,14 @@ def _stem(word: str) -> str:
     if word.endswith("ies") and len(word) > 5:
         return word[:-3] + "y"
     for suffix in ("ations", "ation", "ings", "ing", "ed", "es", "s", "al", "ly"):
-        if word.endswith(suffix) and len(word) > len(suffix) + 3:
-            return word[: -len(suffix)]
-    return word
+        if suffix == "s" and word.endswith("ss"):
+            continue
+        if suffix == "es" and not word.endswith(("sses", "xes", "ches", "shes", "zes")):
+            continue
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
 def numbers(text: str) -> set[str]:
@@ -55,6 +60,8 @@ def terms(text: str) -> set[str]:
     """Content words of ``text``: lower-cased, roughly singular, stopwords dropped."""
     out = set()
     for word in _WORD_RE.findall(text):
+        if word.lower().replace("’", "'") in STOPWORDS:
+            continue
         stem = _stem(word.replace(",", "")) if word[0].isalpha() else word.replace(",", "")
         if stem and stem not in STOPWORDS and (len(stem) > 1 or stem.isdigit()):
             out.add(stem)
@@ -66,16 +73,18 @@ def identifiers(text: str) -> set[str]:
     return {m.lower() for m in _IDENTIFIER_RE.findall(text)}
 
 
-def support(sentence: str, evidence: str, context: str = "") -> float:
+def support(sentence: str, evidence: str, context: str = "",
+            echoed: frozenset[str] = frozenset()) -> float:
     """How well ``evidence`` supports ``sentence``.
 
     0 when a number or an identifier (``H200``) of the sentence is missing from the
-    evidence itself, else the share of the sentence's content words found in the
-    evidence or its ``context`` (the report's title, outlet and authors).
+    evidence itself (``echoed`` ones, repeated from the question and present in the
+    passage, are exempt), else the share of the sentence's content words found in
+    the evidence or its ``context`` (the report's title, outlet and authors).
     """
-    if numbers(sentence) - numbers(evidence):
+    if numbers(sentence) - numbers(evidence) - echoed:
         return 0.0
-    if identifiers(sentence) - identifiers(evidence):
+    if identifiers(sentence) - identifiers(evidence) - echoed:
         return 0.0
     wanted = terms(sentence)
     if not wanted:
@@ -94,9 +103,16 @@ class Evidence:
         """The sentences of the passage: each claim must be supported by one of them."""
         return [self.text[a:b] for a, b in sentence_spans(self.text, 0, len(self.text))]
 
-    def score(self, sentence: str) -> float:
-        """The best support any single sentence of the passage gives ``sentence``."""
-        return max((support(sentence, unit, self.label) for unit in self.units()), default=0.0)
+    def score(self, sentence: str, question: str = "") -> float:
+        """The best support any single sentence of the passage gives ``sentence``.
+
+        Numbers and model names that the claim only repeats from ``question`` need
+        to appear somewhere in the passage, not in the supporting sentence itself.
+        """
+        asked = numbers(question) | identifiers(question)
+        echoed = frozenset(asked & (numbers(self.text) | identifiers(self.text)))
+        return max((support(sentence, unit, self.label, echoed) for unit in self.units()),
+                   default=0.0)
 
 
 @dataclass(frozen=True)
@@ -128,7 +144,8 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def ground(text: str, evidence: Sequence[Evidence], preferred: int | None = None) -> tuple[
+def ground(text: str, evidence: Sequence[Evidence], preferred: int | None = None,
+           question: str = "") -> tuple[
     list[GroundedSentence], list[str]
 ]:
     """Check each sentence of ``text`` against ``evidence`` (passages, marker n = index + 1).
@@ -144,7 +161,8 @@ def ground(text: str, evidence: Sequence[Evidence], preferred: int | None = None
     for sentence, cited in split_answer(text):
         if not cited and preferred is not None:
             cited = [preferred]
-        scores = {n: evidence[n - 1].score(sentence) for n in range(1, len(evidence) + 1)}
+        scores = {n: evidence[n - 1].score(sentence, question)
+                  for n in range(1, len(evidence) + 1)}
         own = [n for n in dict.fromkeys(cited) if n in scores and scores[n] >= MIN_SUPPORT]
         if own:
             grounded.append(GroundedSentence(sentence, tuple(own), max(scores[n] for n in own)))

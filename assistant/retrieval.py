@@ -1,42 +1,68 @@
-"""Find the passages that best match a question (dense search over the FAISS index).
+"""Find the passages that best match a question: dense (FAISS) and lexical (BM25), fused.
 
-Follow-up questions are searched together with the conversation's earlier user
-turns, so "Since when have they done that?" still finds the right passage.
+The two rankings are combined by reciprocal rank fusion. Follow-up questions are
+searched together with the conversation's last user turn, so "Since when have
+they done that?" still finds the right passage.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
+from assistant.chunking import sentence_spans
 from assistant.embedding import Embedder
+from assistant.lexical import BM25
 from assistant.records import Hit
 from assistant.store import VectorIndex
 
+RRF_K = 60
+
 
 class Retriever:
-    """Dense retrieval over a loaded index."""
+    """Hybrid retrieval over a loaded index."""
 
-    def __init__(self, index: VectorIndex, embedder: Embedder) -> None:
+    def __init__(self, index: VectorIndex, embedder: Embedder, mode: str = "hybrid") -> None:
         self.index = index
         self.embedder = embedder
+        self.mode = mode
+        self._bm25 = BM25([c.text for c in index.chunks]) if mode != "dense" else None
+
+    @staticmethod
+    def queries(query: str, context: Sequence[str] = ()) -> list[str]:
+        """The question, and the question with the previous user turn when there is one."""
+        return [query, f"{context[-1]} {query}"] if context else [query]
 
     def search(self, query: str, k: int, context: Sequence[str] = ()) -> list[Hit]:
-        """The ``k`` best passages for ``query``, best first.
-
-        ``context`` holds earlier user questions of the conversation (oldest
-        first). The question is searched alone and with the last of them; each
-        passage keeps its best score.
-        """
+        """The ``k`` best passages for ``query``, best first (``Hit.score`` is the fused score)."""
         if k <= 0 or not len(self.index):
             return []
-        queries = [query]
-        if context:
-            queries.append(f"{context[-1]} {query}")
-        vectors = self.embedder.embed(queries)
-        best: dict[int, float] = {}
-        for vector in vectors:
-            for pos, score in self.index.search(vector, min(k * 2, len(self.index))):
-                best[pos] = max(score, best.get(pos, float("-inf")))
-        ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]
+        depth = min(len(self.index), max(4 * k, 20))
+        fused: dict[int, float] = {}
+        rankings: list[list[int]] = []
+        for text in self.queries(query, context):
+            if self.mode != "lexical":
+                vector = self.embedder.embed([text])[0]
+                rankings.append([pos for pos, _ in self.index.search(vector, depth)])
+            if self._bm25 is not None:
+                rankings.append([pos for pos, _ in self._bm25.search(text, depth)])
+        for ranking in rankings:
+            for rank, pos in enumerate(ranking, start=1):
+                fused[pos] = fused.get(pos, 0.0) + 1.0 / (RRF_K + rank)
+        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
         return [Hit(self.index.chunks[pos], score, rank)
                 for rank, (pos, score) in enumerate(ranked, start=1)]
+
+    def relevance(self, query: str, hits: Sequence[Hit], context: Sequence[str] = ()) -> float:
+        """The highest cosine similarity between the question and any sentence of ``hits``.
+
+        Low values mean that nothing retrieved is even about the question.
+        """
+        sentences = [h.chunk.text[a:b] for h in hits
+                     for a, b in sentence_spans(h.chunk.text, 0, len(h.chunk.text))]
+        if not sentences:
+            return 0.0
+        vectors = self.embedder.embed([*self.queries(query, context), *sentences])
+        n = len(vectors) - len(sentences)
+        return float(np.max(vectors[:n] @ vectors[n:].T))

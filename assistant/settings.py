@@ -36,6 +36,7 @@ ENV_VARS: Mapping[str, str] = {
     "passage_token_budget": "ASSISTANT_PASSAGE_TOKEN_BUDGET",
     "max_answer_tokens": "ASSISTANT_MAX_ANSWER_TOKENS",
     "threads": "ASSISTANT_THREADS",
+    "min_relevance": "ASSISTANT_MIN_RELEVANCE",
 }
 
 
@@ -58,6 +59,7 @@ class Settings:
     passage_token_budget: int = 1800
     max_answer_tokens: int = 320
     max_question_chars: int = 2000
+    min_relevance: float = 0.3
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     temperature: float = 0.0
     seed: int = 7

@@ -180,3 +180,29 @@ def test_grounding_helpers() -> None:
     assert mixed.score("The H20 made $50 million in revenue.") == 1.0
     assert Evidence("By Ann Cao in Shanghai.", "South China Morning Post").score(
         "The South China Morning Post article is by Ann Cao.") == 1.0
+
+
+def test_reply_form_is_parsed_and_streamed_without_its_header(make_assistant: Make) -> None:
+    from assistant.prompting import chose_none, parse_reply, visible_text
+
+    raw = "Passage: 2\nAnswer: The tax is 25% [2]."
+    assert parse_reply(raw) == (2, "The tax is 25% [2].")
+    assert parse_reply("Passage: 3\nBeijing paused shipments.") == (3, "Beijing paused shipments.")
+    assert parse_reply("Plain answer [1].") == (None, "Plain answer [1].")
+    assert chose_none("Passage: none\nAnswer: Brazil") and not chose_none(raw)
+    prefixes = [visible_text(raw[:i]) for i in range(len(raw) + 1)]
+    assert all(not p or "The tax is 25% [2].".startswith(p) for p in prefixes)
+    assert prefixes[-1] == "The tax is 25% [2]."
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = _passage_number(messages, "window guidance")
+        return f"Passage: {n}\nAnswer: Through informal window guidance."
+
+    a = make_assistant(reply)
+    events = list(a.ask_stream("How would the restrictions be communicated?"))
+    streamed = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert streamed == "Through informal window guidance."
+    answer = events[-1]
+    assert isinstance(answer, Answer) and answer.citations[0].doc_id == TOMS
+    none = make_assistant(["Passage: none\nAnswer: Paris is the capital of France."])
+    assert none.ask("What is the capital of France?").refused
