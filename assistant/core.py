@@ -206,17 +206,37 @@ class Assistant:
                 if visible.startswith(shown) and len(visible) > len(shown):
                     yield TextDelta(visible[len(shown):])
                     shown = visible
-        raw = "".join(pieces).strip()
+            raw = "".join(pieces).strip()
+            timings["written_s"] = time.perf_counter() - started
+            answer, spans = self._finish(question, raw, hits, timings)
+            if not answer.refused and self.settings.confirm_answers:
+                yield Status("checking", "checking the answer against the passages")
+                answer = self._confirm(answer, spans, generator)
         timings["total_s"] = time.perf_counter() - started
-        yield self._finish(question, raw, hits, timings)
+        yield answer
+
+    def _confirm(self, answer: Answer, spans: list[str], generator: Generator) -> Answer:
+        """Ask the model which words of the supporting sentences answer the question.
+
+        An answer whose supporting sentences do not contain what the question asks
+        for (the model says none, or names words that are not there) is refused.
+        """
+        messages = prompting.extraction_messages(answer.question, spans)
+        extract = "".join(generator.stream(messages, 48)).strip()
+        logger.debug("extract for %r: %r", answer.question, extract)
+        if grounding.extract_is_grounded(extract, spans):
+            return answer
+        return Answer(answer.question, prompting.REFUSAL, True, (), answer.hits, answer.timings,
+                      (*answer.unsupported, *(s for s, _ in grounding.split_answer(answer.text))))
 
     def _finish(self, question: str, raw: str, hits: list[Hit],
-                timings: dict[str, float]) -> Answer:
+                timings: dict[str, float]) -> tuple[Answer, list[str]]:
+        """Verify the reply sentence by sentence; return the answer and its supporting spans."""
         logger.debug("raw answer to %r: %r", question, raw)
         titles = {doc_id: doc.title for doc_id, doc in self._docs.items()}
         choice, reply = prompting.parse_reply(raw)
         if not reply or prompting.chose_none(raw) or prompting.is_refusal(reply):
-            return Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings)
+            return Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings), []
         evidence = [grounding.Evidence(h.chunk.text,
                                        prompting.source_label(self._docs.get(h.chunk.doc_id)))
                     for h in hits]
@@ -224,9 +244,10 @@ class Assistant:
                                                   question=question)
         if not sentences:
             return Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings,
-                          tuple(unsupported))
+                          tuple(unsupported)), []
         text, cited = citations.build_citations(grounding.render(sentences), hits, titles)
-        return Answer(question, text, False, cited, tuple(hits), timings, tuple(unsupported))
+        spans = list(dict.fromkeys(s.span for s in sentences))
+        return Answer(question, text, False, cited, tuple(hits), timings, tuple(unsupported)), spans
 
     def _fit_budget(self, hits: list[Hit], generator: Generator) -> list[Hit]:
         """Keep the best passages whose total size fits the passage token budget."""

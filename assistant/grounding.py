@@ -33,6 +33,7 @@ STOPWORDS = frozenset(
 )
 _IDENTIFIER_RE = re.compile(r"\b(?:[A-Za-z]+\d[\w-]*|\d+[A-Za-z][\w-]*)\b")
 MIN_SUPPORT = 0.5
+RECITE_MARGIN = 0.2
 
 
 def _stem(word: str) -> str:
@@ -104,15 +105,19 @@ class Evidence:
         return [self.text[a:b] for a, b in sentence_spans(self.text, 0, len(self.text))]
 
     def score(self, sentence: str, question: str = "") -> float:
-        """The best support any single sentence of the passage gives ``sentence``.
+        """The best support any single sentence of the passage gives ``sentence``."""
+        return self.best(sentence, question)[0]
+
+    def best(self, sentence: str, question: str = "") -> tuple[float, str]:
+        """The best support for ``sentence`` and the passage sentence that gives it.
 
         Numbers and model names that the claim only repeats from ``question`` need
         to appear somewhere in the passage, not in the supporting sentence itself.
         """
         asked = numbers(question) | identifiers(question)
         echoed = frozenset(asked & (numbers(self.text) | identifiers(self.text)))
-        return max((support(sentence, unit, self.label, echoed) for unit in self.units()),
-                   default=0.0)
+        scored = [(support(sentence, unit, self.label, echoed), unit) for unit in self.units()]
+        return max(scored, key=lambda item: item[0], default=(0.0, ""))
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,7 @@ class GroundedSentence:
     text: str
     passages: tuple[int, ...]
     score: float
+    span: str = ""
 
 
 def split_answer(text: str) -> list[tuple[str, list[int]]]:
@@ -161,17 +167,19 @@ def ground(text: str, evidence: Sequence[Evidence], preferred: int | None = None
     for sentence, cited in split_answer(text):
         if not cited and preferred is not None:
             cited = [preferred]
-        scores = {n: evidence[n - 1].score(sentence, question)
-                  for n in range(1, len(evidence) + 1)}
-        own = [n for n in dict.fromkeys(cited) if n in scores and scores[n] >= MIN_SUPPORT]
-        if own:
-            grounded.append(GroundedSentence(sentence, tuple(own), max(scores[n] for n in own)))
-            continue
+        found = {n: evidence[n - 1].best(sentence, question) for n in range(1, len(evidence) + 1)}
+        scores = {n: score for n, (score, _) in found.items()}
         best = max(scores, key=lambda n: (scores[n], -n), default=None)
-        if best is not None and scores[best] >= MIN_SUPPORT:
-            grounded.append(GroundedSentence(sentence, (best,), scores[best]))
-        else:
+        if best is None or scores[best] < MIN_SUPPORT:
             unsupported.append(sentence)
+            continue
+        # Keep the model's own markers only where they support the claim about as well
+        # as the best passage does; otherwise cite the best passage instead.
+        floor = max(MIN_SUPPORT, scores[best] - RECITE_MARGIN)
+        own = [n for n in dict.fromkeys(cited) if n in scores and scores[n] >= floor]
+        chosen = own or [best]
+        top = max(chosen, key=lambda n: scores[n])
+        grounded.append(GroundedSentence(sentence, tuple(chosen), scores[top], found[top][1]))
     return grounded, unsupported
 
 
@@ -184,3 +192,20 @@ def render(sentences: Sequence[GroundedSentence]) -> str:
         body = body[:-1].rstrip() if body[-1] in ".!?" else body
         parts.append(body + " " + "".join(f"[{n}]" for n in s.passages) + end)
     return " ".join(parts)
+
+
+def extract_is_grounded(extract: str, spans: Sequence[str]) -> bool:
+    """True when an extracted answer names something and only words of ``spans``.
+
+    Used to confirm an answer: the model is asked to copy the words of the supporting
+    sentences that answer the question; "none", or words that are not there (a
+    number or a claim the sentences do not contain), mean the question is not answered.
+    """
+    cleaned = extract.strip().strip(" .\"'“”").lower()
+    if not cleaned or cleaned.startswith(("none", "no answer", "not ")):
+        return False
+    source = " ".join(spans)
+    if numbers(extract) - numbers(source) or identifiers(extract) - identifiers(source):
+        return False
+    wanted = terms(extract)
+    return bool(wanted) and wanted <= terms(source)

@@ -63,7 +63,7 @@ def parse_reply(raw: str) -> tuple[int | None, str]:
 def chose_none(raw: str) -> bool:
     """True when the reply names no passage (the model found no answer)."""
     match = _PASSAGE_LINE_RE.match(raw)
-    return bool(match) and not re.search(r"\d", match.group("choice"))
+    return match is not None and not re.search(r"\d", match.group("choice"))
 
 
 def visible_text(raw: str) -> str:
@@ -79,6 +79,17 @@ def visible_text(raw: str) -> str:
     if len(rest) < 7 and "answer:".startswith(rest.lower()):
         return ""
     return _ANSWER_RE.sub("", rest)
+
+
+EXTRACT_PROMPT = ("You extract answers. Reply with the exact words from the sentences that "
+                  "answer the question, or with none if the sentences do not contain the answer.")
+
+
+def extraction_messages(question: str, spans: Sequence[str]) -> list[Message]:
+    """A short check: which words of the supporting sentences answer the question?"""
+    text = " ".join(_TAG_RE.sub("", s) for s in spans)
+    return [{"role": "system", "content": EXTRACT_PROMPT},
+            {"role": "user", "content": f"Sentences: {text}\n\nQuestion: {question}"}]
 
 
 def source_label(doc: Document | None) -> str:

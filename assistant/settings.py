@@ -37,6 +37,7 @@ ENV_VARS: Mapping[str, str] = {
     "max_answer_tokens": "ASSISTANT_MAX_ANSWER_TOKENS",
     "threads": "ASSISTANT_THREADS",
     "min_relevance": "ASSISTANT_MIN_RELEVANCE",
+    "confirm_answers": "ASSISTANT_CONFIRM_ANSWERS",
 }
 
 
@@ -60,6 +61,7 @@ class Settings:
     max_answer_tokens: int = 320
     max_question_chars: int = 2000
     min_relevance: float = 0.3
+    confirm_answers: bool = True
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     temperature: float = 0.0
     seed: int = 7
@@ -116,6 +118,14 @@ def _convert(type_name: Any, raw: Any, source: str) -> Any:
             return int(raw)
         if kind == "float":
             return float(raw)
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).lower() in ("1", "true", "yes", "on"):
+                return True
+            if str(raw).lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
     except (TypeError, ValueError):
-        raise ConfigError(f"{source} must be a number, got {raw!r}") from None
+        raise ConfigError(f"{source} has an invalid value {raw!r}") from None
     return str(raw)

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from assistant.core import Assistant
+from assistant.prompting import EXTRACT_PROMPT
 from assistant.settings import Settings
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,7 @@ class FakeEmbedder:
 
     name = "fake-embedder"
     fingerprint = "fake-1"
-    dimension = 64
+    dimension = 1024
     max_tokens = 256
 
     def __init__(self) -> None:
@@ -60,15 +61,25 @@ class ScriptedGenerator:
     name = "scripted"
     context_tokens = 4096
 
-    def __init__(self, script: list[str] | Callable[[list[dict[str, str]]], str]) -> None:
+    def __init__(self, script: list[str] | Callable[[list[dict[str, str]]], str],
+                 extract: str | None = None) -> None:
         self.script = script
+        self.extract = extract
         self.lock = threading.Lock()
         self.prompts: list[list[dict[str, str]]] = []
+        self.checks: list[list[dict[str, str]]] = []
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
     def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
+        if messages[0]["content"] == EXTRACT_PROMPT:
+            # The answer check: by default copy the supporting sentences (a confirmation).
+            self.checks.append(messages)
+            sentences = messages[-1]["content"].split("\n\nQuestion:")[0]
+            yield self.extract if self.extract is not None else sentences.removeprefix(
+                "Sentences: ")
+            return
         self.prompts.append(messages)
         if callable(self.script):
             reply = self.script(messages)
@@ -82,6 +93,8 @@ def _isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Point the index (and, for fakes, every cache) at tmp_path; keep the real model cache."""
     monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(CORPUS))
+    # The off-topic gate's default is calibrated for all-MiniLM-L6-v2, not the fake embedder.
+    monkeypatch.setenv("ASSISTANT_MIN_RELEVANCE", "0.1")
     for var in ("ASSISTANT_MODEL", "ASSISTANT_TOP_K", "ASSISTANT_CHUNK_TOKENS"):
         monkeypatch.delenv(var, raising=False)
 

@@ -63,6 +63,22 @@ def test_wrong_marker_is_recited_to_the_supporting_passage(make_assistant: Make)
     assert "2022" in answer.citations[0].quote
 
 
+def test_answer_the_check_cannot_confirm_is_refused(tmp_path: Path,
+                                                   fake_embedder: object) -> None:
+    from conftest import CORPUS, ScriptedGenerator
+
+    reply = "Passage: 1\nAnswer: Nvidia's overall China revenue fell 63% year over year [1]."
+    for extract, refused in (("none", True), ("16GB", True), ("63%", False)):
+        gen = ScriptedGenerator([reply], extract=extract)
+        a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index",
+                           embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
+        answer = a.ask("What share of Nvidia's China revenue fell year over year?")
+        assert answer.refused is refused, extract
+        assert gen.checks and "63%" in gen.checks[-1][-1]["content"]
+        if refused:
+            assert answer.citations == () and answer.unsupported
+
+
 def test_refusal_and_unsupported_answers(make_assistant: Make) -> None:
     a = make_assistant([REFUSAL, "The H200 has 141 GB of HBM3e memory [1]."])
     first = a.ask("Who won the 2022 World Cup?")
@@ -77,7 +93,8 @@ def test_stream_order_and_prompt_layout(make_assistant: Make) -> None:
     events = list(a.ask_stream("Which companies were asked for demand forecasts?"))
     kinds = [type(e).__name__ for e in events]
     assert kinds[:2] == ["Status", "Status"] and kinds[-1] == "Answer"
-    assert {e.stage for e in events if isinstance(e, Status)} == {"searching", "reading", "writing"}
+    stages = [e.stage for e in events if isinstance(e, Status)]
+    assert stages == ["searching", "reading", "writing", "checking"]
     streamed = "".join(e.text for e in events if isinstance(e, TextDelta))
     assert streamed.startswith("Alibaba")
     prompt = a.generator.prompts[-1]  # type: ignore[attr-defined]

