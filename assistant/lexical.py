@@ -31,7 +31,10 @@ class BM25:
         return len(self._lengths)
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """The ``k`` best texts for ``query`` as (position, score), best first; zero scores dropped."""
+        """The ``k`` best texts for ``query`` as (position, score), best first.
+
+        Texts sharing no word with the query are left out.
+        """
         n = len(self._lengths)
         scores: dict[int, float] = {}
         for term in set(_tokens(query)):

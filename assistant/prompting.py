@@ -86,7 +86,7 @@ EXTRACT_PROMPT = ("You extract answers. Reply with the exact words from the sent
 
 
 def extraction_messages(question: str, spans: Sequence[str]) -> list[Message]:
-    """A short check: which words of the supporting sentences answer the question?"""
+    """The answer check: which words of the supporting sentences answer the question."""
     text = " ".join(_TAG_RE.sub("", s) for s in spans)
     return [{"role": "system", "content": EXTRACT_PROMPT},
             {"role": "user", "content": f"Sentences: {text}\n\nQuestion: {question}"}]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 from assistant.core import Assistant
@@ -25,7 +26,7 @@ def test_hybrid_finds_lexical_matches_dense_misses(make_assistant: Make) -> None
     hybrid = Retriever(index, embedder).search("Which outlet first reported it? Bloomberg", 3)
     assert any("Bloomberg" in h.chunk.text for h in hybrid)
     assert [h.rank for h in hybrid] == [1, 2, 3]
-    assert all(a.score >= b.score for a, b in zip(hybrid, hybrid[1:], strict=False))
+    assert all(a.score >= b.score for a, b in itertools.pairwise(hybrid))
 
 
 def test_off_topic_question_is_refused_without_the_model(make_assistant: Make) -> None:
