@@ -225,9 +225,12 @@ class Assistant:
         extract = "".join(generator.stream(messages, 48)).strip()
         logger.debug("extract for %r: %r", answer.question, extract)
         if grounding.extract_is_grounded(extract, spans):
+            answer.trace["check"] = extract
             return answer
+        answer.trace["check"] = extract
         return Answer(answer.question, prompting.REFUSAL, True, (), answer.hits, answer.timings,
-                      (*answer.unsupported, *(s for s, _ in grounding.split_answer(answer.text))))
+                      (*answer.unsupported, *(s for s, _ in grounding.split_answer(answer.text))),
+                      answer.trace)
 
     def _finish(self, question: str, raw: str, hits: list[Hit],
                 timings: dict[str, float]) -> tuple[Answer, list[str]]:
@@ -236,7 +239,8 @@ class Assistant:
         titles = {doc_id: doc.title for doc_id, doc in self._docs.items()}
         choice, reply = prompting.parse_reply(raw)
         if not reply or prompting.chose_none(raw) or prompting.is_refusal(reply):
-            return Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings), []
+            return Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings,
+                          trace={"reply": raw}), []
         evidence = [grounding.Evidence(h.chunk.text,
                                        prompting.source_label(self._docs.get(h.chunk.doc_id)))
                     for h in hits]
@@ -244,10 +248,11 @@ class Assistant:
                                                   question=question)
         if not sentences:
             return Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings,
-                          tuple(unsupported)), []
+                          tuple(unsupported), {"reply": raw}), []
         text, cited = citations.build_citations(grounding.render(sentences), hits, titles)
         spans = list(dict.fromkeys(s.span for s in sentences))
-        return Answer(question, text, False, cited, tuple(hits), timings, tuple(unsupported)), spans
+        return Answer(question, text, False, cited, tuple(hits), timings, tuple(unsupported),
+                      {"reply": raw}), spans
 
     def _fit_budget(self, hits: list[Hit], generator: Generator) -> list[Hit]:
         """Keep the best passages whose total size fits the passage token budget."""

@@ -49,6 +49,7 @@ class ItemResult:
     recall_at_5: bool | None
     seconds: float
     first_token_s: float | None
+    trace: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def run_item(assistant: Assistant, item: EvalItem) -> ItemResult:
         refused=answer.refused, cited_docs=cited, answer_ok=answer_ok, sources_ok=sources_ok,
         refusal_ok=answer.refused != item.answerable, recall_at_5=recall,
         seconds=answer.timings.get("total_s", 0.0),
-        first_token_s=answer.timings.get("first_token_s"),
+        first_token_s=answer.timings.get("first_token_s"), trace=dict(answer.trace),
     )
 
 

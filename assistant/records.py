@@ -96,6 +96,7 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     unsupported: tuple[str, ...] = ()
+    trace: dict[str, str] = field(default_factory=dict)  # the model's raw reply and check
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape printed by ``assistant ask --json`` and returned by the UI's API."""
