@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 Event = Status | TextDelta | Answer
 _CONTEXT_CHARS = 600
+_HISTORY_MESSAGES = 4  # earlier turns given to the model, each cut to _HISTORY_CHARS
+_HISTORY_CHARS = 600
 
 
 def _default_embedder(settings: Settings) -> Embedder:
@@ -192,7 +194,9 @@ class Assistant:
             return
         generator = self.generator
         hits = self._fit_budget(hits, generator)
-        messages = prompting.build_messages(question, hits, self._docs, turns[-4:])
+        earlier = [{"role": t["role"], "content": t["content"][:_HISTORY_CHARS]}
+                   for t in turns[-_HISTORY_MESSAGES:]]
+        messages = prompting.build_messages(question, hits, self._docs, earlier)
         yield Status("reading", f"reading {len(hits)} passages")
         pieces: list[str] = []
         shown = ""
@@ -224,10 +228,9 @@ class Assistant:
         messages = prompting.extraction_messages(answer.question, spans)
         extract = "".join(generator.stream(messages, 48)).strip()
         logger.debug("extract for %r: %r", answer.question, extract)
-        if grounding.extract_is_grounded(extract, spans):
-            answer.trace["check"] = extract
-            return answer
         answer.trace["check"] = extract
+        if grounding.extract_is_grounded(extract, spans):
+            return answer
         return Answer(answer.question, prompting.REFUSAL, True, (), answer.hits, answer.timings,
                       (*answer.unsupported, *(s for s, _ in grounding.split_answer(answer.text))),
                       answer.trace)
