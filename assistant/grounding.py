@@ -34,6 +34,7 @@ STOPWORDS = frozenset(
 _IDENTIFIER_RE = re.compile(r"\b(?:[A-Za-z]+\d[\w-]*|\d+[A-Za-z][\w-]*)\b")
 MIN_SUPPORT = 0.5
 RECITE_MARGIN = 0.2
+EXTRACT_COVERAGE = 0.6
 
 
 def _stem(word: str) -> str:
@@ -195,17 +196,20 @@ def render(sentences: Sequence[GroundedSentence]) -> str:
 
 
 def extract_is_grounded(extract: str, spans: Sequence[str]) -> bool:
-    """True when an extracted answer names something and only words of ``spans``.
+    """True when an extracted answer names something that ``spans`` contain.
 
     Used to confirm an answer: the model is asked to copy the words of the supporting
-    sentences that answer the question; "none", or words that are not there (a
-    number or a claim the sentences do not contain), mean the question is not answered.
+    sentences that answer the question. "none", a number or model name that is not
+    there, or words mostly not there (a claim the sentences do not make) mean the
+    question is not answered. A bare "yes" or "no" (a yes/no question) confirms.
     """
-    cleaned = extract.strip().strip(" .\"'“”").lower()
+    cleaned = extract.strip().strip(" .!\"'“”").lower()
+    if cleaned in ("yes", "no"):
+        return True
     if not cleaned or cleaned.startswith(("none", "no answer", "not ")):
         return False
     source = " ".join(spans)
     if numbers(extract) - numbers(source) or identifiers(extract) - identifiers(source):
         return False
     wanted = terms(extract)
-    return bool(wanted) and wanted <= terms(source)
+    return bool(wanted) and len(wanted & terms(source)) / len(wanted) >= EXTRACT_COVERAGE

@@ -68,7 +68,10 @@ def test_answer_the_check_cannot_confirm_is_refused(tmp_path: Path,
     from conftest import CORPUS, ScriptedGenerator
 
     reply = "Passage: 1\nAnswer: Nvidia's overall China revenue fell 63% year over year [1]."
-    for extract, refused in (("none", True), ("16GB", True), ("63%", False)):
+    cases = (("none", True), ("16GB", True), ("63%", False), ("Yes", False),
+             ("Nvidia's share price reacted positively to the news", True),
+             ("overall China revenue fell", False))
+    for extract, refused in cases:
         gen = ScriptedGenerator([reply], extract=extract)
         a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index",
                            embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
