@@ -20,7 +20,7 @@ class DocumentError(AssistantError):
     """A document could not be read, cleaned or accepted into the corpus."""
 
 
-class IndexError_(AssistantError):
+class StoreError(AssistantError):
     """The on-disk index is missing, stale, corrupted or could not be written."""
 
 
@@ -35,5 +35,3 @@ class CitationError(AssistantError):
 class QuestionError(AssistantError):
     """A question cannot be asked as given (empty, too long, ...)."""
 
-
-StoreError = IndexError_
