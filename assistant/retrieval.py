@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from assistant.chunking import sentence_spans
 from assistant.embedding import Embedder
@@ -32,6 +33,16 @@ class Retriever:
         self.embedder = embedder
         self.mode = mode
         self._bm25 = BM25([c.text for c in index.chunks]) if mode != "dense" else None
+        self._last: tuple[tuple[str, ...], npt.NDArray[np.float32]] | None = None
+
+    def _embed_queries(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        """Query vectors, remembered for the last set of texts (search, then relevance)."""
+        last = self._last
+        if last is not None and last[0] == tuple(texts):
+            return last[1]
+        vectors = self.embedder.embed(texts)
+        self._last = (tuple(texts), vectors)
+        return vectors
 
     @staticmethod
     def queries(query: str, context: Sequence[str] = ()) -> list[str]:
@@ -46,11 +57,12 @@ class Retriever:
         fused: dict[int, float] = {}
         rankings: list[tuple[float, list[int]]] = []
         dense_weight, lexical_weight = FUSION_WEIGHTS
-        for text in self.queries(query, context):
-            if self.mode != "lexical":
-                vector = self.embedder.embed([text])[0]
+        texts = self.queries(query, context)
+        vectors = self._embed_queries(texts) if self.mode != "lexical" else None
+        for i, text in enumerate(texts):
+            if vectors is not None:
                 rankings.append((dense_weight,
-                                 [pos for pos, _ in self.index.search(vector, depth)]))
+                                 [pos for pos, _ in self.index.search(vectors[i], depth)]))
             if self._bm25 is not None:
                 rankings.append((lexical_weight,
                                  [pos for pos, _ in self._bm25.search(text, depth)]))
@@ -70,6 +82,5 @@ class Retriever:
                      for a, b in sentence_spans(h.chunk.text, 0, len(h.chunk.text))]
         if not sentences:
             return 0.0
-        vectors = self.embedder.embed([*self.queries(query, context), *sentences])
-        n = len(vectors) - len(sentences)
-        return float(np.max(vectors[:n] @ vectors[n:].T))
+        queries = self._embed_queries(self.queries(query, context))
+        return float(np.max(queries @ self.embedder.embed(sentences).T))

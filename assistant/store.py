@@ -84,17 +84,13 @@ def _fsync_write(path: Path, data: bytes) -> None:
 class VectorIndex:
     """Chunks and their vectors in memory, searchable by cosine similarity."""
 
-    def __init__(self, chunks: list[Chunk], vectors: Vectors, manifest: dict[str, Any]) -> None:
-        import faiss  # heavy import kept inside the FAISS adapter
-
-        if len(chunks) != vectors.shape[0]:
+    def __init__(self, chunks: list[Chunk], index: Any, manifest: dict[str, Any]) -> None:
+        if len(chunks) != index.ntotal:
             raise StoreError("the index holds a different number of vectors and passages")
         self.chunks = chunks
         self.manifest = manifest
-        self.dimension = int(vectors.shape[1]) if vectors.ndim == 2 else 0
-        self._index = faiss.IndexFlatIP(self.dimension)
-        if len(chunks):
-            self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        self.dimension = int(index.d)
+        self._index = index
 
     def __len__(self) -> int:
         return len(self.chunks)
@@ -177,9 +173,7 @@ def load(layout: IndexLayout) -> VectorIndex | None:
         raise StoreError("the index files could not be read") from None
     if index.ntotal != count or len(chunks) != count or (count and index.d != dimension):
         raise StoreError("the index files do not agree with the manifest")
-    vectors = (np.asarray(index.reconstruct_n(0, count), dtype=np.float32) if count
-               else np.zeros((0, dimension), dtype=np.float32))
-    return VectorIndex(chunks, vectors, manifest)
+    return VectorIndex(chunks, index, manifest)
 
 
 def save(layout: IndexLayout, chunks: list[Chunk], vectors: Vectors,
@@ -216,7 +210,7 @@ def save(layout: IndexLayout, chunks: list[Chunk], vectors: Vectors,
         if tmp_gen.exists():
             shutil.rmtree(tmp_gen, ignore_errors=True)
     _remove_other_generations(layout, keep=name)
-    return VectorIndex(chunks, vectors, full)
+    return VectorIndex(chunks, index, full)
 
 
 def _remove_other_generations(layout: IndexLayout, keep: str) -> None:
