@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.errors import CitationError
@@ -86,11 +87,14 @@ def strip_invalid(text: str, valid: set[int]) -> str:
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned).strip()
 
 
-def build_citations(text: str, hits: list[Hit], titles: dict[str, str | None]) -> tuple[
+def build_citations(text: str, hits: list[Hit], titles: dict[str, str | None],
+                    supports: Mapping[int, Sequence[str]] | None = None) -> tuple[
     str, tuple[Citation, ...]
 ]:
     """Keep markers that refer to the numbered passages ``hits`` (1-based) and map each.
 
+    ``supports`` gives, per marker, the sentences of its passage that support the
+    answer; the citation then quotes just those (from the first to the last).
     Returns the answer text with invalid markers removed, and one Citation per
     distinct marker, ordered by first appearance.
     """
@@ -103,9 +107,21 @@ def build_citations(text: str, hits: list[Hit], titles: dict[str, str | None]) -
     citations = []
     for n in seen:
         chunk = hits[n - 1].chunk
+        lo, hi = _span_within(chunk.text, (supports or {}).get(n, ()))
+        quote = chunk.text[lo:hi]
+        start = chunk.start + lo
         citations.append(Citation(
-            n=n, id=make_id(chunk.doc_id, chunk.start, chunk.end, chunk.text),
-            doc_id=chunk.doc_id, title=titles.get(chunk.doc_id), start=chunk.start,
-            end=chunk.end, quote=chunk.text,
+            n=n, id=make_id(chunk.doc_id, start, start + len(quote), quote),
+            doc_id=chunk.doc_id, title=titles.get(chunk.doc_id), start=start,
+            end=start + len(quote), quote=quote,
+            passage_start=chunk.start, passage_end=chunk.end,
         ))
     return cleaned, tuple(citations)
+
+
+def _span_within(text: str, sentences: Sequence[str]) -> tuple[int, int]:
+    """Offsets in ``text`` from the first to the last of ``sentences`` (all of it if none)."""
+    found = [(i, i + len(s)) for s in sentences if s and (i := text.find(s)) >= 0]
+    if not found:
+        return 0, len(text)
+    return min(a for a, _ in found), max(b for _, b in found)

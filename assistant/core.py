@@ -7,6 +7,8 @@ loaded on first use and used by one request at a time.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import threading
 import time
@@ -21,7 +23,7 @@ from assistant.embedding import Embedder
 from assistant.errors import CitationError, QuestionError
 from assistant.generation import Generator, Message
 from assistant.indexing import BuildReport, Progress, refresh
-from assistant.records import Answer, Document, Hit, Passage, Status, TextDelta
+from assistant.records import Answer, Chunk, Document, Hit, Passage, Status, TextDelta
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from assistant.store import VectorIndex
@@ -85,6 +87,7 @@ class Assistant:
         self._generator: Generator | None = None
         self._generator_lock = threading.Lock()
         self._index_lock = threading.RLock()
+        self._corpus_prompt: tuple[int, list[Hit] | None] | None = None
 
     @classmethod
     def open(
@@ -120,6 +123,7 @@ class Assistant:
             self._corpus = corpus
             self._docs = {d.doc_id: d for d in corpus.documents}
             self._retriever = Retriever(index, self._embedder)
+            self._corpus_prompt = None
             self.build_report = report
             return report
 
@@ -193,11 +197,21 @@ class Assistant:
             yield Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings)
             return
         generator = self.generator
-        hits = self._fit_budget(hits, generator)
         earlier = [{"role": t["role"], "content": t["content"][:_HISTORY_CHARS]}
                    for t in turns[-_HISTORY_MESSAGES:]]
-        messages = prompting.build_messages(question, hits, self._docs, earlier)
-        yield Status("reading", f"reading {len(hits)} passages")
+        corpus = self.corpus_prompt(generator)
+        if corpus is not None:
+            shown_hits = corpus
+            messages = prompting.build_messages(question, corpus, self._docs, earlier)
+            yield Status("reading", f"reading all {len(corpus)} passages")
+        else:
+            shown_hits = self._fit_budget(hits, generator)
+            messages = prompting.build_messages(question, shown_hits, self._docs, earlier)
+            yield Status("reading", f"reading {len(shown_hits)} passages")
+        if corpus is not None:
+            with generator.lock:
+                timings["warm_s"] = self._warm(generator, corpus)
+        timings["mode_corpus"] = float(corpus is not None)
         pieces: list[str] = []
         shown = ""
         with generator.lock:
@@ -212,37 +226,46 @@ class Assistant:
                     shown = visible
             raw = "".join(pieces).strip()
             timings["written_s"] = time.perf_counter() - started
-            answer, spans = self._finish(question, raw, hits, timings)
+            answer, spans = self._finish(question, raw, shown_hits, hits, timings)
             if not answer.refused and self.settings.confirm_answers:
                 yield Status("checking", "checking the answer against the passages")
-                answer = self._confirm(answer, spans, generator)
+                answer = self._confirm(answer, spans, generator,
+                                       [*messages, {"role": "assistant", "content": raw}]
+                                       if corpus else None)
         timings["total_s"] = time.perf_counter() - started
         yield answer
 
-    def _confirm(self, answer: Answer, spans: list[str], generator: Generator) -> Answer:
+    def _confirm(self, answer: Answer, spans: list[str], generator: Generator,
+                 chat: list[Message] | None = None) -> Answer:
         """Ask the model which words of the supporting sentences answer the question.
 
         An answer whose supporting sentences do not contain what the question asks
         for (the model says none, or names words that are not there) is refused.
         """
-        messages = prompting.extraction_messages(answer.question, spans)
+        messages = (prompting.followup_extraction_messages(answer.question, spans, chat)
+                    if chat else prompting.extraction_messages(answer.question, spans))
         extract = "".join(generator.stream(messages, 48)).strip()
         logger.debug("extract for %r: %r", answer.question, extract)
         answer.trace["check"] = extract
-        if grounding.extract_is_grounded(extract, spans):
+        labels = {prompting.source_label(self._docs.get(c.doc_id)) for c in answer.citations}
+        if grounding.extract_is_grounded(extract, [*spans, *sorted(labels)]):
             return answer
         return Answer(answer.question, prompting.REFUSAL, True, (), answer.hits, answer.timings,
                       (*answer.unsupported, *(s for s, _ in grounding.split_answer(answer.text))),
                       answer.trace)
 
-    def _finish(self, question: str, raw: str, hits: list[Hit],
+    def _finish(self, question: str, raw: str, hits: list[Hit], retrieved: list[Hit],
                 timings: dict[str, float]) -> tuple[Answer, list[str]]:
-        """Verify the reply sentence by sentence; return the answer and its supporting spans."""
+        """Verify the reply sentence by sentence; return the answer and its supporting spans.
+
+        ``hits`` are the numbered passages of the prompt; ``retrieved`` the passages
+        retrieval found (shown with a refusal as the closest ones).
+        """
         logger.debug("raw answer to %r: %r", question, raw)
         titles = {doc_id: doc.title for doc_id, doc in self._docs.items()}
         choice, reply = prompting.parse_reply(raw)
         if not reply or prompting.chose_none(raw) or prompting.is_refusal(reply):
-            return Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings,
+            return Answer(question, prompting.REFUSAL, True, (), tuple(retrieved), timings,
                           trace={"reply": raw}), []
         evidence = [grounding.Evidence(h.chunk.text,
                                        prompting.source_label(self._docs.get(h.chunk.doc_id)))
@@ -250,12 +273,64 @@ class Assistant:
         sentences, unsupported = grounding.ground(reply, evidence, preferred=choice,
                                                   question=question)
         if not sentences:
-            return Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings,
+            return Answer(question, prompting.REFUSAL, True, (), tuple(retrieved), timings,
                           tuple(unsupported), {"reply": raw}), []
-        text, cited = citations.build_citations(grounding.render(sentences), hits, titles)
+        supports: dict[int, list[str]] = {}
+        for sentence in sentences:
+            for n, span in sentence.supports:
+                supports.setdefault(n, []).append(span)
+        text, cited = citations.build_citations(grounding.render(sentences), hits, titles,
+                                                supports)
         spans = list(dict.fromkeys(s.span for s in sentences))
-        return Answer(question, text, False, cited, tuple(hits), timings, tuple(unsupported),
-                      {"reply": raw}), spans
+        return Answer(question, text, False, cited, tuple(retrieved), timings,
+                      tuple(unsupported), {"reply": raw}), spans
+
+    def warm(self) -> str:
+        """Load the model and, in corpus mode, read (or restore) the passages once.
+
+        Returns a short description of what was done, for logs and status lines.
+        """
+        generator = self.generator
+        corpus = self.corpus_prompt(generator)
+        if corpus is None:
+            return "model loaded"
+        with generator.lock:
+            seconds = self._warm(generator, corpus)
+        return f"model loaded; {len(corpus)} passages read in {seconds:.1f} s"
+
+    def _warm(self, generator: Generator, corpus: list[Hit]) -> float:
+        """Have the model hold the corpus prompt (from its state file when one matches)."""
+        started = time.perf_counter()
+        messages = prompting.build_messages("", corpus, self._docs)
+        key = hashlib.sha256(json.dumps([generator.name, messages]).encode()).hexdigest()
+        state_file = self.settings.cache_dir / "states" / f"{key[:24]}.state"
+        outcome = generator.warm(messages, state_file)
+        logger.info("corpus prompt %s (%s)", outcome, state_file.name)
+        return time.perf_counter() - started
+
+    def corpus_prompt(self, generator: Generator) -> list[Hit] | None:
+        """Every passage of the corpus in a fixed order, when they all fit the passage budget.
+
+        Returns the numbered passages, or ``None`` when the corpus is too large
+        (or ``context_mode`` says ``retrieved``); then each question gets its own
+        retrieved passages.
+        Overlap between neighbouring chunks is cut, so no text appears twice.
+        """
+        mode = self.settings.context_mode
+        index = self._retriever.index
+        cached = self._corpus_prompt
+        if cached is not None and cached[0] == id(index):
+            return cached[1]
+        result: list[Hit] | None = None
+        budget = self.settings.passage_token_budget
+        rough = sum(c.tokens for c in index.chunks)
+        if mode == "corpus" or (mode == "auto" and rough <= 2 * budget):
+            passages = _corpus_passages(index.chunks, list(self._docs))
+            used = sum(generator.count_tokens(h.chunk.text) + 40 for h in passages)
+            if passages and (mode == "corpus" or used <= budget):
+                result = passages
+        self._corpus_prompt = (id(index), result)
+        return result
 
     def _fit_budget(self, hits: list[Hit], generator: Generator) -> list[Hit]:
         """Keep the best passages whose total size fits the passage token budget."""
@@ -278,6 +353,26 @@ class Assistant:
                 f"the question is too long ({len(text)} characters; the limit is "
                 f"{self.settings.max_question_chars})")
         return text
+
+
+def _corpus_passages(chunks: Sequence[Chunk], order: list[str]) -> list[Hit]:
+    """The chunks by report and position, each cut where the previous one ended."""
+    rank = {doc_id: i for i, doc_id in enumerate(order)}
+    out: list[Hit] = []
+    end: dict[str, int] = {}
+    for chunk in sorted(chunks, key=lambda c: (rank.get(c.doc_id, len(rank)), c.doc_id, c.start)):
+        start = max(chunk.start, end.get(chunk.doc_id, 0))
+        cut = start - chunk.start
+        text = chunk.text[cut:]
+        lead = len(text) - len(text.lstrip())
+        text = text.strip()
+        if not text:
+            continue
+        start += lead
+        piece = Chunk(chunk.doc_id, start, start + len(text), text, chunk.tokens)
+        end[chunk.doc_id] = chunk.end
+        out.append(Hit(piece, 0.0, len(out) + 1))
+    return out
 
 
 def _chunker(settings: Settings) -> ChunkerSettings:

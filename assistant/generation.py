@@ -7,7 +7,11 @@ tokens. It is not thread-safe: callers hold :attr:`LlamaCppGenerator.lock`.
 
 from __future__ import annotations
 
+import ctypes
+import hashlib
+import json
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +22,9 @@ from assistant.errors import ModelError
 logger = logging.getLogger(__name__)
 
 Message = dict[str, str]
+# Tokens at the end of a warmed prompt that the next chat may render differently
+# (the question is inserted there); the state counts as held without them.
+_WARM_SLACK = 8
 
 
 class Generator(Protocol):
@@ -33,6 +40,15 @@ class Generator(Protocol):
 
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
         """Stream the reply to a chat, piece by piece."""
+        ...
+
+    def warm(self, messages: list[Message], state_file: Path | None = None) -> str:
+        """Read ``messages`` ahead of time, so chats starting the same way reuse that work.
+
+        With ``state_file``, the model state is restored from it when it holds the
+        same prompt, and saved there otherwise. Returns what happened: ``"loaded"``,
+        ``"computed"`` or ``"unchanged"`` (the model already held that prompt).
+        """
         ...
 
 
@@ -74,3 +90,93 @@ class LlamaCppGenerator:
             delta = chunk["choices"][0].get("delta", {}).get("content")
             if delta:
                 yield delta
+
+    def warm(self, messages: list[Message], state_file: Path | None = None) -> str:
+        """Read ``messages`` once; keep (and optionally save) the model state for them."""
+        prompt = self._prompt_tokens(messages)
+        held = self._llm.input_ids[: self._llm.n_tokens].tolist()
+        common = 0
+        for a, b in zip(held, prompt, strict=False):
+            if a != b:
+                break
+            common += 1
+        if common >= len(prompt) - _WARM_SLACK:
+            return "unchanged"
+        if state_file is not None and self._load_state(state_file, prompt):
+            return "loaded"
+        self._llm.reset()  # type: ignore[no-untyped-call]
+        self._llm.eval(prompt)
+        if state_file is not None:
+            self._save_state(state_file, prompt)
+        return "computed"
+
+    def _prompt_tokens(self, messages: list[Message]) -> list[int]:
+        """The tokens of ``messages`` as the chat template renders them, no reply started."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ModelError(f"the model {self.name} has no chat template")
+        formatter = Jinja2ChatFormatter(
+            template, eos_token=self._llm.detokenize([self._llm.token_eos()]).decode(),
+            bos_token=self._llm.detokenize([self._llm.token_bos()]).decode(),
+            add_generation_prompt=False)
+        text = formatter(messages=messages).prompt  # type: ignore[arg-type]
+        return [int(t) for t in self._llm.tokenize(text.encode("utf-8"), add_bos=False,
+                                                   special=True)]
+
+    def _state_meta(self, prompt: list[int]) -> dict[str, Any]:
+        digest = hashlib.sha256(json.dumps(prompt).encode()).hexdigest()
+        return {"model": self.name, "context_tokens": self.context_tokens,
+                "prompt_sha256": digest, "n_tokens": len(prompt)}
+
+    def _save_state(self, state_file: Path, prompt: list[int]) -> None:
+        """Write the state (bytes) and then its description (JSON), each atomically."""
+        import llama_cpp
+
+        ctx = self._llm._ctx.ctx
+        size = llama_cpp.llama_state_get_size(ctx)
+        buffer = (ctypes.c_uint8 * int(size))()
+        written = int(llama_cpp.llama_state_get_data(ctx, buffer, size))
+        data = bytes(buffer)[:written]
+        meta = dict(self._state_meta(prompt), bytes=written,
+                    sha256=hashlib.sha256(data).hexdigest())
+        try:
+            state_file.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(state_file, data)
+            _atomic_write(state_file.with_suffix(".json"), json.dumps(meta).encode())
+        except OSError as exc:  # a cache: failing to write it only costs time later
+            logger.warning("could not save the model state to %s: %s", state_file, exc)
+
+    def _load_state(self, state_file: Path, prompt: list[int]) -> bool:
+        """Restore the state saved for exactly ``prompt``; False if there is none or it is bad."""
+        import llama_cpp
+
+        try:
+            meta = json.loads(state_file.with_suffix(".json").read_text())
+            data = state_file.read_bytes()
+        except (OSError, ValueError):
+            return False
+        expected = dict(self._state_meta(prompt), bytes=len(data),
+                        sha256=hashlib.sha256(data).hexdigest())
+        if meta != expected:
+            logger.info("ignoring the saved model state %s: it does not match", state_file)
+            return False
+        self._llm.reset()  # type: ignore[no-untyped-call]
+        buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        ctx = self._llm._ctx.ctx
+        if llama_cpp.llama_state_set_data(ctx, buffer, len(data)) != len(data):
+            self._llm.reset()  # type: ignore[no-untyped-call]
+            return False
+        self._llm.input_ids[: len(prompt)] = prompt
+        self._llm.n_tokens = len(prompt)
+        return True
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)

@@ -129,6 +129,7 @@ class GroundedSentence:
     passages: tuple[int, ...]
     score: float
     span: str = ""
+    supports: tuple[tuple[int, str], ...] = ()  # each cited passage and its supporting sentence
 
 
 def split_answer(text: str) -> list[tuple[str, list[int]]]:
@@ -180,7 +181,8 @@ def ground(text: str, evidence: Sequence[Evidence], preferred: int | None = None
         own = [n for n in dict.fromkeys(cited) if n in scores and scores[n] >= floor]
         chosen = own or [best]
         top = max(chosen, key=lambda n: scores[n])
-        grounded.append(GroundedSentence(sentence, tuple(chosen), scores[top], found[top][1]))
+        grounded.append(GroundedSentence(sentence, tuple(chosen), scores[top], found[top][1],
+                                         tuple((n, found[n][1]) for n in chosen)))
     return grounded, unsupported
 
 

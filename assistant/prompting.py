@@ -84,6 +84,10 @@ def visible_text(raw: str) -> str:
 EXTRACT_PROMPT = ("You extract answers. Reply with the exact words from the sentences that "
                   "answer the question, or with none if the sentences do not contain the answer.")
 
+EXTRACT_REQUEST = ("Do not answer in the usual form now. Reply only with the exact words from "
+                   "these sentences that answer the question, or with none if the sentences "
+                   "do not contain the answer.")
+
 
 def extraction_messages(question: str, spans: Sequence[str]) -> list[Message]:
     """The answer check: which words of the supporting sentences answer the question."""
@@ -109,13 +113,49 @@ def passage_block(n: int, hit: Hit, doc: Document | None) -> str:
     return f'<passage n="{n}" source="{label}">\n{body}\n</passage>'
 
 
+def passage_blocks(hits: Sequence[Hit], documents: dict[str, Document]) -> str:
+    """The numbered passages (marker n is ``hits[n - 1]``), as delimited blocks."""
+    return "\n\n".join(passage_block(i, h, documents.get(h.chunk.doc_id))
+                       for i, h in enumerate(hits, start=1))
+
+
 def build_messages(question: str, hits: Sequence[Hit], documents: dict[str, Document],
                    history: Sequence[Message] = ()) -> list[Message]:
     """The chat: instructions, earlier turns, then the passages and the question."""
-    blocks = "\n\n".join(passage_block(i, h, documents.get(h.chunk.doc_id))
-                         for i, h in enumerate(hits, start=1))
-    user = f"{blocks}\n\nQuestion: {question}"
+    user = f"{passage_blocks(hits, documents)}\n\nQuestion: {question}"
     messages: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}]
     messages.extend({"role": m["role"], "content": m["content"]} for m in history)
     messages.append({"role": "user", "content": user})
     return messages
+
+
+def corpus_system(hits: Sequence[Hit], documents: dict[str, Document]) -> str:
+    """The system message of corpus mode: the instructions, then every passage.
+
+    It is the same for every question about the same index, so the model's state
+    after reading it is computed once and reused (see ``LlamaCppGenerator.warm``).
+    """
+    instructions = SYSTEM_PROMPT.replace("in the user's message", "below")
+    return f"{instructions}\n\nThe passages:\n\n{passage_blocks(hits, documents)}"
+
+
+CORPUS_REMINDER = ("Reply in the form\nPassage: <the number of the passage that answers, "
+                   "or none>\nAnswer: <one to three short sentences from that passage, each "
+                   "ending with [number]>")
+
+
+def corpus_messages(question: str, system: str,
+                    history: Sequence[Message] = ()) -> list[Message]:
+    """The chat of corpus mode: the fixed system message, earlier turns, the question."""
+    messages: list[Message] = [{"role": "system", "content": system}]
+    messages.extend({"role": m["role"], "content": m["content"]} for m in history)
+    messages.append({"role": "user", "content": f"Question: {question}\n\n{CORPUS_REMINDER}"})
+    return messages
+
+
+def followup_extraction_messages(question: str, spans: Sequence[str],
+                                 chat: Sequence[Message]) -> list[Message]:
+    """The answer check as a next turn of ``chat`` (whose state the model still holds)."""
+    text = " ".join(_TAG_RE.sub("", s) for s in spans)
+    return [*chat, {"role": "user", "content": f"{EXTRACT_REQUEST}\n\nSentences: {text}\n\n"
+                                               f"Question: {question}"}]

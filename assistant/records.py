@@ -70,7 +70,13 @@ class Hit:
 
 @dataclass(frozen=True)
 class Citation:
-    """One ``[n]`` marker of an answer, resolved to the passage it points at."""
+    """One ``[n]`` marker of an answer, resolved to the text that supports it.
+
+    ``start``/``end``/``quote`` are the supporting sentence(s) of the passage, found
+    by the verifier (the whole passage when no sentence was singled out);
+    ``passage_start``/``passage_end`` are the retrieved passage around them. All
+    offsets are into the report's clean text.
+    """
 
     n: int
     id: str
@@ -79,6 +85,8 @@ class Citation:
     start: int
     end: int
     quote: str
+    passage_start: int = -1
+    passage_end: int = -1
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict in the shape of ``assistant ask --json``."""

@@ -38,7 +38,9 @@ ENV_VARS: Mapping[str, str] = {
     "threads": "ASSISTANT_THREADS",
     "min_relevance": "ASSISTANT_MIN_RELEVANCE",
     "confirm_answers": "ASSISTANT_CONFIRM_ANSWERS",
+    "context_mode": "ASSISTANT_CONTEXT_MODE",
 }
+CONTEXT_MODES = ("auto", "corpus", "retrieved")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Settings:
     max_question_chars: int = 2000
     min_relevance: float = 0.3
     confirm_answers: bool = True
+    context_mode: str = "auto"
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     temperature: float = 0.0
     seed: int = 7
@@ -75,6 +78,8 @@ class Settings:
                 raise ConfigError(f"setting {name} must be a positive number")
         if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
             raise ConfigError("chunk overlap must be at least 0 and smaller than the chunk size")
+        if self.context_mode not in CONTEXT_MODES:
+            raise ConfigError(f"context mode must be one of {', '.join(CONTEXT_MODES)}")
         if self.passage_token_budget + self.max_answer_tokens >= self.context_tokens:
             raise ConfigError("passage budget plus answer length must fit in the context size")
 

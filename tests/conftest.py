@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from assistant.core import Assistant
-from assistant.prompting import EXTRACT_PROMPT
+from assistant.prompting import EXTRACT_PROMPT, EXTRACT_REQUEST
 from assistant.settings import Settings
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -68,15 +68,21 @@ class ScriptedGenerator:
         self.lock = threading.Lock()
         self.prompts: list[list[dict[str, str]]] = []
         self.checks: list[list[dict[str, str]]] = []
+        self.warmed: list[tuple[list[dict[str, str]], Path | None]] = []
+
+    def warm(self, messages: list[dict[str, str]], state_file: Path | None = None) -> str:
+        self.warmed.append((messages, state_file))
+        return "computed"
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
     def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
-        if messages[0]["content"] == EXTRACT_PROMPT:
+        last = messages[-1]["content"]
+        if messages[0]["content"] == EXTRACT_PROMPT or last.startswith(EXTRACT_REQUEST):
             # The answer check: by default copy the supporting sentences (a confirmation).
             self.checks.append(messages)
-            sentences = messages[-1]["content"].split("\n\nQuestion:")[0]
+            sentences = last.removeprefix(EXTRACT_REQUEST).strip().split("\n\nQuestion:")[0]
             yield self.extract if self.extract is not None else sentences.removeprefix(
                 "Sentences: ")
             return
@@ -95,6 +101,8 @@ def _isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(CORPUS))
     # The off-topic gate's default is calibrated for all-MiniLM-L6-v2, not the fake embedder.
     monkeypatch.setenv("ASSISTANT_MIN_RELEVANCE", "0.1")
+    # Most tests script replies for retrieved passages; corpus mode has its own tests.
+    monkeypatch.setenv("ASSISTANT_CONTEXT_MODE", "retrieved")
     for var in ("ASSISTANT_MODEL", "ASSISTANT_TOP_K", "ASSISTANT_CHUNK_TOKENS"):
         monkeypatch.delenv(var, raising=False)
 

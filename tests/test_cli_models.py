@@ -27,8 +27,12 @@ def test_cli_ask_json_then_cite_in_a_new_session(fake_models: None,
     assert set(data) == {"answer", "refused", "citations", "unsupported"}
     assert data["refused"] is False and "400,000" in data["answer"]
     cite = data["citations"][0]
-    assert set(cite) == {"n", "id", "doc_id", "title", "start", "end", "quote"}
+    assert set(cite) == {"n", "id", "doc_id", "title", "start", "end", "quote",
+                         "passage_start", "passage_end"}
     assert cite["doc_id"] == SCMP
+    # The quote is the supporting sentence, inside the retrieved passage.
+    assert cite["quote"].startswith("The approval covered more than 400,000 units")
+    assert cite["passage_start"] <= cite["start"] < cite["end"] <= cite["passage_end"]
     assert cli.main(["cite", cite["id"]]) == 0
     out = capsys.readouterr().out
     assert cite["quote"] in out and "South China Morning Post" in out

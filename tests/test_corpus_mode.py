@@ -1,0 +1,83 @@
+"""Corpus mode: every passage in a fixed prompt that the model reads once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from assistant.core import Assistant, _corpus_passages
+from assistant.errors import ConfigError
+from assistant.settings import Settings
+from conftest import SCMP, TOMS, ScriptedGenerator
+
+Make = Callable[..., Assistant]
+
+
+def _blocks(messages: list[dict[str, str]]) -> list[str]:
+    return messages[-1]["content"].split("<passage n=")[1:]
+
+
+def test_corpus_passages_cover_each_report_once(make_assistant: Make) -> None:
+    a = make_assistant(context_mode="retrieved", chunk_tokens=60, chunk_overlap_tokens=20)
+    chunks = a._retriever.index.chunks
+    passages = _corpus_passages(chunks, [SCMP, TOMS])
+    assert [h.rank for h in passages] == list(range(1, len(passages) + 1))
+    assert [h.chunk.doc_id for h in passages] == sorted(
+        (h.chunk.doc_id for h in passages), key=[SCMP, TOMS].index)
+    for doc_id in (SCMP, TOMS):
+        doc = a.document(doc_id)
+        mine = [h.chunk for h in passages if h.chunk.doc_id == doc_id]
+        for chunk in mine:
+            assert doc.text[chunk.start : chunk.end] == chunk.text
+        for left, right in zip(mine, mine[1:], strict=False):
+            assert left.end <= right.start  # overlap between chunks is cut
+        # Nothing of the report is lost: the chunks' words all appear in the passages.
+        assert set(" ".join(c.text for c in chunks if c.doc_id == doc_id).split()) == set(
+            " ".join(c.text for c in mine).split())
+
+
+def test_corpus_mode_puts_every_passage_before_the_question(make_assistant: Make) -> None:
+    seen: list[list[dict[str, str]]] = []
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        seen.append(messages)
+        n = next(i for i, b in enumerate(_blocks(messages), 1) if "400,000 units" in b)
+        return f"Passage: {n}\nAnswer: More than 400,000 units were approved [{n}]."
+
+    a = make_assistant(reply, context_mode="corpus")
+    first = a.ask("How many H200 units were approved?")
+    second = a.ask("Who wrote the SCMP report?")
+    passages = a.corpus_prompt(a.generator)
+    assert passages is not None
+    assert len(_blocks(seen[0])) == len(passages)
+    # The prompt up to the question is the same for both questions (the model's cache).
+    prefix = [m["content"].split("Question:")[0] for m in seen[0]]
+    assert prefix == [m["content"].split("Question:")[0] for m in seen[1]]
+    assert not first.refused and "400,000" in first.text
+    cited = first.citations[0]
+    assert cited.doc_id == SCMP and "400,000 units" in cited.quote
+    assert a.lookup(cited.id).text == cited.quote
+    assert second.citations[0].doc_id == SCMP
+    # The answer check continues the same chat, so the passages stay in the model's state.
+    generator = a.generator
+    assert isinstance(generator, ScriptedGenerator)
+    assert generator.checks and generator.checks[0][: len(seen[0])] == seen[0]
+    # The model was warmed with the fixed prompt and a state file under the cache folder.
+    warmed, state_file = generator.warmed[0]
+    assert state_file is not None and state_file.parent == a.settings.cache_dir / "states"
+    assert warmed[-1]["content"].split("Question:")[0] == prefix[-1]
+
+
+def test_auto_mode_uses_retrieval_when_the_corpus_does_not_fit(make_assistant: Make) -> None:
+    small = make_assistant(context_mode="auto", passage_token_budget=300, top_k=2)
+    assert small.corpus_prompt(small.generator) is None
+    fits = make_assistant(context_mode="auto")
+    assert fits.corpus_prompt(fits.generator) is not None
+    never = make_assistant(context_mode="retrieved")
+    assert never.corpus_prompt(never.generator) is None
+
+
+def test_unknown_context_mode_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="context mode"):
+        Settings(context_mode="everything")
