@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="score the assistant on a JSONL eval file")
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--retrieval", action="store_true",
+                   help="compare the dense, lexical (BM25) and hybrid retrievers only "
+                        "(recall@1/3/5, MRR; no language model)")
     _common(p)
     for plugin in entry_points(group="assistant.commands"):
         plugin.load()(sub, _common)
@@ -143,10 +146,23 @@ def _cmd_search(args: argparse.Namespace) -> None:
 
 
 def _cmd_eval(args: argparse.Namespace) -> None:
-    from assistant.evaluation import ItemResult, evaluate, format_table, load_items
+    from assistant.evaluation import (
+        ItemResult,
+        compare_retrievers,
+        evaluate,
+        format_retrieval_table,
+        format_table,
+        load_items,
+    )
 
     items = load_items(args.file)
     assistant = _open(args)
+    if args.retrieval:
+        comparison = compare_retrievers(assistant, items)
+        _out(json.dumps(comparison.to_dict(), ensure_ascii=False, indent=2) if args.json
+             else format_retrieval_table(comparison))
+        return
+
     def progress(result: ItemResult) -> None:
         verdict = "refused" if result.refused else "answered"
         sys.stderr.write(f"{result.id}: {verdict} in {result.seconds:.1f} s\n")

@@ -151,6 +151,17 @@ class Assistant:
         context = [t["content"] for t in normalize_history(history) if t["role"] == "user"]
         return self._retriever.search(query, k, context)
 
+    def retriever(self, mode: str = "hybrid") -> Retriever:
+        """A retriever over the current index: ``hybrid``, ``dense`` or ``lexical`` (BM25).
+
+        For measuring retrieval (``assistant eval --retrieval``); answers always use
+        the hybrid one.
+        """
+        if mode not in ("hybrid", "dense", "lexical"):
+            raise ValueError(f"unknown retrieval mode {mode!r}")
+        current = self._retriever
+        return current if current.mode == mode else Retriever(current.index, self._embedder, mode)
+
     def lookup(self, citation_id: str) -> Passage:
         """The cited passage, with its report's metadata and the text around it."""
         ref = citations.parse_id(citation_id)
