@@ -18,7 +18,7 @@ from typing import Any
 
 from assistant import citations, grounding, prompting
 from assistant.chunking import ChunkerSettings
-from assistant.documents import LoadReport, load_corpus
+from assistant.documents import LoadReport, load_corpus, neutralize
 from assistant.embedding import Embedder
 from assistant.errors import CitationError, QuestionError
 from assistant.generation import Generator, Message
@@ -34,6 +34,8 @@ Event = Status | TextDelta | Answer
 _CONTEXT_CHARS = 600
 _HISTORY_MESSAGES = 4  # earlier turns given to the model, each cut to _HISTORY_CHARS
 _HISTORY_CHARS = 600
+_MESSAGE_TOKENS = 8  # chat-template tokens around each message (role, start and end markers)
+_CHECK_TOKENS = 48 + 64 + 256  # corpus mode's check turn: its reply, request and sentences
 
 
 def _default_embedder(settings: Settings) -> Embedder:
@@ -65,7 +67,7 @@ def normalize_history(history: Sequence[Any] | None) -> list[Message]:
         if isinstance(content, list):
             content = " ".join(str(b.get("text", "")) if isinstance(b, dict) else str(b)
                                for b in content)
-        text = str(content or "").strip()
+        text = neutralize(str(content or "")).strip()
         if text:
             turns.append({"role": str(item["role"]), "content": text})
     return turns
@@ -219,6 +221,8 @@ class Assistant:
             shown_hits = self._fit_budget(hits, generator)
             messages = prompting.build_messages(question, shown_hits, self._docs, earlier)
             yield Status("reading", f"reading {len(shown_hits)} passages")
+        messages, shown_hits = self._fit_context(messages, question, shown_hits, generator,
+                                                 fixed=corpus is not None)
         if corpus is not None:
             with generator.lock:
                 timings["warm_s"] = self._warm(generator, corpus)
@@ -355,8 +359,43 @@ class Assistant:
             used += cost
         return kept
 
+    def _fit_context(self, messages: list[Message], question: str, hits: list[Hit],
+                     generator: Generator, fixed: bool) -> tuple[list[Message], list[Hit]]:
+        """Make the chat and the answer fit the model's context window, in its own tokens.
+
+        Drops the oldest earlier turns first, then (unless the passages are ``fixed``)
+        the weakest passages; a question that still does not fit is refused with a
+        :class:`QuestionError` naming the limit.
+        """
+        limit = generator.context_tokens - self.settings.max_answer_tokens
+        question_tokens = generator.count_tokens(question)
+        if fixed:  # the answer check is a next turn of this same chat
+            limit -= question_tokens + _CHECK_TOKENS
+
+        def size(chat: list[Message]) -> int:
+            return _MESSAGE_TOKENS * (len(chat) + 1) + sum(
+                generator.count_tokens(m["content"]) for m in chat)
+
+        used = size(messages)
+        while used > limit:
+            if len(messages) > 2:
+                messages = [messages[0], *messages[2:]]
+            elif not fixed and len(hits) > 1:
+                hits = hits[:-1]
+                messages = prompting.build_messages(question, hits, self._docs)
+            else:
+                room = limit - (used - question_tokens)
+                if room <= 0:
+                    raise QuestionError("the passages leave no room for a question in the "
+                                        "model's context; use a larger context size")
+                raise QuestionError(
+                    f"the question is too long for the model ({question_tokens} tokens; "
+                    f"at most {room} fit with the passages)")
+            used = size(messages)
+        return messages, hits
+
     def _check_question(self, question: str) -> str:
-        text = " ".join(str(question or "").split())
+        text = " ".join(neutralize(str(question or "")).split())
         if not text:
             raise QuestionError("please type a question")
         if len(text) > self.settings.max_question_chars:
