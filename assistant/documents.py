@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+_MAX_FIELD_CHARS = 500
 DOC_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 # Lines that are page furniture, not reporting. Matched against a whole stripped line.
@@ -52,7 +55,12 @@ _PHOTO_CREDIT_RE = re.compile(
     r"(?:^|\s)(?:photo|image|picture|credit)s?\s*:\s*[^.]{1,80}\.?$", re.IGNORECASE
 )
 _CONTROL_TOKEN_RE = re.compile(r"<\|([A-Za-z0-9_./:-]{1,40})\|>|<(/?)(s|unk|pad|eos|bos)>")
-_CONTROL_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+# C0/C1 controls, zero-width spaces, direction marks and overrides (they can hide or
+# reorder text a reader sees), and stray byte-order marks. The zero-width (non-)joiners
+# stay: Indic and Persian words and emoji sequences need them.
+_CONTROL_CHARS_RE = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028\u2029"
+    r"\u202a-\u202e\u2066-\u2069\ufeff]")
 
 _BYLINE_SEP_RE = re.compile(r",\s*|\s+and\s+|(?<=[a-z])and(?=[A-Z])")
 _GLUED_ENTRY_RE = re.compile(
@@ -209,17 +217,28 @@ def _html_document(raw: str, name: str) -> tuple[str, dict[str, Any]]:
 
 
 def _authors(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
     if isinstance(value, str):
         value = re.split(r";|,\s*|\s+and\s+", value)
-    return tuple(str(v).strip() for v in value if str(v).strip())
+    elif not isinstance(value, list | tuple):
+        value = [value]
+    names = (_optional_str(v) for v in value)
+    return tuple(n for n in names if n)
+
+
+def _usable(key: Any, value: Any) -> bool:
+    """True when a sidecar's ``value`` for ``key`` is usable metadata (it then overrides)."""
+    return bool(_authors(value) if key in ("authors", "author") else _optional_str(value))
 
 
 def _optional_str(value: Any) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    """A metadata value as text; ``None`` for blanks and for anything but a plain scalar.
+
+    Lists and mappings (possibly YAML alias bombs) are never turned into text.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float | date):
         return None
-    return str(value).strip()
+    text = str(value).strip()
+    return text[:_MAX_FIELD_CHARS] or None
 
 
 def sidecar_path(path: Path) -> Path | None:
@@ -238,19 +257,38 @@ def doc_id_for(path: Path) -> str:
     return path.stem
 
 
+def read_bounded(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """The bytes of ``path``, refusing (without reading it) a file larger than ``limit``.
+
+    The size is checked before reading and again while reading, so a file that
+    grows in between cannot make the loader read more than ``limit + 1`` bytes.
+    """
+    name = path.name
+    too_large = DocumentError(f"{name} is larger than {limit // 2**20} MB")
+    try:
+        with path.open("rb") as handle:
+            if os.fstat(handle.fileno()).st_size > limit:
+                raise too_large
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise DocumentError(f"{name} could not be read ({exc.strerror})") from None
+    if len(data) > limit:
+        raise too_large
+    return data
+
+
+def text_sha256(text: str) -> str:
+    """SHA-256 of a report's clean text: two files with the same text are duplicates."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def load_document(path: Path) -> Document:
     """Read one report, clean it and collect its metadata."""
     name = path.name
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(f"{name}: unsupported file type (use .txt, .md or .html)")
-    try:
-        size = path.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:
-            raise DocumentError(f"{name} is larger than {MAX_DOCUMENT_BYTES // 2**20} MB")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"{name} could not be read ({exc.strerror})") from None
+    data = read_bounded(path)
     raw = decode(data, name)
     meta: dict[str, Any] = {}
     if suffix in (".md", ".markdown"):
@@ -271,7 +309,7 @@ def load_document(path: Path) -> Document:
             raise DocumentError(f"{sidecar.name}: the metadata file is not valid YAML") from None
         if not isinstance(extra, dict):
             raise DocumentError(f"{sidecar.name}: the metadata file must be a mapping")
-        meta.update({k: v for k, v in extra.items() if v is not None})
+        meta.update({k: v for k, v in extra.items() if _usable(k, v)})
     text = neutralize(text).strip()
     if not text:
         raise DocumentError(f"{name} has no text left after cleaning")
@@ -291,14 +329,37 @@ def load_document(path: Path) -> Document:
 
 def corpus_files(corpus_dir: Path) -> Iterator[Path]:
     """Document files of the corpus folder, sorted by name (sidecars and hidden files skipped)."""
+    for path, reason in corpus_entries(corpus_dir):
+        if reason is None:
+            yield path
+
+
+def corpus_entries(corpus_dir: Path) -> Iterator[tuple[Path, str | None]]:
+    """Every entry of the corpus folder, sorted by name, with why it is not a document.
+
+    The reason is ``None`` for a file to load. Hidden entries (a leading ``.``,
+    such as upload staging folders) are left out silently; sidecars that belong to
+    a report are not listed; anything else that is not a report gets a reason.
+    """
     if not corpus_dir.is_dir():
         raise DocumentError(f"the corpus folder {corpus_dir.name!r} does not exist")
-    for path in sorted(corpus_dir.iterdir()):
-        if path.name.startswith(".") or not path.is_file():
+    entries = sorted(corpus_dir.iterdir())
+    report_stems = {p.stem for p in entries
+                    if p.suffix.lower() in SUPPORTED_SUFFIXES and p.is_file()}
+    for path in entries:
+        if path.name.startswith("."):
             continue
-        if path.name.endswith(SIDECAR_SUFFIXES):
+        sidecar = next((s for s in SIDECAR_SUFFIXES if path.name.endswith(s)), None)
+        if sidecar is not None:
+            if path.name[: -len(sidecar)] not in report_stems:
+                yield path, "metadata file without a report of the same name"
             continue
-        yield path
+        if path.is_dir():
+            yield path, "a folder (sub-folders are not read)"
+        elif not path.is_file():
+            yield path, "not a regular file"
+        else:
+            yield path, None
 
 
 @dataclass(frozen=True)
@@ -310,11 +371,20 @@ class LoadReport:
 
 
 def load_corpus(corpus_dir: Path) -> LoadReport:
-    """Load every supported document; a bad file is skipped with its reason, never fatal."""
-    documents: list[Document] = []
+    """Load every supported document; a bad file is skipped with its reason, never fatal.
+
+    Every entry of the folder ends up either in ``documents`` or in ``skipped``
+    (hidden entries and the sidecars of loaded reports aside). A report whose clean
+    text is the same as another's is a duplicate: the older file (by modification
+    time, then name) is kept and the other is skipped with a reason naming it.
+    """
+    loaded: list[tuple[Path, Document]] = []
     skipped: list[tuple[str, str]] = []
     seen_ids: dict[str, str] = {}
-    for path in corpus_files(corpus_dir):
+    for path, reason in corpus_entries(corpus_dir):
+        if reason is not None:
+            skipped.append((path.name, reason))
+            continue
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             skipped.append((path.name, "unsupported file type"))
             continue
@@ -328,5 +398,25 @@ def load_corpus(corpus_dir: Path) -> LoadReport:
             skipped.append((path.name, f"same document id as {seen_ids[doc.doc_id]}"))
             continue
         seen_ids[doc.doc_id] = path.name
-        documents.append(doc)
-    return LoadReport(tuple(documents), tuple(skipped))
+        loaded.append((path, doc))
+    originals: dict[str, str] = {}
+    duplicates: set[str] = set()
+    for path, doc in sorted(loaded, key=lambda item: (_mtime(item[0]), item[0].name)):
+        digest = text_sha256(doc.text)
+        if digest in originals:
+            reason = f"duplicate of {originals[digest]} (same text); not indexed twice"
+            logger.warning("skipped %s: %s", path.name, reason)
+            skipped.append((path.name, reason))
+            duplicates.add(doc.doc_id)
+        else:
+            originals[digest] = path.name
+    documents = tuple(doc for _, doc in loaded if doc.doc_id not in duplicates)
+    skipped.sort()
+    return LoadReport(documents, tuple(skipped))
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0

@@ -15,7 +15,14 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-from assistant.documents import DOC_ID_RE, MAX_DOCUMENT_BYTES, SUPPORTED_SUFFIXES, load_document
+from assistant.documents import (
+    DOC_ID_RE,
+    MAX_DOCUMENT_BYTES,
+    SUPPORTED_SUFFIXES,
+    corpus_files,
+    load_document,
+    text_sha256,
+)
 from assistant.errors import DocumentError
 
 MAX_STEM_CHARS = 100
@@ -61,6 +68,19 @@ def _same_id_files(corpus_dir: Path, stem: str) -> list[Path]:
             if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and p.stem == stem]
 
 
+def _same_text_file(corpus_dir: Path, digest: str, exclude: str) -> str | None:
+    """The name of a corpus report whose clean text has SHA-256 ``digest``, if any."""
+    for path in corpus_files(corpus_dir):
+        if path.name == exclude or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            continue
+        try:
+            if text_sha256(load_document(path).text) == digest:
+                return path.name
+        except DocumentError:
+            continue
+    return None
+
+
 def store_upload(corpus_dir: Path, filename: str, data: bytes, *,
                  overwrite: bool = False) -> Path:
     """Validate an uploaded report and write it into ``corpus_dir``; return its path.
@@ -68,7 +88,8 @@ def store_upload(corpus_dir: Path, filename: str, data: bytes, *,
     Refuses (with :class:`DocumentError`) unsupported types, files larger than
     ``MAX_DOCUMENT_BYTES``, content the corpus loader cannot read, and a name
     that is already taken unless ``overwrite`` is true. A report with the same id
-    but another suffix is always refused, since both could not be loaded.
+    but another suffix is always refused, since both could not be loaded; so is a
+    report whose text is already in the corpus under another name (a duplicate).
     """
     corpus = Path(corpus_dir)
     if not corpus.is_dir():
@@ -91,7 +112,10 @@ def store_upload(corpus_dir: Path, filename: str, data: bytes, *,
         staged = workdir / name
         with staged.open("xb") as handle:
             handle.write(data)
-        load_document(staged)  # raises DocumentError with a message naming the file
+        doc = load_document(staged)  # raises DocumentError with a message naming the file
+        original = _same_text_file(corpus, text_sha256(doc.text), exclude=name)
+        if original is not None:
+            raise DocumentError(f"{name} has the same text as the report {original}")
         if overwrite:
             os.replace(staged, target)
         else:

@@ -277,10 +277,11 @@ def _progress() -> Any:
 
 
 def test_upload_good_file_is_added_and_indexed(fake: FakeAssistant, tmp_path: Path) -> None:
-    path = _upload_file(tmp_path, "New Report (2025).txt", GOOD_TXT.encode())
+    text = GOOD_TXT + "\nA later paragraph adds what the regulator said on Tuesday.\n"
+    path = _upload_file(tmp_path, "New Report (2025).txt", text.encode())
     msg, _status, rows, cleared = Handlers(fake).upload(path, False, _progress())  # type: ignore[arg-type]
     assert "added New-Report-2025.txt" in msg
-    assert (fake.corpus_dir / "New-Report-2025.txt").read_text() == GOOD_TXT
+    assert (fake.corpus_dir / "New-Report-2025.txt").read_text() == text
     assert fake.reindexed == 1 and cleared is None
     assert "New-Report-2025" in [r[0] for r in rows]
 
