@@ -59,6 +59,33 @@ def expected_settings(embedder: Embedder, chunker: ChunkerSettings) -> dict[str,
     }
 
 
+def inconsistency(index: VectorIndex, documents: tuple[Document, ...]) -> str:
+    """Why ``index`` cannot be reused for ``documents`` although its files are intact, or "".
+
+    The manifest must list exactly the documents whose passages the index holds,
+    with their passage counts, and every passage of an unchanged document must
+    still be the text at its offsets (so a reused passage is never wrong).
+    """
+    listed = index.manifest.get("documents")
+    if not isinstance(listed, dict) or not all(isinstance(v, dict) for v in listed.values()):
+        return "the index manifest does not list its documents"
+    positions = index.doc_chunks()
+    if set(positions) - set(listed):
+        return "the index holds passages of documents its manifest does not list"
+    for doc_id, entry in listed.items():
+        if entry.get("chunks") != len(positions.get(doc_id, ())):
+            return "the index manifest does not match the index (passage counts differ)"
+    for doc in documents:
+        entry = listed.get(doc.doc_id)
+        if entry is None or entry.get("sha256") != doc.sha256:
+            continue
+        for pos in positions.get(doc.doc_id, ()):
+            chunk = index.chunks[pos]
+            if doc.text[chunk.start : chunk.end] != chunk.text:
+                return f"the index passages of {doc.doc_id} do not match the report's text"
+    return ""
+
+
 def refresh(
     documents: tuple[Document, ...],
     index_dir: Path,
@@ -81,7 +108,14 @@ def refresh(
         wanted = expected_settings(embedder, chunker)
         if previous is not None and any(previous.manifest.get(k) != v for k, v in wanted.items()):
             reason = "the embedding model or chunker settings changed"
+            logger.warning("rebuilding the index: %s", reason)
             previous = None
+        if previous is not None:
+            problem = inconsistency(previous, documents)
+            if problem:
+                reason = problem
+                logger.warning("rebuilding the index: %s", problem)
+                previous = None
         old_docs: dict[str, Any] = previous.manifest.get("documents", {}) if previous else {}
         current = {d.doc_id: d.sha256 for d in documents}
         if previous is not None and {k: v.get("sha256") for k, v in old_docs.items()} == current:

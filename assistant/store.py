@@ -167,7 +167,7 @@ def load(layout: IndexLayout) -> VectorIndex | None:
             raise StoreError(f"the index file {name} is damaged (its checksum does not match)")
     try:
         index = faiss.read_index(str(gen / VECTORS))
-        chunks = [Chunk(**json.loads(line)) for line in
+        chunks = [_chunk(json.loads(line)) for line in
                   (gen / CHUNKS).read_text(encoding="utf-8").splitlines() if line]
     except (RuntimeError, ValueError, TypeError):
         raise StoreError("the index files could not be read") from None
@@ -176,9 +176,35 @@ def load(layout: IndexLayout) -> VectorIndex | None:
     return VectorIndex(chunks, index, manifest)
 
 
+def _chunk(data: Any) -> Chunk:
+    """A chunk from its JSON line, refusing fields of the wrong type or inconsistent spans."""
+    chunk = Chunk(**data)
+    ints = (chunk.start, chunk.end, chunk.tokens)
+    if (not isinstance(chunk.doc_id, str) or not isinstance(chunk.text, str)
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in ints)
+            or not 0 <= chunk.start <= chunk.end or chunk.end - chunk.start != len(chunk.text)):
+        raise ValueError("malformed chunk")
+    return chunk
+
+
 def save(layout: IndexLayout, chunks: list[Chunk], vectors: Vectors,
          manifest: dict[str, Any]) -> VectorIndex:
-    """Write a new generation, then switch the manifest to it atomically; old ones are removed."""
+    """Write a new generation, then switch the manifest to it atomically; old ones are removed.
+
+    A failure to write (disk full, no permission) is a :class:`StoreError`; the
+    manifest still names the last complete generation.
+    """
+    try:
+        return _save(layout, chunks, vectors, manifest)
+    except OSError as exc:
+        raise StoreError(f"the index could not be written ({exc.strerror or 'I/O error'})"
+                         ) from None
+    except RuntimeError:  # FAISS reports its I/O errors this way
+        raise StoreError("the index could not be written (FAISS could not save it)") from None
+
+
+def _save(layout: IndexLayout, chunks: list[Chunk], vectors: Vectors,
+          manifest: dict[str, Any]) -> VectorIndex:
     import faiss
 
     layout.root.mkdir(parents=True, exist_ok=True)
