@@ -13,9 +13,11 @@ import json
 import logging
 import os
 import re
+import struct
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import BinaryIO
 
 from assistant.errors import ModelError
 
@@ -170,15 +172,127 @@ def resolve_model(spec: str, cache_dir: Path) -> Path:
 
 
 def check_gguf(path: Path) -> None:
-    """Refuse a file that is not a GGUF model (wrong magic bytes or too small)."""
+    """Refuse a file that is not a complete GGUF model, before llama.cpp opens it.
+
+    Reads the header, the metadata and the tensor table (never the weights) and
+    checks that the file is as long as its tensors need: a truncated download or
+    copy is refused with a clear error instead of failing inside llama.cpp.
+    """
     try:
-        with path.open("rb") as handle:
-            head = handle.read(4)
         size = path.stat().st_size
+        with path.open("rb", buffering=1 << 20) as handle:
+            if handle.read(4) != GGUF_MAGIC or size < 1024:
+                raise ModelError(f"{path.name} is not a GGUF model file")
+            needed = _GgufReader(handle).data_end()
     except OSError as exc:
         raise ModelError(f"model file {path.name} could not be read ({exc.strerror})") from None
-    if head != GGUF_MAGIC or size < 1024:
-        raise ModelError(f"{path.name} is not a GGUF model file")
+    except (EOFError, struct.error):
+        raise ModelError(f"the model file {path.name} is truncated (its header is cut off): "
+                         "copy or download it again") from None
+    except ValueError as exc:
+        raise ModelError(f"{path.name} is not a valid GGUF model file ({exc})") from None
+    if needed is not None and size < needed:
+        raise ModelError(
+            f"the model file {path.name} is truncated ({size} bytes; its tensors need "
+            f"{needed}): copy or download it again")
+
+
+# ggml tensor types: (elements per block, bytes per block).
+_GGML_TYPES = {
+    0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34),
+    9: (32, 36), 10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176),
+    14: (256, 210), 15: (256, 292), 16: (256, 66), 17: (256, 74), 18: (256, 98),
+    19: (256, 50), 20: (32, 18), 21: (256, 110), 22: (256, 82), 23: (256, 136), 24: (1, 1),
+    25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8), 29: (256, 56), 30: (1, 2), 34: (256, 54),
+    35: (256, 66), 39: (32, 17),
+}
+# GGUF metadata value types with a fixed size, by type id (8 is string, 9 is array).
+_GGUF_SCALARS = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+_GGUF_LIMITS = {"strings": 1 << 24, "items": 1 << 26, "tensors": 1 << 20, "kv": 1 << 20}
+
+
+class _GgufReader:
+    """Walks a GGUF header (after the magic) to find where its tensor data ends."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+
+    def _read(self, n: int) -> bytes:
+        data = self._handle.read(n)
+        if len(data) != n:
+            raise EOFError
+        return data
+
+    def _u32(self) -> int:
+        return int(struct.unpack("<I", self._read(4))[0])
+
+    def _u64(self) -> int:
+        return int(struct.unpack("<Q", self._read(8))[0])
+
+    def _skip(self, n: int) -> None:
+        self._handle.seek(n, os.SEEK_CUR)
+
+    def _string(self, keep: bool = False) -> str:
+        length = self._u64()
+        if length > _GGUF_LIMITS["strings"]:
+            raise ValueError("a metadata string is impossibly long")
+        if keep:
+            return self._read(length).decode("utf-8", "replace")
+        self._skip(length)
+        return ""
+
+    def _value(self, kind: int) -> int | None:
+        """Skip one metadata value; return it when it is an integer."""
+        if kind in _GGUF_SCALARS:
+            raw = self._read(_GGUF_SCALARS[kind])
+            return int.from_bytes(raw, "little") if kind in (0, 2, 4, 10) else None
+        if kind == 8:
+            self._string()
+            return None
+        if kind != 9:
+            raise ValueError(f"unknown metadata type {kind}")
+        item, count = self._u32(), self._u64()
+        if count > _GGUF_LIMITS["items"]:
+            raise ValueError("a metadata array is impossibly long")
+        if item in _GGUF_SCALARS:
+            self._skip(_GGUF_SCALARS[item] * count)
+        else:
+            for _ in range(count):
+                self._value(item)
+        return None
+
+    def data_end(self) -> int | None:
+        """The file size the tensors need, or ``None`` when a tensor type is unknown."""
+        version = self._u32()
+        if version not in (2, 3):
+            raise ValueError(f"GGUF version {version} is not supported")
+        tensors, kvs = self._u64(), self._u64()
+        if tensors > _GGUF_LIMITS["tensors"] or kvs > _GGUF_LIMITS["kv"]:
+            raise ValueError("the header counts are impossibly large")
+        alignment = 32
+        for _ in range(kvs):
+            key = self._string(keep=True)
+            value = self._value(self._u32())
+            if key == "general.alignment" and value:
+                alignment = value
+        end = 0
+        known = True
+        for _ in range(tensors):
+            self._string()
+            dims = self._u32()
+            if not 1 <= dims <= 4:
+                raise ValueError("a tensor has an invalid shape")
+            elements = 1
+            for _ in range(dims):
+                elements *= self._u64()
+            kind, offset = self._u32(), self._u64()
+            if kind not in _GGML_TYPES:
+                known = False
+                continue
+            block, nbytes = _GGML_TYPES[kind]
+            end = max(end, offset + -(-elements // block) * nbytes)
+        data_start = -(-self._handle.tell() // alignment) * alignment
+        return data_start + end if known else None
 
 
 def embedding_model_dir() -> Path:

@@ -113,5 +113,5 @@ def test_resolve_model_checks_paths(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="not a GGUF"):
         resolve_model(str(bad), tmp_path)
     good = tmp_path / "good.gguf"
-    good.write_bytes(b"GGUF" + b"\0" * 2000)
+    good.write_bytes(b"GGUF" + (3).to_bytes(4, "little") + b"\0" * 2000)  # v3, no tensors
     assert resolve_model(str(good), tmp_path) == good
