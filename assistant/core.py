@@ -20,7 +20,7 @@ from assistant import citations, grounding, prompting
 from assistant.chunking import ChunkerSettings
 from assistant.documents import LoadReport, load_corpus, neutralize
 from assistant.embedding import Embedder
-from assistant.errors import CitationError, QuestionError
+from assistant.errors import AssistantError, CitationError, QuestionError
 from assistant.generation import Generator, Message
 from assistant.indexing import BuildReport, Progress, refresh
 from assistant.records import Answer, Chunk, Document, Hit, Passage, Status, TextDelta
@@ -34,6 +34,7 @@ Event = Status | TextDelta | Answer
 _CONTEXT_CHARS = 600
 _HISTORY_MESSAGES = 4  # earlier turns given to the model, each cut to _HISTORY_CHARS
 _HISTORY_CHARS = 600
+_KEEP_STATES = 4  # saved corpus-prompt states kept in the cache folder
 _MESSAGE_TOKENS = 8  # chat-template tokens around each message (role, start and end markers)
 _CHECK_TOKENS = 48 + 64 + 256  # corpus mode's check turn: its reply, request and sentences
 
@@ -90,6 +91,7 @@ class Assistant:
         self._generator_lock = threading.Lock()
         self._index_lock = threading.RLock()
         self._corpus_prompt: tuple[int, list[Hit] | None] | None = None
+        self._model_status = "the model loads on the first question"
 
     @classmethod
     def open(
@@ -300,6 +302,28 @@ class Assistant:
         return Answer(question, text, False, cited, tuple(retrieved), timings,
                       tuple(unsupported), {"reply": raw}), spans
 
+    @property
+    def model_status(self) -> str:
+        """What the model is doing: not loaded yet, loading, ready, or why it failed."""
+        return self._model_status
+
+    def warm_in_background(self) -> threading.Thread:
+        """Load and warm the model in a background thread (the UI starts at once)."""
+
+        def run() -> None:
+            self._model_status = "loading the model and reading the reports"
+            try:
+                self._model_status = "ready: " + self.warm()
+            except AssistantError as exc:
+                self._model_status = f"the model could not be loaded: {exc}"
+            except Exception:
+                logger.exception("warming the model failed")
+                self._model_status = "the model could not be loaded (see the server log)"
+
+        thread = threading.Thread(target=run, name="warm-model", daemon=True)
+        thread.start()
+        return thread
+
     def warm(self) -> str:
         """Load the model and, in corpus mode, read (or restore) the passages once.
 
@@ -321,6 +345,8 @@ class Assistant:
         state_file = self.settings.cache_dir / "states" / f"{key[:24]}.state"
         outcome = generator.warm(messages, state_file)
         logger.info("corpus prompt %s (%s)", outcome, state_file.name)
+        if outcome == "computed":
+            _prune_states(state_file.parent, keep=_KEEP_STATES)
         return time.perf_counter() - started
 
     def corpus_prompt(self, generator: Generator) -> list[Hit] | None:
@@ -403,6 +429,17 @@ class Assistant:
                 f"the question is too long ({len(text)} characters; the limit is "
                 f"{self.settings.max_question_chars})")
         return text
+
+
+def _prune_states(folder: Path, keep: int) -> None:
+    """Delete all but the ``keep`` newest saved model states (each is tens of MB)."""
+    try:
+        states = sorted(folder.glob("*.state"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in states[keep:]:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".json").unlink(missing_ok=True)
+    except OSError as exc:
+        logger.warning("could not prune saved model states: %s", exc)
 
 
 def _corpus_passages(chunks: Sequence[Chunk], order: list[str]) -> list[Hit]:

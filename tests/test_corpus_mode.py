@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +32,7 @@ def test_corpus_passages_cover_each_report_once(make_assistant: Make) -> None:
         mine = [h.chunk for h in passages if h.chunk.doc_id == doc_id]
         for chunk in mine:
             assert doc.text[chunk.start : chunk.end] == chunk.text
-        for left, right in zip(mine, mine[1:], strict=False):
+        for left, right in itertools.pairwise(mine):
             assert left.end <= right.start  # overlap between chunks is cut
         # Nothing of the report is lost: the chunks' words all appear in the passages.
         assert set(" ".join(c.text for c in chunks if c.doc_id == doc_id).split()) == set(
@@ -81,3 +83,41 @@ def test_auto_mode_uses_retrieval_when_the_corpus_does_not_fit(make_assistant: M
 def test_unknown_context_mode_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="context mode"):
         Settings(context_mode="everything")
+
+
+def test_model_warms_in_the_background(make_assistant: Make) -> None:
+    a = make_assistant(context_mode="corpus")
+    assert "first question" in a.model_status
+    a.warm_in_background().join(timeout=30)
+    assert a.model_status.startswith("ready: model loaded;"), a.model_status
+    generator = a.generator
+    assert isinstance(generator, ScriptedGenerator) and len(generator.warmed) == 1
+
+
+def test_a_model_that_fails_to_load_is_reported_not_raised(
+        make_assistant: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.errors import ModelError
+
+    a = make_assistant(context_mode="corpus")
+
+    def broken() -> None:
+        raise ModelError("the model file is damaged")
+
+    monkeypatch.setattr(a, "_generator_factory", broken)
+    a.warm_in_background().join(timeout=30)
+    assert a.model_status == "the model could not be loaded: the model file is damaged"
+
+
+def test_old_model_states_are_pruned(tmp_path: Path) -> None:
+    import os
+
+    from assistant.core import _prune_states
+
+    for i in range(6):
+        state = tmp_path / f"s{i}.state"
+        state.write_bytes(b"x")
+        state.with_suffix(".json").write_text("{}")
+        os.utime(state, (1000 + i, 1000 + i))
+    _prune_states(tmp_path, keep=4)
+    assert sorted(p.name for p in tmp_path.glob("*.state")) == [f"s{i}.state" for i in (2, 3, 4, 5)]
+    assert len(list(tmp_path.glob("*.json"))) == 4

@@ -65,3 +65,18 @@ def test_real_follow_up_question(real_assistant: Assistant) -> None:
                                 history=history)
     assert "2022" in answer.text, answer.text
     assert TOMS in {c.doc_id for c in answer.citations}
+
+
+def test_real_corpus_prompt_state_is_saved_and_restored(real_assistant: Assistant) -> None:
+    """The corpus prompt is read once; after a reset its state comes back from disk."""
+    generator = real_assistant.generator
+    passages = real_assistant.corpus_prompt(generator)
+    assert passages is not None  # the two reports fit: corpus mode is chosen automatically
+    real_assistant.warm()
+    llm = generator._llm  # type: ignore[attr-defined]
+    llm.reset()
+    assert "passages read" in real_assistant.warm()
+    assert llm.n_tokens > 500  # restored from the state file, not recomputed
+    answer = real_assistant.ask("Which agencies led the emergency meetings?")
+    assert "National Development and Reform Commission" in answer.text, answer.text
+    assert answer.timings["mode_corpus"] == 1.0

@@ -43,8 +43,7 @@ def serve(args: argparse.Namespace) -> None:
     from assistant.core import Assistant
 
     settings = settings_from_args(args)
-    sys.stderr.write(f"loading the reports of {settings.corpus_dir.name!r} "
-                     "and the index (the model loads on the first question)...\n")
+    sys.stderr.write(f"loading the reports of {settings.corpus_dir.name!r} and the index...\n")
     sys.stderr.flush()
     assistant = Assistant.open(settings=settings)
     report = assistant.build_report
@@ -52,4 +51,5 @@ def serve(args: argparse.Namespace) -> None:
                      f"{report.chunks} passages\n")
     from ui.app import launch
 
+    assistant.warm_in_background()  # the page is up at once; the model loads meanwhile
     launch(assistant, host=args.host, port=args.port)

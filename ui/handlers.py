@@ -171,6 +171,9 @@ class Handlers:
             docs = self.assistant.documents()
             status = render.index_status_md(getattr(self.assistant, "build_report", None),
                                             len(docs), self.assistant.skipped())
+            model = getattr(self.assistant, "model_status", "")
+            if model:
+                status += f"\n\n**Model:** {render.escape_md(model)}"
         except Exception as exc:
             _log_unexpected(exc, "listing reports")
             return f"Error: {user_message(exc)}", []
