@@ -218,11 +218,11 @@ class Assistant:
         if corpus is not None:
             shown_hits = corpus
             messages = prompting.build_messages(question, corpus, self._docs, earlier)
-            yield Status("reading", f"reading all {len(corpus)} passages")
+            yield Status("reading", f"reading all {len(corpus)} passages", tuple(hits))
         else:
             shown_hits = self._fit_budget(hits, generator)
             messages = prompting.build_messages(question, shown_hits, self._docs, earlier)
-            yield Status("reading", f"reading {len(shown_hits)} passages")
+            yield Status("reading", f"reading {len(shown_hits)} passages", tuple(shown_hits))
         messages, shown_hits = self._fit_context(messages, question, shown_hits, generator,
                                                  fixed=corpus is not None)
         if corpus is not None:
@@ -235,6 +235,7 @@ class Assistant:
             for piece in generator.stream(messages, self.settings.max_answer_tokens):
                 if not pieces:
                     timings["first_token_s"] = time.perf_counter() - started
+                    timings.update(getattr(generator, "last_stats", {}))
                     yield Status("writing", "writing the answer")
                 pieces.append(piece)
                 visible = prompting.visible_text("".join(pieces))

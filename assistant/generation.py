@@ -33,6 +33,7 @@ class Generator(Protocol):
     name: str
     context_tokens: int
     lock: threading.Lock
+    last_stats: dict[str, float]  # of the last reply: prompt_tokens, reused_tokens
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` in the model's own tokenizer."""
@@ -71,6 +72,7 @@ class LlamaCppGenerator:
         self.name = model_path.name
         self.context_tokens = context_tokens
         self.lock = threading.Lock()
+        self.last_stats: dict[str, float] = {}
         self._temperature = temperature
         self._seed = seed
 
@@ -80,6 +82,9 @@ class LlamaCppGenerator:
 
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
         """Stream the model's reply to ``messages``."""
+        prompt = self._prompt_tokens(messages, reply=True)
+        self.last_stats = {"prompt_tokens": len(prompt),
+                           "reused_tokens": self._held_prefix(prompt)}
         chunks: Any = self._llm.create_chat_completion(
             messages=messages,  # type: ignore[arg-type]
             stream=True, max_tokens=max_tokens,
@@ -94,13 +99,7 @@ class LlamaCppGenerator:
     def warm(self, messages: list[Message], state_file: Path | None = None) -> str:
         """Read ``messages`` once; keep (and optionally save) the model state for them."""
         prompt = self._prompt_tokens(messages)
-        held = self._llm.input_ids[: self._llm.n_tokens].tolist()
-        common = 0
-        for a, b in zip(held, prompt, strict=False):
-            if a != b:
-                break
-            common += 1
-        if common >= len(prompt) - _WARM_SLACK:
+        if self._held_prefix(prompt) >= len(prompt) - _WARM_SLACK:
             return "unchanged"
         if state_file is not None and self._load_state(state_file, prompt):
             return "loaded"
@@ -110,8 +109,21 @@ class LlamaCppGenerator:
             self._save_state(state_file, prompt)
         return "computed"
 
-    def _prompt_tokens(self, messages: list[Message]) -> list[int]:
-        """The tokens of ``messages`` as the chat template renders them, no reply started."""
+    def _held_prefix(self, prompt: list[int]) -> int:
+        """How many leading tokens of ``prompt`` the model's state already holds."""
+        held = self._llm.input_ids[: self._llm.n_tokens].tolist()
+        common = 0
+        for a, b in zip(held, prompt, strict=False):
+            if a != b:
+                break
+            common += 1
+        return common
+
+    def _prompt_tokens(self, messages: list[Message], reply: bool = False) -> list[int]:
+        """The tokens of ``messages`` as the chat template renders them.
+
+        With ``reply``, the assistant's turn is opened, as for generation.
+        """
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         template = self._llm.metadata.get("tokenizer.chat_template")
@@ -120,7 +132,7 @@ class LlamaCppGenerator:
         formatter = Jinja2ChatFormatter(
             template, eos_token=self._llm.detokenize([self._llm.token_eos()]).decode(),
             bos_token=self._llm.detokenize([self._llm.token_bos()]).decode(),
-            add_generation_prompt=False)
+            add_generation_prompt=reply)
         text = formatter(messages=messages).prompt  # type: ignore[arg-type]
         return [int(t) for t in self._llm.tokenize(text.encode("utf-8"), add_bos=False,
                                                    special=True)]

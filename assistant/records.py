@@ -149,7 +149,12 @@ class TextDelta:
 
 @dataclass(frozen=True)
 class Status:
-    """A progress event while answering: ``searching``, ``reading`` or ``writing``."""
+    """A progress event while answering: ``searching``, ``reading`` or ``writing``.
+
+    The ``reading`` event carries the retrieved passages (``hits``), so they can be
+    shown before the model starts writing.
+    """
 
     stage: str
     detail: str = ""
+    hits: tuple[Hit, ...] = ()

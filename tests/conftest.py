@@ -69,6 +69,7 @@ class ScriptedGenerator:
         self.prompts: list[list[dict[str, str]]] = []
         self.checks: list[list[dict[str, str]]] = []
         self.warmed: list[tuple[list[dict[str, str]], Path | None]] = []
+        self.last_stats: dict[str, float] = {}
 
     def warm(self, messages: list[dict[str, str]], state_file: Path | None = None) -> str:
         self.warmed.append((messages, state_file))

@@ -13,8 +13,9 @@ from typing import Any
 import gradio as gr
 import pytest
 
+from assistant.citations import span_hash
 from assistant.errors import CitationError, QuestionError
-from assistant.records import Answer, Citation, Document, Passage, Status, TextDelta
+from assistant.records import Answer, Chunk, Citation, Document, Hit, Passage, Status, TextDelta
 from ui import render
 from ui.app import create_app
 from ui.handlers import GENERIC_ERROR, Handlers
@@ -45,6 +46,11 @@ def _passage(citation_id: str = CITE_ID) -> Passage:
                    text=SPAN, before=ARTICLE[:START], after=ARTICLE[END:])
 
 
+def _hit() -> Hit:
+    doc_id = "tomshardware-test"
+    return Hit(Chunk(doc_id, START, END, SPAN, 20), 0.9, 1)
+
+
 @dataclass
 class FakeAssistant:
     """Scripted stand-in for :class:`assistant.Assistant`."""
@@ -64,7 +70,7 @@ class FakeAssistant:
         if self.fail_with is not None:
             raise self.fail_with
         yield Status("searching", "searching the reports")
-        yield Status("reading", "reading 2 passages")
+        yield Status("reading", "reading 2 passages", (_hit(),))
         yield Status("writing", "writing the answer")
         for piece in ["The chips are ", "taxed at 25% ", "[1]."]:
             yield TextDelta(piece)
@@ -154,6 +160,10 @@ def test_stream_shows_progress_then_linked_answer_and_sources(fake: FakeAssistan
     bubbles = [str(chat[-1]["content"]) for chat, *_ in steps]
     assert "searching the reports" in bubbles[0]
     assert any("reading 2 passages" in b for b in bubbles)
+    # The retrieved passages are listed while the model is still reading.
+    reading = next(step for step in steps if "reading 2 passages" in str(step[1]))
+    assert reading[2].constructor_args["samples"] == [["·", "Title of tomshardware-test", SPAN]]
+    assert reading[3] == [f"tomshardware-test:{START}-{END}:{span_hash(SPAN)}"]
     assert any(b.startswith("The chips are") and "cite" not in b for b in bubbles)
     chat, status, sources, ids = steps[-1]
     assert chat[-2] == {"role": "user", "content": "Which tax applies?"}
@@ -321,4 +331,14 @@ def test_refusal_has_no_sources(fake: FakeAssistant) -> None:
         answer, [{"role": "assistant", "content": ""}])
     assert "do not answer" in status and ids == []
     assert sources.constructor_args["samples"] == []
+    assert chat[-1]["content"] == "The reports do not say."
+
+
+def test_refusal_offers_the_closest_passages(fake: FakeAssistant) -> None:
+    answer = Answer("q?", "The reports do not say.", True, (), (_hit(),), {"total_s": 2.0})
+    chat, status, sources, ids = Handlers(fake)._final(  # type: ignore[arg-type]
+        answer, [{"role": "assistant", "content": ""}])
+    assert "closest passages are listed below" in status
+    assert sources.constructor_args["samples"] == [["·", "Title of tomshardware-test", SPAN]]
+    assert ids == [f"tomshardware-test:{START}-{END}:{span_hash(SPAN)}"]
     assert chat[-1]["content"] == "The reports do not say."

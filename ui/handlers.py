@@ -29,6 +29,7 @@ ChatHistory = list[dict[str, Any]]
 GENERIC_ERROR = "something went wrong on the server; the server log has the details"
 WAITING = render.status_html("waiting", "waiting for the model (one question at a time)")
 PASSAGE_HINT = "Click a citation like [1] in an answer, or a source below it, to see the passage."
+_CLOSEST = 3  # retrieved passages offered when the reports do not answer
 
 
 def user_message(exc: BaseException) -> str:
@@ -84,6 +85,11 @@ class Handlers:
                     line = render.status_html(event.stage, event.detail)
                     if not text:
                         history[-1] = {"role": "assistant", "content": line}
+                    if event.hits:  # the evidence, shown before the model writes
+                        yield (list(history), line,
+                               gr.Dataset(samples=render.hit_samples(event.hits, self._titles())),
+                               render.hit_ids(event.hits))
+                        continue
                     new = event.stage == "searching"
                     yield (list(history), line, gr.Dataset(samples=[]) if new else gr.skip(),
                            [] if new else gr.skip())
@@ -110,7 +116,14 @@ class Handlers:
         seconds = answer.timings.get("total_s")
         took = f" in {seconds:.1f} s" if seconds is not None else ""
         if answer.refused:
-            line = render.message_html("info", f"the reports do not answer this{took}")
+            closest = answer.hits[:_CLOSEST]
+            note = f"the reports do not answer this{took}"
+            if closest:
+                note += "; the closest passages are listed below"
+            line = render.message_html("info", note)
+            return (history, line,
+                    gr.Dataset(samples=render.hit_samples(closest, self._titles())),
+                    render.hit_ids(closest))
         else:
             count = len(answer.citations)
             note = f"answered{took} with {count} source{'s' if count != 1 else ''}"
@@ -121,6 +134,10 @@ class Handlers:
             line = render.message_html("info", note)
         samples = render.source_samples(answer.citations)
         return history, line, gr.Dataset(samples=samples), [c.id for c in answer.citations]
+
+    def _titles(self) -> dict[str, str | None]:
+        """Report titles by id, for the sources table."""
+        return {d["doc_id"]: d.get("title") for d in self.assistant.documents()}
 
     def stop(self, chat: ChatHistory | None) -> tuple[ChatHistory, str]:
         """Mark the answer being written as stopped."""

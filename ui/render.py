@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from assistant.citations import MARKER_RE
-from assistant.records import Citation, Passage
+from assistant.citations import MARKER_RE, make_id
+from assistant.records import Citation, Hit, Passage
 
 _STATUS_RE = re.compile(r'<span class="status[^"]*">.*?</span>', re.DOTALL)
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -104,6 +104,17 @@ def short(text: str, limit: int = _QUOTE_CHARS) -> str:
 def source_samples(citations: Sequence[Citation]) -> list[list[str]]:
     """Rows of the sources table: marker, report title (or id), and the start of the quote."""
     return [[f"[{c.n}]", c.title or c.doc_id, short(c.quote)] for c in citations]
+
+
+def hit_samples(hits: Sequence[Hit], titles: Mapping[str, str | None]) -> list[list[str]]:
+    """Rows of the sources table for retrieved passages not (yet) cited: marked with a dot."""
+    return [["·", titles.get(h.chunk.doc_id) or h.chunk.doc_id, short(h.chunk.text)]
+            for h in hits]
+
+
+def hit_ids(hits: Sequence[Hit]) -> list[str]:
+    """Citation ids of retrieved passages (the whole passage), for the sources table."""
+    return [make_id(h.chunk.doc_id, h.chunk.start, h.chunk.end, h.chunk.text) for h in hits]
 
 
 def _meta_line(passage: Passage) -> str:
