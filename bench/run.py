@@ -1,0 +1,154 @@
+"""The main benchmark: index build, retrieval latency, answer latency and memory.
+
+Run ``python bench/run.py`` (``--help`` for options). It builds a fresh index of
+the corpus in a temporary folder, times retrieval for every question, loads and
+warms the model, then asks the questions in a shuffled order and reports time to
+first token, full answer time, prompt tokens and how many of them the model
+already held (its cache), and peak memory. A table is printed and the figures
+are written as JSON next to the machine they were measured on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from machine import machine_info  # noqa: E402
+
+from assistant.core import Assistant  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values``, by linear interpolation."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    pos = (len(ordered) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def _questions(path: Path) -> list[str]:
+    items = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [str(item["question"]) for item in items]
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Measure everything; return the figures."""
+    questions = _questions(args.questions)
+    random.Random(args.seed).shuffle(questions)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env(index_dir=Path(tmp) / "index", model=args.model,
+                                     context_mode=args.mode)
+        started = time.perf_counter()
+        assistant = Assistant.open(settings=settings, rebuild=True)
+        opened = time.perf_counter() - started
+        build = assistant.build_report
+        searches = []
+        for question in questions:
+            t = time.perf_counter()
+            assistant.search(question, k=settings.top_k)
+            searches.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        warm = assistant.warm()
+        warm_s = time.perf_counter() - t
+        answers = []
+        for question in questions[: args.limit]:
+            answer = assistant.ask(question)
+            timings = answer.timings
+            answers.append({
+                "question": question, "refused": answer.refused,
+                "first_token_s": timings.get("first_token_s"), "total_s": timings.get("total_s"),
+                "prompt_tokens": timings.get("prompt_tokens"),
+                "reused_tokens": timings.get("reused_tokens"),
+            })
+            sys.stderr.write(f"{timings.get('first_token_s', 0):5.1f} s first token, "
+                             f"{timings.get('total_s', 0):5.1f} s in all: {question[:60]}\n")
+        corpus_mode = assistant.corpus_prompt(assistant.generator) is not None
+    first = [a["first_token_s"] for a in answers if a["first_token_s"] is not None]
+    total = [a["total_s"] for a in answers if a["total_s"] is not None]
+    prompt = sum(a["prompt_tokens"] or 0 for a in answers)
+    reused = sum(a["reused_tokens"] or 0 for a in answers)
+    return {
+        "machine": machine_info(),
+        "settings": {"model": settings.model, "context_mode": settings.context_mode,
+                     "corpus_mode_used": corpus_mode, "top_k": settings.top_k,
+                     "threads": settings.threads, "questions": str(args.questions),
+                     "order_seed": args.seed},
+        "index": {"documents": build.documents, "passages": build.chunks,
+                  "build_s": build.seconds, "open_s": opened,
+                  "passages_per_s": build.chunks / build.seconds if build.seconds else None},
+        "retrieval_ms": {"p50": 1000 * percentile(searches, 0.5),
+                         "p95": 1000 * percentile(searches, 0.95), "n": len(searches)},
+        "model": {"warm": warm, "warm_s": warm_s},
+        "answers": {"n": len(answers), "first_token_p50_s": percentile(first, 0.5),
+                    "first_token_p95_s": percentile(first, 0.95),
+                    "total_p50_s": percentile(total, 0.5), "total_p95_s": percentile(total, 0.95),
+                    "mean_total_s": statistics.fmean(total) if total else None,
+                    "prompt_tokens": prompt, "reused_tokens": reused,
+                    "reused_share": reused / prompt if prompt else None,
+                    "refused": sum(1 for a in answers if a["refused"])},
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "items": answers,
+    }
+
+
+def table(r: dict[str, Any]) -> str:
+    """The figures as a plain-text table."""
+    m, i, q, a = r["machine"], r["index"], r["retrieval_ms"], r["answers"]
+    rows = [
+        ("machine", f"{m['cores']} cores, {m['cpu']}, {m['ram_gb']} GB"),
+        ("model / context mode", f"{r['settings']['model']} / {r['settings']['context_mode']}"
+                                 f" (corpus prompt: {r['settings']['corpus_mode_used']})"),
+        ("index build", f"{i['passages']} passages of {i['documents']} reports in "
+                        f"{i['build_s']:.2f} s ({i['passages_per_s']:.1f} passages/s)"),
+        ("retrieval p50 / p95", f"{q['p50']:.1f} ms / {q['p95']:.1f} ms ({q['n']} queries)"),
+        ("model start", f"{r['model']['warm']} ({r['model']['warm_s']:.1f} s)"),
+        ("first token p50 / p95",
+         f"{a['first_token_p50_s']:.2f} s / {a['first_token_p95_s']:.2f} s"),
+        ("full answer p50 / p95", f"{a['total_p50_s']:.1f} s / {a['total_p95_s']:.1f} s"),
+        ("prompt tokens reused",
+         f"{a['reused_tokens']} of {a['prompt_tokens']} "
+         f"({100 * (a['reused_share'] or 0):.0f}%) over {a['n']} questions"),
+        ("peak memory (RSS)", f"{r['peak_rss_mb']:.0f} MB"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark from the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=ROOT.parent / "shared/eval/dev.jsonl")
+    parser.add_argument("--model", default=None, help="default, fast or a GGUF path")
+    parser.add_argument("--mode", default=None, choices=("auto", "corpus", "retrieved"))
+    parser.add_argument("--seed", type=int, default=1, help="seed of the question order")
+    parser.add_argument("--limit", type=int, default=None, help="answer only this many")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench/results/run.json")
+    args = parser.parse_args(argv)
+    if not args.questions.exists():
+        args.questions = ROOT / "tests/data/questions.jsonl"
+    result = run(args)
+    print(table(result))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+    print(f"\nwritten to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
