@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ui  # noqa: F401  (switches analytics off before Gradio is imported)
@@ -202,6 +203,17 @@ def create_app(assistant: Assistant) -> gr.Blocks:
     return demo
 
 
+def private_paths(assistant: Assistant) -> list[str]:
+    """Folders Gradio must never serve a file from, even if asked for them by path.
+
+    Gradio serves only its own upload cache and static files anyway; this keeps the
+    reports, the index and the model cache out of reach should that ever change.
+    """
+    settings = getattr(assistant, "settings", None)
+    folders = (getattr(settings, name, None) for name in ("corpus_dir", "index_dir", "cache_dir"))
+    return [str(Path(folder).resolve()) for folder in folders if folder is not None]
+
+
 def _no_proxy_for_loopback() -> None:
     """Keep Gradio's start-up self-check off any configured HTTP proxy."""
     for var in ("NO_PROXY", "no_proxy"):
@@ -232,6 +244,7 @@ def launch(target: Assistant | Settings, host: str = "127.0.0.1", port: int = 78
     _, local_url, _ = demo.launch(
         server_name=host, server_port=port, share=False, ssr_mode=False, inbrowser=False,
         max_file_size=MAX_DOCUMENT_BYTES, prevent_thread_lock=True, quiet=True,
+        blocked_paths=private_paths(assistant), allowed_paths=[],
         show_error=False, enable_monitoring=False, mcp_server=False, run_history=False,
         pwa=False, footer_links=["api"], css=CSS)
     print(f"Reports assistant: open {local_url} in a browser (Ctrl+C stops it)", flush=True)  # noqa: T201
