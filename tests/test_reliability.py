@@ -1234,3 +1234,41 @@ def test_dependencies_have_safe_lower_bounds() -> None:
             continue
         assert requirement.specifier.contains(installed, prereleases=True), (
             requirement, installed)
+
+
+def test_reindex_while_answering_loses_nothing(tmp_path: Path, make_assistant: Make) -> None:
+    """A report deleted and re-indexed mid-answer: the answer completes, its citation then
+    says clearly that the report is gone; two concurrent re-indexes end consistent."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    writing = threading.Event()
+    release = threading.Event()
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        writing.set()
+        assert release.wait(10)
+        user = messages[-1]["content"]
+        n = next(i for i, b in enumerate(user.split("<passage n=")[1:], 1) if "400,000" in b)
+        return f"Passage: {n}\nAnswer: More than 400,000 units were approved [{n}]."
+
+    a = make_assistant(reply, corpus=corpus)
+    out: dict[str, Any] = {}
+    worker = threading.Thread(target=lambda: out.update(answer=a.ask(
+        "How many H200 units were approved?")))
+    worker.start()
+    assert writing.wait(10)
+    (corpus / f"{SCMP}.txt").unlink()
+    reindexers = [threading.Thread(target=a.reindex) for _ in range(2)]
+    for thread in reindexers:
+        thread.start()
+    for thread in reindexers:
+        thread.join(30)
+    release.set()
+    worker.join(30)
+    answer = out["answer"]
+    assert not answer.refused and answer.citations[0].doc_id == SCMP
+    with pytest.raises(CitationError, match="no report"):
+        a.lookup(answer.citations[0].id)
+    index = load(IndexLayout(tmp_path / "index"))
+    assert index is not None and {c.doc_id for c in index.chunks} == {TOMS}
+    assert set(index.manifest["documents"]) == {TOMS}
