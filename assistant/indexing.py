@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from assistant import ann
 from assistant.chunking import ChunkerSettings, chunk_text
 from assistant.embedding import Embedder, Vectors
 from assistant.errors import StoreError
@@ -25,6 +28,9 @@ from assistant.store import IndexLayout, VectorIndex, build_lock, load, save
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
+# The label of the progress reports while vectors are added to the FAISS index (counts
+# are vectors, not documents); only large (HNSW) indexes take long enough to report.
+VECTOR_INDEX_STAGE = "vector index"
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,16 @@ def refresh(
                 previous = None
         old_docs: dict[str, Any] = previous.manifest.get("documents", {}) if previous else {}
         current = {d.doc_id: d.sha256 for d in documents}
-        if previous is not None and {k: v.get("sha256") for k, v in old_docs.items()} == current:
+        same_docs = previous is not None and {
+            k: v.get("sha256") for k, v in old_docs.items()} == current
+        if (previous is not None and same_docs
+                and previous.params.kind != ann.choose(len(previous)).kind):
+            # Same documents, but the index kind for this size changed (a new threshold):
+            # rebuild the FAISS index from the kept vectors, embedding nothing.
+            reason = (f"the vector index kind changed ({previous.params.kind} -> "
+                      f"{ann.choose(len(previous)).kind})")
+            logger.info("rebuilding the vector index: %s", reason)
+        elif previous is not None and same_docs:
             return previous, BuildReport("up to date", len(documents), len(previous), (), tuple(
                 current), (), 0, time.perf_counter() - started)
 
@@ -149,12 +164,15 @@ def refresh(
             progress("", len(documents), len(documents))
         all_vectors = (np.concatenate(parts) if parts
                        else np.zeros((0, embedder.dimension), dtype=np.float32))
+        per_doc = Counter(c.doc_id for c in chunks)
         manifest = dict(wanted, documents={
-            d.doc_id: {"sha256": d.sha256, "title": d.title,
-                       "chunks": sum(1 for c in chunks if c.doc_id == d.doc_id)}
+            d.doc_id: {"sha256": d.sha256, "title": d.title, "chunks": per_doc[d.doc_id]}
             for d in documents
         })
-        index = save(layout, chunks, all_vectors, manifest)
+        vector_progress: ann.BuildProgress | None = None
+        if progress is not None and ann.choose(len(chunks)).kind != ann.FLAT:
+            vector_progress = partial(progress, VECTOR_INDEX_STAGE)
+        index = save(layout, chunks, all_vectors, manifest, progress=vector_progress)
         removed = tuple(sorted(set(old_docs) - set(current)))
         status = "built" if previous is None and not reason else (
             "rebuilt" if previous is None else "updated")

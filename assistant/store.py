@@ -3,7 +3,8 @@
 Layout of ``index/``::
 
     manifest.json          written last, by rename; names the live generation
-    gen-<id>/vectors.faiss FAISS index (inner product over unit vectors)
+    gen-<id>/vectors.faiss FAISS index (inner product over unit vectors; exact or HNSW by
+                           size, see assistant.ann; its parameters are in the manifest)
     gen-<id>/chunks.jsonl  one chunk a line, in vector order
     .lock                  held while building
 
@@ -29,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant import ann
 from assistant.embedding import Vectors
 from assistant.errors import StoreError
 from assistant.records import Chunk
@@ -90,6 +92,7 @@ class VectorIndex:
         self.chunks = chunks
         self.manifest = manifest
         self.dimension = int(index.d)
+        self.params = ann.IndexParams.from_dict(manifest.get("index"))
         self._index = index
 
     def __len__(self) -> int:
@@ -105,7 +108,9 @@ class VectorIndex:
         """The ``k`` nearest chunks to one query vector, as (position, score), best first."""
         if not len(self.chunks) or k <= 0:
             return []
-        scores, ids = self._index.search(query.reshape(1, -1).astype(np.float32), k)
+        wider = ann.search_params(self.params, k)
+        extra = {"params": wider} if wider is not None else {}
+        scores, ids = self._index.search(query.reshape(1, -1).astype(np.float32), k, **extra)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def doc_chunks(self) -> dict[str, list[int]]:
@@ -157,6 +162,7 @@ def load(layout: IndexLayout) -> VectorIndex | None:
         files = manifest["files"]
         count = int(manifest["count"])
         dimension = int(manifest["dimension"])
+        params = ann.IndexParams.from_dict(manifest.get("index"))
     except (KeyError, TypeError, ValueError):
         raise StoreError("the index manifest is incomplete") from None
     for name in (VECTORS, CHUNKS):
@@ -173,6 +179,10 @@ def load(layout: IndexLayout) -> VectorIndex | None:
         raise StoreError("the index files could not be read") from None
     if index.ntotal != count or len(chunks) != count or (count and index.d != dimension):
         raise StoreError("the index files do not agree with the manifest")
+    try:
+        ann.configure(index, params)  # efSearch is set here: FAISS may not have kept it
+    except ValueError as exc:
+        raise StoreError(f"the index files do not agree with the manifest ({exc})") from None
     return VectorIndex(chunks, index, manifest)
 
 
@@ -188,14 +198,16 @@ def _chunk(data: Any) -> Chunk:
 
 
 def save(layout: IndexLayout, chunks: list[Chunk], vectors: Vectors,
-         manifest: dict[str, Any]) -> VectorIndex:
+         manifest: dict[str, Any], progress: ann.BuildProgress | None = None) -> VectorIndex:
     """Write a new generation, then switch the manifest to it atomically; old ones are removed.
 
-    A failure to write (disk full, no permission) is a :class:`StoreError`; the
-    manifest still names the last complete generation.
+    The kind of FAISS index is chosen by the number of vectors (:func:`ann.choose`)
+    and recorded in the manifest under ``index``; ``progress(added, total)`` follows
+    the vectors being added to it. A failure to write (disk full, no permission) is
+    a :class:`StoreError`; the manifest still names the last complete generation.
     """
     try:
-        return _save(layout, chunks, vectors, manifest)
+        return _save(layout, chunks, vectors, manifest, progress)
     except OSError as exc:
         raise StoreError(f"the index could not be written ({exc.strerror or 'I/O error'})"
                          ) from None
@@ -204,7 +216,7 @@ def save(layout: IndexLayout, chunks: list[Chunk], vectors: Vectors,
 
 
 def _save(layout: IndexLayout, chunks: list[Chunk], vectors: Vectors,
-          manifest: dict[str, Any]) -> VectorIndex:
+          manifest: dict[str, Any], progress: ann.BuildProgress | None) -> VectorIndex:
     import faiss
 
     layout.root.mkdir(parents=True, exist_ok=True)
@@ -213,15 +225,18 @@ def _save(layout: IndexLayout, chunks: list[Chunk], vectors: Vectors,
     tmp_gen.mkdir()
     try:
         dimension = int(manifest["dimension"])
-        index = faiss.IndexFlatIP(dimension)
+        params = ann.choose(len(chunks))
         if len(chunks):
-            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+            index = ann.build(vectors, params, progress)
+        else:
+            index = ann.empty(dimension, params)
         faiss.write_index(index, str(tmp_gen / VECTORS))
         with (tmp_gen / VECTORS).open("rb+") as handle:
             os.fsync(handle.fileno())
         lines = "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in chunks)
         _fsync_write(tmp_gen / CHUNKS, lines.encode("utf-8"))
         full = dict(manifest, format=FORMAT_VERSION, generation=name, count=len(chunks),
+                    index=params.to_dict(),
                     files={VECTORS: _sha256(tmp_gen / VECTORS), CHUNKS: _sha256(tmp_gen / CHUNKS)})
         os.replace(tmp_gen, layout.generation(name))
         tmp_manifest = layout.root / f".{MANIFEST}.{secrets.token_hex(4)}.tmp"

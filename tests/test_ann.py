@@ -1,0 +1,192 @@
+"""The FAISS index chosen by size: exact below the threshold, HNSW above, recorded and restored.
+
+Fast tests on fake and small clustered vectors; timings are measured by bench/scale.py,
+never asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import ann
+from assistant.chunking import ChunkerSettings
+from assistant.documents import load_corpus
+from assistant.errors import StoreError
+from assistant.indexing import VECTOR_INDEX_STAGE, refresh
+from assistant.records import Chunk
+from assistant.store import MANIFEST, IndexLayout, load, save
+from conftest import CORPUS, SCMP, TOMS, FakeEmbedder
+
+
+def _clustered(n: int, dim: int = 64, clusters: int = 20, seed: int = 0,
+               noise: float = 0.6) -> np.ndarray:
+    """Unit vectors around random centroids (ANN recall means something on these)."""
+    rng = np.random.default_rng(seed)
+    centroids = rng.standard_normal((clusters, dim)).astype(np.float32)
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    labels = rng.integers(0, clusters, n)
+    points = centroids[labels] + noise * rng.standard_normal((n, dim)).astype(
+        np.float32) / np.sqrt(dim)
+    return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _chunks(n: int) -> list[Chunk]:
+    return [Chunk(doc_id=f"doc{i // 10}", start=(i % 10) * 5, end=(i % 10) * 5 + 4,
+                  text="abcd", tokens=1) for i in range(n)]
+
+
+def _manifest(dim: int) -> dict[str, object]:
+    return {"embedding_model": "fake", "dimension": dim, "documents": {}}
+
+
+def test_index_kind_is_chosen_by_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ann.choose(0).kind == ann.FLAT
+    assert ann.choose(ann.FLAT_MAX_VECTORS).kind == ann.FLAT
+    big = ann.choose(ann.FLAT_MAX_VECTORS + 1)
+    assert big.kind == ann.HNSW and big.m and big.ef_search and big.ef_construction
+    monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 100)
+    assert ann.choose(100).kind == ann.FLAT and ann.choose(101).kind == ann.HNSW
+
+
+def test_small_saved_index_is_flat_and_large_one_hnsw(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 100)
+    vectors = _clustered(300)
+    small = save(IndexLayout(tmp_path / "small"), _chunks(80), vectors[:80], _manifest(64))
+    large = save(IndexLayout(tmp_path / "large"), _chunks(300), vectors, _manifest(64))
+    assert small.params.kind == ann.FLAT and small.manifest["index"] == {"kind": "flat"}
+    assert large.params.kind == ann.HNSW and large.manifest["index"]["kind"] == "hnsw"
+    assert ann.kind_of(large._index) == ann.HNSW
+    # HNSW keeps the exact vectors: they come back for reuse, and scores are exact cosines.
+    np.testing.assert_allclose(large.vectors(), vectors, atol=1e-6)
+    pos, score = large.search(vectors[7], 1)[0]
+    assert pos == 7 and score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_hnsw_recall_against_exact_search() -> None:
+    points = _clustered(3200, seed=1)
+    base, queries = points[:3000], points[3000:]  # queries: same clusters, not in the index
+    truth = ann.exact_neighbours(base, queries, 10)
+    params = ann.IndexParams(ann.HNSW, m=16, ef_construction=40, ef_search=64)
+    index = ann.build(base, params)
+    assert ann.recall_at_k(index, queries, truth, 10) >= 0.95
+    flat = ann.build(base, ann.IndexParams())
+    assert ann.recall_at_k(flat, queries, truth, 10) == 1.0
+
+
+def test_build_reports_progress_in_batches() -> None:
+    seen: list[tuple[int, int]] = []
+    params = ann.IndexParams(ann.HNSW, m=8, ef_construction=20, ef_search=20)
+    index = ann.build(_clustered(250), params, progress=lambda a, t: seen.append((a, t)),
+                      batch=100)
+    assert index.ntotal == 250
+    assert seen == [(0, 250), (100, 250), (200, 250), (250, 250)]
+
+
+def test_round_trip_keeps_kind_and_ef_search(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 100)
+    monkeypatch.setattr(ann, "HNSW_EF_SEARCH", 48)
+    layout = IndexLayout(tmp_path / "index")
+    vectors = _clustered(300)
+    save(layout, _chunks(300), vectors, _manifest(64))
+    loaded = load(layout)
+    assert loaded is not None
+    assert loaded.params == ann.IndexParams(ann.HNSW, m=ann.HNSW_M,
+                                            ef_construction=ann.HNSW_EF_CONSTRUCTION,
+                                            ef_search=48)
+    assert ann.kind_of(loaded._index) == ann.HNSW and loaded._index.hnsw.efSearch == 48
+    # efSearch comes from the manifest on every load, whatever FAISS kept in its file.
+    manifest = json.loads((layout.root / MANIFEST).read_text())
+    manifest["index"]["ef_search"] = 77
+    (layout.root / MANIFEST).write_text(json.dumps(manifest))
+    reloaded = load(layout)
+    assert reloaded is not None and reloaded._index.hnsw.efSearch == 77
+    # A search deeper than efSearch still returns k neighbours.
+    assert len(reloaded.search(vectors[0], 120)) == 120
+
+
+@pytest.mark.parametrize("entry", [{"kind": "flat"}, {"kind": "ivf"}, {"kind": "hnsw"},
+                                   {"kind": "hnsw", "m": 16, "ef_construction": 40,
+                                    "ef_search": 64}, "hnsw", {"kind": "hnsw", "x": 1}])
+def test_manifest_that_misnames_the_index_is_refused(tmp_path: Path, entry: object,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 100)
+    layout = IndexLayout(tmp_path / "index")
+    save(layout, _chunks(300), _clustered(300), _manifest(64))  # HNSW with M=32
+    manifest = json.loads((layout.root / MANIFEST).read_text())
+    manifest["index"] = entry
+    (layout.root / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(StoreError):
+        load(layout)
+
+
+def test_manifest_without_index_entry_is_a_flat_index(tmp_path: Path) -> None:
+    """Indexes written before the entry existed were all exact; they still load."""
+    layout = IndexLayout(tmp_path / "index")
+    save(layout, _chunks(20), _clustered(20), _manifest(64))
+    manifest = json.loads((layout.root / MANIFEST).read_text())
+    del manifest["index"]
+    (layout.root / MANIFEST).write_text(json.dumps(manifest))
+    loaded = load(layout)
+    assert loaded is not None and loaded.params.kind == ann.FLAT
+
+
+def test_incremental_refresh_reuses_vectors_of_an_hnsw_index(
+        tmp_path: Path, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 4)  # the 9 passages of the corpus: HNSW
+    index_dir = tmp_path / "index"
+    events: list[tuple[str, int, int]] = []
+    first, report = refresh(load_corpus(corpus_copy).documents, index_dir, FakeEmbedder(),
+                            ChunkerSettings(), progress=lambda *e: events.append(e))
+    assert report.status == "built" and first.params.kind == ann.HNSW
+    stage = [e for e in events if e[0] == VECTOR_INDEX_STAGE]
+    assert stage[0] == (VECTOR_INDEX_STAGE, 0, len(first)) and stage[-1] == (
+        VECTOR_INDEX_STAGE, len(first), len(first))
+    kept = first.vectors()[first.doc_chunks()[SCMP]]
+
+    path = corpus_copy / f"{TOMS}.txt"
+    path.write_text(path.read_text() + "\nA new closing paragraph says talks resume soon.\n")
+    embedder = FakeEmbedder()
+    index, report = refresh(load_corpus(corpus_copy).documents, index_dir, embedder,
+                            ChunkerSettings())
+    assert report.status == "updated" and report.reused_documents == (SCMP,)
+    assert report.embedded_documents == (TOMS,)
+    assert sum(len(b) for b in embedder.calls) == len(index.doc_chunks()[TOMS])
+    assert index.params.kind == ann.HNSW
+    np.testing.assert_array_equal(index.vectors()[index.doc_chunks()[SCMP]], kept)
+    reloaded = load(IndexLayout(index_dir))
+    assert reloaded is not None and reloaded.params == index.params
+
+
+def test_new_threshold_rebuilds_the_vector_index_without_embedding(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    index_dir = tmp_path / "index"
+    docs = load_corpus(CORPUS).documents
+    flat, _ = refresh(docs, index_dir, FakeEmbedder(), ChunkerSettings())
+    assert flat.params.kind == ann.FLAT
+    monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 4)
+    embedder = FakeEmbedder()
+    hnsw, report = refresh(docs, index_dir, embedder, ChunkerSettings())
+    assert report.status == "updated" and "kind changed" in report.reason
+    assert embedder.calls == [] and hnsw.params.kind == ann.HNSW
+    assert [c.key for c in hnsw.chunks] == [c.key for c in flat.chunks]
+    np.testing.assert_array_equal(hnsw.vectors(), flat.vectors())
+    _, again = refresh(docs, index_dir, FakeEmbedder(), ChunkerSettings())
+    assert again.status == "up to date"
+
+
+def test_index_params_validation() -> None:
+    with pytest.raises(ValueError):
+        ann.IndexParams("ivf")
+    with pytest.raises(ValueError):
+        ann.IndexParams(ann.HNSW, m=0, ef_construction=40, ef_search=64)
+    with pytest.raises(ValueError):
+        ann.IndexParams(ann.FLAT, m=16)
+    params = ann.IndexParams(ann.HNSW, m=16, ef_construction=40, ef_search=64)
+    assert ann.IndexParams.from_dict(params.to_dict()) == params
+    assert ann.IndexParams.from_dict(None) == ann.IndexParams()
