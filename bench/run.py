@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import resource
 import statistics
 import sys
@@ -42,15 +43,25 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-def _questions(path: Path) -> list[str]:
-    items = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [str(item["question"]) for item in items]
+def _items(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _correct(item: dict[str, Any], answer: Any) -> tuple[bool | None, bool]:
+    """Answer accuracy (answerable items) and refusal accuracy, as ``assistant eval`` scores."""
+    answerable = bool(item.get("answerable", True))
+    ok = None
+    if answerable:
+        ok = not answer.refused and all(re.search(p, answer.text)
+                                        for p in item.get("expect_all", ()))
+    return ok, answer.refused != answerable
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Measure everything; return the figures."""
-    questions = _questions(args.questions)
-    random.Random(args.seed).shuffle(questions)
+    items = [item for item in _items(args.questions) if not item.get("history")]
+    random.Random(args.seed).shuffle(items)
+    questions = [str(item["question"]) for item in items]
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(index_dir=Path(tmp) / "index", model=args.model,
                                      context_mode=args.mode)
@@ -64,14 +75,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             assistant.search(question, k=settings.top_k)
             searches.append(time.perf_counter() - t)
         t = time.perf_counter()
-        warm = assistant.warm()
+        # As at a restart: the model is loaded (the UI does this at start-up), but the
+        # passages are not read yet: the first question restores or computes them.
+        warm = "model loaded"
+        assistant.generator  # noqa: B018 - loads the model
+        if args.warm:
+            warm = assistant.warm()
         warm_s = time.perf_counter() - t
         answers = []
-        for question in questions[: args.limit]:
+        for item in items[: args.limit]:
+            question = str(item["question"])
             answer = assistant.ask(question)
             timings = answer.timings
+            answer_ok, refusal_ok = _correct(item, answer)
             answers.append({
-                "question": question, "refused": answer.refused,
+                "question": question, "refused": answer.refused, "answer_ok": answer_ok,
+                "refusal_ok": refusal_ok, "warm_s": timings.get("warm_s"),
                 "first_token_s": timings.get("first_token_s"), "total_s": timings.get("total_s"),
                 "prompt_tokens": timings.get("prompt_tokens"),
                 "reused_tokens": timings.get("reused_tokens"),
@@ -82,6 +101,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     first = [a["first_token_s"] for a in answers if a["first_token_s"] is not None]
     total = [a["total_s"] for a in answers if a["total_s"] is not None]
     prompt = sum(a["prompt_tokens"] or 0 for a in answers)
+    scored = [a["answer_ok"] for a in answers if a["answer_ok"] is not None]
     reused = sum(a["reused_tokens"] or 0 for a in answers)
     return {
         "machine": machine_info(),
@@ -101,7 +121,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     "mean_total_s": statistics.fmean(total) if total else None,
                     "prompt_tokens": prompt, "reused_tokens": reused,
                     "reused_share": reused / prompt if prompt else None,
-                    "refused": sum(1 for a in answers if a["refused"])},
+                    "refused": sum(1 for a in answers if a["refused"]),
+                    "first_question_first_token_s": first[0] if first else None,
+                    "answer_accuracy": [sum(scored), len(scored)],
+                    "refusal_accuracy": [sum(a["refusal_ok"] for a in answers), len(answers)]},
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "items": answers,
     }
@@ -120,7 +143,11 @@ def table(r: dict[str, Any]) -> str:
         ("model start", f"{r['model']['warm']} ({r['model']['warm_s']:.1f} s)"),
         ("first token p50 / p95",
          f"{a['first_token_p50_s']:.2f} s / {a['first_token_p95_s']:.2f} s"),
+        ("first question's first token", f"{a['first_question_first_token_s']:.2f} s"),
         ("full answer p50 / p95", f"{a['total_p50_s']:.1f} s / {a['total_p95_s']:.1f} s"),
+        ("answer / refusal accuracy",
+         f"{a['answer_accuracy'][0]}/{a['answer_accuracy'][1]} / "
+         f"{a['refusal_accuracy'][0]}/{a['refusal_accuracy'][1]}"),
         ("prompt tokens reused",
          f"{a['reused_tokens']} of {a['prompt_tokens']} "
          f"({100 * (a['reused_share'] or 0):.0f}%) over {a['n']} questions"),
@@ -138,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", default=None, choices=("auto", "corpus", "retrieved"))
     parser.add_argument("--seed", type=int, default=1, help="seed of the question order")
     parser.add_argument("--limit", type=int, default=None, help="answer only this many")
+    parser.add_argument("--warm", action="store_true",
+                        help="read the passages before the first question (as the UI does)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/run.json")
     args = parser.parse_args(argv)
     if not args.questions.exists():
