@@ -31,6 +31,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, help="CPU threads (ASSISTANT_THREADS)")
     parser.add_argument("--context-tokens", type=int, help="model context size")
     parser.add_argument("--chunk-tokens", type=int, help="chunk size in tokens")
+    parser.add_argument("--llm-url", help="an OpenAI-compatible server to generate with, "
+                        "instead of the in-process model (ASSISTANT_LLM_URL)")
+    parser.add_argument("--vector-store", choices=("faiss", "qdrant"),
+                        help="where the vectors live (ASSISTANT_VECTOR_STORE)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
 
 
@@ -71,7 +75,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
         corpus_dir=args.corpus_dir, index_dir=args.index_dir, model=args.model,
         top_k=args.top_k, threads=args.threads, context_tokens=args.context_tokens,
-        chunk_tokens=args.chunk_tokens,
+        chunk_tokens=args.chunk_tokens, llm_url=args.llm_url, vector_store=args.vector_store,
     )
 
 

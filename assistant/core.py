@@ -46,6 +46,10 @@ def _default_embedder(settings: Settings) -> Embedder:
 
 
 def _default_generator(settings: Settings) -> Generator:
+    if settings.llm_url:  # an OpenAI-compatible server (llama-server, vLLM, ...)
+        from assistant.openai_backend import from_settings
+
+        return from_settings(settings)
     from assistant.generation import LlamaCppGenerator
     from assistant.models import resolve_model
 

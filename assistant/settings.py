@@ -39,8 +39,18 @@ ENV_VARS: Mapping[str, str] = {
     "min_relevance": "ASSISTANT_MIN_RELEVANCE",
     "confirm_answers": "ASSISTANT_CONFIRM_ANSWERS",
     "context_mode": "ASSISTANT_CONTEXT_MODE",
+    "llm_url": "ASSISTANT_LLM_URL",
+    "llm_api_key": "ASSISTANT_LLM_API_KEY",
+    "llm_model": "ASSISTANT_LLM_MODEL",
+    "llm_timeout": "ASSISTANT_LLM_TIMEOUT",
+    "vector_store": "ASSISTANT_VECTOR_STORE",
+    "qdrant_path": "ASSISTANT_QDRANT_PATH",
+    "qdrant_url": "ASSISTANT_QDRANT_URL",
+    "qdrant_api_key": "ASSISTANT_QDRANT_API_KEY",
+    "qdrant_collection": "ASSISTANT_QDRANT_COLLECTION",
 }
 CONTEXT_MODES = ("auto", "corpus", "retrieved")
+VECTOR_STORES = ("faiss", "qdrant")
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,11 @@ class Settings:
     """Every tunable of the assistant, with its default.
 
     ``model`` is ``"default"`` (Qwen2.5-Coder-1.5B-Instruct Q4_K_M), ``"fast"``
-    (the 0.5B model) or the path of any local GGUF file.
+    (the 0.5B model) or the path of any local GGUF file. With ``llm_url`` set, the
+    model runs behind an OpenAI-compatible server instead (``model`` is then unused).
+    ``vector_store`` is ``"faiss"`` (files in ``index_dir``) or ``"qdrant"`` (local
+    mode in ``qdrant_path``, by default ``index_dir/qdrant``, or the server at
+    ``qdrant_url``). API keys are left out of the repr.
     """
 
     corpus_dir: Path = PROJECT_ROOT / "corpus"
@@ -68,6 +82,15 @@ class Settings:
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     temperature: float = 0.0
     seed: int = 7
+    llm_url: str = ""
+    llm_api_key: str = field(default="", repr=False)
+    llm_model: str = ""
+    llm_timeout: float = 600.0
+    vector_store: str = "faiss"
+    qdrant_path: Path | None = None
+    qdrant_url: str = ""
+    qdrant_api_key: str = field(default="", repr=False)
+    qdrant_collection: str = "reports"
 
     def __post_init__(self) -> None:
         """Reject values the pipeline cannot work with."""
@@ -82,6 +105,16 @@ class Settings:
             raise ConfigError(f"context mode must be one of {', '.join(CONTEXT_MODES)}")
         if self.passage_token_budget + self.max_answer_tokens >= self.context_tokens:
             raise ConfigError("passage budget plus answer length must fit in the context size")
+        if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
+            raise ConfigError("the language model server URL must start with http:// or https://")
+        if self.llm_timeout <= 0:
+            raise ConfigError("setting llm_timeout must be a positive number")
+        if self.vector_store not in VECTOR_STORES:
+            raise ConfigError(f"vector store must be one of {', '.join(VECTOR_STORES)}")
+        if self.qdrant_url and not self.qdrant_url.startswith(("http://", "https://")):
+            raise ConfigError("the Qdrant URL must start with http:// or https://")
+        if not self.qdrant_collection.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError("the Qdrant collection name may use letters, digits, - and _ only")
 
     @classmethod
     def from_env(
