@@ -26,7 +26,7 @@ from assistant.indexing import BuildReport, Progress, refresh
 from assistant.records import Answer, Chunk, Document, Hit, Passage, Status, TextDelta
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
-from assistant.store import VectorIndex
+from assistant.vectorstore import SearchIndex, store_config
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def normalize_history(history: Sequence[Any] | None) -> list[Message]:
 class Assistant:
     """Questions in, cited answers out, over the reports of one corpus folder."""
 
-    def __init__(self, settings: Settings, corpus: LoadReport, index: VectorIndex,
+    def __init__(self, settings: Settings, corpus: LoadReport, index: SearchIndex,
                  embedder: Embedder, generator_factory: Callable[[], Generator],
                  build_report: BuildReport) -> None:
         self.settings = settings
@@ -116,7 +116,7 @@ class Assistant:
         corpus = load_corpus(cfg.corpus_dir)
         emb = embedder or _default_embedder(cfg)
         index, report = refresh(corpus.documents, cfg.index_dir, emb, _chunker(cfg),
-                                force=rebuild, progress=progress)
+                                force=rebuild, progress=progress, store=store_config(cfg))
         factory: Callable[[], Generator] = (
             (lambda: generator) if generator is not None else (lambda: _default_generator(cfg)))
         return cls(cfg, corpus, index, emb, factory, report)
@@ -127,7 +127,8 @@ class Assistant:
         with self._index_lock:
             corpus = load_corpus(self.settings.corpus_dir)
             index, report = refresh(corpus.documents, self.settings.index_dir, self._embedder,
-                                    _chunker(self.settings), force=force, progress=progress)
+                                    _chunker(self.settings), force=force, progress=progress,
+                                    store=store_config(self.settings))
             self._corpus = corpus
             self._docs = {d.doc_id: d for d in corpus.documents}
             self._retriever = Retriever(index, self._embedder)

@@ -24,6 +24,7 @@ from assistant.embedding import Embedder, Vectors
 from assistant.errors import StoreError
 from assistant.records import Chunk, Document
 from assistant.store import IndexLayout, VectorIndex, build_lock, load, save
+from assistant.vectorstore import QDRANT, SearchIndex, StoreConfig
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def expected_settings(embedder: Embedder, chunker: ChunkerSettings) -> dict[str,
     }
 
 
-def inconsistency(index: VectorIndex, documents: tuple[Document, ...]) -> str:
+def inconsistency(index: SearchIndex, documents: tuple[Document, ...]) -> str:
     """Why ``index`` cannot be reused for ``documents`` although its files are intact, or "".
 
     The manifest must list exactly the documents whose passages the index holds,
@@ -99,8 +100,29 @@ def refresh(
     chunker: ChunkerSettings,
     force: bool = False,
     progress: Progress | None = None,
+    store: StoreConfig | None = None,
+) -> tuple[SearchIndex, BuildReport]:
+    """Bring the index up to date with ``documents`` and return the loaded index.
+
+    The index is FAISS files in ``index_dir``, or the Qdrant collection that
+    ``store`` names (``index_dir`` then only holds the lock that serialises builds).
+    """
+    if store is not None and store.kind == QDRANT:
+        from assistant import qdrant_store
+
+        with build_lock(index_dir):
+            return qdrant_store.refresh(documents, embedder, chunker, store, force, progress)
+    return _refresh_faiss(documents, index_dir, embedder, chunker, force, progress)
+
+
+def _refresh_faiss(
+    documents: tuple[Document, ...],
+    index_dir: Path,
+    embedder: Embedder,
+    chunker: ChunkerSettings,
+    force: bool,
+    progress: Progress | None,
 ) -> tuple[VectorIndex, BuildReport]:
-    """Bring ``index_dir`` up to date with ``documents`` and return the loaded index."""
     layout = IndexLayout(index_dir)
     started = time.perf_counter()
     with build_lock(index_dir):

@@ -1,4 +1,4 @@
-"""Find the passages that best match a question: dense (FAISS) and lexical (BM25), fused.
+"""Find the passages that best match a question: dense (FAISS or Qdrant) and BM25, fused.
 
 The two rankings are combined by reciprocal rank fusion. Follow-up questions are
 searched together with the conversation's last user turn, so "Since when have
@@ -16,7 +16,7 @@ from assistant.chunking import sentence_spans
 from assistant.embedding import Embedder
 from assistant.lexical import BM25
 from assistant.records import Hit
-from assistant.store import VectorIndex
+from assistant.vectorstore import SearchIndex
 
 RRF_K = 60
 # Reciprocal rank fusion weights (dense, lexical). Measured on tests/data/questions.jsonl
@@ -28,7 +28,7 @@ FUSION_WEIGHTS = (1.0, 2.0)
 class Retriever:
     """Hybrid retrieval over a loaded index."""
 
-    def __init__(self, index: VectorIndex, embedder: Embedder, mode: str = "hybrid") -> None:
+    def __init__(self, index: SearchIndex, embedder: Embedder, mode: str = "hybrid") -> None:
         self.index = index
         self.embedder = embedder
         self.mode = mode
