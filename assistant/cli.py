@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("index", help="build or refresh the index")
     p.add_argument("--rebuild", action="store_true", help="rebuild from scratch")
+    p.add_argument("--workers", type=_positive, help="embed in this many processes, streaming "
+                   "the reports (batch ingestion of a large corpus)")
+    p.add_argument("--batch-size", type=_positive,
+                   help="reports per batch with --workers (default 64)")
     _common(p)
     p = sub.add_parser("ask", help="ask a question")
     p.add_argument("question")
@@ -90,7 +94,20 @@ def _open(args: argparse.Namespace, rebuild: bool = False) -> Any:
     return Assistant.open(settings=settings_from_args(args), rebuild=rebuild)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _cmd_index(args: argparse.Namespace) -> None:
+    if args.workers or args.batch_size:
+        _cmd_ingest(args)
+        return
     assistant = _open(args, rebuild=args.rebuild)
     r = assistant.build_report
     _out(f"index {r.status}: {r.documents} documents, {r.chunks} passages "
@@ -99,6 +116,34 @@ def _cmd_index(args: argparse.Namespace) -> None:
     if r.reason:
         _out(f"reason: {r.reason}")
     for name, why in assistant.skipped():
+        _out(f"skipped {name}: {why}")
+
+
+def _cmd_ingest(args: argparse.Namespace) -> None:
+    """``index --workers N``: batch ingestion, documents streamed and embedded in parallel."""
+    from assistant.chunking import ChunkerSettings
+    from assistant.ingest import DEFAULT_BATCH, default_factory, ingest
+    from assistant.vectorstore import store_config
+
+    settings = settings_from_args(args)
+    workers = args.workers or 1
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if args.verbose:
+            sys.stderr.write(f"[{stage} {done}/{total}]\n")
+
+    r, skipped = ingest(settings.corpus_dir, settings.index_dir,
+                        default_factory(settings.threads, workers),
+                        ChunkerSettings(settings.chunk_tokens, settings.chunk_overlap_tokens),
+                        store=store_config(settings), workers=workers,
+                        batch_size=args.batch_size or DEFAULT_BATCH, force=args.rebuild,
+                        progress=progress)
+    _out(f"index {r.status}: {r.documents} documents, {r.chunks} passages "
+         f"({r.embedded_chunks} embedded, {len(r.reused_documents)} documents reused, "
+         f"{len(r.removed_documents)} removed) in {r.seconds:.1f} s with {workers} workers")
+    if r.reason:
+        _out(f"reason: {r.reason}")
+    for name, why in skipped:
         _out(f"skipped {name}: {why}")
 
 
