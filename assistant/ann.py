@@ -17,7 +17,6 @@ versions drop it), so :func:`configure` sets it on every load.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -31,7 +30,7 @@ FLAT_MAX_VECTORS = 50_000
 # HNSW graph degree, build and search beam widths, measured by bench/scale.py on 1M
 # clustered 384-d unit vectors for recall@10 >= 0.95 against exact search.
 HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_CONSTRUCTION = 40
 HNSW_EF_SEARCH = 128
 # Vectors added to an HNSW graph per step (one progress report a step).
 BUILD_BATCH = 20_000
@@ -190,14 +189,3 @@ def recall_at_k(index: Any, queries: npt.NDArray[np.float32], truth: npt.NDArray
     found = sum(len(set(row[:k].tolist()) & set(exact[:k].tolist()))
                 for row, exact in zip(ids, truth, strict=True))
     return found / (k * len(queries))
-
-
-def latencies_ms(index: Any, queries: npt.NDArray[np.float32], k: int = 10) -> list[float]:
-    """Single-query search times in milliseconds, one query at a time."""
-    data = np.ascontiguousarray(queries, dtype=np.float32)
-    out: list[float] = []
-    for i in range(len(data)):
-        started = time.perf_counter()
-        index.search(data[i : i + 1], k)
-        out.append((time.perf_counter() - started) * 1000.0)
-    return out
