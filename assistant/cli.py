@@ -18,6 +18,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from assistant import citations
 from assistant.errors import AssistantError
 from assistant.records import Answer, Status, TextDelta
 from assistant.settings import Settings
@@ -150,23 +151,43 @@ def _cmd_ingest(args: argparse.Namespace) -> None:
 def _cmd_ask(args: argparse.Namespace) -> None:
     assistant = _open(args)
     answer: Answer | None = None
+    streamed = ""
     for event in assistant.ask_stream(args.question):
         if isinstance(event, Answer):
             answer = event
         elif isinstance(event, TextDelta) and not args.json:
+            streamed += event.text
             _out(event.text, end="")
         elif isinstance(event, Status) and args.verbose:
             sys.stderr.write(f"[{event.detail}]\n")
     assert answer is not None
+    closest = [{"id": citations.make_id(h.chunk.doc_id, h.chunk.start, h.chunk.end, h.chunk.text),
+                "doc_id": h.chunk.doc_id, "quote": h.chunk.text}
+               for h in answer.hits[:_CLOSEST]] if answer.refused else []
     if args.json:
-        _out(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        data = answer.to_dict()
+        if answer.refused:
+            data["closest"] = closest
+        _out(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    _out()
-    _out()
+    if streamed:
+        _out("\n")
+    if streamed.strip() != answer.text.strip():
+        # The verifier changed what the model wrote: show what was kept.
+        _out(("Checked answer: " if streamed else "") + answer.text)
+        _out()
+    for sentence in answer.unsupported:
+        _out(f"(left out, no passage supports it: {sentence})")
     if answer.refused:
-        _out("(the reports do not contain the answer)")
+        _out("(the reports do not contain the answer; the closest passages:)")
+        for item in closest:
+            _out(f"- {item['doc_id']}: {' '.join(item['quote'].split())[:160]}…\n"
+                 f"    id: {item['id']}")
     for c in answer.citations:
-        _out(f"[{c.n}] {c.title or c.doc_id}\n    id: {c.id}")
+        _out(f"[{c.n}] {c.title or c.doc_id}: {' '.join(c.quote.split())}\n    id: {c.id}")
+
+
+_CLOSEST = 3  # passages offered when the reports do not answer
 
 
 def _cmd_cite(args: argparse.Namespace) -> None:

@@ -40,6 +40,35 @@ def test_cli_ask_json_then_cite_in_a_new_session(fake_models: None,
     assert json.loads(capsys.readouterr().out)["text"] == cite["quote"]
 
 
+def test_cli_refusal_offers_the_closest_passages(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(core, "_default_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr(core, "_default_generator",
+                        lambda settings: ScriptedGenerator(["Passage: none"]))
+    assert cli.main(["ask", "--json", "How many units were approved?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["refused"] is True and data["citations"] == []
+    assert 1 <= len(data["closest"]) <= 3
+    assert cli.main(["cite", "--json", data["closest"][0]["id"]]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == data["closest"][0]["quote"]
+    assert cli.main(["ask", "How many units were approved?"]) == 0
+    out = capsys.readouterr().out
+    assert "the reports do not contain the answer; the closest passages:" in out
+    assert "id: " in out
+
+
+def test_cli_shows_what_the_verifier_kept(monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(core, "_default_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr(core, "_default_generator", lambda settings: ScriptedGenerator(
+        ["More than 400,000 units were approved for ByteDance, Alibaba and Tencent. "
+         "Martians bought the rest of the chips."]))
+    assert cli.main(["ask", "How many units were approved?"]) == 0
+    out = capsys.readouterr().out
+    assert "Checked answer: More than 400,000 units were approved" in out
+    assert "(left out, no passage supports it: Martians bought the rest of the chips.)" in out
+
+
 def test_cli_errors_are_one_friendly_line(fake_models: None,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["cite", "not-an-id"]) == 2
