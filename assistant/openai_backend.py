@@ -86,8 +86,9 @@ class OpenAIChatGenerator:
         self._api_key = api_key
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._timeout = timeout
-        self._client = httpx.Client(
-            base_url=root, headers=headers, transport=transport, trust_env=False,
+        loopback = urlsplit(root).hostname in ("127.0.0.1", "localhost", "::1")
+        self._client = httpx.Client(  # proxies from the environment, except for loopback
+            base_url=root, headers=headers, transport=transport, trust_env=not loopback,
             timeout=httpx.Timeout(timeout, connect=min(timeout, _CONNECT_SECONDS)))
         self.context_tokens = context_tokens
         self.lock = threading.Lock()
