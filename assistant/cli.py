@@ -21,7 +21,7 @@ from typing import Any
 from assistant import citations
 from assistant.errors import AssistantError
 from assistant.records import Answer, Status, TextDelta
-from assistant.settings import Settings
+from assistant.settings import EMBED_BACKENDS, Settings
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +36,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         "instead of the in-process model (ASSISTANT_LLM_URL)")
     parser.add_argument("--vector-store", choices=("faiss", "qdrant"),
                         help="where the vectors live (ASSISTANT_VECTOR_STORE)")
+    parser.add_argument("--embed-backend", choices=EMBED_BACKENDS,
+                        help="what runs the embedding model (ASSISTANT_EMBED_BACKEND)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
 
 
@@ -81,6 +83,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         corpus_dir=args.corpus_dir, index_dir=args.index_dir, model=args.model,
         top_k=args.top_k, threads=args.threads, context_tokens=args.context_tokens,
         chunk_tokens=args.chunk_tokens, llm_url=args.llm_url, vector_store=args.vector_store,
+        embed_backend=args.embed_backend,
     )
 
 

@@ -40,9 +40,9 @@ _CHECK_TOKENS = 48 + 64 + 256  # corpus mode's check turn: its reply, request an
 
 
 def _default_embedder(settings: Settings) -> Embedder:
-    from assistant.embedding import SentenceTransformerEmbedder
+    from assistant.embedding import make_embedder
 
-    return SentenceTransformerEmbedder(threads=settings.threads)
+    return make_embedder(settings.embed_backend, settings.cache_dir, threads=settings.threads)
 
 
 def _default_generator(settings: Settings) -> Generator:

