@@ -32,7 +32,12 @@ from assistant.settings import EMBED_BACKENDS
 logger = logging.getLogger(__name__)
 
 Vectors = npt.NDArray[np.float32]
-DEFAULT_BATCH_SIZE = 32
+DEFAULT_BATCH_SIZE = 32  # torch: fastest at 16-64 texts per batch on 2 cores
+# ONNX Runtime is fastest in small batches here (bench/embedding.py). int8 goes one text at
+# a time: its activations are quantized per batch, so a vector then never depends on the
+# other texts embedded with it.
+ONNX_BATCH_SIZE = 4
+ONNX_INT8_BATCH_SIZE = 1
 _OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
@@ -122,11 +127,12 @@ class OnnxEmbedder:
     ``onnx-int8`` the copy with int8 weights. The model's own tokenizer cuts and pads the
     texts as sentence-transformers does; pooling and normalisation are inside the graph.
     The name and fingerprint carry the backend and the exported file's SHA-256, so an
-    index built with another backend is rebuilt.
+    index built with another backend is rebuilt. ``batch_size`` defaults to
+    ``ONNX_BATCH_SIZE`` (fp32) or ``ONNX_INT8_BATCH_SIZE`` (int8).
     """
 
     def __init__(self, cache_dir: Path, quantized: bool = False,
-                 batch_size: int = DEFAULT_BATCH_SIZE, threads: int | None = None,
+                 batch_size: int | None = None, threads: int | None = None,
                  build: Builder | None = None) -> None:
         folder = embedding_model_dir()
         _offline()
@@ -143,6 +149,9 @@ class OnnxEmbedder:
         options.intra_op_num_threads = threads or 0
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Idle worker threads sleep instead of spinning: the CPU goes back to the
+        # language model as soon as a question is embedded.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._session = ort.InferenceSession(str(export.path(file_name)), options,
                                                  providers=["CPUExecutionProvider"])
@@ -156,7 +165,7 @@ class OnnxEmbedder:
         shape = self._session.get_outputs()[0].shape
         self.dimension = shape[-1] if isinstance(shape[-1], int) else 384
         self.max_tokens = _max_seq_length(folder)
-        self._batch_size = batch_size
+        self._batch_size = batch_size or (ONNX_INT8_BATCH_SIZE if quantized else ONNX_BATCH_SIZE)
 
     def embed(self, texts: list[str]) -> Vectors:
         """Embed ``texts`` into unit vectors, in batches of similar length (less padding)."""
@@ -186,11 +195,15 @@ def _max_seq_length(folder: Path) -> int:
 
 
 def make_embedder(backend: str, cache_dir: Path, threads: int | None = None,
-                  batch_size: int = DEFAULT_BATCH_SIZE) -> Embedder:
-    """The bundled model on ``backend`` (``torch``, ``onnx`` or ``onnx-int8``)."""
+                  batch_size: int | None = None) -> Embedder:
+    """The bundled model on ``backend`` (``torch``, ``onnx`` or ``onnx-int8``).
+
+    ``batch_size`` defaults to the backend's fastest (see ``DEFAULT_BATCH_SIZE``).
+    """
     if backend not in EMBED_BACKENDS:
         raise ConfigError(f"embedding backend must be one of {', '.join(EMBED_BACKENDS)}")
     if backend == "torch":
-        return SentenceTransformerEmbedder(batch_size=batch_size, threads=threads)
+        return SentenceTransformerEmbedder(batch_size=batch_size or DEFAULT_BATCH_SIZE,
+                                           threads=threads)
     return OnnxEmbedder(cache_dir, quantized=backend == "onnx-int8", batch_size=batch_size,
                         threads=threads)

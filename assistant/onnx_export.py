@@ -99,7 +99,8 @@ def ensure_export(cache_dir: Path, build: Builder | None = None) -> OnnxExport:
     ``build`` writes the model files into the folder it is given (the real export
     by default; tests pass a fake). It runs in a temporary folder that is renamed
     into place only when complete; if another process finished first, its export
-    is used and ours is dropped. A stale or damaged export is replaced.
+    is used and ours is dropped. A stale or damaged export is replaced. A failed
+    export raises :class:`ModelError` and leaves nothing behind.
     """
     target = export_dir(cache_dir)
     found = _read_stamp(target)
@@ -109,7 +110,12 @@ def ensure_export(cache_dir: Path, build: Builder | None = None) -> OnnxExport:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         logger.info("exporting %s to ONNX into %s (once)", EMBEDDING_MODEL_NAME, target)
-        (build or build_onnx)(tmp)
+        try:
+            (build or build_onnx)(tmp)
+        except ModelError:
+            raise
+        except Exception as exc:  # torch.onnx, onnxruntime and onnx raise many kinds
+            raise ModelError(f"the ONNX export of the embedding model failed ({exc})") from exc
         _write_stamp(tmp)
         if target.exists():  # stale or damaged: move it aside, then swap ours in
             stale = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".stale",

@@ -20,7 +20,7 @@ from assistant import core
 from assistant.chunking import ChunkerSettings
 from assistant.cli import build_parser, settings_from_args
 from assistant.documents import load_corpus
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, ModelError
 from assistant.indexing import refresh
 from assistant.models import EMBEDDING_SHA256
 from assistant.onnx_export import (
@@ -156,7 +156,7 @@ def test_a_failed_export_leaves_nothing_behind(tmp_path: Path) -> None:
         (folder / FP32_FILE).write_bytes(b"half a model")
         raise RuntimeError("killed half way")
 
-    with pytest.raises(RuntimeError, match="half way"):
+    with pytest.raises(ModelError, match=r"export of the embedding model failed.*half way"):
         ensure_export(tmp_path, broken)
     assert not export_dir(tmp_path).exists()
     assert leftovers(tmp_path) == []
