@@ -137,7 +137,7 @@ def _cmd_ingest(args: argparse.Namespace) -> None:
             sys.stderr.write(f"[{stage} {done}/{total}]\n")
 
     r, skipped = ingest(settings.corpus_dir, settings.index_dir,
-                        default_factory(settings.threads, workers),
+                        default_factory(settings, workers),
                         ChunkerSettings(settings.chunk_tokens, settings.chunk_overlap_tokens),
                         store=store_config(settings), workers=workers,
                         batch_size=args.batch_size or DEFAULT_BATCH, force=args.rebuild,

@@ -39,6 +39,7 @@ from assistant.embedding import Embedder, Vectors
 from assistant.errors import DocumentError, StoreError
 from assistant.indexing import BuildReport, Progress, embedding_text, expected_settings
 from assistant.records import Chunk
+from assistant.settings import Settings
 from assistant.store import IndexLayout, build_lock, load, save
 from assistant.vectorstore import QDRANT, StoreConfig
 
@@ -359,10 +360,14 @@ def _ingest_qdrant(entries: list[Entry], wanted: dict[str, Any], chunker: Chunke
                        embedded_chunks, 0.0, "")
 
 
-def default_factory(threads: int, workers: int) -> EmbedderFactory:
-    """The bundled embedding model, made in each worker with its share of ``threads``."""
+def default_factory(settings: Settings, workers: int) -> EmbedderFactory:
+    """The embedding model of ``settings`` (its backend) for each of ``workers`` processes.
+
+    Each worker gets its share of the CPU threads.
+    """
     from functools import partial
 
-    from assistant.embedding import SentenceTransformerEmbedder
+    from assistant.embedding import make_embedder
 
-    return partial(SentenceTransformerEmbedder, threads=max(1, threads // workers))
+    return partial(make_embedder, settings.embed_backend, settings.cache_dir,
+                   threads=max(1, settings.threads // workers))

@@ -133,7 +133,7 @@ def test_the_task_window_is_bounded() -> None:
 def test_cli_index_with_workers(tmp_path: Path, big_corpus: Path,
                                 monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(ingest, "default_factory", lambda threads, workers: FakeEmbedder)
+    monkeypatch.setattr(ingest, "default_factory", lambda settings, workers: FakeEmbedder)
     code = cli.main(["index", "--corpus-dir", str(big_corpus), "--index-dir",
                      str(tmp_path / "index"), "--workers", "2", "--batch-size", "8"])
     out = capsys.readouterr().out
