@@ -1,22 +1,27 @@
 """Which FAISS index to use for how many vectors, how to build it and how to check it.
 
 Small indexes are exact: :class:`faiss.IndexFlatIP` scans every vector, which costs
-about ``n × 384`` multiply-adds a query. Past :data:`FLAT_MAX_VECTORS` vectors
-that scan gets slower than a few milliseconds on two cores (measured by
-``bench/scale.py``, see ``bench/README.md``), and the index becomes an HNSW graph
-over the same exact vectors (:class:`faiss.IndexHNSWFlat`, inner product). HNSW
-stores the vectors unquantised, so ``reconstruct`` gives them back exactly (the
-incremental refresh reuses the vectors of unchanged documents that way) and the
-scores it returns are exact cosines; only *which* neighbours are found is
-approximate, and :func:`recall_at_k` measures that against exact search.
+about ``n × 384`` multiply-adds a query. Past :data:`FLAT_MAX_VECTORS` vectors that
+scan takes more than a few milliseconds on two cores (measured by ``bench/scale.py``,
+see ``bench/README.md``) and the index becomes an inverted file over the same exact
+vectors (:class:`faiss.IndexIVFFlat`, inner product): k-means splits the vectors into
+``nlist`` lists, a query scans the ``nprobe`` lists whose centroids are nearest and
+ranks their vectors by their exact cosine, so the re-ranking is exact and only *which*
+vectors are looked at is approximate; :func:`recall_at_k` measures that against exact
+search. An HNSW graph (:class:`faiss.IndexHNSWFlat`) is supported as well
+(:data:`LARGE_KIND`); on 1M clustered vectors it needed far more build time for less
+recall (bench/README.md).
 
-The parameters (:class:`IndexParams`) are recorded in the index manifest and
-applied again after loading: FAISS does not reliably persist ``efSearch`` (older
-versions drop it), so :func:`configure` sets it on every load.
+Both keep the vectors unquantised and give them back with ``reconstruct`` (the IVF
+index keeps a direct map from id to list), which the incremental refresh uses to
+reuse the vectors of unchanged documents. The parameters (:class:`IndexParams`) are
+recorded in the index manifest and applied again after loading (:func:`configure`):
+FAISS does not reliably persist search-time settings such as HNSW's ``efSearch``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -24,22 +29,38 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+FLAT = "flat"
+HNSW = "hnsw"
+IVF = "ivf"
+KINDS = (FLAT, HNSW, IVF)
+
 # Largest index searched exactly (a single-query exact scan of 384-d vectors on 2 cores
 # passes a few milliseconds here); measured by bench/scale.py, see bench/README.md.
-FLAT_MAX_VECTORS = 50_000
-# HNSW graph degree, build and search beam widths, measured by bench/scale.py on 1M
-# clustered 384-d unit vectors for recall@10 >= 0.95 against exact search.
+FLAT_MAX_VECTORS = 25_000
+# The kind of index above FLAT_MAX_VECTORS.
+LARGE_KIND = IVF
+# IVF: a power of two near IVF_LISTS_PER_SQRT * sqrt(n) lists, probing a share of them;
+# measured on 1M clustered 384-d unit vectors (bench/scale.py) for recall@10 >= 0.95
+# against exact search.
+IVF_LISTS_PER_SQRT = 4
+IVF_PROBE_SHARE = 1 / 64
+IVF_MIN_PROBES = 16
+IVF_TRAIN_PER_LIST = 40  # k-means training sample: this many vectors per list
+# HNSW graph degree, build and search beam widths.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 40
 HNSW_EF_SEARCH = 128
-# Vectors added to an HNSW graph per step (one progress report a step).
+# Vectors added to a graph or inverted file per step (one progress report a step).
 BUILD_BATCH = 20_000
 
-FLAT = "flat"
-HNSW = "hnsw"
-KINDS = (FLAT, HNSW)
-
 BuildProgress = Callable[[int, int], None]
+_FIELDS = ("m", "ef_construction", "ef_search", "nlist", "nprobe")
+_NEEDS: dict[str, tuple[str, ...]] = {
+    FLAT: (), HNSW: ("m", "ef_construction", "ef_search"), IVF: ("nlist", "nprobe")}
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 @dataclass(frozen=True)
@@ -50,27 +71,35 @@ class IndexParams:
     m: int | None = None
     ef_construction: int | None = None
     ef_search: int | None = None
+    nlist: int | None = None
+    nprobe: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown index kind {self.kind!r}")
-        if self.kind == HNSW:
-            values = (self.m, self.ef_construction, self.ef_search)
-            if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0
-                       for v in values):
-                raise ValueError("an HNSW index needs positive m, ef_construction, ef_search")
-        elif any(v is not None for v in (self.m, self.ef_construction, self.ef_search)):
-            raise ValueError("a flat index has no graph parameters")
+        for name in _FIELDS:
+            value = getattr(self, name)
+            if name in _NEEDS[self.kind]:
+                if not _positive_int(value):
+                    raise ValueError(f"a {self.kind} index needs a positive {name}")
+            elif value is not None:
+                raise ValueError(f"a {self.kind} index has no {name}")
 
     def to_dict(self) -> dict[str, Any]:
         """The manifest entry (only the fields that apply)."""
         return {k: v for k, v in asdict(self).items() if v is not None}
 
     def graph(self) -> tuple[int, int, int]:
-        """``(m, ef_construction, ef_search)`` of an HNSW index (ValueError for a flat one)."""
+        """``(m, ef_construction, ef_search)`` of an HNSW index (ValueError otherwise)."""
         if self.m is None or self.ef_construction is None or self.ef_search is None:
-            raise ValueError("a flat index has no graph parameters")
+            raise ValueError(f"a {self.kind} index has no graph parameters")
         return self.m, self.ef_construction, self.ef_search
+
+    def lists(self) -> tuple[int, int]:
+        """``(nlist, nprobe)`` of an IVF index (ValueError otherwise)."""
+        if self.nlist is None or self.nprobe is None:
+            raise ValueError(f"a {self.kind} index has no inverted lists")
+        return self.nlist, self.nprobe
 
     @classmethod
     def from_dict(cls, data: Any) -> IndexParams:
@@ -80,27 +109,52 @@ class IndexParams:
         """
         if data is None:
             return cls()
-        if not isinstance(data, dict) or set(data) - {"kind", "m", "ef_construction",
-                                                      "ef_search"}:
+        if not isinstance(data, dict) or set(data) - {"kind", *_FIELDS}:
             raise ValueError("malformed index parameters")
         return cls(**data)
 
 
-def choose(count: int, flat_max: int | None = None) -> IndexParams:
-    """The index for ``count`` vectors: exact up to ``flat_max`` vectors, HNSW above."""
+def ivf_lists(count: int) -> int:
+    """Number of inverted lists for ``count`` vectors: a power of two near 4·√count.
+
+    At most one list per :data:`IVF_TRAIN_PER_LIST` vectors, so that k-means has
+    enough points for every centroid.
+    """
+    target = max(1.0, IVF_LISTS_PER_SQRT * math.sqrt(max(count, 1)))
+    return max(1, min(int(2 ** round(math.log2(target))), count // IVF_TRAIN_PER_LIST))
+
+
+def choose(count: int, flat_max: int | None = None, kind: str | None = None) -> IndexParams:
+    """The index for ``count`` vectors: exact up to ``flat_max`` vectors, ``kind`` above.
+
+    ``flat_max`` defaults to :data:`FLAT_MAX_VECTORS`, ``kind`` to :data:`LARGE_KIND`.
+    """
     limit = FLAT_MAX_VECTORS if flat_max is None else flat_max
     if count <= limit:
         return IndexParams(FLAT)
-    return IndexParams(HNSW, m=HNSW_M, ef_construction=HNSW_EF_CONSTRUCTION,
-                       ef_search=HNSW_EF_SEARCH)
+    if (kind or LARGE_KIND) == HNSW:
+        return IndexParams(HNSW, m=HNSW_M, ef_construction=HNSW_EF_CONSTRUCTION,
+                           ef_search=HNSW_EF_SEARCH)
+    nlist = ivf_lists(count)
+    nprobe = min(nlist, max(IVF_MIN_PROBES, round(nlist * IVF_PROBE_SHARE)))
+    return IndexParams(IVF, nlist=nlist, nprobe=nprobe)
 
 
 def empty(dimension: int, params: IndexParams) -> Any:
-    """A new, empty FAISS index of the kind ``params`` names (inner product)."""
+    """A new, empty FAISS index of the kind ``params`` names (inner product).
+
+    An IVF index still needs training (:func:`build` does it).
+    """
     import faiss
 
     if params.kind == FLAT:
         return faiss.IndexFlatIP(dimension)
+    if params.kind == IVF:
+        nlist, nprobe = params.lists()
+        quantizer = faiss.IndexFlatIP(dimension)
+        ivf = faiss.IndexIVFFlat(quantizer, dimension, nlist, faiss.METRIC_INNER_PRODUCT)
+        ivf.nprobe = nprobe  # (FAISS's wrapper keeps the quantizer alive with the index)
+        return ivf
     m, ef_construction, ef_search = params.graph()
     index = faiss.IndexHNSWFlat(dimension, m, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = ef_construction
@@ -109,10 +163,13 @@ def empty(dimension: int, params: IndexParams) -> Any:
 
 
 def build(vectors: npt.NDArray[np.float32], params: IndexParams,
-          progress: BuildProgress | None = None, batch: int = BUILD_BATCH) -> Any:
+          progress: BuildProgress | None = None, batch: int = BUILD_BATCH,
+          seed: int = 1234) -> Any:
     """An index of ``params``'s kind holding ``vectors`` (rows in order, ids 0..n-1).
 
-    ``progress(added, total)`` is called before the first and after every batch.
+    An IVF index is first trained (k-means) on a sample of the vectors drawn with
+    ``seed``. ``progress(added, total)`` is called before the first and after every
+    batch.
     """
     data = np.ascontiguousarray(vectors, dtype=np.float32)
     if data.ndim != 2:
@@ -122,19 +179,30 @@ def build(vectors: npt.NDArray[np.float32], params: IndexParams,
     step = total if params.kind == FLAT else max(1, batch)
     if progress:
         progress(0, total)
+    if params.kind == IVF:
+        nlist, _ = params.lists()
+        if total < nlist:
+            raise ValueError(f"an IVF index of {nlist} lists needs at least {nlist} vectors")
+        sample = min(total, IVF_TRAIN_PER_LIST * nlist)
+        rows = np.sort(np.random.default_rng(seed).choice(total, sample, replace=False))
+        index.train(data[rows])
     for start in range(0, total, max(step, 1)):
         index.add(data[start : start + step])
         if progress:
             progress(min(start + step, total), total)
+    if params.kind == IVF:
+        index.make_direct_map()  # reconstruct(id), for the incremental refresh
     return index
 
 
 def kind_of(index: Any) -> str:
-    """The kind of a FAISS index object (``flat``, ``hnsw``), or its class name if neither."""
+    """The kind of a FAISS index object (``flat``, ``hnsw``, ``ivf``), else its class name."""
     import faiss
 
     if isinstance(index, faiss.IndexHNSWFlat):
         return HNSW
+    if isinstance(index, faiss.IndexIVFFlat):
+        return IVF
     if isinstance(index, faiss.IndexFlatIP):
         return FLAT
     return type(index).__name__
@@ -156,7 +224,7 @@ def search_params(params: IndexParams, k: int) -> Any:
 def configure(index: Any, params: IndexParams) -> None:
     """Check that ``index`` is of ``params``'s kind and apply its search settings.
 
-    Raises ValueError when the index is of another kind or metric.
+    Raises ValueError when the index is of another kind, metric or shape.
     """
     import faiss
 
@@ -167,6 +235,13 @@ def configure(index: Any, params: IndexParams) -> None:
         if index.hnsw.nb_neighbors(0) != 2 * m:
             raise ValueError("the HNSW graph does not have the recorded M")
         index.hnsw.efSearch = ef_search
+    elif params.kind == IVF:
+        nlist, nprobe = params.lists()
+        if index.nlist != nlist:
+            raise ValueError("the inverted file does not have the recorded number of lists")
+        if index.ntotal and index.direct_map.type == 0:
+            raise ValueError("the inverted file cannot give its vectors back (no direct map)")
+        index.nprobe = nprobe
 
 
 def exact_neighbours(base: npt.NDArray[np.float32], queries: npt.NDArray[np.float32],

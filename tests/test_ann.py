@@ -1,4 +1,4 @@
-"""The FAISS index chosen by size: exact below the threshold, HNSW above, recorded and restored.
+"""The FAISS index chosen by size: exact below the threshold, IVF (or HNSW) above, restored.
 
 Fast tests on fake and small clustered vectors; timings are measured by bench/scale.py,
 never asserted here.
@@ -46,41 +46,55 @@ def _manifest(dim: int) -> dict[str, object]:
 def test_index_kind_is_chosen_by_size(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ann.choose(0).kind == ann.FLAT
     assert ann.choose(ann.FLAT_MAX_VECTORS).kind == ann.FLAT
-    big = ann.choose(ann.FLAT_MAX_VECTORS + 1)
-    assert big.kind == ann.HNSW and big.m and big.ef_search and big.ef_construction
+    assert ann.choose(ann.FLAT_MAX_VECTORS + 1).kind == ann.LARGE_KIND
     monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 100)
-    assert ann.choose(100).kind == ann.FLAT and ann.choose(101).kind == ann.HNSW
+    assert ann.choose(100).kind == ann.FLAT and ann.choose(101).kind == ann.LARGE_KIND
+    hnsw = ann.choose(101, kind=ann.HNSW)
+    assert hnsw.graph() == (ann.HNSW_M, ann.HNSW_EF_CONSTRUCTION, ann.HNSW_EF_SEARCH)
+    # IVF: lists grow with the square root of the size, at least IVF_TRAIN_PER_LIST
+    # vectors a list; a share of them probed.
+    assert ann.choose(1_000_000, kind=ann.IVF).lists() == (4096, 64)
+    assert ann.choose(50_000, kind=ann.IVF).lists() == (1024, 16)
+    assert ann.choose(9, flat_max=0, kind=ann.IVF).lists() == (1, 1)
 
 
-def test_small_saved_index_is_flat_and_large_one_hnsw(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("kind", [ann.IVF, ann.HNSW])
+def test_small_saved_index_is_flat_and_large_one_approximate(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
     monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 100)
+    monkeypatch.setattr(ann, "LARGE_KIND", kind)
     vectors = _clustered(300)
     small = save(IndexLayout(tmp_path / "small"), _chunks(80), vectors[:80], _manifest(64))
     large = save(IndexLayout(tmp_path / "large"), _chunks(300), vectors, _manifest(64))
     assert small.params.kind == ann.FLAT and small.manifest["index"] == {"kind": "flat"}
-    assert large.params.kind == ann.HNSW and large.manifest["index"]["kind"] == "hnsw"
-    assert ann.kind_of(large._index) == ann.HNSW
-    # HNSW keeps the exact vectors: they come back for reuse, and scores are exact cosines.
+    assert large.params.kind == kind and large.manifest["index"]["kind"] == kind
+    assert ann.kind_of(large._index) == kind
+    # Both keep the exact vectors: they come back for reuse, and scores are exact cosines.
     np.testing.assert_allclose(large.vectors(), vectors, atol=1e-6)
     pos, score = large.search(vectors[7], 1)[0]
     assert pos == 7 and score == pytest.approx(1.0, abs=1e-5)
 
 
-def test_hnsw_recall_against_exact_search() -> None:
+@pytest.mark.parametrize("params", [
+    ann.IndexParams(ann.HNSW, m=16, ef_construction=40, ef_search=64),
+    ann.IndexParams(ann.IVF, nlist=64, nprobe=8),
+    ann.choose(3000, flat_max=0, kind=ann.IVF),
+])
+def test_ann_recall_against_exact_search(params: ann.IndexParams) -> None:
     points = _clustered(3200, seed=1)
     base, queries = points[:3000], points[3000:]  # queries: same clusters, not in the index
     truth = ann.exact_neighbours(base, queries, 10)
-    params = ann.IndexParams(ann.HNSW, m=16, ef_construction=40, ef_search=64)
     index = ann.build(base, params)
     assert ann.recall_at_k(index, queries, truth, 10) >= 0.95
     flat = ann.build(base, ann.IndexParams())
     assert ann.recall_at_k(flat, queries, truth, 10) == 1.0
 
 
-def test_build_reports_progress_in_batches() -> None:
+@pytest.mark.parametrize("params", [ann.IndexParams(ann.HNSW, m=8, ef_construction=20,
+                                                    ef_search=20),
+                                    ann.IndexParams(ann.IVF, nlist=4, nprobe=2)])
+def test_build_reports_progress_in_batches(params: ann.IndexParams) -> None:
     seen: list[tuple[int, int]] = []
-    params = ann.IndexParams(ann.HNSW, m=8, ef_construction=20, ef_search=20)
     index = ann.build(_clustered(250), params, progress=lambda a, t: seen.append((a, t)),
                       batch=100)
     assert index.ntotal == 250
@@ -90,6 +104,7 @@ def test_build_reports_progress_in_batches() -> None:
 def test_round_trip_keeps_kind_and_ef_search(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 100)
+    monkeypatch.setattr(ann, "LARGE_KIND", ann.HNSW)
     monkeypatch.setattr(ann, "HNSW_EF_SEARCH", 48)
     layout = IndexLayout(tmp_path / "index")
     vectors = _clustered(300)
@@ -110,14 +125,41 @@ def test_round_trip_keeps_kind_and_ef_search(tmp_path: Path,
     assert len(reloaded.search(vectors[0], 120)) == 120
 
 
-@pytest.mark.parametrize("entry", [{"kind": "flat"}, {"kind": "ivf"}, {"kind": "hnsw"},
-                                   {"kind": "hnsw", "m": 16, "ef_construction": 40,
-                                    "ef_search": 64}, "hnsw", {"kind": "hnsw", "x": 1}])
-def test_manifest_that_misnames_the_index_is_refused(tmp_path: Path, entry: object,
+def test_round_trip_keeps_ivf_lists_and_nprobe(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 100)
+    monkeypatch.setattr(ann, "LARGE_KIND", ann.IVF)
+    layout = IndexLayout(tmp_path / "index")
+    vectors = _clustered(400)
+    saved = save(layout, _chunks(400), vectors, _manifest(64))
+    assert saved.params == ann.choose(400)
+    manifest = json.loads((layout.root / MANIFEST).read_text())
+    assert manifest["index"] == {"kind": "ivf", "nlist": saved.params.nlist,
+                                 "nprobe": saved.params.nprobe}
+    manifest["index"]["nprobe"] = 3
+    (layout.root / MANIFEST).write_text(json.dumps(manifest))
+    loaded = load(layout)
+    assert loaded is not None and ann.kind_of(loaded._index) == ann.IVF
+    assert loaded._index.nprobe == 3 and loaded._index.nlist == saved.params.nlist
+    np.testing.assert_array_equal(loaded.vectors(), vectors)
+
+
+@pytest.mark.parametrize("entry", [
+    {"kind": "flat"}, {"kind": "ivf"}, {"kind": "hnsw"}, {"kind": "pq"}, "hnsw",
+    {"kind": "hnsw", "m": 16, "ef_construction": 40, "ef_search": 64},
+    {"kind": "hnsw", "m": 32, "ef_construction": 40, "ef_search": 64, "nlist": 4},
+    {"kind": "ivf", "nlist": 3, "nprobe": 2}, {"kind": "ivf", "nlist": 4, "nprobe": True},
+    {"kind": "hnsw", "x": 1}])
+@pytest.mark.parametrize("kind", [ann.IVF, ann.HNSW])
+def test_manifest_that_misnames_the_index_is_refused(tmp_path: Path, entry: object, kind: str,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 100)
+    monkeypatch.setattr(ann, "LARGE_KIND", kind)
+    monkeypatch.setattr(ann, "HNSW_M", 32)
     layout = IndexLayout(tmp_path / "index")
-    save(layout, _chunks(300), _clustered(300), _manifest(64))  # HNSW with M=32
+    save(layout, _chunks(300), _clustered(300), _manifest(64))  # HNSW (M=32) or IVF (7 lists)
+    if entry == ann.choose(300).to_dict():
+        pytest.skip("the entry names the index correctly")
     manifest = json.loads((layout.root / MANIFEST).read_text())
     manifest["index"] = entry
     (layout.root / MANIFEST).write_text(json.dumps(manifest))
@@ -136,14 +178,16 @@ def test_manifest_without_index_entry_is_a_flat_index(tmp_path: Path) -> None:
     assert loaded is not None and loaded.params.kind == ann.FLAT
 
 
-def test_incremental_refresh_reuses_vectors_of_an_hnsw_index(
-        tmp_path: Path, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 4)  # the 9 passages of the corpus: HNSW
+@pytest.mark.parametrize("kind", [ann.IVF, ann.HNSW])
+def test_incremental_refresh_reuses_vectors_of_an_approximate_index(
+        tmp_path: Path, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 4)  # the 9 passages of the corpus
+    monkeypatch.setattr(ann, "LARGE_KIND", kind)
     index_dir = tmp_path / "index"
     events: list[tuple[str, int, int]] = []
     first, report = refresh(load_corpus(corpus_copy).documents, index_dir, FakeEmbedder(),
                             ChunkerSettings(), progress=lambda *e: events.append(e))
-    assert report.status == "built" and first.params.kind == ann.HNSW
+    assert report.status == "built" and first.params.kind == kind
     stage = [e for e in events if e[0] == VECTOR_INDEX_STAGE]
     assert stage[0] == (VECTOR_INDEX_STAGE, 0, len(first)) and stage[-1] == (
         VECTOR_INDEX_STAGE, len(first), len(first))
@@ -157,7 +201,7 @@ def test_incremental_refresh_reuses_vectors_of_an_hnsw_index(
     assert report.status == "updated" and report.reused_documents == (SCMP,)
     assert report.embedded_documents == (TOMS,)
     assert sum(len(b) for b in embedder.calls) == len(index.doc_chunks()[TOMS])
-    assert index.params.kind == ann.HNSW
+    assert index.params.kind == kind
     np.testing.assert_array_equal(index.vectors()[index.doc_chunks()[SCMP]], kept)
     reloaded = load(IndexLayout(index_dir))
     assert reloaded is not None and reloaded.params == index.params
@@ -173,7 +217,7 @@ def test_new_threshold_rebuilds_the_vector_index_without_embedding(
     embedder = FakeEmbedder()
     hnsw, report = refresh(docs, index_dir, embedder, ChunkerSettings())
     assert report.status == "updated" and "kind changed" in report.reason
-    assert embedder.calls == [] and hnsw.params.kind == ann.HNSW
+    assert embedder.calls == [] and hnsw.params.kind == ann.LARGE_KIND
     assert [c.key for c in hnsw.chunks] == [c.key for c in flat.chunks]
     np.testing.assert_array_equal(hnsw.vectors(), flat.vectors())
     _, again = refresh(docs, index_dir, FakeEmbedder(), ChunkerSettings())
@@ -187,6 +231,17 @@ def test_index_params_validation() -> None:
         ann.IndexParams(ann.HNSW, m=0, ef_construction=40, ef_search=64)
     with pytest.raises(ValueError):
         ann.IndexParams(ann.FLAT, m=16)
-    params = ann.IndexParams(ann.HNSW, m=16, ef_construction=40, ef_search=64)
-    assert ann.IndexParams.from_dict(params.to_dict()) == params
+    with pytest.raises(ValueError):
+        ann.IndexParams(ann.IVF, nlist=16)
+    with pytest.raises(ValueError):
+        ann.IndexParams(ann.IVF, nlist=16, nprobe=4, m=8)
+    for params in (ann.IndexParams(ann.HNSW, m=16, ef_construction=40, ef_search=64),
+                   ann.IndexParams(ann.IVF, nlist=16, nprobe=4)):
+        assert ann.IndexParams.from_dict(params.to_dict()) == params
+    with pytest.raises(ValueError):
+        ann.IndexParams(ann.HNSW, m=16, ef_construction=40, ef_search=64).lists()
+    with pytest.raises(ValueError):
+        ann.IndexParams(ann.IVF, nlist=16, nprobe=4).graph()
+    with pytest.raises(ValueError, match="needs at least"):
+        ann.build(_clustered(10), ann.IndexParams(ann.IVF, nlist=16, nprobe=4))
     assert ann.IndexParams.from_dict(None) == ann.IndexParams()
