@@ -142,7 +142,11 @@ class OnnxEmbedder:
         except ImportError as exc:  # pragma: no cover - an install problem
             raise ModelError(f"the ONNX embedding backend needs onnxruntime ({exc}): "
                              "pip install -e .") from exc
-        export = ensure_export(cache_dir, build)
+        try:
+            export = ensure_export(cache_dir, build)
+        except ModelError as exc:
+            raise ModelError(f"{exc}; ASSISTANT_EMBED_BACKEND=torch runs the model without "
+                             "ONNX Runtime") from exc
         file_name = INT8_FILE if quantized else FP32_FILE
         self.backend = "onnx-int8" if quantized else "onnx"
         options = ort.SessionOptions()

@@ -65,8 +65,9 @@ class Settings:
     ``vector_store`` is ``"faiss"`` (files in ``index_dir``) or ``"qdrant"`` (local
     mode in ``qdrant_path``, by default ``index_dir/qdrant``, or the server at
     ``qdrant_url``). API keys are left out of the repr. ``embed_backend`` runs the
-    embedding model on ``"torch"``, or on ONNX Runtime (``"onnx"``, ``"onnx-int8"``) from
-    an export made once into ``cache_dir``.
+    embedding model on ONNX Runtime from an export made once into ``cache_dir``
+    (``"onnx"``, the default: torch's vectors, faster; ``"onnx-int8"``: faster still,
+    slightly different vectors) or on ``"torch"``.
     """
 
     corpus_dir: Path = PROJECT_ROOT / "corpus"
@@ -95,7 +96,7 @@ class Settings:
     qdrant_url: str = ""
     qdrant_api_key: str = field(default="", repr=False)
     qdrant_collection: str = "reports"
-    embed_backend: str = "torch"
+    embed_backend: str = "onnx"
 
     def __post_init__(self) -> None:
         """Reject values the pipeline cannot work with."""

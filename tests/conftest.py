@@ -137,9 +137,15 @@ def make_assistant(tmp_path: Path, fake_embedder: FakeEmbedder) -> Callable[...,
 
 @pytest.fixture(scope="session")
 def real_embedder() -> object:
-    from assistant.embedding import SentenceTransformerEmbedder
+    """The bundled embedding model on the configured backend, as the assistant makes it.
 
-    return SentenceTransformerEmbedder()
+    Built like ``Assistant.open`` builds it, so a CLI run in a subprocess on the same index
+    has the same fingerprint and reuses the index instead of rebuilding it.
+    """
+    from assistant.embedding import make_embedder
+
+    cfg = Settings.from_env()
+    return make_embedder(cfg.embed_backend, cfg.cache_dir)
 
 
 @pytest.fixture(scope="session")

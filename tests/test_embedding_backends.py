@@ -90,8 +90,8 @@ def leftovers(cache: Path) -> list[str]:
 
 
 # ------------------------------------------------------------------ settings and wiring
-def test_backend_setting_defaults_to_torch_and_reads_the_environment() -> None:
-    assert Settings().embed_backend == "torch"
+def test_backend_setting_defaults_to_onnx_and_reads_the_environment() -> None:
+    assert Settings().embed_backend == "onnx"
     for backend in EMBED_BACKENDS:
         env = {"ASSISTANT_EMBED_BACKEND": backend}
         assert Settings.from_env(environ=env).embed_backend == backend
@@ -256,9 +256,18 @@ def real_export(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OnnxExport
     yield export
 
 
+@pytest.fixture(scope="session")
+def torch_embedder() -> Any:
+    from assistant.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
 @pytest.mark.real
-def test_real_onnx_vectors_match_torch(real_export: OnnxExport, real_embedder: Any) -> None:
+def test_real_onnx_vectors_match_torch(real_export: OnnxExport, torch_embedder: Any) -> None:
     from assistant.embedding import OnnxEmbedder
+
+    real_embedder = torch_embedder
 
     cache = real_export.folder.parent.parent
     texts = [
