@@ -137,10 +137,12 @@ def summary(values_ms: list[float]) -> dict[str, float]:
             "n": len(values_ms)}
 
 
-def timed_ms(fn: Callable[[], object]) -> float:
-    """Milliseconds one call of ``fn`` takes."""
-    started = time.perf_counter()
+def timed_ms(fn: Callable[[], object], cpu: list[float] | None = None) -> float:
+    """Milliseconds one call of ``fn`` takes; its CPU milliseconds are appended to ``cpu``."""
+    started, proc = time.perf_counter(), time.process_time()
     fn()
+    if cpu is not None:
+        cpu.append((time.process_time() - proc) * 1000.0)
     return (time.perf_counter() - started) * 1000.0
 
 
@@ -323,7 +325,7 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
         now = time.perf_counter()
         if now - last[0] > 30 or added == total:
             last[0] = now
-            log(f"  HNSW: {added}/{total} vectors added ({now - started:.0f} s)")
+            log(f"  vector index: {added}/{total} vectors added ({now - started:.0f} s)")
 
     started = time.perf_counter()
     index = save(layout, chunks, base, manifest, progress=progress)
@@ -449,7 +451,7 @@ def real_corpus(args: argparse.Namespace) -> dict[str, Any]:
     index, build = refresh(report.documents, index_dir, embedder, ChunkerSettings(),
                            progress=progress)
     out["passages"] = len(index)
-    out["index"] = index.manifest.get("index")
+    out["index"] = index.params.to_dict()
     if build.embedded_chunks:
         figures = {"status": build.status, "embedded_passages": build.embedded_chunks,
                    "build_s": round(build.seconds, 1),
@@ -489,20 +491,27 @@ def real_corpus(args: argparse.Namespace) -> dict[str, Any]:
     measured: dict[str, list[float]] = {"embed": [], "faiss_search": [], "bm25_search": [],
                                        "dense_total": [], "lexical_total": [],
                                        "hybrid_total": []}
+    cpu: dict[str, list[float]] = {name: [] for name in measured}
     hits: dict[str, int] = {"dense": 0, "lexical": 0, "hybrid": 0}
     for round_no in range(args.rounds):
         for question, pages in QUESTIONS:
             vector = embedder.embed([question])[0]
-            measured["embed"].append(timed_ms(lambda q=question: embedder.embed([q])))
-            measured["faiss_search"].append(timed_ms(lambda v=vector: index.search(v, 20)))
-            measured["bm25_search"].append(timed_ms(lambda q=question: bm25.search(q, 20)))
+            measured["embed"].append(timed_ms(lambda q=question: embedder.embed([q]),
+                                              cpu["embed"]))
+            measured["faiss_search"].append(timed_ms(lambda v=vector: index.search(v, 20),
+                                                     cpu["faiss_search"]))
+            measured["bm25_search"].append(timed_ms(lambda q=question: bm25.search(q, 20),
+                                                    cpu["bm25_search"]))
             for name, retriever in (("dense", dense), ("lexical", lexical), ("hybrid", hybrid)):
                 found: list[Any] = []
                 measured[f"{name}_total"].append(timed_ms(
-                    lambda r=retriever, q=question, f=found: f.extend(r.search(q, 5))))
+                    lambda r=retriever, q=question, f=found: f.extend(r.search(q, 5)),
+                    cpu[f"{name}_total"]))
                 if round_no == 0:
                     hits[name] += any(h.chunk.doc_id.startswith(pages) for h in found)
-    out["latency"] = {name: summary(values) for name, values in measured.items()}
+    out["latency"] = {name: dict(summary(values), cpu_p50_ms=summary(cpu[name])["p50_ms"],
+                                 cpu_p95_ms=summary(cpu[name])["p95_ms"])
+                      for name, values in measured.items()}
     out["questions"] = len(QUESTIONS)
     out["hit_at_5"] = {name: round(v / len(QUESTIONS), 3) for name, v in hits.items()}
     out["real_vector_recall"] = real_vector_recall(index.vectors(), embedder, questions, args)
@@ -544,6 +553,7 @@ def table(results: dict[str, Any]) -> str:
     m = results["machine"]
     lines.append(f"machine: {m['cores']} cores, {m['cpu']}, {m['ram_gb']} GB RAM, "
                  f"threads {results['threads']}")
+    nan = float("nan")
     real = results.get("real")
     if real and "error" not in real:
         b, e = real["build"], real["embed_sample"]
@@ -557,13 +567,16 @@ def table(results: dict[str, Any]) -> str:
                   f"  embedding a sample of {e['passages']} passages again: "
                   f"{e['passages_per_s']} passages/s ({e['passages_per_cpu_s']} per CPU-second,"
                   f" load average {e['load_average']})",
-                  f"  {'latency (ms)':<16}{'p50':>9}{'p95':>9}{'max':>9}"]
+                  f"  {'latency (ms)':<16}{'p50':>9}{'p95':>9}{'max':>9}{'cpu p50':>9}"
+                  f"{'cpu p95':>9}"]
         for name, row in real["latency"].items():
             lines.append(f"  {name:<16}{row['p50_ms']:>9.2f}{row['p95_ms']:>9.2f}"
-                         f"{row['max_ms']:>9.2f}")
+                         f"{row['max_ms']:>9.2f}{row.get('cpu_p50_ms', nan):>9.2f}"
+                         f"{row.get('cpu_p95_ms', nan):>9.2f}")
         lines.append(f"  hit@5 on {real['questions']} questions: {real['hit_at_5']}")
         rv = real["real_vector_recall"]
-        lines.append(f"  HNSW on the real vectors ({rv['vectors']}, {rv['queries']} queries): "
+        lines.append(f"  ANN recall@10 on the real vectors ({rv['vectors']}, {rv['queries']} "
+                     "queries): "
                      + ", ".join(f"{r['kind']} {_knob_text(r)}: recall {r['recall_at_10']}"
                                  for r in rv["rows"]))
     elif real:
@@ -649,7 +662,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help=f"approximate index kind (default: ann.LARGE_KIND = {ann.LARGE_KIND})")
     p.add_argument("--ef-search", type=ints, default=[16, 32, 64, 128, 256],
                    help="efSearch values timed on an HNSW index")
-    p.add_argument("--nprobe", type=ints, default=[8, 16, 32, 64, 128],
+    p.add_argument("--nprobe", type=ints, default=[16, 32, 64, 128, 256],
                    help="nprobe values timed on an IVF index")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--threads", type=int, default=2)

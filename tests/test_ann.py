@@ -53,8 +53,9 @@ def test_index_kind_is_chosen_by_size(monkeypatch: pytest.MonkeyPatch) -> None:
     assert hnsw.graph() == (ann.HNSW_M, ann.HNSW_EF_CONSTRUCTION, ann.HNSW_EF_SEARCH)
     # IVF: lists grow with the square root of the size, at least IVF_TRAIN_PER_LIST
     # vectors a list; a share of them probed.
-    assert ann.choose(1_000_000, kind=ann.IVF).lists() == (4096, 64)
-    assert ann.choose(50_000, kind=ann.IVF).lists() == (1024, 16)
+    assert ann.choose(1_000_000, kind=ann.IVF).lists() == (4096, 128)
+    assert ann.choose(50_000, kind=ann.IVF).lists() == (1024, 32)
+    assert ann.choose(30_000, kind=ann.IVF).lists() == (512, 16)
     assert ann.choose(9, flat_max=0, kind=ann.IVF).lists() == (1, 1)
 
 
