@@ -252,18 +252,20 @@ class Assistant:
             answer, spans = self._finish(question, raw, shown_hits, hits, timings)
             if not answer.refused and self.settings.confirm_answers:
                 yield Status("checking", "checking the answer against the passages")
-                answer = self._confirm(answer, spans, generator,
+                answer = self._confirm(answer, spans, generator, shown_hits,
                                        [*messages, {"role": "assistant", "content": raw}]
                                        if corpus else None)
         timings["total_s"] = time.perf_counter() - started
         yield answer
 
     def _confirm(self, answer: Answer, spans: list[str], generator: Generator,
-                 chat: list[Message] | None = None) -> Answer:
+                 hits: list[Hit], chat: list[Message] | None = None) -> Answer:
         """Ask the model which words of the supporting sentences answer the question.
 
         An answer whose supporting sentences do not contain what the question asks
-        for (the model says none, or names words that are not there) is refused.
+        for (the model says none, or names words that are not there) is refused,
+        unless the words it names are written, verbatim, in a sentence of one of the
+        passages ``hits``: then that sentence, quoted and cited, is the answer.
         """
         messages = (prompting.followup_extraction_messages(answer.question, spans, chat)
                     if chat else prompting.extraction_messages(answer.question, spans))
@@ -271,7 +273,21 @@ class Assistant:
         logger.debug("extract for %r: %r", answer.question, extract)
         answer.trace["check"] = extract
         labels = {prompting.source_label(self._docs.get(c.doc_id)) for c in answer.citations}
-        if grounding.extract_is_grounded(extract, [*spans, *sorted(labels)]):
+        grounded = grounding.extract_is_grounded(extract, [*spans, *sorted(labels)])
+        if grounded and grounding.states_figures(answer.text, extract):
+            return answer  # the supporting sentences hold the answer, and the answer states it
+        found = grounding.find_extract(extract, [h.chunk.text for h in hits], answer.question)
+        if found is not None:
+            n, sentence = found
+            answer.trace["recovered"] = sentence
+            sentences = [grounding.GroundedSentence(sentence, (n,), 1.0, sentence,
+                                                    ((n, sentence),))]
+            titles = {doc_id: doc.title for doc_id, doc in self._docs.items()}
+            text, cited = citations.build_citations(grounding.render(sentences), hits, titles,
+                                                    {n: [sentence]})
+            return Answer(answer.question, text, False, cited, answer.hits, answer.timings,
+                          answer.unsupported, answer.trace)
+        if grounded:
             return answer
         return Answer(answer.question, prompting.REFUSAL, True, (), answer.hits, answer.timings,
                       (*answer.unsupported, *(s for s, _ in grounding.split_answer(answer.text))),

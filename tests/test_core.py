@@ -226,3 +226,35 @@ def test_reply_form_is_parsed_and_streamed_without_its_header(make_assistant: Ma
     assert isinstance(answer, Answer) and answer.citations[0].doc_id == TOMS
     none = make_assistant(["Passage: none\nAnswer: Paris is the capital of France."])
     assert none.ask("What is the capital of France?").refused
+
+
+@pytest.mark.parametrize(("extract", "recovered"), [
+    ("25%", True), ("taxed at 25%", True), ("none", False), ("Martians", False), ("5%", False),
+    ("middle ground", None)])
+def test_answer_check_recovers_the_sentence_it_names(
+        tmp_path: Path, fake_embedder: object, extract: str, recovered: bool | None) -> None:
+    """The model answered with a true but non-answering sentence; the check names the answer."""
+    from assistant.settings import Settings
+    from conftest import CORPUS, ScriptedGenerator
+
+    generator = ScriptedGenerator(
+        ["U.S. officials told The Information that the arrangement was designed as a middle "
+         "ground."], extract=extract)
+    a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index",
+                       settings=Settings.from_env(), embedder=fake_embedder,
+                       generator=generator)  # type: ignore[arg-type]
+    answer = a.ask("Which tax applies to the H200 chips re-exported to China?")
+    if recovered is None:  # the check confirmed the model's own answer: kept as it was
+        assert answer.text.startswith("U.S. officials told The Information")
+        assert "recovered" not in answer.trace
+        return
+    if not recovered:
+        assert answer.refused and answer.citations == ()
+        return
+    assert not answer.refused
+    assert "taxed at 25%" in answer.text and "[1]" not in answer.text.replace(
+        f"[{answer.citations[0].n}]", "")
+    (cited,) = answer.citations
+    assert cited.doc_id == TOMS and "taxed at 25%" in cited.quote
+    assert a.document(TOMS).text[cited.start:cited.end] == cited.quote
+    assert answer.trace["recovered"] == cited.quote
