@@ -164,20 +164,20 @@ def empty(dimension: int, params: IndexParams) -> Any:
 
 
 def build(vectors: npt.NDArray[np.float32], params: IndexParams,
-          progress: BuildProgress | None = None, batch: int = BUILD_BATCH,
+          progress: BuildProgress | None = None, batch: int | None = None,
           seed: int = 1234) -> Any:
     """An index of ``params``'s kind holding ``vectors`` (rows in order, ids 0..n-1).
 
     An IVF index is first trained (k-means) on a sample of the vectors drawn with
     ``seed``. ``progress(added, total)`` is called before the first and after every
-    batch.
+    batch of ``batch`` (default :data:`BUILD_BATCH`) vectors.
     """
     data = np.ascontiguousarray(vectors, dtype=np.float32)
     if data.ndim != 2:
         raise ValueError("vectors must be a 2-d array")
     index = empty(int(data.shape[1]), params)
     total = int(data.shape[0])
-    step = total if params.kind == FLAT else max(1, batch)
+    step = total if params.kind == FLAT else max(1, batch or BUILD_BATCH)
     if progress:
         progress(0, total)
     if params.kind == IVF:

@@ -169,6 +169,7 @@ def _refresh_faiss(
         for i, doc in enumerate(documents):
             if progress:
                 progress(doc.doc_id, i, len(documents))
+            _log_progress("documents", i, len(documents))
             old = old_docs.get(doc.doc_id)
             if previous and old_vectors is not None and old and old.get("sha256") == doc.sha256:
                 pos = positions.get(doc.doc_id, [])
@@ -192,8 +193,8 @@ def _refresh_faiss(
             for d in documents
         })
         vector_progress: ann.BuildProgress | None = None
-        if progress is not None and ann.choose(len(chunks)).kind != ann.FLAT:
-            vector_progress = partial(progress, VECTOR_INDEX_STAGE)
+        if ann.choose(len(chunks)).kind != ann.FLAT:
+            vector_progress = partial(_vector_progress, progress)
         index = save(layout, chunks, all_vectors, manifest, progress=vector_progress)
         removed = tuple(sorted(set(old_docs) - set(current)))
         status = "built" if previous is None and not reason else (
@@ -203,3 +204,16 @@ def _refresh_faiss(
         logger.info("index %s: %d documents embedded, %d reused, %d removed", status,
                     len(embedded), len(reused), len(removed))
         return index, report
+
+
+def _log_progress(stage: str, done: int, total: int) -> None:
+    """Log ``done`` of ``total`` at INFO each time another tenth is reached."""
+    if total >= 10 and done and done * 10 // total != (done - 1) * 10 // total:
+        logger.info("indexing: %s %d/%d", stage, done, total)
+
+
+def _vector_progress(progress: Progress | None, added: int, total: int) -> None:
+    """Report and log the vectors added to an approximate FAISS index."""
+    if progress is not None:
+        progress(VECTOR_INDEX_STAGE, added, total)
+    logger.info("indexing: %s %d/%d vectors", VECTOR_INDEX_STAGE, added, total)

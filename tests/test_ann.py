@@ -246,3 +246,15 @@ def test_index_params_validation() -> None:
     with pytest.raises(ValueError, match="needs at least"):
         ann.build(_clustered(10), ann.IndexParams(ann.IVF, nlist=16, nprobe=4))
     assert ann.IndexParams.from_dict(None) == ann.IndexParams()
+
+
+def test_building_an_approximate_index_logs_progress(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 4)
+    monkeypatch.setattr(ann, "BUILD_BATCH", 4)
+    caplog.set_level("INFO", logger="assistant.indexing")
+    index, _ = refresh(load_corpus(CORPUS).documents, tmp_path / "index", FakeEmbedder(),
+                       ChunkerSettings())  # no progress callback: the log still tells
+    lines = [r.getMessage() for r in caplog.records if VECTOR_INDEX_STAGE in r.getMessage()]
+    assert lines[0].endswith(f"0/{len(index)} vectors")
+    assert lines[-1].endswith(f"{len(index)}/{len(index)} vectors") and len(lines) >= 3
