@@ -258,3 +258,46 @@ def test_building_an_approximate_index_logs_progress(
     lines = [r.getMessage() for r in caplog.records if VECTOR_INDEX_STAGE in r.getMessage()]
     assert lines[0].endswith(f"0/{len(index)} vectors")
     assert lines[-1].endswith(f"{len(index)}/{len(index)} vectors") and len(lines) >= 3
+
+
+def test_sigkill_while_building_an_ivf_index_keeps_a_loadable_index(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kill test of test_kill_indexing, with the corpora indexed as IVF (a few kills)."""
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import test_kill_indexing as kill
+
+    monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 4)
+    monkeypatch.setattr(ann, "LARGE_KIND", ann.IVF)
+    corpus_dirs = kill._corpora(tmp_path)
+    corpora = [load_corpus(p).documents for p in corpus_dirs]
+    index_dir = tmp_path / "index"
+    first, _ = refresh(corpora[0], index_dir, FakeEmbedder(), ChunkerSettings())
+    assert first.params.kind == ann.IVF and kill._problem(index_dir, corpora) == ""
+    script = kill.CHILD.format(project=str(kill.PROJECT), tests=str(kill.PROJECT / "tests"))
+    script = script.replace("from conftest import FakeEmbedder\n",
+                            "from conftest import FakeEmbedder\nfrom assistant import ann\n"
+                            "ann.FLAT_MAX_VECTORS = 4\nann.LARGE_KIND = 'ivf'\n")
+    assert "ann.FLAT_MAX_VECTORS = 4" in script
+    rng = random.Random(7)
+    log = tmp_path / "child.log"
+    for _ in range(4):
+        with log.open("w") as err:
+            child = subprocess.Popen(
+                [sys.executable, "-c", script, str(index_dir), *map(str, corpus_dirs)],
+                stdout=subprocess.PIPE, stderr=err, text=True,
+                env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+        kill._wait_ready(child, log)
+        time.sleep(rng.uniform(0, kill.MAX_DELAY_S))
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+        assert kill._problem(index_dir, corpora) == ""
+        loaded = load(IndexLayout(index_dir))
+        assert loaded is not None and loaded.params.kind == ann.IVF
