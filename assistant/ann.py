@@ -21,8 +21,9 @@ FAISS does not reliably persist search-time settings such as HNSW's ``efSearch``
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -207,6 +208,25 @@ def kind_of(index: Any) -> str:
     if isinstance(index, faiss.IndexFlatIP):
         return FLAT
     return type(index).__name__
+
+
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """Run FAISS on one OpenMP thread in the calling thread (restored afterwards).
+
+    One query gains nothing from a second thread, and while other work holds the cores
+    the two threads wait for each other: an exact scan of 10,000 vectors took 16 ms
+    with two threads and 0.6 ms with one on the busy 2-core machine (bench/README.md).
+    OpenMP keeps the thread count per calling thread, so builds elsewhere are unaffected.
+    """
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def search_params(params: IndexParams, k: int) -> Any:

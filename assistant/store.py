@@ -110,7 +110,8 @@ class VectorIndex:
             return []
         wider = ann.search_params(self.params, k)
         extra = {"params": wider} if wider is not None else {}
-        scores, ids = self._index.search(query.reshape(1, -1).astype(np.float32), k, **extra)
+        with ann.single_thread():
+            scores, ids = self._index.search(query.reshape(1, -1).astype(np.float32), k, **extra)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def doc_chunks(self) -> dict[str, list[int]]:

@@ -265,7 +265,8 @@ def latency_sweep(args: argparse.Namespace) -> dict[str, Any]:
     """
     rows = []
     for size in args.sweep_sizes:
-        mixture = Mixture(max(10, size * args.clusters // args.vectors), seed=args.seed + size)
+        per_cluster = 100 if not args.vectors else max(1, args.vectors // args.clusters)
+        mixture = Mixture(max(10, size // per_cluster), seed=args.seed + size)
         sub = mixture.sample(size, seed=args.seed + 1)
         queries = mixture.sample(args.sweep_queries, seed=99)
         flat = ann.build(sub, ann.IndexParams(ann.FLAT))
@@ -300,6 +301,9 @@ def synthetic(args: argparse.Namespace) -> dict[str, Any]:
                            "clusters": args.clusters, "queries": args.queries, "k": args.k}
     if args.sweep_sizes:
         out["sweep"] = latency_sweep(args)
+    if not args.vectors:  # the sweep only
+        out["load_average_after"] = load_average()
+        return out
     mixture = Mixture(args.clusters, seed=args.seed)
     started = time.perf_counter()
     base = mixture.sample(args.vectors, seed=args.seed + 1)
@@ -600,6 +604,8 @@ def table(results: dict[str, Any]) -> str:
                              f"{h.get('p50_ms', nan):>10.2f}"
                              f"{h.get('p95_ms', nan):>10.2f}{h.get('cpu_p95_ms', nan):>9.2f}"
                              f"{recall:>8.4f}{build_s:>9.1f}")
+        if "index" not in syn:  # a sweep-only run
+            return "\n".join(lines)
         lines += ["", f"synthetic: {syn['vectors']} x {DIM} clustered unit vectors "
                   f"({syn['clusters']} clusters), {syn['queries']} held-out queries, k={syn['k']}",
                   f"  index {syn['index']}: build+save {syn['build_and_save_s']} s, "
@@ -648,7 +654,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--embed-sample", type=int, default=512,
                    help="passages embedded again to time the embedder now")
     p.add_argument("--rounds", type=int, default=3, help="timing rounds over the questions")
-    p.add_argument("--vectors", type=int, default=1_000_000, help="synthetic vectors")
+    p.add_argument("--vectors", type=int, default=1_000_000,
+                   help="synthetic vectors (0: only the latency sweep)")
     p.add_argument("--clusters", type=int, default=10_000, help="synthetic clusters")
     p.add_argument("--queries", type=int, default=1000, help="synthetic held-out queries")
     p.add_argument("--flat-queries", type=int, default=100,
@@ -695,7 +702,6 @@ def main(argv: list[str] | None = None) -> int:
     if "synthetic" in parts:
         results["synthetic"] = synthetic(args)
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    print(table(results))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.out.is_file():  # keep the parts not run this time
         try:
@@ -706,8 +712,14 @@ def main(argv: list[str] | None = None) -> int:
             syn, old = results.get("synthetic", {}), previous.get("synthetic", {})
             if "sweep" not in syn and "sweep" in old:  # not rerun: keep the last one
                 syn["sweep"] = dict(old["sweep"], measured=previous.get("started"))
+            if syn and not syn.get("vectors") and old.get("vectors"):  # a sweep-only run
+                results["synthetic"] = dict(old, sweep=dict(
+                    syn["sweep"], measured=results["started"],
+                    load_average_before=syn["load_average_before"],
+                    load_average_after=syn["load_average_after"]))
         except ValueError:
             pass
+    print(table(results))
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwritten to {args.out}")
     return 0

@@ -301,3 +301,20 @@ def test_sigkill_while_building_an_ivf_index_keeps_a_loadable_index(
         assert kill._problem(index_dir, corpora) == ""
         loaded = load(IndexLayout(index_dir))
         assert loaded is not None and loaded.params.kind == ann.IVF
+
+
+def test_search_runs_on_one_thread_and_restores_the_count(tmp_path: Path) -> None:
+    import faiss
+
+    index = save(IndexLayout(tmp_path / "index"), _chunks(50), _clustered(50), _manifest(64))
+    faiss.omp_set_num_threads(2)
+    seen: list[int] = []
+    real_search = index._index.search
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(faiss.omp_get_max_threads())
+        return real_search(*args, **kwargs)
+
+    index._index.search = spy  # type: ignore[method-assign]
+    assert index.search(_clustered(50)[3], 1)[0][0] == 3
+    assert seen == [1] and faiss.omp_get_max_threads() == 2
