@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 # The label of the progress reports while vectors are added to the FAISS index (counts
-# are vectors, not documents); only large (HNSW) indexes take long enough to report.
+# are vectors, not documents); only large (IVF, HNSW) indexes report.
 VECTOR_INDEX_STAGE = "vector index"
 
 

@@ -3,7 +3,7 @@
 Layout of ``index/``::
 
     manifest.json          written last, by rename; names the live generation
-    gen-<id>/vectors.faiss FAISS index (inner product over unit vectors; exact or HNSW by
+    gen-<id>/vectors.faiss FAISS index (inner product over unit vectors; exact or IVF by
                            size, see assistant.ann; its parameters are in the manifest)
     gen-<id>/chunks.jsonl  one chunk a line, in vector order
     .lock                  held while building
