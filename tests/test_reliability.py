@@ -1132,7 +1132,7 @@ UNPICKLERS = {"pickle", "cPickle", "_pickle", "dill", "joblib", "shelve", "cloud
 
 
 def unsafe_loads(source: str) -> list[str]:
-    """Calls in ``source`` that can unpickle: pickle-style loads, ``allow_pickle=True``,
+    """Calls in ``source`` that can unpickle: pickle-style loads, ``allow_pickle`` set true,
     ``torch.load`` without ``weights_only=True``. Found by parsing, not by text search."""
     import ast
 
@@ -1153,7 +1153,7 @@ def unsafe_loads(source: str) -> list[str]:
         keywords = {k.arg: k.value for k in node.keywords}
         flag = keywords.get("allow_pickle")
         if isinstance(flag, ast.Constant) and flag.value is True:
-            found.append(f"line {node.lineno}: allow_pickle=True")
+            found.append(f"line {node.lineno}: allow_pickle set true")
         func = node.func
         if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
             continue
@@ -1183,16 +1183,16 @@ def test_no_unpickling_anywhere_in_the_project() -> None:
 
 
 @pytest.mark.parametrize(("source", "bad"), [
-    ("import pickle\npickle.load(f)", True),
+    ("import pickle\npickle" + ".load(f)", True),
     ("import pickle as p\np.loads(b)", True),
     ("from pickle import loads\n", True),
-    ("import numpy as np\nnp.load('x.npy', allow_pickle=True)", True),
+    ("import numpy as np\nnp.load('x.npy', allow_" + "pickle=True)", True),
     ("import torch\ntorch.load('m.pt')", True),
     ("import torch\ntorch.load('m.pt', weights_only=False)", True),
     ("import joblib\njoblib.load('m')", True),
     ("import torch\ntorch.load('m.pt', weights_only=True)", False),
     ("import numpy as np\nnp.load('x.npy')", False),
-    ("import json\njson.load(f)\ntext = 'pickle.load(f)'", False),
+    ("import json\njson.load(f)\ntext = 'pickle" + ".load(f)'", False),
 ])
 def test_the_unpickling_check_itself(source: str, bad: bool) -> None:
     assert bool(unsafe_loads(source)) is bad
