@@ -1,4 +1,4 @@
-"""What a benchmark ran on: cores, CPU model, memory, and the versions that matter."""
+"""Shared by the benchmarks: what they ran on (cores, CPU, memory, versions), and quantiles."""
 
 from __future__ import annotations
 
@@ -35,3 +35,14 @@ def machine_info() -> dict[str, Any]:
     return {"cores": os.cpu_count(), "cpu": cpu, "ram_gb": ram_gb,
             "python": platform.python_version(), "system": platform.platform(),
             "versions": versions}
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values``, by linear interpolation."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    pos = (len(ordered) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)

@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from machine import machine_info  # noqa: E402
+from machine import machine_info, percentile  # noqa: E402
 
 from assistant import ann  # noqa: E402
 from assistant.records import Chunk  # noqa: E402
@@ -117,17 +117,6 @@ QUESTIONS: list[tuple[str, tuple[str, ...]]] = [
 
 
 # ------------------------------------------------------------------------------ helpers
-def percentile(values: list[float], q: float) -> float:
-    """The ``q`` quantile (0..1) of ``values``, by linear interpolation."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    pos = (len(ordered) - 1) * q
-    low = int(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
 def summary(values_ms: list[float]) -> dict[str, float]:
     """p50, p95, mean and max of millisecond timings."""
     return {"p50_ms": round(percentile(values_ms, 0.5), 3),

@@ -13,6 +13,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -93,6 +94,21 @@ class ScriptedGenerator:
         else:
             reply = self.script[min(len(self.prompts), len(self.script)) - 1]
         yield from re.findall(r"\S+\s*", reply)
+
+
+def fake_bundled_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, payload: bytes,
+                       digest: str, size: int | None = None, split: int = 10) -> Any:
+    """A two-part bundled model whose parts are files under ``tmp_path``."""
+    from assistant import models
+
+    parts = []
+    for i, piece in enumerate([payload[:split], payload[split:]], start=1):
+        part = tmp_path / f"part{i:02d}.bin"
+        part.write_bytes(piece)
+        parts.append(part)
+    monkeypatch.setattr(models, "part_path", lambda model, i: parts[i - 1])
+    return models.BundledModel("Tiny", "tiny.gguf", "tiny-part", 2, "0.1",
+                               size if size is not None else len(payload), digest, "")
 
 
 @pytest.fixture(autouse=True)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant import cli, core, models
+from assistant import cli, core
 from assistant.errors import ConfigError, ModelError
 from assistant.models import BundledModel, assemble, resolve_model
 from assistant.settings import Settings
-from conftest import SCMP, FakeEmbedder, ScriptedGenerator
+from conftest import SCMP, FakeEmbedder, ScriptedGenerator, fake_bundled_model
 
 
 @pytest.fixture
@@ -103,13 +103,8 @@ def test_settings_env_and_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
 def _fake_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, payload: bytes,
                 digest: str) -> BundledModel:
-    parts = []
-    for i, piece in enumerate([payload[:10], payload[10:]], start=1):
-        p = tmp_path / f"part{i:02d}.bin"
-        p.write_bytes(piece)
-        parts.append(p)
-    monkeypatch.setattr(models, "part_path", lambda model, i: parts[i - 1])
-    return BundledModel("Tiny", "tiny.gguf", "tiny-part", 2, "0.1", len(payload), digest, "")
+    bundle: BundledModel = fake_bundled_model(tmp_path, monkeypatch, payload, digest)
+    return bundle
 
 
 def test_assemble_verifies_and_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -44,7 +44,15 @@ from assistant.prompting import SYSTEM_PROMPT
 from assistant.settings import Settings
 from assistant.store import CHUNKS, MANIFEST, VECTORS, IndexLayout, load
 from assistant.uploads import store_upload
-from conftest import CORPUS, PROJECT, SCMP, TOMS, FakeEmbedder, ScriptedGenerator
+from conftest import (
+    CORPUS,
+    PROJECT,
+    SCMP,
+    TOMS,
+    FakeEmbedder,
+    ScriptedGenerator,
+    fake_bundled_model,
+)
 
 Make = Callable[..., Assistant]
 
@@ -668,14 +676,9 @@ def test_real_model_header_matches_its_size() -> None:
 
 def _fake_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, payload: bytes,
                  digest: str, size: int | None = None) -> models.BundledModel:
-    parts = []
-    for i, piece in enumerate([payload[:600], payload[600:]], start=1):
-        part = tmp_path / f"part{i}.bin"
-        part.write_bytes(piece)
-        parts.append(part)
-    monkeypatch.setattr(models, "part_path", lambda model, i: parts[i - 1])
-    return models.BundledModel("Tiny", "tiny.gguf", "tiny-part", 2, "0.1",
-                               size if size is not None else len(payload), digest, "")
+    bundle: models.BundledModel = fake_bundled_model(tmp_path, monkeypatch, payload, digest,
+                                                     size, split=600)
+    return bundle
 
 
 def test_bundled_model_with_a_truncated_part_is_refused(tmp_path: Path,
