@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant import citations, grounding, prompting
+from assistant import citations, prompting
+from assistant.answering import AnswerBuilder
 from assistant.chunking import ChunkerSettings
 from assistant.documents import LoadReport, load_corpus, neutralize
 from assistant.embedding import Embedder
@@ -89,6 +90,7 @@ class Assistant:
         self._corpus = corpus
         self._docs = {d.doc_id: d for d in corpus.documents}
         self._embedder = embedder
+        self._builder = AnswerBuilder(self._docs, embedder, settings.extractive_threshold)
         self._retriever = Retriever(index, embedder)
         self._generator_factory = generator_factory
         self._generator: Generator | None = None
@@ -131,6 +133,8 @@ class Assistant:
                                     store=store_config(self.settings))
             self._corpus = corpus
             self._docs = {d.doc_id: d for d in corpus.documents}
+            self._builder = AnswerBuilder(self._docs, self._embedder,
+                                          self.settings.extractive_threshold)
             self._retriever = Retriever(index, self._embedder)
             self._corpus_prompt = None
             self.build_report = report
@@ -214,7 +218,7 @@ class Assistant:
         relevance = self._retriever.relevance(question, hits, context)
         timings = {"retrieval_s": time.perf_counter() - started, "relevance": relevance}
         if relevance < self.settings.min_relevance:
-            yield Answer(question, prompting.REFUSAL, True, (), tuple(hits), timings)
+            yield AnswerBuilder.refusal(question, hits, timings)
             return
         generator = self.generator
         earlier = [{"role": t["role"], "content": t["content"][:_HISTORY_CHARS]}
@@ -249,80 +253,16 @@ class Assistant:
                     shown = visible
             raw = "".join(pieces).strip()
             timings["written_s"] = time.perf_counter() - started
-            answer, spans = self._finish(question, raw, shown_hits, hits, timings)
+            answer, spans = self._builder.finish(question, raw, shown_hits, hits, timings)
             if not answer.refused and self.settings.confirm_answers:
                 yield Status("checking", "checking the answer against the passages")
-                answer = self._confirm(answer, spans, generator, shown_hits,
-                                       [*messages, {"role": "assistant", "content": raw}]
-                                       if corpus else None)
+                answer = self._builder.confirm(answer, spans, generator, shown_hits,
+                                               [*messages, {"role": "assistant", "content": raw}]
+                                               if corpus else None)
+        if answer.refused:  # the model found nothing: a sentence may still match strongly
+            answer = self._builder.extractive(answer, shown_hits)
         timings["total_s"] = time.perf_counter() - started
         yield answer
-
-    def _confirm(self, answer: Answer, spans: list[str], generator: Generator,
-                 hits: list[Hit], chat: list[Message] | None = None) -> Answer:
-        """Ask the model which words of the supporting sentences answer the question.
-
-        An answer whose supporting sentences do not contain what the question asks
-        for (the model says none, or names words that are not there) is refused,
-        unless the words it names are written, verbatim, in a sentence of one of the
-        passages ``hits``: then that sentence, quoted and cited, is the answer.
-        """
-        messages = (prompting.followup_extraction_messages(answer.question, spans, chat)
-                    if chat else prompting.extraction_messages(answer.question, spans))
-        extract = "".join(generator.stream(messages, 48)).strip()
-        logger.debug("extract for %r: %r", answer.question, extract)
-        answer.trace["check"] = extract
-        labels = {prompting.source_label(self._docs.get(c.doc_id)) for c in answer.citations}
-        grounded = grounding.extract_is_grounded(extract, [*spans, *sorted(labels)])
-        if grounded and grounding.states_figures(answer.text, extract):
-            return answer  # the supporting sentences hold the answer, and the answer states it
-        found = grounding.find_extract(extract, [h.chunk.text for h in hits], answer.question)
-        if found is not None:
-            n, sentence = found
-            answer.trace["recovered"] = sentence
-            sentences = [grounding.GroundedSentence(sentence, (n,), 1.0, sentence,
-                                                    ((n, sentence),))]
-            titles = {doc_id: doc.title for doc_id, doc in self._docs.items()}
-            text, cited = citations.build_citations(grounding.render(sentences), hits, titles,
-                                                    {n: [sentence]})
-            return Answer(answer.question, text, False, cited, answer.hits, answer.timings,
-                          answer.unsupported, answer.trace)
-        if grounded:
-            return answer
-        return Answer(answer.question, prompting.REFUSAL, True, (), answer.hits, answer.timings,
-                      (*answer.unsupported, *(s for s, _ in grounding.split_answer(answer.text))),
-                      answer.trace)
-
-    def _finish(self, question: str, raw: str, hits: list[Hit], retrieved: list[Hit],
-                timings: dict[str, float]) -> tuple[Answer, list[str]]:
-        """Verify the reply sentence by sentence; return the answer and its supporting spans.
-
-        ``hits`` are the numbered passages of the prompt; ``retrieved`` the passages
-        retrieval found (shown with a refusal as the closest ones).
-        """
-        logger.debug("raw answer to %r: %r", question, raw)
-        titles = {doc_id: doc.title for doc_id, doc in self._docs.items()}
-        choice, reply = prompting.parse_reply(raw)
-        if not reply or prompting.chose_none(raw) or prompting.is_refusal(reply):
-            return Answer(question, prompting.REFUSAL, True, (), tuple(retrieved), timings,
-                          trace={"reply": raw}), []
-        evidence = [grounding.Evidence(h.chunk.text,
-                                       prompting.source_label(self._docs.get(h.chunk.doc_id)))
-                    for h in hits]
-        sentences, unsupported = grounding.ground(reply, evidence, preferred=choice,
-                                                  question=question)
-        if not sentences:
-            return Answer(question, prompting.REFUSAL, True, (), tuple(retrieved), timings,
-                          tuple(unsupported), {"reply": raw}), []
-        supports: dict[int, list[str]] = {}
-        for sentence in sentences:
-            for n, span in sentence.supports:
-                supports.setdefault(n, []).append(span)
-        text, cited = citations.build_citations(grounding.render(sentences), hits, titles,
-                                                supports)
-        spans = list(dict.fromkeys(s.span for s in sentences))
-        return Answer(question, text, False, cited, tuple(retrieved), timings,
-                      tuple(unsupported), {"reply": raw}), spans
 
     @property
     def model_status(self) -> str:

@@ -38,6 +38,7 @@ ENV_VARS: Mapping[str, str] = {
     "threads": "ASSISTANT_THREADS",
     "min_relevance": "ASSISTANT_MIN_RELEVANCE",
     "confirm_answers": "ASSISTANT_CONFIRM_ANSWERS",
+    "extractive_threshold": "ASSISTANT_EXTRACTIVE_THRESHOLD",
     "context_mode": "ASSISTANT_CONTEXT_MODE",
     "llm_url": "ASSISTANT_LLM_URL",
     "llm_api_key": "ASSISTANT_LLM_API_KEY",
@@ -83,6 +84,7 @@ class Settings:
     max_question_chars: int = 2000
     min_relevance: float = 0.3
     confirm_answers: bool = True
+    extractive_threshold: float = 1.05
     context_mode: str = "auto"
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     temperature: float = 0.0

@@ -12,6 +12,7 @@ from assistant.errors import CitationError, QuestionError
 from assistant.grounding import Evidence, ground, numbers, split_answer, support
 from assistant.prompting import REFUSAL, SYSTEM_PROMPT, build_messages
 from assistant.records import Answer, Status, TextDelta
+from assistant.settings import Settings
 from conftest import SCMP, TOMS
 
 Make = Callable[..., Assistant]
@@ -71,15 +72,35 @@ def test_answer_the_check_cannot_confirm_is_refused(tmp_path: Path,
     cases = (("none", True), ("16GB", True), ("63%", False), ("Yes", False),
              ("Nvidia's share price reacted positively to the news", True),
              ("overall China revenue fell", False))
+    no_fallback = Settings.from_env(extractive_threshold=9.0)  # the check alone decides
     for extract, refused in cases:
         gen = ScriptedGenerator([reply], extract=extract)
-        a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index",
+        a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=no_fallback,
                            embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
         answer = a.ask("What share of Nvidia's China revenue fell year over year?")
         assert answer.refused is refused, extract
         assert gen.checks and "63%" in gen.checks[-1][-1]["content"]
         if refused:
             assert answer.citations == () and answer.unsupported
+
+
+def test_a_strongly_matching_sentence_answers_when_the_model_finds_nothing(
+        make_assistant: Make) -> None:
+    a = make_assistant(["Passage: none", "Passage: none", "Passage: none"])
+    question = "Since when have both agencies overseen AI chip procurement?"
+    answer = a.ask(question)
+    assert not answer.refused, answer.trace
+    assert [c.doc_id for c in answer.citations] == [TOMS]
+    quote = answer.citations[0].quote
+    assert "since the first round of controls took effect back in 2022" in quote
+    assert answer.text.startswith(quote.rstrip("."))
+    assert a.lookup(answer.citations[0].id).text == quote
+    assert answer.trace["extractive"].split(": ", 1)[1] == quote
+    # below the threshold (here: an impossible one) the refusal stands
+    strict = make_assistant(["Passage: none"], extractive_threshold=2.5)
+    assert strict.ask(question).refused
+    # a question no sentence matches is refused
+    assert a.ask("Which mountain is the tallest in Africa, and how high is it?").refused
 
 
 def test_refusal_and_unsupported_answers(make_assistant: Make) -> None:

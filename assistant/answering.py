@@ -1,0 +1,144 @@
+"""From the model's raw reply to a verified :class:`Answer`.
+
+Three steps, each able to turn an answer into a refusal or a refusal into a
+quoted sentence:
+
+1. :meth:`AnswerBuilder.finish` checks every sentence of the reply against the
+   passages (:mod:`assistant.grounding`) and builds sentence-level citations.
+2. :meth:`AnswerBuilder.confirm` asks the model which words of the supporting
+   sentences answer the question; an answer they do not contain is refused,
+   unless those words stand verbatim in another passage sentence.
+3. :meth:`AnswerBuilder.extractive` runs when the model found nothing: if one
+   passage sentence matches the question strongly (:mod:`assistant.sentences`),
+   that sentence, quoted and cited, is the answer instead of a refusal.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from assistant import citations, grounding, prompting
+from assistant.embedding import Embedder
+from assistant.generation import Generator, Message
+from assistant.records import Answer, Document, Hit
+from assistant.sentences import SentenceRanker
+
+logger = logging.getLogger(__name__)
+
+_CHECK_REPLY_TOKENS = 48
+_MIN_MATCHED = 2  # question words a sentence must contain to answer without the model: one
+# shared word (say "H200") is no evidence that it answers
+
+
+class AnswerBuilder:
+    """Verifies replies against the passages of one corpus."""
+
+    def __init__(self, documents: dict[str, Document], embedder: Embedder,
+                 extractive_threshold: float) -> None:
+        self._docs = documents
+        self._titles = {doc_id: doc.title for doc_id, doc in documents.items()}
+        self._embedder = embedder
+        self._threshold = extractive_threshold
+        self._rankers: dict[tuple[tuple[str, int, int], ...], SentenceRanker] = {}
+
+    def finish(self, question: str, raw: str, hits: list[Hit], retrieved: Sequence[Hit],
+               timings: dict[str, float]) -> tuple[Answer, list[str]]:
+        """Verify the reply sentence by sentence; return the answer and its supporting spans.
+
+        ``hits`` are the numbered passages of the prompt; ``retrieved`` the passages
+        retrieval found (shown with a refusal as the closest ones).
+        """
+        logger.debug("raw answer to %r: %r", question, raw)
+        choice, reply = prompting.parse_reply(raw)
+        if not reply or prompting.chose_none(raw) or prompting.is_refusal(reply):
+            return self.refusal(question, retrieved, timings, trace={"reply": raw}), []
+        evidence = [grounding.Evidence(h.chunk.text,
+                                       prompting.source_label(self._docs.get(h.chunk.doc_id)))
+                    for h in hits]
+        sentences, unsupported = grounding.ground(reply, evidence, preferred=choice,
+                                                  question=question)
+        if not sentences:
+            return self.refusal(question, retrieved, timings, tuple(unsupported),
+                                {"reply": raw}), []
+        supports: dict[int, list[str]] = {}
+        for sentence in sentences:
+            for n, span in sentence.supports:
+                supports.setdefault(n, []).append(span)
+        text, cited = citations.build_citations(grounding.render(sentences), hits, self._titles,
+                                                supports)
+        spans = list(dict.fromkeys(s.span for s in sentences))
+        return Answer(question, text, False, cited, tuple(retrieved), timings,
+                      tuple(unsupported), {"reply": raw}), spans
+
+    def confirm(self, answer: Answer, spans: list[str], generator: Generator,
+                hits: list[Hit], chat: list[Message] | None = None) -> Answer:
+        """Ask the model which words of the supporting sentences answer the question.
+
+        An answer whose supporting sentences do not contain what the question asks
+        for (the model says none, or names words that are not there) is refused,
+        unless the words it names are written, verbatim, in a sentence of one of the
+        passages ``hits``: then that sentence, quoted and cited, is the answer.
+        With ``chat`` (corpus mode) the check is the next turn of that chat.
+        """
+        messages = (prompting.followup_extraction_messages(answer.question, spans, chat)
+                    if chat else prompting.extraction_messages(answer.question, spans))
+        extract = "".join(generator.stream(messages, _CHECK_REPLY_TOKENS)).strip()
+        logger.debug("extract for %r: %r", answer.question, extract)
+        answer.trace["check"] = extract
+        labels = {prompting.source_label(self._docs.get(c.doc_id)) for c in answer.citations}
+        grounded = grounding.extract_is_grounded(extract, [*spans, *sorted(labels)])
+        if grounded and grounding.states_figures(answer.text, extract):
+            return answer  # the supporting sentences hold the answer, and the answer states it
+        found = grounding.find_extract(extract, [h.chunk.text for h in hits], answer.question)
+        if found is not None:
+            answer.trace["recovered"] = found[1]
+            return self.quoted(answer, hits, *found)
+        if grounded:
+            return answer
+        return self.refusal(answer.question, answer.hits, answer.timings,
+                            (*answer.unsupported,
+                             *(s for s, _ in grounding.split_answer(answer.text))),
+                            answer.trace)
+
+    def extractive(self, refused: Answer, hits: list[Hit]) -> Answer:
+        """The passage sentence that matches the question best, if it matches strongly.
+
+        Used when the model found no answer. Returns ``refused`` unchanged when no
+        sentence of ``hits`` reaches the threshold (lexical coverage of the
+        question's words plus embedding similarity; see :mod:`assistant.sentences`)
+        with at least two of the question's content words.
+        """
+        if not hits:
+            return refused
+        ranked = self._ranker(hits).rank(refused.question)
+        if not ranked or ranked[0].score < self._threshold or ranked[0].matched < _MIN_MATCHED:
+            return refused
+        best = ranked[0]
+        refused.trace["extractive"] = f"{best.score:.2f}: {best.text}"
+        return self.quoted(refused, hits, best.n, best.text)
+
+    def quoted(self, base: Answer, hits: list[Hit], n: int, sentence: str) -> Answer:
+        """An answer that is ``sentence`` of passage ``n``, quoted and cited."""
+        grounded = [grounding.GroundedSentence(sentence, (n,), 1.0, sentence, ((n, sentence),))]
+        text, cited = citations.build_citations(grounding.render(grounded), hits, self._titles,
+                                                {n: [sentence]})
+        return Answer(base.question, text, False, cited, base.hits, base.timings,
+                      base.unsupported, base.trace)
+
+    @staticmethod
+    def refusal(question: str, closest: Sequence[Hit], timings: dict[str, float],
+                unsupported: tuple[str, ...] = (), trace: dict[str, str] | None = None) -> Answer:
+        """The reports do not say; ``closest`` are offered as related passages."""
+        return Answer(question, prompting.REFUSAL, True, (), tuple(closest), timings,
+                      unsupported, trace or {})
+
+    def _ranker(self, hits: list[Hit]) -> SentenceRanker:
+        key = tuple((h.chunk.doc_id, h.chunk.start, h.chunk.end) for h in hits)
+        ranker = self._rankers.get(key)
+        if ranker is None:
+            if len(self._rankers) >= 2:  # corpus mode's one list, or the last question's
+                self._rankers.pop(next(iter(self._rankers)))
+            ranker = SentenceRanker([h.chunk.text for h in hits], self._embedder)
+            self._rankers[key] = ranker
+        return ranker
