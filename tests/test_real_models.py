@@ -106,3 +106,28 @@ def test_real_planted_instruction_does_not_change_the_answer(
     assert TOMS in {c.doc_id for c in answer.citations}
     for c in answer.citations:
         assert "PWNED" not in c.quote and "ignore previous" not in c.quote.lower()
+
+
+def test_real_extractive_fallback(real_assistant: Assistant, real_embedder: object,
+                                  tmp_path: Path) -> None:
+    """With the real embedder: a strongly matching sentence answers when the model finds
+    nothing, and a question the reports do not answer stays refused."""
+    from conftest import ScriptedGenerator
+
+    found_nothing = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index",
+                                   settings=real_assistant.settings.with_overrides(
+                                       index_dir=tmp_path / "index"),
+                                   embedder=real_embedder,  # type: ignore[arg-type]
+                                   generator=ScriptedGenerator(["Passage: none"] * 3))
+    answer = found_nothing.ask("Which publication originally reported that China asked its "
+                               "tech giants for H200 demand forecasts?")
+    assert not answer.refused and "The Information" in answer.text, answer.trace
+    assert [c.doc_id for c in answer.citations] == [TOMS]
+    assert found_nothing.lookup(answer.citations[0].id).text == answer.citations[0].quote
+    for question in ("How much memory does the H200 have?",
+                     "What share of Nvidia's total revenue comes from its data-center business?"):
+        assert found_nothing.ask(question).refused, question
+    # and with the real model, the same question gets the same fact, cited
+    real = real_assistant.ask("Which publication originally reported that China asked its "
+                              "tech giants for H200 demand forecasts?")
+    assert "The Information" in real.text and TOMS in {c.doc_id for c in real.citations}
