@@ -19,7 +19,8 @@ from assistant.chunking import sentence_spans
 from assistant.citations import MARKER_RE, markers
 
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*|\d[\d,]*(?:\.\d+)?")
-_NUMBER_RE = re.compile(r"(?<![A-Za-z\d.])\d[\d,]*(?:\.\d+)?(?![A-Za-z\d])")
+_NUMBER_RE = re.compile(r"(\$\s?)?(?<![A-Za-z\d.])(\d[\d,]*(?:\.\d+)?)(?![A-Za-z\d])"
+                        r"(\s*(?:%|percent\b|per cent\b))?", re.IGNORECASE)
 STOPWORDS = frozenset(
     (
         "a an the and or but if of to in on at by for with from as into about over under than "
@@ -54,8 +55,23 @@ def _stem(word: str) -> str:
 
 
 def numbers(text: str) -> set[str]:
-    """Numbers in ``text``, normalised (``400,000`` → ``400000``)."""
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER_RE.findall(text)}
+    """Numbers in ``text``, normalised, with their unit if it is % or $.
+
+    ``400,000`` → ``400000``, ``63 percent`` → ``63%``, ``$4.6 billion`` → ``$4.6``.
+    """
+    return {("$" if dollar else "") + n.replace(",", "").rstrip(".") + ("%" if pct else "")
+            for dollar, n, pct in _NUMBER_RE.findall(text)}
+
+
+def missing_numbers(claim: str, evidence: str) -> set[str]:
+    """Numbers of ``claim`` that ``evidence`` does not state.
+
+    A percentage or a dollar amount needs the same kind of figure (50% is not
+    "$50 million"); a bare number is also matched by that number with a unit.
+    """
+    stated = numbers(evidence)
+    return {n for n in numbers(claim)
+            if n not in stated and f"{n}%" not in stated and f"${n}" not in stated}
 
 
 def terms(text: str) -> set[str]:
@@ -84,7 +100,7 @@ def support(sentence: str, evidence: str, context: str = "",
     passage, are exempt), else the share of the sentence's content words found in
     the evidence or its ``context`` (the report's title, outlet and authors).
     """
-    if numbers(sentence) - numbers(evidence) - echoed:
+    if missing_numbers(sentence, evidence) - echoed:
         return 0.0
     if identifiers(sentence) - identifiers(evidence) - echoed:
         return 0.0
@@ -211,7 +227,7 @@ def extract_is_grounded(extract: str, spans: Sequence[str]) -> bool:
     if not cleaned or cleaned.startswith(("none", "no answer", "not ")):
         return False
     source = " ".join(spans)
-    if numbers(extract) - numbers(source) or identifiers(extract) - identifiers(source):
+    if missing_numbers(extract, source) or identifiers(extract) - identifiers(source):
         return False
     wanted = terms(extract)
     return bool(wanted) and len(wanted & terms(source)) / len(wanted) >= EXTRACT_COVERAGE
@@ -219,7 +235,7 @@ def extract_is_grounded(extract: str, spans: Sequence[str]) -> bool:
 
 def states_figures(text: str, extract: str) -> bool:
     """True when ``text`` contains every number and model name of ``extract``."""
-    return numbers(extract) <= numbers(text) and identifiers(extract) <= identifiers(text)
+    return not missing_numbers(extract, text) and identifiers(extract) <= identifiers(text)
 
 
 def _flat(text: str) -> str:

@@ -9,7 +9,14 @@ import pytest
 from assistant import citations
 from assistant.core import Assistant, normalize_history
 from assistant.errors import CitationError, QuestionError
-from assistant.grounding import Evidence, ground, numbers, split_answer, support
+from assistant.grounding import (
+    Evidence,
+    ground,
+    missing_numbers,
+    numbers,
+    split_answer,
+    support,
+)
 from assistant.prompting import REFUSAL, SYSTEM_PROMPT, build_messages
 from assistant.records import Answer, Status, TextDelta
 from assistant.settings import Settings
@@ -207,7 +214,14 @@ def test_prompt_defuses_passage_tags(make_assistant: Make) -> None:
 
 
 def test_grounding_helpers() -> None:
-    assert numbers("H200 chips, 400,000 units, $4.6 billion, 25%") == {"400000", "4.6", "25"}
+    assert numbers("H200 chips, 400,000 units, $4.6 billion, 25%") == {"400000", "$4.6", "25%"}
+    assert numbers("63 percent, 7 per cent, US$ 3 bn") == {"63%", "7%", "$3"}
+    # a percentage is not a dollar amount, nor the other way round; a bare number is either
+    assert missing_numbers("It is 50%.", "It made $50 million.") == {"50%"}
+    assert missing_numbers("It made $50 million.", "It is 50%.") == {"$50"}
+    assert missing_numbers("It fell 63 and made 4.6 billion.",
+                           "It fell 63%, to $4.6 billion.") == set()
+    assert support("Nvidia gets 50% of its revenue.", "Nvidia made $50 million in revenue.") == 0.0
     assert support("It fell 63% to $3 billion.", "revenue fell 63% to about $3 billion") == 1.0
     assert support("It fell 64%.", "revenue fell 63%") == 0.0
     assert split_answer("One claim [1]. [2] Second claim.") == [("One claim.", [1]),
