@@ -79,13 +79,16 @@ class AnswerBuilder:
         for (the model says none, or names words that are not there) is refused,
         unless the words it names are written, verbatim, in a sentence of one of the
         passages ``hits``: then that sentence, quoted and cited, is the answer.
-        With ``chat`` (corpus mode) the check is the next turn of that chat.
+        A how-much or how-many question whose answering words name no amount is
+        refused. With ``chat`` (corpus mode) the check is the next turn of that chat.
         """
         messages = (prompting.followup_extraction_messages(answer.question, spans, chat)
                     if chat else prompting.extraction_messages(answer.question, spans))
         extract = "".join(generator.stream(messages, _CHECK_REPLY_TOKENS)).strip()
         logger.debug("extract for %r: %r", answer.question, extract)
         answer.trace["check"] = extract
+        if not grounding.answers_quantity(answer.question, extract):
+            return self._refuse(answer)  # asked how much, and the words that answer name no amount
         labels = {prompting.source_label(self._docs.get(c.doc_id)) for c in answer.citations}
         grounded = grounding.extract_is_grounded(extract, [*spans, *sorted(labels)])
         if grounded and grounding.states_figures(answer.text, extract):
@@ -96,6 +99,10 @@ class AnswerBuilder:
             return self.quoted(answer, hits, *found)
         if grounded:
             return answer
+        return self._refuse(answer)
+
+    def _refuse(self, answer: Answer) -> Answer:
+        """Refuse ``answer``: its sentences are listed as unsupported."""
         return self.refusal(answer.question, answer.hits, answer.timings,
                             (*answer.unsupported,
                              *(s for s, _ in grounding.split_answer(answer.text))),

@@ -233,6 +233,23 @@ def extract_is_grounded(extract: str, spans: Sequence[str]) -> bool:
     return bool(wanted) and len(wanted & terms(source)) / len(wanted) >= EXTRACT_COVERAGE
 
 
+_QUANTITY_QUESTION_RE = re.compile(r"\bhow (much|many)\b", re.IGNORECASE)
+_NUMBER_WORD_RE = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+    r"thousands?|millions?|billions?|half|double|twice|triple)\b", re.IGNORECASE)
+
+
+def answers_quantity(question: str, extract: str) -> bool:
+    """False when ``question`` asks how much or how many and ``extract`` names no amount.
+
+    ``extract`` is the model's reading of which words answer the question; for a
+    quantity question they must contain a number or a number word.
+    """
+    if not _QUANTITY_QUESTION_RE.search(question):
+        return True
+    return bool(numbers(extract) or _NUMBER_WORD_RE.search(extract))
+
+
 def states_figures(text: str, extract: str) -> bool:
     """True when ``text`` contains every number and model name of ``extract``."""
     return not missing_numbers(extract, text) and identifiers(extract) <= identifiers(text)

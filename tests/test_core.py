@@ -91,6 +91,28 @@ def test_answer_the_check_cannot_confirm_is_refused(tmp_path: Path,
             assert answer.citations == () and answer.unsupported
 
 
+def test_a_quantity_question_needs_an_amount_in_the_answering_words(tmp_path: Path,
+                                                                   fake_embedder: object) -> None:
+    from conftest import CORPUS, ScriptedGenerator
+
+    reply = ("Passage: 1\nAnswer: The H200 sits one generation below Nvidia's new Blackwell "
+             "platform [1].")
+    no_fallback = Settings.from_env(extractive_threshold=9.0, min_relevance=0.0,
+                                   context_mode="corpus")
+    for question, extract, refused in (
+            ("How much memory does the H200 have?", "one generation below", False),
+            ("How much memory does the H200 have?", "Blackwell platform", True),
+            ("How many generations below Blackwell is the H200?", "one generation", False),
+            ("Where does the H200 sit?", "below Nvidia's new Blackwell platform", False)):
+        gen = ScriptedGenerator([reply], extract=extract)
+        a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=no_fallback,
+                           embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
+        answer = a.ask(question)
+        assert answer.refused is refused, (question, extract)
+        if refused:
+            assert answer.citations == () and answer.unsupported
+
+
 def test_a_strongly_matching_sentence_answers_when_the_model_finds_nothing(
         make_assistant: Make) -> None:
     a = make_assistant(["Passage: none", "Passage: none", "Passage: none"])
