@@ -10,8 +10,8 @@ depend on the model:
 * dense similarity: the cosine between the question's and the sentence's
   embeddings, for paraphrases.
 
-The score is their sum (each lies in [0, 1]). :class:`Core <assistant.core.Assistant>`
-uses the best sentence as a second opinion next to the model's answer.
+The score is their sum (each lies in [0, 1]). :mod:`assistant.answering`
+uses the best sentence when the model finds no answer.
 """
 
 from __future__ import annotations
