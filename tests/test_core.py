@@ -76,7 +76,7 @@ def test_answer_the_check_cannot_confirm_is_refused(tmp_path: Path,
     from conftest import CORPUS, ScriptedGenerator
 
     reply = "Passage: 1\nAnswer: Nvidia's overall China revenue fell 63% year over year [1]."
-    cases = (("none", True), ("16GB", True), ("63%", False), ("Yes", False),
+    cases = (("none", True), ("16GB", True), ("63%", False), ("63% [1]", False), ("Yes", False),
              ("Nvidia's share price reacted positively to the news", True),
              ("overall China revenue fell", False))
     no_fallback = Settings.from_env(extractive_threshold=9.0)  # the check alone decides
