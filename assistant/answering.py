@@ -27,45 +27,8 @@ from assistant.sentences import SentenceRanker
 logger = logging.getLogger(__name__)
 
 _CHECK_REPLY_TOKENS = 48
-TRUST_MODEL_WITHIN = 2  # see choose_passage
 _MIN_MATCHED = 2  # question words a sentence must contain to answer without the model: one
 # shared word (say "H200") is no evidence that it answers
-
-
-def passage_order(hits: Sequence[Hit], passages: Sequence[Hit]) -> list[int]:
-    """The numbers (1-based) of ``passages`` in the order retrieval ranked them.
-
-    Each retrieved chunk is matched to the passage of the same report it overlaps most
-    (corpus-mode passages are the chunks with their overlap cut).
-    """
-    order: list[int] = []
-    for hit in hits:
-        best, overlap = 0, 0
-        for n, passage in enumerate(passages, start=1):
-            if passage.chunk.doc_id != hit.chunk.doc_id:
-                continue
-            shared = min(passage.chunk.end, hit.chunk.end) - max(passage.chunk.start,
-                                                                  hit.chunk.start)
-            if shared > overlap:
-                best, overlap = n, shared
-        if best and best not in order:
-            order.append(best)
-    return order
-
-
-def choose_passage(model_scores: Sequence[float], order: Sequence[int]) -> int:
-    """The passage to answer from: the model's choice, unless retrieval ranks it low.
-
-    ``model_scores[i]`` is the model's log-probability for passage ``i + 1``. The
-    model's favourite stands when it is among retrieval's first
-    ``TRUST_MODEL_WITHIN`` passages (or retrieval found none); otherwise retrieval's
-    first passage is used. On our 54 questions with gold passages this picked the
-    right passage 42 times, against 32 for the model alone and 38 for retrieval alone.
-    """
-    favourite = max(range(len(model_scores)), key=lambda i: model_scores[i]) + 1
-    if not order or favourite in order[:TRUST_MODEL_WITHIN]:
-        return favourite
-    return order[0]
 
 
 class AnswerBuilder:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import citations, prompting
-from assistant.answering import AnswerBuilder, choose_passage, passage_order
+from assistant.answering import AnswerBuilder
 from assistant.chunking import ChunkerSettings
 from assistant.documents import LoadReport, load_corpus, neutralize
 from assistant.embedding import Embedder
@@ -241,16 +241,8 @@ class Assistant:
         pieces: list[str] = []
         shown = ""
         with generator.lock:
-            prefix = self._reply_prefix(generator, messages, corpus, hits)
-            if prefix:
-                timings["chosen_passage"] = float(prefix.split()[1])
-                pieces.append(prefix)
-                replies = generator.stream_after(  # type: ignore[attr-defined]
-                    messages, prefix, self.settings.max_answer_tokens)
-            else:
-                replies = generator.stream(messages, self.settings.max_answer_tokens)
-            for piece in replies:
-                if len(pieces) == bool(prefix):
+            for piece in generator.stream(messages, self.settings.max_answer_tokens):
+                if not pieces:
                     timings["first_token_s"] = time.perf_counter() - started
                     timings.update(getattr(generator, "last_stats", {}))
                     yield Status("writing", "writing the answer")
@@ -271,24 +263,6 @@ class Assistant:
             answer = self._builder.extractive(answer, shown_hits)
         timings["total_s"] = time.perf_counter() - started
         yield answer
-
-    @staticmethod
-    def _reply_prefix(generator: Generator, messages: list[Message], corpus: list[Hit] | None,
-                      hits: list[Hit]) -> str:
-        """In corpus mode, the start of the reply that names the passage to answer from.
-
-        The model's own choice among all passages (read from its next-token
-        probabilities), unless retrieval ranks that passage low (see
-        :func:`assistant.answering.choose_passage`). Empty when the model cannot
-        be steered this way (a server backend) or outside corpus mode.
-        """
-        if corpus is None or not hasattr(generator, "option_logprobs") \
-                or not hasattr(generator, "stream_after"):
-            return ""
-        options = [f"{n}" if len(corpus) < 10 else f"{n}\n" for n in range(1, len(corpus) + 1)]
-        scores = generator.option_logprobs(messages, "Passage: ", options)
-        chosen = choose_passage(scores, passage_order(hits, corpus))
-        return f"Passage: {chosen}\nAnswer:"
 
     @property
     def model_status(self) -> str:

@@ -96,74 +96,6 @@ class LlamaCppGenerator:
             if delta:
                 yield delta
 
-    def option_logprobs(self, messages: list[Message], prefix: str,
-                        options: list[str]) -> list[float]:
-        """Log-probability of each of ``options`` as the next words of the reply after ``prefix``.
-
-        The reply to ``messages`` is taken to start with ``prefix``. The first token of
-        every option is read off one distribution; the rest of a longer option is
-        teacher-forced in one small batch. The model's state is left holding the
-        prompt and ``prefix``, so a reply that follows reuses it.
-        """
-        import numpy as np
-
-        llm = self._llm
-        prompt = self._prompt_tokens(messages, reply=True) + self._tokens(prefix)
-        held = min(self._held_prefix(prompt), len(prompt) - 1)
-        llm.n_tokens = held
-        llm.eval(prompt[held:])
-        last = np.ctypeslib.as_array(llm._ctx.get_logits(),  # type: ignore[no-untyped-call]
-                                     shape=(llm.n_vocab(),))
-        first = _log_softmax(last.copy())
-        scores: list[float] = []
-        for option in options:
-            tokens = self._tokens(option)
-            if not tokens:
-                scores.append(float("-inf"))
-                continue
-            total = float(first[tokens[0]])
-            if len(tokens) > 1:
-                rows = self._logits_after(tokens[:-1], len(prompt))
-                total += sum(float(_log_softmax(rows[i])[tokens[i + 1]])
-                             for i in range(len(tokens) - 1))
-            scores.append(total)
-        return scores
-
-    def stream_after(self, messages: list[Message], prefix: str,
-                     max_tokens: int) -> Iterator[str]:
-        """Stream the rest of a reply to ``messages`` that starts with ``prefix``.
-
-        ``prefix`` itself is not yielded.
-        """
-        prompt = self._prompt_tokens(messages, reply=True) + self._tokens(prefix)
-        self.last_stats = {"prompt_tokens": len(prompt),
-                           "reused_tokens": self._held_prefix(prompt)}
-        chunks: Any = self._llm.create_completion(
-            prompt=prompt, stream=True, max_tokens=max_tokens,
-            temperature=self._temperature, top_p=1.0, top_k=1, repeat_penalty=1.0,
-            seed=self._seed,
-        )
-        for chunk in chunks:
-            text = chunk["choices"][0].get("text")
-            if text:
-                yield text
-
-    def _tokens(self, text: str) -> list[int]:
-        return [int(t) for t in self._llm.tokenize(text.encode("utf-8"), add_bos=False,
-                                                   special=False)]
-
-    def _logits_after(self, tokens: list[int], n_past: int) -> Any:
-        """Logits after each of ``tokens`` placed at ``n_past``; those tokens are dropped again."""
-        import numpy as np
-
-        llm = self._llm
-        llm._batch.set_batch(batch=tokens, n_past=n_past, logits_all=True)
-        llm._ctx.decode(llm._batch)
-        rows = np.ctypeslib.as_array(llm._ctx.get_logits(),  # type: ignore[no-untyped-call]
-                                     shape=(len(tokens), llm.n_vocab())).copy()
-        llm._ctx.kv_cache_seq_rm(-1, n_past, -1)
-        return rows
-
     def warm(self, messages: list[Message], state_file: Path | None = None) -> str:
         """Read ``messages`` once; keep (and optionally save) the model state for them."""
         prompt = self._prompt_tokens(messages)
@@ -260,11 +192,3 @@ def _atomic_write(path: Path, data: bytes) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-
-
-def _log_softmax(logits: Any) -> Any:
-    """Log-probabilities from a vector of logits."""
-    import numpy as np
-
-    shifted = logits - logits.max()
-    return shifted - float(np.log(np.exp(shifted).sum()))
