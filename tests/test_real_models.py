@@ -55,6 +55,11 @@ def test_real_answer_with_citation_to_the_right_report(real_assistant: Assistant
 def test_real_model_refuses_what_the_reports_do_not_say(real_assistant: Assistant) -> None:
     answer = real_assistant.ask("Who won the 2022 FIFA World Cup?")
     assert answer.refused and answer.citations == ()
+    # On topic, but not in the reports: the model's check names a percentage that only
+    # "$50 million" could seem to match; a percentage must match a percentage.
+    share = real_assistant.ask(
+        "What share of Nvidia's total revenue comes from its data-center business?")
+    assert share.refused and share.citations == (), share.trace
 
 
 def test_real_follow_up_question(real_assistant: Assistant) -> None:
