@@ -16,6 +16,7 @@ quoted sentence:
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 
 from assistant import citations, grounding, prompting
@@ -41,6 +42,7 @@ class AnswerBuilder:
         self._embedder = embedder
         self._threshold = extractive_threshold
         self._rankers: dict[tuple[tuple[str, int, int], ...], SentenceRanker] = {}
+        self._rankers_lock = threading.Lock()
 
     def finish(self, question: str, raw: str, hits: list[Hit], retrieved: Sequence[Hit],
                timings: dict[str, float]) -> tuple[Answer, list[str]]:
@@ -142,11 +144,13 @@ class AnswerBuilder:
                       unsupported, trace or {})
 
     def _ranker(self, hits: list[Hit]) -> SentenceRanker:
+        """The ranker for these passages; the last two are kept (the UI serves several users)."""
         key = tuple((h.chunk.doc_id, h.chunk.start, h.chunk.end) for h in hits)
-        ranker = self._rankers.get(key)
-        if ranker is None:
-            if len(self._rankers) >= 2:  # corpus mode's one list, or the last question's
-                self._rankers.pop(next(iter(self._rankers)))
-            ranker = SentenceRanker([h.chunk.text for h in hits], self._embedder)
-            self._rankers[key] = ranker
-        return ranker
+        with self._rankers_lock:
+            ranker = self._rankers.get(key)
+            if ranker is None:
+                if len(self._rankers) >= 2:  # corpus mode's one list, or the last question's
+                    self._rankers.pop(next(iter(self._rankers)))
+                ranker = SentenceRanker([h.chunk.text for h in hits], self._embedder)
+                self._rankers[key] = ranker
+            return ranker
