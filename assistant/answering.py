@@ -28,6 +28,7 @@ from assistant.sentences import SentenceRanker
 logger = logging.getLogger(__name__)
 
 _CHECK_REPLY_TOKENS = 48
+CLOSEST_PASSAGES = 3  # retrieved passages a refusal offers (CLI and UI)
 _MIN_MATCHED = 2  # question words a sentence must contain to answer without the model: one
 # shared word (say "H200") is no evidence that it answers
 
@@ -154,3 +155,8 @@ class AnswerBuilder:
                 ranker = SentenceRanker([h.chunk.text for h in hits], self._embedder)
                 self._rankers[key] = ranker
             return ranker
+
+
+def closest_passages(answer: Answer) -> tuple[Hit, ...]:
+    """The passages a refusal offers instead of an answer (none for an answer)."""
+    return answer.hits[:CLOSEST_PASSAGES] if answer.refused else ()

@@ -32,6 +32,11 @@ def make_id(doc_id: str, start: int, end: int, text: str) -> str:
     return f"{doc_id}:{start}-{end}:{span_hash(text)}"
 
 
+def passage_id(hit: Hit) -> str:
+    """The id of a whole retrieved passage (what a refusal offers as the closest ones)."""
+    return make_id(hit.chunk.doc_id, hit.chunk.start, hit.chunk.end, hit.chunk.text)
+
+
 @dataclass(frozen=True)
 class CitationRef:
     """A parsed citation id."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import citations
+from assistant.answering import closest_passages
 from assistant.errors import AssistantError
 from assistant.records import Answer, Status, TextDelta
 from assistant.settings import EMBED_BACKENDS, Settings
@@ -164,9 +165,8 @@ def _cmd_ask(args: argparse.Namespace) -> None:
         elif isinstance(event, Status) and args.verbose:
             sys.stderr.write(f"[{event.detail}]\n")
     assert answer is not None
-    closest = [{"id": citations.make_id(h.chunk.doc_id, h.chunk.start, h.chunk.end, h.chunk.text),
-                "doc_id": h.chunk.doc_id, "quote": h.chunk.text}
-               for h in answer.hits[:_CLOSEST]] if answer.refused else []
+    closest = [{"id": citations.passage_id(h), "doc_id": h.chunk.doc_id, "quote": h.chunk.text}
+               for h in closest_passages(answer)]
     if args.json:
         data = answer.to_dict()
         if answer.refused:
@@ -188,9 +188,6 @@ def _cmd_ask(args: argparse.Namespace) -> None:
                  f"    id: {item['id']}")
     for c in answer.citations:
         _out(f"[{c.n}] {c.title or c.doc_id}: {' '.join(c.quote.split())}\n    id: {c.id}")
-
-
-_CLOSEST = 3  # passages offered when the reports do not answer
 
 
 def _cmd_cite(args: argparse.Namespace) -> None:

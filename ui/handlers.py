@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from assistant.answering import closest_passages
 from assistant.errors import AssistantError, DocumentError
 from assistant.records import Answer, Status, TextDelta
 from assistant.uploads import store_upload
@@ -29,7 +30,6 @@ ChatHistory = list[dict[str, Any]]
 GENERIC_ERROR = "something went wrong on the server; the server log has the details"
 WAITING = render.status_html("waiting", "waiting for the model (one question at a time)")
 PASSAGE_HINT = "Click a citation like [1] in an answer, or a source below it, to see the passage."
-_CLOSEST = 3  # retrieved passages offered when the reports do not answer
 
 
 def user_message(exc: BaseException) -> str:
@@ -116,7 +116,7 @@ class Handlers:
         seconds = answer.timings.get("total_s")
         took = f" in {seconds:.1f} s" if seconds is not None else ""
         if answer.refused:
-            closest = answer.hits[:_CLOSEST]
+            closest = closest_passages(answer)
             note = f"the reports do not answer this{took}"
             if closest:
                 note += "; the closest passages are listed below"

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from assistant.citations import MARKER_RE, make_id
+from assistant.citations import MARKER_RE, passage_id
 from assistant.records import Citation, Hit, Passage
 
 _STATUS_RE = re.compile(r'<span class="status[^"]*">.*?</span>', re.DOTALL)
@@ -114,7 +114,7 @@ def hit_samples(hits: Sequence[Hit], titles: Mapping[str, str | None]) -> list[l
 
 def hit_ids(hits: Sequence[Hit]) -> list[str]:
     """Citation ids of retrieved passages (the whole passage), for the sources table."""
-    return [make_id(h.chunk.doc_id, h.chunk.start, h.chunk.end, h.chunk.text) for h in hits]
+    return [passage_id(h) for h in hits]
 
 
 def _meta_line(passage: Passage) -> str:
