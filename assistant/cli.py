@@ -16,13 +16,16 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant import citations
 from assistant.answering import closest_passages
 from assistant.errors import AssistantError
 from assistant.records import Answer, Status, TextDelta
 from assistant.settings import EMBED_BACKENDS, Settings
+
+if TYPE_CHECKING:
+    from assistant.indexing import BuildReport
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -114,19 +117,22 @@ def _cmd_index(args: argparse.Namespace) -> None:
         _cmd_ingest(args)
         return
     assistant = _open(args, rebuild=args.rebuild)
-    r = assistant.build_report
+    _print_build(assistant.build_report, assistant.skipped())
+
+
+def _print_build(r: BuildReport, skipped: Sequence[tuple[str, str]], how: str = "") -> None:
+    """What an index build did (a ``BuildReport``), and the files it skipped."""
     _out(f"index {r.status}: {r.documents} documents, {r.chunks} passages "
          f"({r.embedded_chunks} embedded, {len(r.reused_documents)} documents reused, "
-         f"{len(r.removed_documents)} removed) in {r.seconds:.1f} s")
+         f"{len(r.removed_documents)} removed) in {r.seconds:.1f} s{how}")
     if r.reason:
         _out(f"reason: {r.reason}")
-    for name, why in assistant.skipped():
+    for name, why in skipped:
         _out(f"skipped {name}: {why}")
 
 
 def _cmd_ingest(args: argparse.Namespace) -> None:
     """``index --workers N``: batch ingestion, documents streamed and embedded in parallel."""
-    from assistant.chunking import ChunkerSettings
     from assistant.ingest import DEFAULT_BATCH, default_factory, ingest
     from assistant.vectorstore import store_config
 
@@ -139,17 +145,11 @@ def _cmd_ingest(args: argparse.Namespace) -> None:
 
     r, skipped = ingest(settings.corpus_dir, settings.index_dir,
                         default_factory(settings, workers),
-                        ChunkerSettings(settings.chunk_tokens, settings.chunk_overlap_tokens),
+                        settings.chunker(),
                         store=store_config(settings), workers=workers,
                         batch_size=args.batch_size or DEFAULT_BATCH, force=args.rebuild,
                         progress=progress)
-    _out(f"index {r.status}: {r.documents} documents, {r.chunks} passages "
-         f"({r.embedded_chunks} embedded, {len(r.reused_documents)} documents reused, "
-         f"{len(r.removed_documents)} removed) in {r.seconds:.1f} s with {workers} workers")
-    if r.reason:
-        _out(f"reason: {r.reason}")
-    for name, why in skipped:
-        _out(f"skipped {name}: {why}")
+    _print_build(r, skipped, f" with {workers} workers")
 
 
 def _cmd_ask(args: argparse.Namespace) -> None:

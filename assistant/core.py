@@ -18,7 +18,6 @@ from typing import Any
 
 from assistant import citations, prompting
 from assistant.answering import AnswerBuilder
-from assistant.chunking import ChunkerSettings
 from assistant.documents import LoadReport, load_corpus, neutralize
 from assistant.embedding import Embedder
 from assistant.errors import AssistantError, CitationError, QuestionError
@@ -117,7 +116,7 @@ class Assistant:
         cfg = base.with_overrides(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
         corpus = load_corpus(cfg.corpus_dir)
         emb = embedder or _default_embedder(cfg)
-        index, report = refresh(corpus.documents, cfg.index_dir, emb, _chunker(cfg),
+        index, report = refresh(corpus.documents, cfg.index_dir, emb, cfg.chunker(),
                                 force=rebuild, progress=progress, store=store_config(cfg))
         factory: Callable[[], Generator] = (
             (lambda: generator) if generator is not None else (lambda: _default_generator(cfg)))
@@ -129,7 +128,7 @@ class Assistant:
         with self._index_lock:
             corpus = load_corpus(self.settings.corpus_dir)
             index, report = refresh(corpus.documents, self.settings.index_dir, self._embedder,
-                                    _chunker(self.settings), force=force, progress=progress,
+                                    self.settings.chunker(), force=force, progress=progress,
                                     store=store_config(self.settings))
             self._corpus = corpus
             self._docs = {d.doc_id: d for d in corpus.documents}
@@ -423,6 +422,3 @@ def _corpus_passages(chunks: Sequence[Chunk], order: list[str]) -> list[Hit]:
         out.append(Hit(piece, 0.0, len(out) + 1))
     return out
 
-
-def _chunker(settings: Settings) -> ChunkerSettings:
-    return ChunkerSettings(settings.chunk_tokens, settings.chunk_overlap_tokens)

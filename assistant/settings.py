@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.chunking import ChunkerSettings
 from assistant.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -143,6 +144,10 @@ class Settings:
             if raw is not None and raw.strip():
                 values[name] = _convert(types[name], raw.strip(), var)
         return cls(**values).with_overrides(**overrides)
+
+    def chunker(self) -> ChunkerSettings:
+        """The chunker settings these settings describe."""
+        return ChunkerSettings(self.chunk_tokens, self.chunk_overlap_tokens)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given settings replaced; ``None`` values are ignored."""

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from machine import machine_info  # noqa: E402
 
-from assistant.chunking import ChunkerSettings, chunk_text  # noqa: E402
+from assistant.chunking import chunk_text  # noqa: E402
 from assistant.documents import load_corpus  # noqa: E402
 from assistant.embedding import (  # noqa: E402
     Embedder,
@@ -61,7 +61,7 @@ HOLD_TOP1_IN_TOP3 = 0.95
 
 def corpus_passages(settings: Settings) -> list[str]:
     """The texts the index embeds for the project's corpus."""
-    chunker = ChunkerSettings(settings.chunk_tokens, settings.chunk_overlap_tokens)
+    chunker = settings.chunker()
     docs = load_corpus(settings.corpus_dir).documents
     return [embedding_text(d, c) for d in docs for c in chunk_text(d.doc_id, d.text, chunker)]
 
@@ -72,7 +72,7 @@ def synthetic_passages(settings: Settings, count: int, seed: int = 5) -> list[st
     sentences = [s.strip() for d in docs for s in re.split(r"(?<=[.!?])\s+|\n+", d.text)
                  if len(s.strip()) > 25]
     heads = [(d.title, d.outlet) for d in docs]
-    chunker = ChunkerSettings(settings.chunk_tokens, settings.chunk_overlap_tokens)
+    chunker = settings.chunker()
     rng = random.Random(seed)
     out: list[str] = []
     n = 0

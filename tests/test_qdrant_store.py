@@ -106,14 +106,8 @@ def _collection(a: Assistant) -> qdrant_store.QdrantCollection:
 
     config = store_config(a.settings)
     assert config is not None
-    return qdrant_store.QdrantCollection(config, expected_settings(a._embedder, _chunker(a)),
-                                         a._embedder.dimension)
-
-
-def _chunker(a: Assistant) -> object:
-    from assistant.core import _chunker as chunker
-
-    return chunker(a.settings)
+    expected = expected_settings(a._embedder, a.settings.chunker())
+    return qdrant_store.QdrantCollection(config, expected, a._embedder.dimension)
 
 
 def test_an_interrupted_update_is_finished_next_time(tmp_path: Path, corpus_copy: Path,
