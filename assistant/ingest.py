@@ -363,11 +363,16 @@ def _ingest_qdrant(entries: list[Entry], wanted: dict[str, Any], chunker: Chunke
 def default_factory(settings: Settings, workers: int) -> EmbedderFactory:
     """The embedding model of ``settings`` (its backend) for each of ``workers`` processes.
 
-    Each worker gets its share of the CPU threads.
+    Each worker gets its share of the CPU threads. An ONNX backend's export is made
+    here, once, so the workers find it instead of each exporting the model at once.
     """
     from functools import partial
 
     from assistant.embedding import make_embedder
 
+    if settings.embed_backend != "torch":
+        from assistant.onnx_export import ensure_export
+
+        ensure_export(settings.cache_dir)
     return partial(make_embedder, settings.embed_backend, settings.cache_dir,
                    threads=max(1, settings.threads // workers))

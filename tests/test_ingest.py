@@ -141,3 +141,17 @@ def test_cli_index_with_workers(tmp_path: Path, big_corpus: Path,
     assert "skipped zz-copy-of-3.txt: duplicate of gen-03.txt" in out
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["index", "--workers", "0"])
+
+
+def test_the_onnx_export_is_made_once_before_the_workers_start(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from assistant import onnx_export
+
+    made: list[Path] = []
+    monkeypatch.setattr(onnx_export, "ensure_export", lambda cache_dir: made.append(cache_dir))
+    for backend, exports in (("onnx", 1), ("onnx-int8", 1), ("torch", 0)):
+        made.clear()
+        settings = Settings.from_env(embed_backend=backend, cache_dir=tmp_path, threads=4)
+        factory = ingest.default_factory(settings, workers=2)
+        assert made == [tmp_path] * exports
+        assert factory.keywords["threads"] == 2  # type: ignore[attr-defined]
