@@ -183,11 +183,11 @@ class OpenAIChatGenerator:
             if isinstance(tokens, list):
                 self._tokenize_path = path
                 return len(tokens)
-        if self._tokenize_path is None:
+        if self._tokenize_path is None:  # still looking: this server has no such endpoint
             logger.warning("the language model server at %s has no tokenize endpoint; "
                            "token counts are estimated", self.url)
-        self._tokenize_path = ""
-        return None
+            self._tokenize_path = ""
+        return None  # a failure of a known endpoint: only this text is estimated
 
     # ------------------------------------------------------------ generation
     def _body(self, messages: list[Message], max_tokens: int, stream: bool) -> dict[str, Any]:

@@ -111,12 +111,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     "prompt_tokens": prompt, "reused_tokens": reused,
                     "reused_share": reused / prompt if prompt else None,
                     "refused": sum(1 for a in answers if a["refused"]),
-                    "first_question_first_token_s": first[0] if first else None,
+                    # the first question asked (None if it was refused before the model ran)
+                    "first_question_first_token_s": (answers[0]["first_token_s"]
+                                                     if answers else None),
                     "answer_accuracy": [sum(scored), len(scored)],
                     "refusal_accuracy": [sum(a["refusal_ok"] for a in answers), len(answers)]},
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "items": answers,
     }
+
+
+def _seconds(value: float | None) -> str:
+    return "n/a (refused before the model ran)" if value is None else f"{value:.2f} s"
 
 
 def table(r: dict[str, Any]) -> str:
@@ -132,7 +138,7 @@ def table(r: dict[str, Any]) -> str:
         ("model start", f"{r['model']['warm']} ({r['model']['warm_s']:.1f} s)"),
         ("first token p50 / p95",
          f"{a['first_token_p50_s']:.2f} s / {a['first_token_p95_s']:.2f} s"),
-        ("first question's first token", f"{a['first_question_first_token_s']:.2f} s"),
+        ("first question's first token", _seconds(a["first_question_first_token_s"])),
         ("full answer p50 / p95", f"{a['total_p50_s']:.1f} s / {a['total_p95_s']:.1f} s"),
         ("answer / refusal accuracy",
          f"{a['answer_accuracy'][0]}/{a['answer_accuracy'][1]} / "

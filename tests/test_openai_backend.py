@@ -231,3 +231,19 @@ def test_assistant_answers_through_the_server_backend(tmp_path: Path) -> None:
     answer = a.ask("How many H200 units were approved?")
     assert not answer.refused and "400,000" in answer.text, answer.text
     assert SCMP in {c.doc_id for c in answer.citations}
+
+
+def test_one_failed_tokenize_call_estimates_that_text_only() -> None:
+    calls = {"n": 0}
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            return httpx.Response(200, content=b"not json")  # a garbled reply
+        return httpx.Response(200, json={"tokens": [1] * len(json.loads(request.content)["input"])})
+
+    gen = Server({"/extras/tokenize": flaky}).generator()
+    assert gen.count_tokens("abcd") == 4
+    text = "More than 400,000 H200 chips were approved for ByteDance."
+    assert gen.count_tokens(text) == estimate_tokens(text)  # the failed call
+    assert gen.count_tokens("abcdef") == 6  # the endpoint is still used afterwards
