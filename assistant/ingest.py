@@ -289,6 +289,10 @@ def _ingest_faiss(entries: list[Entry], wanted: dict[str, Any], chunker: Chunker
             if (old := old_docs.get(e.doc_id)) and old.get("sha256") == e.sha256
             and old.get("chunks") == len(positions.get(e.doc_id, ()))}
     todo = [e for e in entries if e.doc_id not in keep]
+    removed = tuple(sorted(set(old_docs) - {e.doc_id for e in entries}))
+    if previous is not None and not todo and not removed:  # before reading any vector back
+        return BuildReport("up to date", len(entries), len(previous.chunks), (),
+                           tuple(e.doc_id for e in entries), (), 0, 0.0, reason)
     fresh: dict[str, Embedded] = {}
     for results in _embedded(todo, chunker, pool, batch_size, progress):
         fresh.update((r.doc_id, r) for r in results)
@@ -312,13 +316,9 @@ def _ingest_faiss(entries: list[Entry], wanted: dict[str, Any], chunker: Chunker
     manifest = dict(wanted, documents={
         e.doc_id: {"sha256": e.sha256, "title": e.title, "chunks": counts.get(e.doc_id, 0)}
         for e in entries})
-    if previous is not None and not todo and set(old_docs) == {e.doc_id for e in entries}:
-        status = "up to date"
-    else:
-        save(layout, chunks, vectors, manifest)
-        status = "built" if previous is None and not reason else (
-            "rebuilt" if previous is None else "updated")
-    removed = tuple(sorted(set(old_docs) - {e.doc_id for e in entries}))
+    save(layout, chunks, vectors, manifest)
+    status = "built" if previous is None and not reason else (
+        "rebuilt" if previous is None else "updated")
     return BuildReport(status, len(entries), len(chunks), tuple(e.doc_id for e in todo),
                        tuple(e.doc_id for e in entries if e.doc_id in keep), removed,
                        sum(len(r.chunks) for r in fresh.values()), 0.0, reason)
