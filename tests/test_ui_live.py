@@ -116,6 +116,12 @@ def test_five_concurrent_questions_get_their_own_answers(client: Any,
             assert any(h.chunk.doc_id == c["doc_id"] and h.chunk.start <= c["start"]
                        and c["end"] <= h.chunk.end for h in read), (question, c)
             assert real_assistant.lookup(c["id"]).text == c["quote"]
+    # Cross-talk: decoding is greedy, so each question asked alone gets the same answer
+    # as it got among the concurrent ones; an answer given to the wrong request would differ.
+    for question, result in results.items():
+        alone = real_assistant.ask(question).to_dict()
+        assert (alone["answer"], alone["refused"]) == (result["answer"], result["refused"]), \
+            (question, alone, result)
     # Answer quality is measured by `assistant eval`; here the small model may misread a
     # question, so only some answers are required to carry their own question's fact.
     right = [q for q, r in answered.items() if _matches(r, CONCURRENT[q])]
