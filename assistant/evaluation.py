@@ -241,6 +241,13 @@ def first_found_rank(item: EvalItem, hits: Sequence[Hit]) -> int | None:
     return None
 
 
+def score(item: EvalItem, answer: Answer) -> tuple[bool | None, bool]:
+    """Answer accuracy (``None`` for an unanswerable item) and refusal accuracy."""
+    answer_ok = (not answer.refused and all(re.search(p, answer.text) for p in item.expect_all)
+                 if item.answerable else None)
+    return answer_ok, answer.refused != item.answerable
+
+
 def run_item(assistant: Assistant, item: EvalItem) -> ItemResult:
     """Ask one eval question (after its history) and score the answer."""
     history: list[dict[str, str]] = []
@@ -252,9 +259,9 @@ def run_item(assistant: Assistant, item: EvalItem) -> ItemResult:
     cited = tuple(sorted({c.doc_id for c in answer.citations}))
     hits = assistant.search(item.question, k=5, history=history)
     top_docs = {h.chunk.doc_id for h in hits}
-    answer_ok = sources_ok = recall = gold_recall = None
+    answer_ok, refusal_ok = score(item, answer)
+    sources_ok = recall = gold_recall = None
     if item.answerable:
-        answer_ok = not answer.refused and all(re.search(p, answer.text) for p in item.expect_all)
         sources_ok = all(any(s in d for d in cited) for s in item.sources)
         recall = all(any(s in d for d in top_docs) for s in item.sources)
         if item.gold:
@@ -271,7 +278,7 @@ def run_item(assistant: Assistant, item: EvalItem) -> ItemResult:
     return ItemResult(
         id=item.id, question=item.question, answerable=item.answerable, answer=answer.text,
         refused=answer.refused, cited_docs=cited, answer_ok=answer_ok, sources_ok=sources_ok,
-        refusal_ok=answer.refused != item.answerable, recall_at_5=recall,
+        refusal_ok=refusal_ok, recall_at_5=recall,
         seconds=answer.timings.get("total_s", 0.0),
         first_token_s=answer.timings.get("first_token_s"), trace=dict(answer.trace),
         cited_pairs=supported + len(failed), cited_pairs_supported=supported,

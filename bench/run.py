@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import resource
 import statistics
 import sys
@@ -29,28 +28,15 @@ sys.path.insert(0, str(ROOT / "bench"))
 from machine import machine_info, percentile  # noqa: E402
 
 from assistant.core import Assistant  # noqa: E402
+from assistant.evaluation import load_items, score  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-
-
-def _items(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def _correct(item: dict[str, Any], answer: Any) -> tuple[bool | None, bool]:
-    """Answer accuracy (answerable items) and refusal accuracy, as ``assistant eval`` scores."""
-    answerable = bool(item.get("answerable", True))
-    ok = None
-    if answerable:
-        ok = not answer.refused and all(re.search(p, answer.text)
-                                        for p in item.get("expect_all", ()))
-    return ok, answer.refused != answerable
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Measure everything; return the figures."""
-    items = [item for item in _items(args.questions) if not item.get("history")]
+    items = [item for item in load_items(args.questions) if not item.history]
     random.Random(args.seed).shuffle(items)
-    questions = [str(item["question"]) for item in items]
+    questions = [item.question for item in items]
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(index_dir=Path(tmp) / "index", model=args.model,
                                      context_mode=args.mode)
@@ -73,10 +59,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         warm_s = time.perf_counter() - t
         answers = []
         for item in items[: args.limit]:
-            question = str(item["question"])
+            question = item.question
             answer = assistant.ask(question)
             timings = answer.timings
-            answer_ok, refusal_ok = _correct(item, answer)
+            answer_ok, refusal_ok = score(item, answer)
             answers.append({
                 "question": question, "refused": answer.refused, "answer_ok": answer_ok,
                 "refusal_ok": refusal_ok, "warm_s": timings.get("warm_s"),
