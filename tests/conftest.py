@@ -13,11 +13,11 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
+from assistant import models
 from assistant.core import Assistant
 from assistant.prompting import EXTRACT_PROMPT, EXTRACT_REQUEST
 from assistant.settings import Settings
@@ -97,10 +97,9 @@ class ScriptedGenerator:
 
 
 def fake_bundled_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, payload: bytes,
-                       digest: str, size: int | None = None, split: int = 10) -> Any:
+                       digest: str, size: int | None = None, split: int = 10
+                       ) -> models.BundledModel:
     """A two-part bundled model whose parts are files under ``tmp_path``."""
-    from assistant import models
-
     parts = []
     for i, piece in enumerate([payload[:split], payload[split:]], start=1):
         part = tmp_path / f"part{i:02d}.bin"

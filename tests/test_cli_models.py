@@ -101,15 +101,9 @@ def test_settings_env_and_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         Settings(top_k=0)
 
 
-def _fake_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, payload: bytes,
-                digest: str) -> BundledModel:
-    bundle: BundledModel = fake_bundled_model(tmp_path, monkeypatch, payload, digest)
-    return bundle
-
-
 def test_assemble_verifies_and_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     payload = b"GGUF" + bytes(range(256)) * 8
-    model = _fake_model(tmp_path, monkeypatch, payload, hashlib.sha256(payload).hexdigest())
+    model = fake_bundled_model(tmp_path, monkeypatch, payload, hashlib.sha256(payload).hexdigest())
     path = assemble(model, tmp_path / "cache")
     assert path.read_bytes() == payload
     mtime = path.stat().st_mtime_ns
@@ -117,7 +111,7 @@ def test_assemble_verifies_and_caches(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_assemble_refuses_a_hash_mismatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    model = _fake_model(tmp_path, monkeypatch, b"GGUF" + b"x" * 100, "0" * 64)
+    model = fake_bundled_model(tmp_path, monkeypatch, b"GGUF" + b"x" * 100, "0" * 64)
     with pytest.raises(ModelError, match="SHA-256"):
         assemble(model, tmp_path / "cache")
     assert list((tmp_path / "cache" / "models").iterdir()) == []

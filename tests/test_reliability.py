@@ -674,18 +674,11 @@ def test_real_model_header_matches_its_size() -> None:
     models.check_gguf(cached)  # reads the header only, never the weights
 
 
-def _fake_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, payload: bytes,
-                 digest: str, size: int | None = None) -> models.BundledModel:
-    bundle: models.BundledModel = fake_bundled_model(tmp_path, monkeypatch, payload, digest,
-                                                     size, split=600)
-    return bundle
-
-
 def test_bundled_model_with_a_truncated_part_is_refused(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     payload = _tiny_gguf()
-    model = _fake_bundle(tmp_path, monkeypatch, payload[:-500],
-                         hashlib.sha256(payload).hexdigest(), size=len(payload))
+    model = fake_bundled_model(tmp_path, monkeypatch, payload[:-500],
+                               hashlib.sha256(payload).hexdigest(), size=len(payload), split=600)
     with pytest.raises(ModelError, match=r"does not match its published SHA-256.*"
                                          r"--force-reinstall"):
         models.assemble(model, tmp_path / "cache")
@@ -695,7 +688,8 @@ def test_bundled_model_with_a_truncated_part_is_refused(tmp_path: Path,
 def test_damaged_cached_model_is_rebuilt_from_its_parts(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     payload = _tiny_gguf()
-    model = _fake_bundle(tmp_path, monkeypatch, payload, hashlib.sha256(payload).hexdigest())
+    model = fake_bundled_model(tmp_path, monkeypatch, payload, hashlib.sha256(payload).hexdigest(),
+                               split=600)
     target = models.assemble(model, tmp_path / "cache")
     for damage in (payload[:-10], payload[:100] + b"\xff" + payload[101:]):
         target.write_bytes(damage)
