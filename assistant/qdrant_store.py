@@ -173,22 +173,16 @@ class QdrantCollection:
 
     def documents(self) -> dict[str, StoredDocument]:
         """The stored documents by id (payload metadata only; no texts, no vectors)."""
-        seen: dict[str, tuple[set[str], int, set[int]]] = {}
-        for point in self._scroll(_META_FIELDS):
-            data = point.payload or {}
-            shas, count, expected = seen.setdefault(str(data.get("doc_id")), (set(), 0, set()))
-            shas.add(str(data.get("doc_sha256")))
-            expected.add(int(data.get("doc_chunks", -1)))
-            seen[str(data.get("doc_id"))] = (shas, count + 1, expected)
-        return {doc_id: StoredDocument(next(iter(shas)) if len(shas) == 1 else "", count,
-                                       len(shas) == 1 and expected == {count})
-                for doc_id, (shas, count, expected) in seen.items()}
+        return _documents(point.payload or {} for point in self._scroll(_META_FIELDS))
 
-    def chunks(self) -> dict[str, list[Chunk]]:
-        """Every stored passage, by document, in text order."""
+    def contents(self) -> tuple[dict[str, StoredDocument], dict[str, list[Chunk]]]:
+        """The stored documents, and every stored passage by document in text order.
+
+        One pass over the points (refresh needs both).
+        """
+        payloads = [point.payload or {} for point in self._scroll(True)]
         out: dict[str, list[Chunk]] = {}
-        for point in self._scroll(True):
-            data = point.payload or {}
+        for data in payloads:
             try:
                 chunk = Chunk(str(data["doc_id"]), int(data["start"]), int(data["end"]),
                               str(data["text"]), int(data["tokens"]))
@@ -198,7 +192,7 @@ class QdrantCollection:
             out.setdefault(chunk.doc_id, []).append(chunk)
         for chunks in out.values():
             chunks.sort(key=lambda c: (c.start, c.end))
-        return out
+        return _documents(payloads), out
 
     def delete_documents(self, doc_ids: Iterable[str]) -> None:
         """Remove every point of these documents."""
@@ -330,8 +324,7 @@ def refresh(documents: tuple[Document, ...], embedder: Embedder, chunker: Chunke
     started = time.perf_counter()
     wanted = expected_settings(embedder, chunker)
     collection = QdrantCollection(config, wanted, embedder.dimension, force=force)
-    stored = collection.documents()
-    kept_chunks = collection.chunks() if stored else {}
+    stored, kept_chunks = collection.contents()
     keep: set[str] = set()
     reason = "rebuilt on request" if force else ""
     for doc in documents:
@@ -407,3 +400,16 @@ def _group(chunks: Iterable[Chunk]) -> dict[str, list[Chunk]]:
     for chunk in chunks:
         out.setdefault(chunk.doc_id, []).append(chunk)
     return out
+
+
+def _documents(payloads: Iterable[dict[str, Any]]) -> dict[str, StoredDocument]:
+    """Per document: its SHA-256 (empty if points disagree), point count, completeness."""
+    seen: dict[str, tuple[set[str], int, set[int]]] = {}
+    for data in payloads:
+        shas, count, expected = seen.setdefault(str(data.get("doc_id")), (set(), 0, set()))
+        shas.add(str(data.get("doc_sha256")))
+        expected.add(int(data.get("doc_chunks", -1)))
+        seen[str(data.get("doc_id"))] = (shas, count + 1, expected)
+    return {doc_id: StoredDocument(next(iter(shas)) if len(shas) == 1 else "", count,
+                                   len(shas) == 1 and expected == {count})
+            for doc_id, (shas, count, expected) in seen.items()}
