@@ -11,10 +11,16 @@ quoted sentence:
 3. :meth:`AnswerBuilder.extractive` runs when the model found nothing: if one
    passage sentence matches the question strongly (:mod:`assistant.sentences`),
    that sentence, quoted and cited, is the answer instead of a refusal.
+
+Then :meth:`AnswerBuilder.other_reports` adds, for each report the answer does
+not cite, its sentence that matches the question as strongly as step 3 requires,
+so a reader sees each report's account (they may agree or differ) and can check
+both in one click.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Sequence
@@ -128,6 +134,33 @@ class AnswerBuilder:
         best = ranked[0]
         refused.trace["extractive"] = f"{best.score:.2f}: {best.text}"
         return self.quoted(refused, hits, best.n, best.text)
+
+    def other_reports(self, answer: Answer, hits: list[Hit]) -> Answer:
+        """``answer`` with what the reports it does not cite say on the question.
+
+        For each report among ``hits`` that no citation of the answer points at,
+        its best sentence for the question is added (as a citation in
+        ``Answer.other_reports``) when it matches as strongly as an extractive
+        answer must: the same score threshold and at least two question words.
+        Nothing is added to a refusal, and no claim is made that the reports agree
+        or differ: the reader compares the quotes.
+        """
+        if answer.refused or not hits:
+            return answer
+        cited = {c.doc_id for c in answer.citations}
+        chosen: dict[str, tuple[int, str]] = {}
+        for ranked in self._ranker(hits).rank(answer.question):
+            if ranked.score < self._threshold:
+                break
+            doc_id = hits[ranked.n - 1].chunk.doc_id
+            if doc_id not in cited and doc_id not in chosen and ranked.matched >= _MIN_MATCHED:
+                chosen[doc_id] = (ranked.n, ranked.text)
+        if not chosen:
+            return answer
+        text = " ".join(f"[{n}]" for n, _ in chosen.values())
+        _, others = citations.build_citations(text, hits, self._titles,
+                                              {n: [sentence] for n, sentence in chosen.values()})
+        return dataclasses.replace(answer, other_reports=others)
 
     def quoted(self, base: Answer, hits: list[Hit], n: int, sentence: str) -> Answer:
         """An answer that is ``sentence`` of passage ``n``, quoted and cited."""

@@ -188,6 +188,10 @@ def _cmd_ask(args: argparse.Namespace) -> None:
                  f"    id: {item['id']}")
     for c in answer.citations:
         _out(f"[{c.n}] {c.title or c.doc_id}: {' '.join(c.quote.split())}\n    id: {c.id}")
+    if answer.other_reports:
+        _out("(other reports on this question; compare them with the answer:)")
+        for c in answer.other_reports:
+            _out(f"[{c.n}] {c.title or c.doc_id}: {' '.join(c.quote.split())}\n    id: {c.id}")
 
 
 def _cmd_cite(args: argparse.Namespace) -> None:

@@ -260,6 +260,7 @@ class Assistant:
                                                if corpus else None)
         if answer.refused:  # the model found nothing: a sentence may still match strongly
             answer = self._builder.extractive(answer, shown_hits)
+        answer = self._builder.other_reports(answer, shown_hits)
         timings["total_s"] = time.perf_counter() - started
         yield answer
 

@@ -129,30 +129,6 @@ def build_messages(question: str, hits: Sequence[Hit], documents: dict[str, Docu
     return messages
 
 
-def corpus_system(hits: Sequence[Hit], documents: dict[str, Document]) -> str:
-    """The system message of corpus mode: the instructions, then every passage.
-
-    It is the same for every question about the same index, so the model's state
-    after reading it is computed once and reused (see ``LlamaCppGenerator.warm``).
-    """
-    instructions = SYSTEM_PROMPT.replace("in the user's message", "below")
-    return f"{instructions}\n\nThe passages:\n\n{passage_blocks(hits, documents)}"
-
-
-CORPUS_REMINDER = ("Reply in the form\nPassage: <the number of the passage that answers, "
-                   "or none>\nAnswer: <one to three short sentences from that passage, each "
-                   "ending with [number]>")
-
-
-def corpus_messages(question: str, system: str,
-                    history: Sequence[Message] = ()) -> list[Message]:
-    """The chat of corpus mode: the fixed system message, earlier turns, the question."""
-    messages: list[Message] = [{"role": "system", "content": system}]
-    messages.extend({"role": m["role"], "content": m["content"]} for m in history)
-    messages.append({"role": "user", "content": f"Question: {question}\n\n{CORPUS_REMINDER}"})
-    return messages
-
-
 def followup_extraction_messages(question: str, spans: Sequence[str],
                                  chat: Sequence[Message]) -> list[Message]:
     """The answer check as a next turn of ``chat`` (whose state the model still holds)."""

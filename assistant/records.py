@@ -105,6 +105,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     unsupported: tuple[str, ...] = ()
     trace: dict[str, str] = field(default_factory=dict)  # the model's raw reply and check
+    other_reports: tuple[Citation, ...] = ()  # what reports the answer does not cite say
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape printed by ``assistant ask --json`` and returned by the UI's API."""
@@ -113,6 +114,7 @@ class Answer:
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
             "unsupported": list(self.unsupported),
+            "other_reports": [c.to_dict() for c in self.other_reports],
         }
 
 

@@ -24,7 +24,7 @@ def test_cli_ask_json_then_cite_in_a_new_session(fake_models: None,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["ask", "--json", "How many units were approved?"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"answer", "refused", "citations", "unsupported"}
+    assert set(data) == {"answer", "refused", "citations", "unsupported", "other_reports"}
     assert data["refused"] is False and "400,000" in data["answer"]
     cite = data["citations"][0]
     assert set(cite) == {"n", "id", "doc_id", "title", "start", "end", "quote",
@@ -67,6 +67,24 @@ def test_cli_shows_what_the_verifier_kept(monkeypatch: pytest.MonkeyPatch,
     out = capsys.readouterr().out
     assert "Checked answer: More than 400,000 units were approved" in out
     assert "(left out, no passage supports it: Martians bought the rest of the chips.)" in out
+
+
+def test_cli_quotes_the_other_reports_on_the_question(monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(core, "_default_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr(core, "_default_generator", lambda settings: ScriptedGenerator(
+        ["Beijing has begun approving imports of Nvidia's H200."]))
+    monkeypatch.setenv("ASSISTANT_EXTRACTIVE_THRESHOLD", "0.8")  # the fake embedder's scale
+    question = "Has Beijing begun approving imports of the H200?"
+    assert cli.main(["ask", "--json", question]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [c["doc_id"] for c in data["citations"]] == [SCMP]
+    other = data["other_reports"][0]
+    assert other["doc_id"] != SCMP and "If Beijing authorizes H200 imports" in other["quote"]
+    assert cli.main(["ask", question]) == 0
+    out = capsys.readouterr().out
+    assert "(other reports on this question; compare them with the answer:)" in out
+    assert f"id: {other['id']}" in out
 
 
 def test_cli_errors_are_one_friendly_line(fake_models: None,

@@ -223,7 +223,8 @@ def test_citation_id_survives_reindex_but_not_an_edit(make_assistant: Make,
 def test_answer_json_shape() -> None:
     answer = Answer("q", "text", False)
     assert json.loads(json.dumps(answer.to_dict())) == {
-        "answer": "text", "refused": False, "citations": [], "unsupported": []}
+        "answer": "text", "refused": False, "citations": [], "unsupported": [],
+        "other_reports": []}
 
 
 def test_prompt_defuses_passage_tags(make_assistant: Make) -> None:
@@ -315,3 +316,33 @@ def test_answer_check_recovers_the_sentence_it_names(
     assert cited.doc_id == TOMS and "taxed at 25%" in cited.quote
     assert a.document(TOMS).text[cited.start:cited.end] == cited.quote
     assert answer.trace["recovered"] == cited.quote
+
+
+def test_other_reports_on_the_question_are_quoted_next_to_the_answer(
+        make_assistant: Make) -> None:
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = _passage_number(messages, "Beijing has begun approving")
+        return f"Passage: {n}\nAnswer: Beijing has begun approving imports of the H200 [{n}]."
+
+    # the fake embedder's cosines are lower than MiniLM's: a lower bar for a strong match
+    a = make_assistant(reply, context_mode="corpus", extractive_threshold=0.8)
+    answer = a.ask("Has Beijing begun approving imports of the H200?")
+    assert not answer.refused and [c.doc_id for c in answer.citations] == [SCMP]
+    assert [c.doc_id for c in answer.other_reports] == [TOMS]  # the report it does not cite
+    other = answer.other_reports[0]
+    assert "If Beijing authorizes H200 imports" in other.quote
+    assert a.lookup(other.id).text == other.quote
+    assert f"[{other.n}]" not in answer.text  # quoted beside the answer, not as its claim
+    assert answer.to_dict()["other_reports"][0]["id"] == other.id
+    # a question the other report says nothing about gets no quote from it
+    def tax(messages: list[dict[str, str]]) -> str:
+        n = _passage_number(messages, "taxed at 25%")
+        return f"Passage: {n}\nAnswer: The chips would be taxed at 25% [{n}]."
+
+    taxed = make_assistant(tax, context_mode="corpus", extractive_threshold=0.8).ask(
+        "At what rate would re-exported H200 chips be taxed?")
+    assert [c.doc_id for c in taxed.citations] == [TOMS] and taxed.other_reports == ()
+    # a refusal quotes nothing
+    refused = make_assistant(["Passage: none"], extractive_threshold=0.8).ask(
+        "Who won the 2022 World Cup?")
+    assert refused.refused and refused.other_reports == ()

@@ -136,3 +136,20 @@ def test_real_extractive_fallback(real_assistant: Assistant, real_embedder: obje
     real = real_assistant.ask("Which publication originally reported that China asked its "
                               "tech giants for H200 demand forecasts?")
     assert "The Information" in real.text and TOMS in {c.doc_id for c in real.citations}
+
+
+def test_real_answer_quotes_the_other_report_on_the_question(
+        real_assistant: Assistant) -> None:
+    # SCMP: Beijing has begun approving; Tom's Hardware: regulators still weigh it.
+    answer = real_assistant.ask("Has Beijing approved H200 imports?")
+    assert not answer.refused, answer.trace
+    cited = {c.doc_id for c in answer.citations}
+    others = {c.doc_id for c in answer.other_reports}
+    assert len(cited) == 1 and others and not cited & others
+    assert cited | others == {SCMP, TOMS}
+    for c in answer.other_reports:
+        assert real_assistant.lookup(c.id).text == c.quote
+        assert "H200" in c.quote and "Beijing" in c.quote
+    # a question only one report speaks to quotes nothing beside the answer
+    taxed = real_assistant.ask("At what rate would the re-exported chips be taxed?")
+    assert not taxed.refused and taxed.other_reports == (), taxed.other_reports

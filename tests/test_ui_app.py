@@ -342,3 +342,21 @@ def test_refusal_offers_the_closest_passages(fake: FakeAssistant) -> None:
     assert sources.constructor_args["samples"] == [["·", "Title of tomshardware-test", SPAN]]
     assert ids == [f"tomshardware-test:{START}-{END}:{span_hash(SPAN)}"]
     assert chat[-1]["content"] == "The reports do not say."
+
+
+def test_other_reports_are_quoted_under_the_answer_and_listed_as_sources(
+        fake: FakeAssistant) -> None:
+    other = Citation(n=4, id="scmp-test:0-30:0123abcd", doc_id="scmp-test",
+                     title="SCMP <report>", start=0, end=30, quote="Beijing has begun approving.")
+    answer = Answer("q?", "The chips are taxed at 25% [1].", False, (_citation(),), (),
+                    {"total_s": 2.0}, other_reports=(other,))
+    chat, _, sources, ids = Handlers(fake)._final(  # type: ignore[arg-type]
+        answer, [{"role": "assistant", "content": ""}])
+    final = chat[-1]["content"]
+    assert "Other reports on this question: SCMP &lt;report&gt;" in final
+    assert f'<a class="cite" href="#cite-4" title="{other.id}">&#91;4&#93;</a>' in final
+    assert ids == [CITE_ID, other.id]
+    assert sources.constructor_args["samples"][1] == ["[4]", "SCMP <report>", other.quote]
+    # a follow-up question sends the answer to the model without the quoted other reports
+    assert render.plain_history(chat) == [{"role": "assistant",
+                                           "content": "The chips are taxed at 25%."}]

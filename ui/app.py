@@ -42,6 +42,7 @@ CSS = """
 #passage .passage-empty { color: var(--body-text-color-subdued); padding: 30px 6px 12px; }
 #chat a.cite { text-decoration: none; font-weight: 600; font-size: 0.85em;
   vertical-align: super; padding: 0 1px; cursor: pointer; }
+.other-reports { color: var(--body-text-color-subdued); font-size: 0.9em; }
 .status { color: var(--body-text-color-subdued); font-style: italic; }
 .notice-error { color: var(--error-text-color, #c00); }
 .notice-info, .notice-stopped { color: var(--body-text-color-subdued); font-size: 0.9em; }

@@ -112,7 +112,8 @@ class Handlers:
     def _final(self, answer: Answer, history: ChatHistory
                ) -> tuple[ChatHistory, str, Any, list[str]]:
         history[-1] = {"role": "assistant",
-                       "content": render.link_markers(answer.text, answer.citations)}
+                       "content": render.link_markers(answer.text, answer.citations)
+                       + render.other_reports_html(answer.other_reports)}
         seconds = answer.timings.get("total_s")
         took = f" in {seconds:.1f} s" if seconds is not None else ""
         if answer.refused:
@@ -132,8 +133,9 @@ class Handlers:
                 note += (f"; {left_out} sentence{'s' if left_out != 1 else ''} "
                          "no passage supports left out")
             line = render.message_html("info", note)
-        samples = render.source_samples(answer.citations)
-        return history, line, gr.Dataset(samples=samples), [c.id for c in answer.citations]
+        cited = (*answer.citations, *answer.other_reports)
+        return (history, line, gr.Dataset(samples=render.source_samples(cited)),
+                [c.id for c in cited])
 
     def _titles(self) -> dict[str, str | None]:
         """Report titles by id, for the sources table."""

@@ -55,6 +55,15 @@ def link_markers(text: str, citations: Sequence[Citation]) -> str:
     return "".join(out)
 
 
+def other_reports_html(others: Sequence[Citation]) -> str:
+    """The line under an answer quoting what the reports it does not cite say (may be empty)."""
+    if not others:
+        return ""
+    items = "; ".join(f"{escape_md(c.title or c.doc_id)}: “{escape_md(short(c.quote))}” "
+                      f"{cite_link(c.n, c.id)}" for c in others)
+    return f'\n\n<span class="other-reports">Other reports on this question: {items}</span>'
+
+
 def status_html(stage: str, detail: str) -> str:
     """Render a progress line such as "searching the reports…" (``stage`` names its class)."""
     return f'<span class="status status-{escape(stage)}">{escape(detail)}…</span>'
@@ -72,7 +81,8 @@ def plain_text(content: Any) -> str:
         content = " ".join(str(b.get("text", "")) if isinstance(b, dict) else str(b)
                            for b in content)
     text = _STATUS_RE.sub("", str(content or ""))
-    text = re.sub(r'<span class="notice[^"]*">.*?</span>', "", text, flags=re.DOTALL)
+    text = re.sub(r'<span class="(?:notice|other-reports)[^"]*">.*?</span>', "", text,
+                  flags=re.DOTALL)
     text = html.unescape(_TAG_RE.sub("", text))
     text = MARKER_RE.sub("", text)
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", " ".join(text.split())).strip()
