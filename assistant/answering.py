@@ -8,12 +8,17 @@ quoted sentence:
 2. :meth:`AnswerBuilder.confirm` asks the model which words of the supporting
    sentences answer the question; an answer they do not contain is refused,
    unless those words stand verbatim in another passage sentence.
-3. :meth:`AnswerBuilder.extractive` runs when the model found nothing: if one
+3. :meth:`AnswerBuilder.reconsider` runs when the sentence of the passages that
+   matches the question most strongly is not the one the answer rests on: the
+   model is asked which of the two answers the question, once in each order,
+   and the answer becomes that sentence only when both orders choose it (a
+   small model tends to pick whichever sentence comes first).
+4. :meth:`AnswerBuilder.extractive` runs when the model found nothing: if one
    passage sentence matches the question strongly (:mod:`assistant.sentences`),
    that sentence, quoted and cited, is the answer instead of a refusal.
 
 Then :meth:`AnswerBuilder.other_reports` adds, for each report the answer does
-not cite, its sentence that matches the question as strongly as step 3 requires,
+not cite, its sentence that matches the question as strongly as step 4 requires,
 so a reader sees each report's account (they may agree or differ) and can check
 both in one click.
 """
@@ -110,6 +115,32 @@ class AnswerBuilder:
         if grounded:
             return answer
         return self._refuse(answer)
+
+    def reconsider(self, answer: Answer, generator: Generator, hits: list[Hit]) -> Answer:
+        """Switch to the passage sentence that matches the question best, if the model agrees.
+
+        Runs only when that sentence matches strongly (the bar of :meth:`extractive`)
+        and is not what the answer already says. The model judges the pair twice,
+        with the two sentences in both orders; the answer is replaced by the
+        sentence, quoted and cited, only when both judgements prefer it.
+        """
+        if answer.refused or not hits:
+            return answer
+        ranked = self._ranker(hits).rank(answer.question)
+        if not ranked or ranked[0].score < self._threshold or ranked[0].matched < _MIN_MATCHED:
+            return answer
+        best = ranked[0]
+        said = " ".join(citations.MARKER_RE.sub(" ", answer.text).split())
+        if (any(best.text in c.quote for c in answer.citations)
+                or len(grounding.terms(said) - grounding.terms(best.text)) <= 1):
+            return answer  # the answer already rests on that sentence, or says no more
+        votes = "".join(
+            "".join(generator.stream(prompting.judge_messages(answer.question, *pair), 2))
+            .strip()[:1] for pair in ((said, best.text), (best.text, said)))
+        answer.trace["judge"] = f"{votes}: {best.text}"
+        if votes != "21":
+            return answer
+        return self.quoted(answer, hits, best.n, best.text)
 
     def _refuse(self, answer: Answer) -> Answer:
         """Refuse ``answer``: its sentences are listed as unsupported."""

@@ -258,6 +258,7 @@ class Assistant:
                 answer = self._builder.confirm(answer, spans, generator, shown_hits,
                                                [*messages, {"role": "assistant", "content": raw}]
                                                if corpus else None)
+                answer = self._builder.reconsider(answer, generator, shown_hits)
         if answer.refused:  # the model found nothing: a sentence may still match strongly
             answer = self._builder.extractive(answer, shown_hits)
         answer = self._builder.other_reports(answer, shown_hits)

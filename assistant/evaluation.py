@@ -58,7 +58,8 @@ class ItemResult:
     those whose quote states an expected fact (:func:`factual_citations`, ``None``
     for unanswerable items); ``sentences`` / ``unsupported_sentences`` count the
     sentences presented and those the verifier removed; ``gold_recall_at_5`` says
-    whether a top-5 passage contains a gold string (``None`` without gold).
+    whether a top-5 passage contains a gold string (``None`` without gold);
+    ``other_docs`` are the reports quoted beside the answer (``Answer.other_reports``).
     """
 
     id: str
@@ -82,6 +83,7 @@ class ItemResult:
     sentences: int = 0
     unsupported_sentences: int = 0
     gold_recall_at_5: bool | None = None
+    other_docs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,7 @@ def run_item(assistant: Assistant, item: EvalItem) -> ItemResult:
         citations_factual=facts[0] if facts else None,
         sentences=presented_sentences(answer), unsupported_sentences=len(answer.unsupported),
         gold_recall_at_5=gold_recall,
+        other_docs=tuple(sorted({c.doc_id for c in answer.other_reports})),
     )
 
 
@@ -331,6 +334,8 @@ def summarize(results: list[ItemResult]) -> dict[str, Any]:
                                      sum(r.citations_total for r in facts)),
         "unsupported_sentence_rate": (unsupported,
                                       sum(r.sentences for r in results) + unsupported),
+        "answers_quoting_other_reports": (sum(1 for r in results if r.other_docs),
+                                          sum(1 for r in results if not r.refused)),
         "latency_median_s": statistics.median(seconds) if seconds else 0.0,
         "latency_max_s": max(seconds) if seconds else 0.0,
         "first_token_median_s": statistics.median(first) if first else None,
@@ -346,6 +351,7 @@ SUMMARY_LINES = (
     ("refusal_accuracy", "refusal accuracy"),
     ("recall_at_5", "recall@5 (documents)"),
     ("gold_recall_at_5", "recall@5 (gold passages)"),
+    ("answers_quoting_other_reports", "answers quoting other reports"),
 )
 
 

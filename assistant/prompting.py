@@ -96,6 +96,18 @@ def extraction_messages(question: str, spans: Sequence[str]) -> list[Message]:
             {"role": "user", "content": f"Sentences: {text}\n\nQuestion: {question}"}]
 
 
+JUDGE_PROMPT = "You judge which sentence answers a question."
+
+
+def judge_messages(question: str, first: str, second: str) -> list[Message]:
+    """Which of two sentences answers the question (the reply is 1 or 2)."""
+    return [{"role": "system", "content": JUDGE_PROMPT},
+            {"role": "user", "content": f"Question: {question}\n\n"
+                                        f"Sentence 1: {_TAG_RE.sub('', first)}\n\n"
+                                        f"Sentence 2: {_TAG_RE.sub('', second)}\n\n"
+                                        "Which sentence answers the question? Reply with 1 or 2."}]
+
+
 def source_label(doc: Document | None) -> str:
     """A one-line description of a passage's report: outlet, title and authors."""
     if doc is None:

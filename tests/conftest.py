@@ -19,7 +19,7 @@ import pytest
 
 from assistant import models
 from assistant.core import Assistant
-from assistant.prompting import EXTRACT_PROMPT, EXTRACT_REQUEST
+from assistant.prompting import EXTRACT_PROMPT, EXTRACT_REQUEST, JUDGE_PROMPT
 from assistant.settings import Settings
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -63,9 +63,11 @@ class ScriptedGenerator:
     context_tokens = 4096
 
     def __init__(self, script: list[str] | Callable[[list[dict[str, str]]], str],
-                 extract: str | None = None) -> None:
+                 extract: str | None = None, judge: str = "11") -> None:
         self.script = script
         self.extract = extract
+        self.judge = judge  # the replies to the pairwise judge, in turn ("1" keeps the answer)
+        self.judged: list[list[dict[str, str]]] = []
         self.lock = threading.Lock()
         self.prompts: list[list[dict[str, str]]] = []
         self.checks: list[list[dict[str, str]]] = []
@@ -87,6 +89,10 @@ class ScriptedGenerator:
             sentences = last.removeprefix(EXTRACT_REQUEST).strip().split("\n\nQuestion:")[0]
             yield self.extract if self.extract is not None else sentences.removeprefix(
                 "Sentences: ")
+            return
+        if messages[0]["content"] == JUDGE_PROMPT:
+            self.judged.append(messages)
+            yield self.judge[(len(self.judged) - 1) % len(self.judge)]
             return
         self.prompts.append(messages)
         if callable(self.script):

@@ -346,3 +346,40 @@ def test_other_reports_on_the_question_are_quoted_next_to_the_answer(
     refused = make_assistant(["Passage: none"], extractive_threshold=0.8).ask(
         "Who won the 2022 World Cup?")
     assert refused.refused and refused.other_reports == ()
+
+
+@pytest.mark.parametrize(("votes", "switched"), [("21", True), ("11", False), ("22", False),
+                                                 ("12", False)])
+def test_the_model_judges_a_stronger_matching_sentence_in_both_orders(
+        tmp_path: Path, fake_embedder: object, votes: str, switched: bool) -> None:
+    from conftest import CORPUS, ScriptedGenerator
+
+    disputed = ("Nvidia CEO Jensen Huang disputed the information, saying that China has yet "
+                "to make a final decision")
+    market = "Nvidia CEO Jensen Huang has since said that Nvidia has virtually no market share"
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        return f"Passage: 2\nAnswer: {disputed} [{_passage_number(messages, disputed)}]."
+
+    gen = ScriptedGenerator(reply, judge=votes)
+    cfg = Settings.from_env(context_mode="corpus", extractive_threshold=0.8)
+    a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=cfg,
+                       embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
+    answer = a.ask("What did Jensen Huang say about Nvidia's market share in China?")
+    assert not answer.refused
+    # both orders were asked: the answer's words first, then the ranked sentence first
+    first, second = (m[-1]["content"] for m in gen.judged)
+    assert first.index(disputed) < first.index(market)
+    assert second.index(market) < second.index(disputed)
+    if switched:
+        assert [c.doc_id for c in answer.citations] == [TOMS]
+        assert answer.citations[0].quote.startswith(market)
+        assert a.lookup(answer.citations[0].id).text == answer.citations[0].quote
+    else:
+        assert [c.doc_id for c in answer.citations] == [SCMP] and disputed in answer.text
+    # an answer that already rests on the best sentence is not judged
+    gen.judged.clear()
+    gen.script = lambda messages: (f"Passage: 6\nAnswer: {market} left in China "
+                                   f"[{_passage_number(messages, market)}].")
+    kept = a.ask("What did Jensen Huang say about Nvidia's market share in China?")
+    assert gen.judged == [] and kept.citations[0].doc_id == TOMS

@@ -160,7 +160,8 @@ def test_summary_metrics_on_a_synthetic_eval_file(tmp_path: Path) -> None:
                 (_citation(1, APPROVAL), _citation(2, SHARES)),
                 unsupported=("A sentence the verifier removed.",)),
             "What did the shares do?": Answer(
-                "b", "Nvidia shares rose [1].", False, (_citation(1, SHARES, "d2"),)),
+                "b", "Nvidia shares rose [1].", False, (_citation(1, SHARES, "d2"),),
+                other_reports=(_citation(2, APPROVAL),)),
             "Who won the World Cup?": Answer(
                 "c", REFUSAL, True, unsupported=("Bogus claim.", "Another one.")),
         },
@@ -186,6 +187,8 @@ def test_summary_metrics_on_a_synthetic_eval_file(tmp_path: Path) -> None:
     assert s["unsupported_sentence_rate"] == (3, 6)
     assert s["gold_recall_at_5"] == (1, 2)
     assert s["recall_at_5"] == (2, 2) and s["refusal_accuracy"] == (3, 3)
+    assert a.other_docs == () and b.other_docs == (_citation(2, APPROVAL).doc_id,)
+    assert s["answers_quoting_other_reports"] == (1, 2)  # of the two answered questions
     table = format_table(report)
     summary = {line[:30].strip(): line[30:].strip() for line in table.splitlines()
                if len(line) > 30}
