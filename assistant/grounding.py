@@ -74,9 +74,16 @@ def missing_numbers(claim: str, evidence: str) -> set[str]:
             if n not in stated and f"{n}%" not in stated and f"${n}" not in stated}
 
 
+_ABBREVIATION_RE = re.compile(r"\b(?:[A-Za-z]\.){2,}")  # U.S., U.K., e.g.
+
+
 def terms(text: str) -> set[str]:
-    """Content words of ``text``: lower-cased, roughly singular, stopwords dropped."""
+    """Content words of ``text``: lower-cased, roughly singular, stopwords dropped.
+
+    Dotted abbreviations count as one word: "U.S." is "us", as "US" is.
+    """
     out = set()
+    text = _ABBREVIATION_RE.sub(lambda m: m.group().replace(".", ""), text)
     for word in _WORD_RE.findall(text):
         if word.lower().replace("’", "'") in STOPWORDS:
             continue

@@ -16,6 +16,7 @@ from assistant.grounding import (
     numbers,
     split_answer,
     support,
+    terms,
 )
 from assistant.prompting import REFUSAL, SYSTEM_PROMPT, build_messages
 from assistant.records import Answer, Status, TextDelta
@@ -383,3 +384,8 @@ def test_the_model_judges_a_stronger_matching_sentence_in_both_orders(
                                    f"[{_passage_number(messages, market)}].")
     kept = a.ask("What did Jensen Huang say about Nvidia's market share in China?")
     assert gen.judged == [] and kept.citations[0].doc_id == TOMS
+
+
+def test_dotted_abbreviations_are_one_word() -> None:
+    assert terms("the U.S. was weighing it") == terms("the US was weighing it") == {"us", "weigh"}
+    assert "uk" in terms("exports to the U.K. rose")
