@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -370,49 +370,72 @@ class LoadReport:
     skipped: tuple[tuple[str, str], ...]
 
 
+def supported_files(corpus_dir: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The files of ``corpus_dir`` that may be reports, and the other entries with why not."""
+    paths: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for path, reason in corpus_entries(corpus_dir):
+        if reason is not None:
+            skipped.append((path.name, reason))
+        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            skipped.append((path.name, "unsupported file type"))
+        else:
+            paths.append(path)
+    return paths, skipped
+
+
+def distinct_reports(found: Sequence[tuple[str, str, str, int]]
+                     ) -> tuple[list[int], list[tuple[str, str]]]:
+    """Which loaded files become reports: positions in ``found``, and the others with why.
+
+    ``found`` holds (file name, document id, SHA-256 of the clean text, modification
+    time in ns) in folder order. A later file with an id already seen is skipped; of
+    files with the same clean text the older one (by modification time, then name)
+    is kept and the others are skipped with a reason naming it.
+    """
+    skipped: list[tuple[str, str]] = []
+    seen_ids: dict[str, str] = {}
+    loaded: list[int] = []
+    for i, (name, doc_id, _, _) in enumerate(found):
+        if doc_id in seen_ids:
+            skipped.append((name, f"same document id as {seen_ids[doc_id]}"))
+            continue
+        seen_ids[doc_id] = name
+        loaded.append(i)
+    originals: dict[str, str] = {}
+    duplicates: set[int] = set()
+    for i in sorted(loaded, key=lambda i: (found[i][3], found[i][0])):
+        name, _, digest, _ = found[i]
+        if digest in originals:
+            reason = f"duplicate of {originals[digest]} (same text); not indexed twice"
+            logger.warning("skipped %s: %s", name, reason)
+            skipped.append((name, reason))
+            duplicates.add(i)
+        else:
+            originals[digest] = name
+    return [i for i in loaded if i not in duplicates], skipped
+
+
 def load_corpus(corpus_dir: Path) -> LoadReport:
     """Load every supported document; a bad file is skipped with its reason, never fatal.
 
     Every entry of the folder ends up either in ``documents`` or in ``skipped``
-    (hidden entries and the sidecars of loaded reports aside). A report whose clean
-    text is the same as another's is a duplicate: the older file (by modification
-    time, then name) is kept and the other is skipped with a reason naming it.
+    (hidden entries and the sidecars of loaded reports aside). Duplicates (same id,
+    or same clean text) are resolved by :func:`distinct_reports`.
     """
+    paths, skipped = supported_files(corpus_dir)
     loaded: list[tuple[Path, Document]] = []
-    skipped: list[tuple[str, str]] = []
-    seen_ids: dict[str, str] = {}
-    for path, reason in corpus_entries(corpus_dir):
-        if reason is not None:
-            skipped.append((path.name, reason))
-            continue
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            skipped.append((path.name, "unsupported file type"))
-            continue
+    for path in paths:
         try:
-            doc = load_document(path)
+            loaded.append((path, load_document(path)))
         except DocumentError as exc:
             logger.warning("skipped %s: %s", path.name, exc)
             skipped.append((path.name, str(exc)))
-            continue
-        if doc.doc_id in seen_ids:
-            skipped.append((path.name, f"same document id as {seen_ids[doc.doc_id]}"))
-            continue
-        seen_ids[doc.doc_id] = path.name
-        loaded.append((path, doc))
-    originals: dict[str, str] = {}
-    duplicates: set[str] = set()
-    for path, doc in sorted(loaded, key=lambda item: (_mtime(item[0]), item[0].name)):
-        digest = text_sha256(doc.text)
-        if digest in originals:
-            reason = f"duplicate of {originals[digest]} (same text); not indexed twice"
-            logger.warning("skipped %s: %s", path.name, reason)
-            skipped.append((path.name, reason))
-            duplicates.add(doc.doc_id)
-        else:
-            originals[digest] = path.name
-    documents = tuple(doc for _, doc in loaded if doc.doc_id not in duplicates)
+    keep, dropped = distinct_reports([(path.name, doc.doc_id, text_sha256(doc.text),
+                                       _mtime(path)) for path, doc in loaded])
+    skipped.extend(dropped)
     skipped.sort()
-    return LoadReport(documents, tuple(skipped))
+    return LoadReport(tuple(loaded[i][1] for i in keep), tuple(skipped))
 
 
 def _mtime(path: Path) -> int:

@@ -115,6 +115,65 @@ def refresh(
     return _refresh_faiss(documents, index_dir, embedder, chunker, force, progress)
 
 
+def open_previous(layout: IndexLayout, wanted: dict[str, Any],
+                  force: bool) -> tuple[VectorIndex | None, str]:
+    """The stored FAISS index if its passages can be reused, else ``None`` and why not."""
+    if force:
+        return None, ""
+    try:
+        previous = load(layout)
+    except StoreError as exc:
+        logger.warning("rebuilding the index: %s", exc)
+        return None, str(exc)
+    if previous is not None and any(previous.manifest.get(k) != v for k, v in wanted.items()):
+        reason = "the embedding model or chunker settings changed"
+        logger.warning("rebuilding the index: %s", reason)
+        return None, reason
+    return previous, ""
+
+
+def write_faiss(layout: IndexLayout, order: list[tuple[str, str, str | None]],
+                previous: VectorIndex | None, keep: set[str],
+                fresh: dict[str, tuple[list[Chunk], Vectors]], wanted: dict[str, Any],
+                progress: Progress | None) -> VectorIndex:
+    """Write the index of the reports ``order`` (doc id, SHA-256, title), in that order.
+
+    The reports in ``keep`` take their passages and vectors from ``previous``; the
+    others from ``fresh``. The manifest records the settings ``wanted`` and every
+    report's SHA-256 and passage count.
+    """
+    positions = previous.doc_chunks() if previous is not None else {}
+    old_vectors = previous.vectors() if previous is not None and keep else None
+    chunks: list[Chunk] = []
+    parts: list[Vectors] = []
+    for doc_id, _, _ in order:
+        if previous is not None and old_vectors is not None and doc_id in keep:
+            pos = positions.get(doc_id, [])
+            chunks.extend(previous.chunks[p] for p in pos)
+            parts.append(old_vectors[pos])
+        else:
+            doc_chunks, vectors = fresh[doc_id]
+            chunks.extend(doc_chunks)
+            parts.append(vectors)
+    vectors = (np.concatenate(parts) if parts
+               else np.zeros((0, int(wanted["dimension"])), dtype=np.float32))
+    per_doc = Counter(c.doc_id for c in chunks)
+    manifest = dict(wanted, documents={
+        doc_id: {"sha256": sha256, "title": title, "chunks": per_doc[doc_id]}
+        for doc_id, sha256, title in order})
+    vector_progress: ann.BuildProgress | None = None
+    if ann.choose(len(chunks)).kind != ann.FLAT:
+        vector_progress = partial(_vector_progress, progress)
+    return save(layout, chunks, vectors, manifest, progress=vector_progress)
+
+
+def build_status(previous: VectorIndex | None, reason: str) -> str:
+    """``built`` (no index before), ``rebuilt`` (one that could not be reused) or ``updated``."""
+    if previous is None:
+        return "rebuilt" if reason else "built"
+    return "updated"
+
+
 def _refresh_faiss(
     documents: tuple[Document, ...],
     index_dir: Path,
@@ -126,18 +185,8 @@ def _refresh_faiss(
     layout = IndexLayout(index_dir)
     started = time.perf_counter()
     with build_lock(index_dir):
-        reason = ""
-        previous: VectorIndex | None = None
-        try:
-            previous = None if force else load(layout)
-        except StoreError as exc:
-            reason = str(exc)
-            logger.warning("rebuilding the index: %s", exc)
         wanted = expected_settings(embedder, chunker)
-        if previous is not None and any(previous.manifest.get(k) != v for k, v in wanted.items()):
-            reason = "the embedding model or chunker settings changed"
-            logger.warning("rebuilding the index: %s", reason)
-            previous = None
+        previous, reason = open_previous(layout, wanted, force)
         if previous is not None:
             problem = inconsistency(previous, documents)
             if problem:
@@ -159,50 +208,30 @@ def _refresh_faiss(
             return previous, BuildReport("up to date", len(documents), len(previous), (), tuple(
                 current), (), 0, time.perf_counter() - started)
 
-        positions = previous.doc_chunks() if previous else {}
-        old_vectors = previous.vectors() if previous else None
-        chunks: list[Chunk] = []
-        parts: list[Vectors] = []
-        embedded: list[str] = []
-        reused: list[str] = []
-        embedded_chunks = 0
+        keep = {d.doc_id for d in documents
+                if previous is not None and old_docs.get(d.doc_id, {}).get("sha256") == d.sha256}
+        fresh: dict[str, tuple[list[Chunk], Vectors]] = {}
         for i, doc in enumerate(documents):
             if progress:
                 progress(doc.doc_id, i, len(documents))
             _log_progress("documents", i, len(documents))
-            old = old_docs.get(doc.doc_id)
-            if previous and old_vectors is not None and old and old.get("sha256") == doc.sha256:
-                pos = positions.get(doc.doc_id, [])
-                chunks.extend(previous.chunks[p] for p in pos)
-                parts.append(old_vectors[pos])
-                reused.append(doc.doc_id)
-                continue
-            doc_chunks = chunk_text(doc.doc_id, doc.text, chunker)
-            vectors = embedder.embed([embedding_text(doc, c) for c in doc_chunks])
-            chunks.extend(doc_chunks)
-            parts.append(vectors)
-            embedded.append(doc.doc_id)
-            embedded_chunks += len(doc_chunks)
+            if doc.doc_id not in keep:
+                doc_chunks = chunk_text(doc.doc_id, doc.text, chunker)
+                fresh[doc.doc_id] = (doc_chunks, embedder.embed(
+                    [embedding_text(doc, c) for c in doc_chunks]))
         if progress:
             progress("", len(documents), len(documents))
-        all_vectors = (np.concatenate(parts) if parts
-                       else np.zeros((0, embedder.dimension), dtype=np.float32))
-        per_doc = Counter(c.doc_id for c in chunks)
-        manifest = dict(wanted, documents={
-            d.doc_id: {"sha256": d.sha256, "title": d.title, "chunks": per_doc[d.doc_id]}
-            for d in documents
-        })
-        vector_progress: ann.BuildProgress | None = None
-        if ann.choose(len(chunks)).kind != ann.FLAT:
-            vector_progress = partial(_vector_progress, progress)
-        index = save(layout, chunks, all_vectors, manifest, progress=vector_progress)
+        index = write_faiss(layout, [(d.doc_id, d.sha256, d.title) for d in documents],
+                            previous, keep, fresh, wanted, progress)
         removed = tuple(sorted(set(old_docs) - set(current)))
-        status = "built" if previous is None and not reason else (
-            "rebuilt" if previous is None else "updated")
-        report = BuildReport(status, len(documents), len(chunks), tuple(embedded), tuple(reused),
-                             removed, embedded_chunks, time.perf_counter() - started, reason)
+        status = build_status(previous, reason)
+        embedded = tuple(d.doc_id for d in documents if d.doc_id not in keep)
+        report = BuildReport(status, len(documents), len(index), embedded,
+                             tuple(d.doc_id for d in documents if d.doc_id in keep), removed,
+                             sum(len(c) for c, _ in fresh.values()),
+                             time.perf_counter() - started, reason)
         logger.info("index %s: %d documents embedded, %d reused, %d removed", status,
-                    len(embedded), len(reused), len(removed))
+                    len(embedded), len(keep), len(removed))
         return index, report
 
 

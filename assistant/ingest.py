@@ -34,13 +34,21 @@ from typing import Any
 import numpy as np
 
 from assistant.chunking import ChunkerSettings, chunk_text
-from assistant.documents import SUPPORTED_SUFFIXES, corpus_entries, load_document, text_sha256
+from assistant.documents import distinct_reports, load_document, supported_files, text_sha256
 from assistant.embedding import Embedder, Vectors
-from assistant.errors import DocumentError, StoreError
-from assistant.indexing import BuildReport, Progress, embedding_text, expected_settings
+from assistant.errors import DocumentError
+from assistant.indexing import (
+    BuildReport,
+    Progress,
+    build_status,
+    embedding_text,
+    expected_settings,
+    open_previous,
+    write_faiss,
+)
 from assistant.records import Chunk
 from assistant.settings import Settings
-from assistant.store import IndexLayout, build_lock, load, save
+from assistant.store import IndexLayout, build_lock
 from assistant.vectorstore import QDRANT, StoreConfig
 
 logger = logging.getLogger(__name__)
@@ -187,44 +195,24 @@ def scan(corpus_dir: Path, workers: _Workers, batch_size: int,
     the same document id is skipped; of reports with the same clean text the older
     file (by modification time, then name) is kept.
     """
-    skipped: list[tuple[str, str]] = []
-    paths: list[str] = []
-    for path, reason in corpus_entries(corpus_dir):
-        if reason is not None:
-            skipped.append((path.name, reason))
-        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            skipped.append((path.name, "unsupported file type"))
-        else:
-            paths.append(str(path))
-    loaded: list[Entry] = []
-    seen_ids: dict[str, str] = {}
+    files, skipped = supported_files(corpus_dir)
+    paths = [str(p) for p in files]
+    found: list[Entry] = []
     done = 0
     for results in workers.map(_scan_task, _batches(paths, batch_size)):
         for item in results:
             if isinstance(item, tuple):
                 skipped.append(item)
-                continue
-            name = Path(item.path).name
-            if item.doc_id in seen_ids:
-                skipped.append((name, f"same document id as {seen_ids[item.doc_id]}"))
-                continue
-            seen_ids[item.doc_id] = name
-            loaded.append(item)
+            else:
+                found.append(item)
         done += len(results)
         if progress:
             progress("scanning", done, len(paths))
-    originals: dict[str, str] = {}
-    duplicates: set[str] = set()
-    for entry in sorted(loaded, key=lambda e: (e.mtime_ns, Path(e.path).name)):
-        name = Path(entry.path).name
-        if entry.text_sha256 in originals:
-            skipped.append((name, f"duplicate of {originals[entry.text_sha256]} (same text); "
-                                  "not indexed twice"))
-            duplicates.add(entry.doc_id)
-        else:
-            originals[entry.text_sha256] = name
+    keep, dropped = distinct_reports([(Path(e.path).name, e.doc_id, e.text_sha256, e.mtime_ns)
+                                      for e in found])
+    skipped.extend(dropped)
     skipped.sort()
-    return [e for e in loaded if e.doc_id not in duplicates], skipped
+    return [found[i] for i in keep], skipped
 
 
 def ingest(corpus_dir: Path, index_dir: Path, embedder_factory: EmbedderFactory,
@@ -275,14 +263,7 @@ def _ingest_faiss(entries: list[Entry], wanted: dict[str, Any], chunker: Chunker
                   index_dir: Path, pool: _Workers, batch_size: int, force: bool,
                   progress: Progress | None) -> BuildReport:
     layout = IndexLayout(index_dir)
-    reason = ""
-    previous = None
-    try:
-        previous = None if force else load(layout)
-    except StoreError as exc:
-        reason = str(exc)
-    if previous is not None and any(previous.manifest.get(k) != v for k, v in wanted.items()):
-        reason, previous = "the embedding model or chunker settings changed", None
+    previous, reason = open_previous(layout, wanted, force)
     old_docs: dict[str, Any] = previous.manifest.get("documents", {}) if previous else {}
     positions = previous.doc_chunks() if previous else {}
     keep = {e.doc_id for e in entries
@@ -293,35 +274,15 @@ def _ingest_faiss(entries: list[Entry], wanted: dict[str, Any], chunker: Chunker
     if previous is not None and not todo and not removed:  # before reading any vector back
         return BuildReport("up to date", len(entries), len(previous.chunks), (),
                            tuple(e.doc_id for e in entries), (), 0, 0.0, reason)
-    fresh: dict[str, Embedded] = {}
+    fresh: dict[str, tuple[list[Chunk], Vectors]] = {}
     for results in _embedded(todo, chunker, pool, batch_size, progress):
-        fresh.update((r.doc_id, r) for r in results)
-    old_vectors = previous.vectors() if previous is not None and keep else None
-    chunks: list[Chunk] = []
-    parts: list[Vectors] = []
-    for entry in entries:
-        if entry.doc_id in keep and previous is not None and old_vectors is not None:
-            pos = positions.get(entry.doc_id, [])
-            chunks.extend(previous.chunks[p] for p in pos)
-            parts.append(old_vectors[pos])
-        else:
-            done = fresh[entry.doc_id]
-            chunks.extend(done.chunks)
-            parts.append(done.vectors)
-    dimension = int(wanted["dimension"])
-    vectors = np.concatenate(parts) if parts else np.zeros((0, dimension), dtype=np.float32)
-    counts: dict[str, int] = {}
-    for chunk in chunks:
-        counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
-    manifest = dict(wanted, documents={
-        e.doc_id: {"sha256": e.sha256, "title": e.title, "chunks": counts.get(e.doc_id, 0)}
-        for e in entries})
-    save(layout, chunks, vectors, manifest)
-    status = "built" if previous is None and not reason else (
-        "rebuilt" if previous is None else "updated")
-    return BuildReport(status, len(entries), len(chunks), tuple(e.doc_id for e in todo),
+        fresh.update((r.doc_id, (r.chunks, r.vectors)) for r in results)
+    index = write_faiss(layout, [(e.doc_id, e.sha256, e.title) for e in entries], previous,
+                        keep, fresh, wanted, progress)
+    return BuildReport(build_status(previous, reason), len(entries), len(index),
+                       tuple(e.doc_id for e in todo),
                        tuple(e.doc_id for e in entries if e.doc_id in keep), removed,
-                       sum(len(r.chunks) for r in fresh.values()), 0.0, reason)
+                       sum(len(c) for c, _ in fresh.values()), 0.0, reason)
 
 
 def _ingest_qdrant(entries: list[Entry], wanted: dict[str, Any], chunker: ChunkerSettings,
