@@ -24,7 +24,7 @@ from assistant.embedding import Embedder, Vectors
 from assistant.errors import StoreError
 from assistant.records import Chunk, Document
 from assistant.store import IndexLayout, VectorIndex, build_lock, load, save
-from assistant.vectorstore import QDRANT, SearchIndex, StoreConfig
+from assistant.vectorstore import SearchIndex, StoreConfig
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def refresh(
     The index is FAISS files in ``index_dir``, or the Qdrant collection that
     ``store`` names (``index_dir`` then only holds the lock that serialises builds).
     """
-    if store is not None and store.kind == QDRANT:
+    if store is not None:
         from assistant import qdrant_store
 
         with build_lock(index_dir):

@@ -49,7 +49,7 @@ from assistant.indexing import (
 from assistant.records import Chunk
 from assistant.settings import Settings
 from assistant.store import IndexLayout, build_lock
-from assistant.vectorstore import QDRANT, StoreConfig
+from assistant.vectorstore import StoreConfig
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ def ingest(corpus_dir: Path, index_dir: Path, embedder_factory: EmbedderFactory,
     with build_lock(index_dir), _Workers(embedder_factory, workers) as pool:
         wanted: dict[str, Any] = pool.run(_settings_task, (chunker,))
         entries, skipped = scan(corpus_dir, pool, batch_size, progress)
-        if store is not None and store.kind == QDRANT:
+        if store is not None:
             report = _ingest_qdrant(entries, wanted, chunker, store, pool, batch_size, force,
                                     progress)
         else:

@@ -17,7 +17,6 @@ from assistant.embedding import Vectors
 from assistant.records import Chunk
 from assistant.settings import Settings
 
-FAISS = "faiss"
 QDRANT = "qdrant"
 
 
@@ -46,15 +45,14 @@ class SearchIndex(Protocol):
 
 @dataclass(frozen=True)
 class StoreConfig:
-    """Where the vectors live: ``faiss`` (files in the index folder) or ``qdrant``.
+    """A Qdrant store (FAISS, the default, needs no configuration: it is the index folder).
 
-    For Qdrant, ``url`` names a server (with ``api_key`` if it wants one);
-    without it the collection is kept in local mode in the folder ``path``.
+    ``url`` names a server (with ``api_key`` if it wants one); without it the
+    collection is kept in local mode in the folder ``path``.
     ``collection`` is the base name: the collection actually used carries a
     fingerprint of the embedding model and chunker settings.
     """
 
-    kind: str = FAISS
     path: Path | None = None
     url: str = ""
     api_key: str = field(default="", repr=False)
@@ -77,5 +75,5 @@ def store_config(settings: Settings) -> StoreConfig | None:
         return None
     path = None if settings.qdrant_url else (settings.qdrant_path
                                              or settings.index_dir / "qdrant")
-    return StoreConfig(QDRANT, path=path, url=settings.qdrant_url,
+    return StoreConfig(path=path, url=settings.qdrant_url,
                        api_key=settings.qdrant_api_key, collection=settings.qdrant_collection)

@@ -96,7 +96,7 @@ def test_ingest_into_qdrant_writes_batches(tmp_path: Path, big_corpus: Path,
         original(self, chunks, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(qdrant_store.QdrantCollection, "upsert", counting)
-    store = StoreConfig("qdrant", path=tmp_path / "index" / "qdrant")
+    store = StoreConfig(path=tmp_path / "index" / "qdrant")
     report, _ = ingest.ingest(big_corpus, tmp_path / "index", FakeEmbedder, CHUNKER,
                               store=store, workers=2, batch_size=4)
     assert report.status == "built" and len(writes) == 8  # 32 documents, 4 a batch

@@ -153,7 +153,7 @@ def test_a_folder_in_use_by_another_process_is_a_clear_error(
     code = ("from pathlib import Path\nfrom assistant.vectorstore import StoreConfig\n"
             "from assistant.qdrant_store import connect\n"
             "from assistant.errors import StoreError\n"
-            f"try:\n    connect(StoreConfig('qdrant', path=Path({str(folder)!r})))\n"
+            f"try:\n    connect(StoreConfig(path=Path({str(folder)!r})))\n"
             "except StoreError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, check=True)
