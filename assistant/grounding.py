@@ -240,21 +240,40 @@ def extract_is_grounded(extract: str, spans: Sequence[str]) -> bool:
     return bool(wanted) and len(wanted & terms(source)) / len(wanted) >= EXTRACT_COVERAGE
 
 
-_QUANTITY_QUESTION_RE = re.compile(r"\bhow (much|many)\b", re.IGNORECASE)
+_QUANTITY_QUESTION_RE = re.compile(r"\bhow (?:much|many)\b(?P<rest>.*)", re.IGNORECASE)
 _NUMBER_WORD_RE = re.compile(
-    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
     r"thousands?|millions?|billions?|half|double|twice|triple)\b", re.IGNORECASE)
+_ONE_RE = re.compile(r"\bone\s+(?P<next>[A-Za-z][\w-]*)", re.IGNORECASE)
 
 
 def answers_quantity(question: str, extract: str) -> bool:
     """False when ``question`` asks how much or how many and ``extract`` names no amount.
 
     ``extract`` is the model's reading of which words answer the question; for a
-    quantity question they must contain a number or a number word.
+    quantity question they must contain a number or a number word. "One" is
+    mostly a determiner ("one generation below", "one proposal"), so it counts
+    only when the word after it is what the question counts ("how many
+    generations" → "one generation").
     """
-    if not _QUANTITY_QUESTION_RE.search(question):
+    asked = _QUANTITY_QUESTION_RE.search(question)
+    if not asked:
         return True
-    return bool(numbers(extract) or _NUMBER_WORD_RE.search(extract))
+    if numbers(extract) or _NUMBER_WORD_RE.search(extract):
+        return True
+    words = asked.group("rest").replace("?", " ").split()
+    if not words:
+        return False
+    counted = _singular(words[0])  # "generation" in "how many generations"
+    return any(_singular(m.group("next")) == counted for m in _ONE_RE.finditer(extract))
+
+
+def _singular(word: str) -> str:
+    """``word`` lower-cased without a plural ending: companies → company, chips → chip."""
+    word = word.lower()
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    return word.removesuffix("s")
 
 
 def states_figures(text: str, extract: str) -> bool:

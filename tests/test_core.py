@@ -11,6 +11,7 @@ from assistant.core import Assistant, normalize_history
 from assistant.errors import CitationError, QuestionError
 from assistant.grounding import (
     Evidence,
+    answers_quantity,
     ground,
     missing_numbers,
     numbers,
@@ -101,7 +102,8 @@ def test_a_quantity_question_needs_an_amount_in_the_answering_words(tmp_path: Pa
     no_fallback = Settings.from_env(extractive_threshold=9.0, min_relevance=0.0,
                                    context_mode="corpus")
     for question, extract, refused in (
-            ("How much memory does the H200 have?", "one generation below", False),
+            # "one" before another noun than the one asked about is no amount
+            ("How much memory does the H200 have?", "one generation below", True),
             ("How much memory does the H200 have?", "Blackwell platform", True),
             ("How many generations below Blackwell is the H200?", "one generation", False),
             ("Where does the H200 sit?", "below Nvidia's new Blackwell platform", False)):
@@ -389,3 +391,17 @@ def test_the_model_judges_a_stronger_matching_sentence_in_both_orders(
 def test_dotted_abbreviations_are_one_word() -> None:
     assert terms("the U.S. was weighing it") == terms("the US was weighing it") == {"us", "weigh"}
     assert "uk" in terms("exports to the U.K. rose")
+
+
+@pytest.mark.parametrize(("question", "extract", "answers"), [
+    ("How many people were cited?", "Two sources", True),
+    ("How much revenue did the H20 bring in?", "$50 million", True),
+    ("How many generations below Blackwell is the H200?", "one generation", True),
+    ("How many companies were named?", "One company", True),
+    ("How much memory does the H200 have?", "One generation below", False),
+    ("How much memory does the H200 have?", "Blackwell platform", False),
+    ("Where did Huang speak?", "Taiwan", True),  # not a quantity question
+])
+def test_a_quantity_needs_an_amount_and_one_must_count_what_was_asked(
+        question: str, extract: str, answers: bool) -> None:
+    assert answers_quantity(question, extract) is answers
