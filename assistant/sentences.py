@@ -17,6 +17,7 @@ uses the best sentence when the model finds no answer.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ import numpy as np
 
 from assistant.embedding import Embedder
 from assistant.grounding import Evidence, terms
+
+_RECENT_QUESTIONS = 8
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class SentenceRanker:
     """
 
     def __init__(self, passages: Sequence[str], embedder: Embedder) -> None:
+        self._recent: dict[str, list[RankedSentence]] = {}  # the last questions' rankings
+        self._lock = threading.Lock()
         self._sentences = passage_sentences(passages)
         self._embedder = embedder
         self._terms = [terms(text) for _, text in self._sentences]
@@ -76,7 +81,23 @@ class SentenceRanker:
         return math.log((total + 1) / (self._df.get(word, 0) + 0.5))
 
     def rank(self, question: str) -> list[RankedSentence]:
-        """The sentences, best match for ``question`` first."""
+        """The sentences, best match for ``question`` first.
+
+        An answer ranks for the same question up to three times (second opinion,
+        extractive answer, other reports); the last few rankings are kept.
+        """
+        with self._lock:
+            cached = self._recent.get(question)
+        if cached is not None:
+            return list(cached)
+        ranked = self._rank(question)
+        with self._lock:
+            if len(self._recent) >= _RECENT_QUESTIONS:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[question] = ranked
+        return list(ranked)
+
+    def _rank(self, question: str) -> list[RankedSentence]:
         if not self._sentences:
             return []
         asked = terms(question)

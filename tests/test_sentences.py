@@ -34,3 +34,15 @@ def test_rare_question_words_decide_the_ranking() -> None:
 def test_no_passages_rank_nothing() -> None:
     ranker = SentenceRanker([], FakeEmbedder())
     assert len(ranker) == 0 and ranker.rank("anything?") == []
+
+
+def test_a_question_is_embedded_once_for_repeated_rankings() -> None:
+    embedder = FakeEmbedder()
+    ranker = SentenceRanker(PASSAGES, embedder)
+    calls = len(embedder.calls)
+    first = ranker.rank("Which outlet first reported the H200 plan?")
+    again = ranker.rank("Which outlet first reported the H200 plan?")
+    assert again == first and again is not first
+    assert len(embedder.calls) == calls + 1
+    ranker.rank("Where do officials meet?")
+    assert len(embedder.calls) == calls + 2
