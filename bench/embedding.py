@@ -41,7 +41,7 @@ from assistant.documents import load_corpus  # noqa: E402
 from assistant.embedding import (  # noqa: E402
     Embedder,
     OnnxEmbedder,
-    SentenceTransformerEmbedder,
+    make_embedder,
 )
 from assistant.evaluation import load_items  # noqa: E402
 from assistant.indexing import embedding_text  # noqa: E402
@@ -115,12 +115,10 @@ def openvino_embedder(cache_dir: Path, threads: int) -> Embedder | None:
 
 
 def make(backend: str, cache_dir: Path, threads: int) -> Embedder | None:
-    """The embedder of one benchmarked backend."""
-    if backend == "torch":
-        return SentenceTransformerEmbedder(threads=threads)
+    """The embedder of one benchmarked backend (OpenVINO is the benchmark's own)."""
     if backend == "openvino":
         return openvino_embedder(cache_dir, threads)
-    return OnnxEmbedder(cache_dir, quantized=backend == "onnx-int8", threads=threads)
+    return make_embedder(backend, cache_dir, threads=threads)
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
