@@ -13,11 +13,17 @@ from assistant.settings import Settings
 from conftest import SCMP, FakeEmbedder, ScriptedGenerator, fake_bundled_model
 
 
+def script_models(monkeypatch: pytest.MonkeyPatch, reply: str) -> None:
+    """The CLI's assistant gets the fake embedder and a model that always says ``reply``."""
+    monkeypatch.setattr(core, "_default_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr(core, "_default_generator",
+                        lambda settings: ScriptedGenerator([reply]))
+
+
 @pytest.fixture
 def fake_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(core, "_default_embedder", lambda settings: FakeEmbedder())
-    monkeypatch.setattr(core, "_default_generator", lambda settings: ScriptedGenerator(
-        ["More than 400,000 units were approved for ByteDance, Alibaba and Tencent."]))
+    script_models(monkeypatch,
+                  "More than 400,000 units were approved for ByteDance, Alibaba and Tencent.")
 
 
 def test_cli_ask_json_then_cite_in_a_new_session(fake_models: None,
@@ -42,9 +48,7 @@ def test_cli_ask_json_then_cite_in_a_new_session(fake_models: None,
 
 def test_cli_refusal_offers_the_closest_passages(monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(core, "_default_embedder", lambda settings: FakeEmbedder())
-    monkeypatch.setattr(core, "_default_generator",
-                        lambda settings: ScriptedGenerator(["Passage: none"]))
+    script_models(monkeypatch, "Passage: none")
     assert cli.main(["ask", "--json", "How many units were approved?"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["refused"] is True and data["citations"] == []
@@ -59,10 +63,8 @@ def test_cli_refusal_offers_the_closest_passages(monkeypatch: pytest.MonkeyPatch
 
 def test_cli_shows_what_the_verifier_kept(monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(core, "_default_embedder", lambda settings: FakeEmbedder())
-    monkeypatch.setattr(core, "_default_generator", lambda settings: ScriptedGenerator(
-        ["More than 400,000 units were approved for ByteDance, Alibaba and Tencent. "
-         "Martians bought the rest of the chips."]))
+    script_models(monkeypatch, "More than 400,000 units were approved for ByteDance, Alibaba "
+                               "and Tencent. Martians bought the rest of the chips.")
     assert cli.main(["ask", "How many units were approved?"]) == 0
     out = capsys.readouterr().out
     assert "Checked answer: More than 400,000 units were approved" in out
@@ -71,9 +73,7 @@ def test_cli_shows_what_the_verifier_kept(monkeypatch: pytest.MonkeyPatch,
 
 def test_cli_quotes_the_other_reports_on_the_question(monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(core, "_default_embedder", lambda settings: FakeEmbedder())
-    monkeypatch.setattr(core, "_default_generator", lambda settings: ScriptedGenerator(
-        ["Beijing has begun approving imports of Nvidia's H200."]))
+    script_models(monkeypatch, "Beijing has begun approving imports of Nvidia's H200.")
     monkeypatch.setenv("ASSISTANT_EXTRACTIVE_THRESHOLD", "0.8")  # the fake embedder's scale
     question = "Has Beijing begun approving imports of the H200?"
     assert cli.main(["ask", "--json", question]) == 0
