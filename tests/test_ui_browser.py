@@ -1,7 +1,8 @@
 """The UI in a real browser (Debian chromium via Playwright) with the real assistant and model.
 
 Types a question, waits for the streamed answer, clicks its first citation and
-checks that the passage is shown highlighted. Marked ``real``; skipped when
+checks that the passage is shown highlighted; then the same for a quote of another
+report under an answer. Marked ``real``; skipped when
 chromium or Playwright is missing (never runs ``playwright install``).
 """
 
@@ -92,5 +93,35 @@ def test_ask_click_citation_shows_highlighted_passage(served: tuple[str, Any],
             page.screenshot(path=str(shot), full_page=True)
             shutil.copyfile(shot, SCREENSHOT_COPY)
             assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()
+
+
+def test_other_report_quote_links_to_its_passage(served: tuple[str, Any]) -> None:
+    url, assistant = served
+    expect = sync_api.expect
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1360, "height": 960})
+            page.goto(url)
+            box = page.locator("#q textarea")
+            expect(box).to_be_visible(timeout=30_000)
+            box.fill("Has Beijing approved H200 imports?")
+            box.press("Enter")
+            expect(page.locator("#status")).to_contain_text(
+                re.compile("answered|do not answer|Error"), timeout=300_000)
+            other = page.locator('#chat [data-testid="bot"]').last.locator(".other-reports")
+            expect(other).to_contain_text("Other reports on this question")
+            link = other.locator("a.cite").first
+            citation_id = link.get_attribute("title") or ""
+            expected = assistant.lookup(citation_id)
+            answered = {c.doc_id for c in assistant.ask("Has Beijing approved H200 imports?")
+                        .citations}
+            assert expected.doc_id not in answered  # a report the answer does not cite
+            link.click()
+            mark = page.locator("#passage mark")
+            expect(mark).to_be_visible(timeout=30_000)
+            assert " ".join(mark.inner_text().split()) == " ".join(expected.text.split())
         finally:
             browser.close()
