@@ -348,6 +348,7 @@ def test_other_reports_are_quoted_under_the_answer_and_listed_as_sources(
         fake: FakeAssistant) -> None:
     other = Citation(n=4, id="scmp-test:0-30:0123abcd", doc_id="scmp-test",
                      title="SCMP <report>", start=0, end=30, quote="Beijing has begun approving.")
+    # named by its title here: the fake corpus has no scmp-test report with an outlet
     answer = Answer("q?", "The chips are taxed at 25% [1].", False, (_citation(),), (),
                     {"total_s": 2.0}, other_reports=(other,))
     chat, _, sources, ids = Handlers(fake)._final(  # type: ignore[arg-type]
@@ -360,3 +361,13 @@ def test_other_reports_are_quoted_under_the_answer_and_listed_as_sources(
     # a follow-up question sends the answer to the model without the quoted other reports
     assert render.plain_history(chat) == [{"role": "assistant",
                                            "content": "The chips are taxed at 25%."}]
+
+
+def test_other_reports_are_named_by_their_outlet() -> None:
+    other = Citation(n=4, id="scmp-test:0-30:0123abcd", doc_id="scmp-test", title="A <long> title",
+                     start=0, end=30, quote="Beijing has begun approving.")
+    line = render.other_reports_html([other], {"scmp-test": "South China Morning Post"})
+    assert "Other reports on this question: South China Morning Post: “Beijing has begun" in line
+    assert "long" not in line
+    assert "A &lt;long&gt; title" in render.other_reports_html([other], {})
+    assert render.other_reports_html([], {"scmp-test": "SCMP"}) == ""

@@ -113,7 +113,7 @@ class Handlers:
                ) -> tuple[ChatHistory, str, Any, list[str]]:
         history[-1] = {"role": "assistant",
                        "content": render.link_markers(answer.text, answer.citations)
-                       + render.other_reports_html(answer.other_reports)}
+                       + render.other_reports_html(answer.other_reports, self._outlets())}
         seconds = answer.timings.get("total_s")
         took = f" in {seconds:.1f} s" if seconds is not None else ""
         if answer.refused:
@@ -140,6 +140,10 @@ class Handlers:
     def _titles(self) -> dict[str, str | None]:
         """Report titles by id, for the sources table."""
         return {d["doc_id"]: d.get("title") for d in self.assistant.documents()}
+
+    def _outlets(self) -> dict[str, str | None]:
+        """Report outlets by id, to name the other reports quoted under an answer."""
+        return {d["doc_id"]: d.get("outlet") for d in self.assistant.documents()}
 
     def stop(self, chat: ChatHistory | None) -> tuple[ChatHistory, str]:
         """Mark the answer being written as stopped."""

@@ -55,12 +55,17 @@ def link_markers(text: str, citations: Sequence[Citation]) -> str:
     return "".join(out)
 
 
-def other_reports_html(others: Sequence[Citation]) -> str:
-    """The line under an answer quoting what the reports it does not cite say (may be empty)."""
+def other_reports_html(others: Sequence[Citation],
+                       outlets: Mapping[str, str | None] | None = None) -> str:
+    """The line under an answer quoting what the reports it does not cite say (may be empty).
+
+    Each report is named by its outlet when ``outlets`` knows it, else by its title.
+    """
     if not others:
         return ""
-    items = "; ".join(f"{escape_md(c.title or c.doc_id)}: “{escape_md(short(c.quote))}” "
-                      f"{cite_link(c.n, c.id)}" for c in others)
+    names = outlets or {}
+    items = "; ".join(f"{escape_md(names.get(c.doc_id) or c.title or c.doc_id)}: "
+                      f"“{escape_md(short(c.quote))}” {cite_link(c.n, c.id)}" for c in others)
     return f'\n\n<span class="other-reports">Other reports on this question: {items}</span>'
 
 
