@@ -13,6 +13,7 @@ import re
 import shutil
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,23 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextmanager
+def _asked(url: str, question: str) -> Iterator[Any]:
+    """A chromium page of the UI at ``url`` where ``question`` has just been sent."""
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1360, "height": 960})
+            page.goto(url)
+            box = page.locator("#q textarea")
+            sync_api.expect(box).to_be_visible(timeout=30_000)
+            box.fill(question)
+            box.press("Enter")
+            yield page
+        finally:
+            browser.close()
+
+
 @pytest.fixture(scope="module")
 def served(real_assistant: Any) -> Iterator[tuple[str, Any]]:
     """The URL of the UI of conftest's real assistant, and the assistant."""
@@ -57,71 +75,50 @@ def test_ask_click_citation_shows_highlighted_passage(served: tuple[str, Any],
                                                       tmp_path: Path) -> None:
     url, assistant = served
     expect = sync_api.expect
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1360, "height": 960})
-            page.goto(url)
-            box = page.locator("#q textarea")
-            expect(box).to_be_visible(timeout=30_000)
-            box.fill(QUESTION)
-            box.press("Enter")
+    with _asked(url, QUESTION) as page:
+        status = page.locator("#status")
+        expect(status).to_contain_text(re.compile("searching|reading|writing"),
+                                       timeout=60_000)
+        expect(status).to_contain_text(re.compile("answered|do not answer|Error"),
+                                       timeout=300_000)
+        expect(status).to_contain_text("answered")
+        link = page.locator('#chat [data-testid="bot"]').last.locator("a.cite").first
+        expect(link).to_be_visible()
+        expect(page.locator("#sources")).to_contain_text(re.compile(r"\[\d+\]"))
 
-            status = page.locator("#status")
-            expect(status).to_contain_text(re.compile("searching|reading|writing"),
-                                           timeout=60_000)
-            expect(status).to_contain_text(re.compile("answered|do not answer|Error"),
-                                           timeout=300_000)
-            expect(status).to_contain_text("answered")
-            link = page.locator('#chat [data-testid="bot"]').last.locator("a.cite").first
-            expect(link).to_be_visible()
-            expect(page.locator("#sources")).to_contain_text(re.compile(r"\[\d+\]"))
+        citation_id = link.get_attribute("title") or ""
+        expected = assistant.lookup(citation_id)
+        link.click()
+        mark = page.locator("#passage mark")
+        expect(mark).to_be_visible(timeout=30_000)
+        assert " ".join(mark.inner_text().split()) == " ".join(expected.text.split())
+        expect(page.locator("#passage")).to_contain_text(expected.title or expected.doc_id)
+        if expected.outlet:
+            expect(page.locator("#passage")).to_contain_text(expected.outlet)
+        assert page.url.rstrip("/") == url.rstrip("/")  # the link did not navigate
 
-            citation_id = link.get_attribute("title") or ""
-            expected = assistant.lookup(citation_id)
-            link.click()
-            mark = page.locator("#passage mark")
-            expect(mark).to_be_visible(timeout=30_000)
-            assert " ".join(mark.inner_text().split()) == " ".join(expected.text.split())
-            expect(page.locator("#passage")).to_contain_text(expected.title or expected.doc_id)
-            if expected.outlet:
-                expect(page.locator("#passage")).to_contain_text(expected.outlet)
-            assert page.url.rstrip("/") == url.rstrip("/")  # the link did not navigate
-
-            page.wait_for_timeout(800)  # let the passage scroll into view
-            shot = tmp_path / "ui-screenshot.png"
-            page.screenshot(path=str(shot), full_page=True)
-            shutil.copyfile(shot, SCREENSHOT_COPY)
-            assert shot.stat().st_size > 10_000
-        finally:
-            browser.close()
+        page.wait_for_timeout(800)  # let the passage scroll into view
+        shot = tmp_path / "ui-screenshot.png"
+        page.screenshot(path=str(shot), full_page=True)
+        shutil.copyfile(shot, SCREENSHOT_COPY)
+        assert shot.stat().st_size > 10_000
 
 
 def test_other_report_quote_links_to_its_passage(served: tuple[str, Any]) -> None:
     url, assistant = served
     expect = sync_api.expect
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1360, "height": 960})
-            page.goto(url)
-            box = page.locator("#q textarea")
-            expect(box).to_be_visible(timeout=30_000)
-            box.fill("Has Beijing approved H200 imports?")
-            box.press("Enter")
-            expect(page.locator("#status")).to_contain_text(
-                re.compile("answered|do not answer|Error"), timeout=300_000)
-            other = page.locator('#chat [data-testid="bot"]').last.locator(".other-reports")
-            expect(other).to_contain_text("Other reports on this question")
-            link = other.locator("a.cite").first
-            citation_id = link.get_attribute("title") or ""
-            expected = assistant.lookup(citation_id)
-            answered = {c.doc_id for c in assistant.ask("Has Beijing approved H200 imports?")
-                        .citations}
-            assert expected.doc_id not in answered  # a report the answer does not cite
-            link.click()
-            mark = page.locator("#passage mark")
-            expect(mark).to_be_visible(timeout=30_000)
-            assert " ".join(mark.inner_text().split()) == " ".join(expected.text.split())
-        finally:
-            browser.close()
+    with _asked(url, "Has Beijing approved H200 imports?") as page:
+        expect(page.locator("#status")).to_contain_text(
+            re.compile("answered|do not answer|Error"), timeout=300_000)
+        other = page.locator('#chat [data-testid="bot"]').last.locator(".other-reports")
+        expect(other).to_contain_text("Other reports on this question")
+        link = other.locator("a.cite").first
+        citation_id = link.get_attribute("title") or ""
+        expected = assistant.lookup(citation_id)
+        answered = {c.doc_id for c in assistant.ask("Has Beijing approved H200 imports?")
+                    .citations}
+        assert expected.doc_id not in answered  # a report the answer does not cite
+        link.click()
+        mark = page.locator("#passage mark")
+        expect(mark).to_be_visible(timeout=30_000)
+        assert " ".join(mark.inner_text().split()) == " ".join(expected.text.split())
