@@ -34,7 +34,7 @@ from assistant import citations, grounding, prompting
 from assistant.embedding import Embedder
 from assistant.generation import Generator, Message
 from assistant.records import Answer, Document, Hit
-from assistant.sentences import SentenceRanker
+from assistant.sentences import RankedSentence, SentenceRanker
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ class AnswerBuilder:
         if answer.refused or not hits:
             return answer
         ranked = self._ranker(hits).rank(answer.question)
-        if not ranked or ranked[0].score < self._threshold or ranked[0].matched < _MIN_MATCHED:
+        if not ranked or not self._strong(ranked[0]):
             return answer
         best = ranked[0]
         said = " ".join(citations.MARKER_RE.sub(" ", answer.text).split())
@@ -160,7 +160,7 @@ class AnswerBuilder:
         if not hits:
             return refused
         ranked = self._ranker(hits).rank(refused.question)
-        if not ranked or ranked[0].score < self._threshold or ranked[0].matched < _MIN_MATCHED:
+        if not ranked or not self._strong(ranked[0]):
             return refused
         best = ranked[0]
         refused.trace["extractive"] = f"{best.score:.2f}: {best.text}"
@@ -184,7 +184,7 @@ class AnswerBuilder:
             if ranked.score < self._threshold:
                 break
             doc_id = hits[ranked.n - 1].chunk.doc_id
-            if doc_id not in cited and doc_id not in chosen and ranked.matched >= _MIN_MATCHED:
+            if doc_id not in cited and doc_id not in chosen and self._strong(ranked):
                 chosen[doc_id] = (ranked.n, ranked.text)
         if not chosen:
             return answer
@@ -192,6 +192,10 @@ class AnswerBuilder:
         _, others = citations.build_citations(text, hits, self._titles,
                                               {n: [sentence] for n, sentence in chosen.values()})
         return dataclasses.replace(answer, other_reports=others)
+
+    def _strong(self, ranked: RankedSentence) -> bool:
+        """A match strong enough to stand without the model (threshold, two question words)."""
+        return ranked.score >= self._threshold and ranked.matched >= _MIN_MATCHED
 
     def quoted(self, base: Answer, hits: list[Hit], n: int, sentence: str) -> Answer:
         """An answer that is ``sentence`` of passage ``n``, quoted and cited."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from assistant import citations
 from assistant.answering import closest_passages
 from assistant.errors import AssistantError
-from assistant.records import Answer, Status, TextDelta
+from assistant.records import Answer, Citation, Status, TextDelta
 from assistant.settings import EMBED_BACKENDS, Settings
 
 if TYPE_CHECKING:
@@ -186,12 +186,16 @@ def _cmd_ask(args: argparse.Namespace) -> None:
         for item in closest:
             _out(f"- {item['doc_id']}: {' '.join(item['quote'].split())[:160]}…\n"
                  f"    id: {item['id']}")
-    for c in answer.citations:
-        _out(f"[{c.n}] {c.title or c.doc_id}: {' '.join(c.quote.split())}\n    id: {c.id}")
+    _print_citations(answer.citations)
     if answer.other_reports:
         _out("(other reports on this question; compare them with the answer:)")
-        for c in answer.other_reports:
-            _out(f"[{c.n}] {c.title or c.doc_id}: {' '.join(c.quote.split())}\n    id: {c.id}")
+        _print_citations(answer.other_reports)
+
+
+def _print_citations(cited: Sequence[Citation]) -> None:
+    """Each citation's marker, report, quote and id."""
+    for c in cited:
+        _out(f"[{c.n}] {c.title or c.doc_id}: {' '.join(c.quote.split())}\n    id: {c.id}")
 
 
 def _cmd_cite(args: argparse.Namespace) -> None:
