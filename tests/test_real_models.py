@@ -153,3 +153,16 @@ def test_real_answer_quotes_the_other_report_on_the_question(
     # a question only one report speaks to quotes nothing beside the answer
     taxed = real_assistant.ask("At what rate would the re-exported chips be taxed?")
     assert not taxed.refused and taxed.other_reports == (), taxed.other_reports
+
+
+def test_real_second_opinion_and_quantity_check(real_assistant: Assistant) -> None:
+    # The model answers from SCMP's "disputed" sentence; the best-matching sentence is
+    # Tom's Hardware's, and the model prefers it in both orders, so the answer switches.
+    answer = real_assistant.ask(
+        "What has Jensen Huang said about Nvidia's current market share in China?")
+    assert answer.trace.get("judge", "").startswith("21"), answer.trace
+    assert "virtually no market share" in answer.text
+    assert [c.doc_id for c in answer.citations] == [TOMS]
+    # "one generation below" names no amount of memory: refused, not answered
+    memory = real_assistant.ask("How much high-bandwidth memory does the Nvidia H200 have?")
+    assert memory.refused and memory.citations == (), memory.trace
