@@ -39,15 +39,20 @@ EXTRACT_COVERAGE = 0.6
 
 
 def _stem(word: str) -> str:
+    """A rough stem: the plural goes first, then one derivational ending.
+
+    Stripping in that order keeps related forms together: "approvals",
+    "approval", "approved" and "approving" all become "approv".
+    """
     word = word.lower().replace("’", "'")
     word = re.sub(r"'s$", "", word).strip("'-")
     if word.endswith("ies") and len(word) > 5:
         return word[:-3] + "y"
-    for suffix in ("ations", "ation", "ings", "ing", "ed", "es", "s", "al", "ly"):
-        if suffix == "s" and word.endswith("ss"):
-            continue
-        if suffix == "es" and not word.endswith(("sses", "xes", "ches", "shes", "zes")):
-            continue
+    if word.endswith(("sses", "xes", "ches", "shes", "zes")) and len(word) >= 5:
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) >= 4:
+        word = word[:-1]
+    for suffix in ("ations", "ation", "ings", "ing", "ed", "al", "ly"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)]
             break

@@ -393,6 +393,14 @@ def test_dotted_abbreviations_are_one_word() -> None:
     assert "uk" in terms("exports to the U.K. rose")
 
 
+def test_related_word_forms_share_a_stem() -> None:
+    # the plural goes before the derivational ending: "approvals" matches "approval"
+    forms = ["approvals", "approval", "approved", "approving"]
+    assert len({frozenset(terms(w)) for w in forms}) == 1
+    assert terms("proposals") == terms("proposal") == terms("proposed")
+    assert terms("the processes") == terms("a process") and terms("status") == {"status"}
+
+
 @pytest.mark.parametrize(("question", "extract", "answers"), [
     ("How many people were cited?", "Two sources", True),
     ("How much revenue did the H20 bring in?", "$50 million", True),
