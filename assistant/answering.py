@@ -8,11 +8,10 @@ quoted sentence:
 2. :meth:`AnswerBuilder.confirm` asks the model which words of the supporting
    sentences answer the question; an answer they do not contain is refused,
    unless those words stand verbatim in another passage sentence.
-3. :meth:`AnswerBuilder.reconsider` runs when the sentence of the passages that
-   matches the question most strongly is not the one the answer rests on: the
-   model is asked which of the two answers the question, once in each order,
-   and the answer becomes that sentence only when both orders choose it (a
-   small model tends to pick whichever sentence comes first).
+3. :meth:`AnswerBuilder.reconsider` weighs the sentences the answer rests on
+   against the best-ranked other sentences of the passages: ranking score plus
+   the model's probability that the sentence, shown alone, answers the
+   question. A clearly better sentence, quoted and cited, replaces the answer.
 4. :meth:`AnswerBuilder.extractive` runs when the model found nothing: if one
    passage sentence matches the question strongly (:mod:`assistant.sentences`),
    that sentence, quoted and cited, is the answer instead of a refusal.
@@ -42,6 +41,9 @@ _CHECK_REPLY_TOKENS = 48
 CLOSEST_PASSAGES = 3  # retrieved passages a refusal offers (CLI and UI)
 _MIN_MATCHED = 2  # question words a sentence must contain to answer without the model: one
 # shared word (say "H200") is no evidence that it answers
+_CANDIDATES = 3  # best-ranked sentences the second opinion weighs against the answer's own
+_MODEL_WEIGHT = 2.0  # the model's yes-probability against the ranking score (about 0.3-1.6)
+_SWITCH_MARGIN = 0.2  # how much better another sentence must be judged to replace the answer
 
 
 class AnswerBuilder:
@@ -117,30 +119,57 @@ class AnswerBuilder:
         return self._refuse(answer)
 
     def reconsider(self, answer: Answer, generator: Generator, hits: list[Hit]) -> Answer:
-        """Switch to the passage sentence that matches the question best, if the model agrees.
+        """Switch to another passage sentence when it answers the question clearly better.
 
-        Runs only when that sentence matches strongly (the bar of :meth:`extractive`)
-        and is not what the answer already says. The model judges the pair twice,
-        with the two sentences in both orders; the answer is replaced by the
-        sentence, quoted and cited, only when both judgements prefer it.
+        Runs when one of the best-ranked sentences that the answer does not rest
+        on matches the question strongly (the bar of :meth:`extractive`). The
+        answer's own sentences and those strong ones are each given
+        a judgement: the ranking score plus twice the model's probability that
+        the sentence answers the question, asked about each sentence alone (a
+        small model asked to choose between sentences mostly picks the first).
+        The answer becomes the best other sentence, quoted and cited, when its
+        judgement beats the answer's own by more than a margin and the sentence
+        passes the answer check (:meth:`confirm`) that the answer passed. An
+        answer resting on a report's title or authors is kept.
         """
         if answer.refused or not hits:
             return answer
         ranked = self._ranker(hits).rank(answer.question)
-        if not ranked or not self._strong(ranked[0]):
+        own = [r for r in ranked if any(r.text in c.quote for c in answer.citations)]
+        others = [r for r in ranked[:_CANDIDATES] if r not in own and self._strong(r)]
+        if not own or not others:
             return answer
-        best = ranked[0]
-        said = " ".join(citations.MARKER_RE.sub(" ", answer.text).split())
-        if (any(best.text in c.quote for c in answer.citations)
-                or len(grounding.terms(said) - grounding.terms(best.text)) <= 1):
-            return answer  # the answer already rests on that sentence, or says no more
-        votes = "".join(
-            "".join(generator.stream(prompting.judge_messages(answer.question, *pair), 2))
-            .strip()[:1] for pair in ((said, best.text), (best.text, said)))
-        answer.trace["judge"] = f"{votes}: {best.text}"
-        if votes != "21":
+        kept = self._best_judged(answer.question, own[:2], generator)
+        found = self._best_judged(answer.question, others, generator)
+        if kept is None or found is None:
+            return answer  # the model gives no probabilities
+        answer.trace["judge"] = f"{kept[0]:.2f} kept, {found[0]:.2f}: {found[1].text}"
+        if found[0] <= kept[0] + _SWITCH_MARGIN:
             return answer
-        return self.quoted(answer, hits, best.n, best.text)
+        candidate = dataclasses.replace(self.quoted(answer, hits, found[1].n, found[1].text),
+                                        trace=dict(answer.trace))
+        switched = self.confirm(candidate, [found[1].text], generator, hits)
+        if switched.refused:  # it must pass the answer check that the answer passed
+            answer.trace["judge"] += f" (failed the answer check: {switched.trace['check']})"
+            return answer
+        return switched
+
+    @staticmethod
+    def _best_judged(question: str, sentences: Sequence[RankedSentence], generator: Generator
+                     ) -> tuple[float, RankedSentence] | None:
+        """The best of ``sentences`` by ranking score plus twice the model's yes-probability.
+
+        ``None`` when the model gives no probabilities.
+        """
+        best: tuple[float, RankedSentence] | None = None
+        for ranked in sentences:
+            p = generator.yes_probability(prompting.judge_messages(question, ranked.text))
+            if p is None:
+                return None
+            judged = ranked.score + _MODEL_WEIGHT * p
+            if best is None or judged > best[0]:
+                best = (judged, ranked)
+        return best
 
     def _refuse(self, answer: Answer) -> Answer:
         """Refuse ``answer``: its sentences are listed as unsupported."""

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from assistant.errors import ModelError
 
 logger = logging.getLogger(__name__)
@@ -25,6 +27,8 @@ Message = dict[str, str]
 # Tokens at the end of a warmed prompt that the next chat may render differently
 # (the question is inserted there); the state counts as held without them.
 _WARM_SLACK = 8
+_YES = ("yes", "Yes", "YES", " yes", " Yes")
+_NO = ("no", "No", "NO", " no", " No")
 
 
 class Generator(Protocol):
@@ -41,6 +45,14 @@ class Generator(Protocol):
 
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
         """Stream the reply to a chat, piece by piece."""
+        ...
+
+    def yes_probability(self, messages: list[Message]) -> float | None:
+        """How likely the reply to ``messages`` starts with yes rather than no.
+
+        Read from the model's next-token probabilities (yes and no in any
+        capitalisation); ``None`` when the model cannot tell them (no probabilities).
+        """
         ...
 
     def warm(self, messages: list[Message], state_file: Path | None = None) -> str:
@@ -95,6 +107,28 @@ class LlamaCppGenerator:
             delta = chunk["choices"][0].get("delta", {}).get("content")
             if delta:
                 yield delta
+
+    def yes_probability(self, messages: list[Message]) -> float | None:
+        """P(yes) / (P(yes) + P(no)) for the first token of the reply to ``messages``.
+
+        Only the tokens after what the model already holds are read, so asking
+        about several sentences after the same question costs only the new words.
+        """
+        prompt = self._prompt_tokens(messages, reply=True)
+        held = min(self._held_prefix(prompt), len(prompt) - 1)
+        self.last_stats = {"prompt_tokens": len(prompt), "reused_tokens": held}
+        self._llm.n_tokens = held
+        self._llm.eval(prompt[held:])
+        vocab = self._llm.n_vocab()
+        logits = np.ctypeslib.as_array(self._llm._ctx.get_logits(),  # type: ignore[no-untyped-call]
+                                       shape=(vocab,))
+        yes, no = self._first_tokens(_YES), self._first_tokens(_NO)
+        return _two_way(logits[yes].astype(np.float64), logits[no].astype(np.float64))
+
+    def _first_tokens(self, words: tuple[str, ...]) -> list[int]:
+        """The first token of each of ``words`` (the spellings a reply may start with)."""
+        return sorted({self._llm.tokenize(w.encode(), add_bos=False, special=False)[0]
+                       for w in words})
 
     def warm(self, messages: list[Message], state_file: Path | None = None) -> str:
         """Read ``messages`` once; keep (and optionally save) the model state for them."""
@@ -183,6 +217,14 @@ class LlamaCppGenerator:
         self._llm.input_ids[: len(prompt)] = prompt
         self._llm.n_tokens = len(prompt)
         return True
+
+
+def _two_way(yes: np.ndarray, no: np.ndarray) -> float:
+    """P(yes) / (P(yes) + P(no)) from the logits of the yes and the no tokens."""
+    top = max(float(yes.max()), float(no.max()))
+    p_yes = float(np.exp(yes - top).sum())
+    p_no = float(np.exp(no - top).sum())
+    return p_yes / (p_yes + p_no)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -254,6 +254,25 @@ class OpenAIChatGenerator:
             self.last_stats.update(prompt_tokens=float(cached + computed),
                                    reused_tokens=float(cached))
 
+    def yes_probability(self, messages: list[Message]) -> float | None:
+        """P(yes) / (P(yes) + P(no)) for the first token of the reply, from the server's logprobs.
+
+        ``None`` when the server sends no log-probabilities or neither word is
+        among the likeliest first tokens.
+        """
+        body = dict(self._body(messages, 1, stream=False), logprobs=True, top_logprobs=20)
+        response = self._post("/v1/chat/completions", body)
+        if response.status_code != 200:
+            raise self._status_error(response)
+        try:
+            top = response.json()["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
+            ranked = [(str(t["token"]).strip().lower(), float(t["logprob"])) for t in top]
+        except (ValueError, KeyError, IndexError, TypeError):
+            return None
+        p_yes = sum(math.exp(lp) for token, lp in ranked if token == "yes")
+        p_no = sum(math.exp(lp) for token, lp in ranked if token == "no")
+        return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else None
+
     def warm(self, messages: list[Message], state_file: Path | None = None) -> str:
         """Have the server read ``messages`` once (a one-token reply), so its cache holds them.
 

@@ -96,16 +96,16 @@ def extraction_messages(question: str, spans: Sequence[str]) -> list[Message]:
             {"role": "user", "content": f"Sentences: {text}\n\nQuestion: {question}"}]
 
 
-JUDGE_PROMPT = "You judge which sentence answers a question."
+JUDGE_PROMPT = "You judge whether a sentence answers a question."
 
 
-def judge_messages(question: str, first: str, second: str) -> list[Message]:
-    """Which of two sentences answers the question (the reply is 1 or 2)."""
+def judge_messages(question: str, sentence: str) -> list[Message]:
+    """Does ``sentence`` answer the question (the reply starts with yes or no)."""
     return [{"role": "system", "content": JUDGE_PROMPT},
             {"role": "user", "content": f"Question: {question}\n\n"
-                                        f"Sentence 1: {_TAG_RE.sub('', first)}\n\n"
-                                        f"Sentence 2: {_TAG_RE.sub('', second)}\n\n"
-                                        "Which sentence answers the question? Reply with 1 or 2."}]
+                                        f"Sentence: {_TAG_RE.sub('', sentence)}\n\n"
+                                        "Does the sentence answer the question? "
+                                        "Reply yes or no."}]
 
 
 def source_label(doc: Document | None) -> str:

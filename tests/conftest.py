@@ -63,11 +63,13 @@ class ScriptedGenerator:
     context_tokens = 4096
 
     def __init__(self, script: list[str] | Callable[[list[dict[str, str]]], str],
-                 extract: str | None = None, judge: str = "11") -> None:
+                 extract: str | Callable[[str], str] | None = None,
+                 judge: dict[str, float] | None = None) -> None:
         self.script = script
         self.extract = extract
-        self.judge = judge  # the replies to the pairwise judge, in turn ("1" keeps the answer)
-        self.judged: list[list[dict[str, str]]] = []
+        # the judge's yes-probability for a sentence containing a key (0.5 for any other)
+        self.judge = judge or {}
+        self.judged: list[str] = []  # the sentences judged, in turn
         self.lock = threading.Lock()
         self.prompts: list[list[dict[str, str]]] = []
         self.checks: list[list[dict[str, str]]] = []
@@ -81,18 +83,23 @@ class ScriptedGenerator:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
+    def yes_probability(self, messages: list[dict[str, str]]) -> float | None:
+        assert messages[0]["content"] == JUDGE_PROMPT
+        sentence = messages[-1]["content"].split("Sentence: ", 1)[1].split("\n\n")[0]
+        self.judged.append(sentence)
+        return next((p for key, p in self.judge.items() if key in sentence), 0.5)
+
     def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
         last = messages[-1]["content"]
         if messages[0]["content"] == EXTRACT_PROMPT or last.startswith(EXTRACT_REQUEST):
             # The answer check: by default copy the supporting sentences (a confirmation).
             self.checks.append(messages)
             sentences = last.removeprefix(EXTRACT_REQUEST).strip().split("\n\nQuestion:")[0]
-            yield self.extract if self.extract is not None else sentences.removeprefix(
-                "Sentences: ")
-            return
-        if messages[0]["content"] == JUDGE_PROMPT:
-            self.judged.append(messages)
-            yield self.judge[(len(self.judged) - 1) % len(self.judge)]
+            sentences = sentences.removeprefix("Sentences: ")
+            if callable(self.extract):
+                yield self.extract(sentences)
+            else:
+                yield self.extract if self.extract is not None else sentences
             return
         self.prompts.append(messages)
         if callable(self.script):

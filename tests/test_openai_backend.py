@@ -247,3 +247,24 @@ def test_one_failed_tokenize_call_estimates_that_text_only() -> None:
     text = "More than 400,000 H200 chips were approved for ByteDance."
     assert gen.count_tokens(text) == estimate_tokens(text)  # the failed call
     assert gen.count_tokens("abcdef") == 6  # the endpoint is still used afterwards
+
+
+def test_yes_probability_from_the_servers_logprobs() -> None:
+    import math
+
+    def chat(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        assert body["logprobs"] is True and body["max_tokens"] == 1 and not body["stream"]
+        top = [{"token": "Yes", "logprob": math.log(0.6)},
+               {"token": " no", "logprob": math.log(0.2)},
+               {"token": "Maybe", "logprob": math.log(0.1)}]
+        first = {"token": "Yes", "top_logprobs": top}
+        return httpx.Response(200, json={"choices": [{"message": {"content": "Yes"},
+                                                      "logprobs": {"content": [first]}}]})
+
+    gen = Server({"/v1/chat/completions": chat}).generator()
+    p = gen.yes_probability([{"role": "user", "content": "Does it answer?"}])
+    assert p is not None and abs(p - 0.75) < 1e-9
+    # a server that sends no log-probabilities: no probability, not an error
+    plain = Server().generator()
+    assert plain.yes_probability([{"role": "user", "content": "Does it answer?"}]) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -157,10 +158,11 @@ def test_real_answer_quotes_the_other_report_on_the_question(
 
 def test_real_second_opinion_and_quantity_check(real_assistant: Assistant) -> None:
     # The model answers from SCMP's "disputed" sentence; the best-matching sentence is
-    # Tom's Hardware's, and the model prefers it in both orders, so the answer switches.
+    # Tom's Hardware's, judged clearly better (ranking plus the model's yes-probability).
     answer = real_assistant.ask(
         "What has Jensen Huang said about Nvidia's current market share in China?")
-    assert answer.trace.get("judge", "").startswith("21"), answer.trace
+    kept, found = re.findall(r"\d+\.\d+", answer.trace.get("judge", ""))[:2]
+    assert float(found) > float(kept), answer.trace
     assert "virtually no market share" in answer.text
     assert [c.doc_id for c in answer.citations] == [TOMS]
     # "one generation below" names no amount of memory: refused, not answered
