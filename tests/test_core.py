@@ -383,6 +383,13 @@ def test_the_model_judges_each_sentence_against_the_answers_own(
         assert a.lookup(answer.citations[0].id).text == answer.citations[0].quote
     else:
         assert [c.doc_id for c in answer.citations] == [SCMP] and disputed in answer.text
+    # an answer that rests on the market-share sentence is never switched away from it
+    gen.judged.clear()
+    gen.script = lambda messages: (f"Passage: 6\nAnswer: {market} left in China "
+                                   f"[{_passage_number(messages, market)}].")
+    kept = a.ask("What did Jensen Huang say about Nvidia's market share in China?")
+    assert kept.citations[0].doc_id == TOMS and market in kept.citations[0].quote
+    assert not any(market in s for s in gen.judged[1:])  # judged as the answer's own only
 
 
 def test_a_better_judged_sentence_must_pass_the_answer_check(
