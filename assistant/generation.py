@@ -8,6 +8,7 @@ tokens. It is not thread-safe: callers hold :attr:`LlamaCppGenerator.lock`.
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import json
 import logging
@@ -122,13 +123,16 @@ class LlamaCppGenerator:
         vocab = self._llm.n_vocab()
         logits = np.ctypeslib.as_array(self._llm._ctx.get_logits(),  # type: ignore[no-untyped-call]
                                        shape=(vocab,))
-        yes, no = self._first_tokens(_YES), self._first_tokens(_NO)
+        yes, no = self._answer_tokens
         return _two_way(logits[yes].astype(np.float64), logits[no].astype(np.float64))
 
-    def _first_tokens(self, words: tuple[str, ...]) -> list[int]:
-        """The first token of each of ``words`` (the spellings a reply may start with)."""
-        return sorted({self._llm.tokenize(w.encode(), add_bos=False, special=False)[0]
-                       for w in words})
+    @functools.cached_property
+    def _answer_tokens(self) -> tuple[list[int], list[int]]:
+        """The first tokens of yes and of no, in the spellings a reply may start with."""
+        def first(words: tuple[str, ...]) -> list[int]:
+            return sorted({self._llm.tokenize(w.encode(), add_bos=False, special=False)[0]
+                           for w in words})
+        return first(_YES), first(_NO)
 
     def warm(self, messages: list[Message], state_file: Path | None = None) -> str:
         """Read ``messages`` once; keep (and optionally save) the model state for them."""

@@ -269,16 +269,8 @@ def answers_quantity(question: str, extract: str) -> bool:
     words = asked.group("rest").replace("?", " ").split()
     if not words:
         return False
-    counted = _singular(words[0])  # "generation" in "how many generations"
-    return any(_singular(m.group("next")) == counted for m in _ONE_RE.finditer(extract))
-
-
-def _singular(word: str) -> str:
-    """``word`` lower-cased without a plural ending: companies → company, chips → chip."""
-    word = word.lower()
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    return word.removesuffix("s")
+    counted = _stem(words[0])  # "generation" in "how many generations"
+    return any(_stem(m.group("next")) == counted for m in _ONE_RE.finditer(extract))
 
 
 def states_figures(text: str, extract: str) -> bool:
