@@ -129,8 +129,10 @@ class AnswerBuilder:
         small model asked to choose between sentences mostly picks the first).
         The answer becomes the best other sentence, quoted and cited, when its
         judgement beats the answer's own by more than a margin and the sentence
-        passes the answer check (:meth:`confirm`) that the answer passed. An
-        answer resting on a report's title or authors is kept.
+        passes the answer check (:meth:`confirm`) that the answer passed, with
+        words that name something: a bare yes or no, the check's reply to a
+        yes/no question whatever the sentence, does not count. An answer
+        resting on a report's title or authors is kept.
         """
         if answer.refused or not hits:
             return answer
@@ -151,6 +153,10 @@ class AnswerBuilder:
         switched = self.confirm(candidate, [found[1].text], generator, hits)
         if switched.refused:  # it must pass the answer check that the answer passed
             answer.trace["judge"] += f" (failed the answer check: {switched.trace['check']})"
+            return answer
+        if grounding.is_bare_polar(switched.trace.get("check", "")):
+            # a yes/no question: the check passes any sentence, so it is no evidence
+            answer.trace["judge"] += " (kept: a bare yes/no check confirms nothing)"
             return answer
         return switched
 

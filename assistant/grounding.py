@@ -225,6 +225,11 @@ def render(sentences: Sequence[GroundedSentence]) -> str:
     return " ".join(parts)
 
 
+def is_bare_polar(extract: str) -> bool:
+    """True when an extracted answer is a bare "yes" or "no" (it names nothing)."""
+    return extract.strip().strip(" .!\"'“”").lower() in ("yes", "no")
+
+
 def extract_is_grounded(extract: str, spans: Sequence[str]) -> bool:
     """True when an extracted answer names something that ``spans`` contain.
 
@@ -234,7 +239,7 @@ def extract_is_grounded(extract: str, spans: Sequence[str]) -> bool:
     question is not answered. A bare "yes" or "no" (a yes/no question) confirms.
     """
     cleaned = extract.strip().strip(" .!\"'“”").lower()
-    if cleaned in ("yes", "no"):
+    if is_bare_polar(extract):
         return True
     if not cleaned or cleaned.startswith(("none", "no answer", "not ")):
         return False

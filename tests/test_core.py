@@ -414,6 +414,31 @@ def test_a_better_judged_sentence_must_pass_the_answer_check(
     assert len(gen.checks) == 2  # the answer's check, then the other sentence's
 
 
+def test_a_bare_yes_from_the_check_does_not_switch_the_answer(
+        tmp_path: Path, fake_embedder: object) -> None:
+    from conftest import CORPUS, ScriptedGenerator
+
+    disputed = ("Nvidia CEO Jensen Huang disputed the information, saying that China has yet "
+                "to make a final decision")
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        return f"Passage: 2\nAnswer: {disputed} [{_passage_number(messages, disputed)}]."
+
+    # a yes/no question: the check replies "Yes" whatever sentence it is shown
+    gen = ScriptedGenerator(reply, extract=lambda s: "Yes",
+                            judge={"virtually no market share": 1.0, "yet to make": 0.0})
+    cfg = Settings.from_env(context_mode="corpus", extractive_threshold=0.8)
+    a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=cfg,
+                       embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
+    answer = a.ask("Did Jensen Huang say anything about Nvidia's market share in China?")
+    assert [c.doc_id for c in answer.citations] == [SCMP] and disputed in answer.text
+    assert "bare yes/no" in answer.trace["judge"]
+    # the same judgement with a check that names the words switches
+    gen.extract = lambda s: s
+    switched = a.ask("Did Jensen Huang say anything about Nvidia's market share in China?")
+    assert [c.doc_id for c in switched.citations] == [TOMS]
+
+
 def test_a_model_without_probabilities_keeps_the_answer(
         tmp_path: Path, fake_embedder: object) -> None:
     from conftest import CORPUS, ScriptedGenerator
