@@ -29,7 +29,7 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from assistant import citations, grounding, prompting
+from assistant import citations, comparison, grounding, prompting
 from assistant.embedding import Embedder
 from assistant.generation import Generator, Message
 from assistant.records import Answer, Document, Hit
@@ -53,6 +53,7 @@ class AnswerBuilder:
                  extractive_threshold: float) -> None:
         self._docs = documents
         self._titles = {doc_id: doc.title for doc_id, doc in documents.items()}
+        self._names = comparison.outlet_names(documents.values())
         self._embedder = embedder
         self._threshold = extractive_threshold
         self._rankers: dict[tuple[tuple[str, int, int], ...], SentenceRanker] = {}
@@ -74,6 +75,8 @@ class AnswerBuilder:
                     for h in hits]
         sentences, unsupported = grounding.ground(reply, evidence, preferred=choice,
                                                   question=question)
+        sentences, unsupported = self._across_reports(sentences, unsupported, evidence, hits,
+                                                      question)
         if not sentences:
             return self.refusal(question, retrieved, timings, tuple(unsupported),
                                 {"reply": raw}), []
@@ -86,6 +89,42 @@ class AnswerBuilder:
         spans = list(dict.fromkeys(s.span for s in sentences))
         return Answer(question, text, False, cited, tuple(retrieved), timings,
                       tuple(unsupported), {"reply": raw}), spans
+
+    def _across_reports(self, sentences: list[grounding.GroundedSentence],
+                        unsupported: list[str], evidence: Sequence[grounding.Evidence],
+                        hits: list[Hit], question: str
+                        ) -> tuple[list[grounding.GroundedSentence], list[str]]:
+        """Hold sentences about several reports to evidence from several reports.
+
+        A sentence saying how reports relate ("they agree") is unsupported: no
+        passage states it (:mod:`assistant.comparison`). One about several reports
+        ("both reports say ...") is kept only when passages of two reports or more
+        support it, and then cites the best passage of each.
+        """
+        kept: list[grounding.GroundedSentence] = []
+        dropped = list(unsupported)
+        for sentence in sentences:
+            if not comparison.about_several(sentence.text, self._names):
+                kept.append(sentence)
+                continue
+            if comparison.relates_reports(sentence.text, self._names):
+                dropped.append(sentence.text)
+                continue
+            best: dict[str, tuple[float, int, str]] = {}
+            for n, passage in enumerate(evidence, start=1):
+                score, span = passage.best(sentence.text, question)
+                doc_id = hits[n - 1].chunk.doc_id
+                if score >= grounding.MIN_SUPPORT and score > best.get(doc_id, (0.0,))[0]:
+                    best[doc_id] = (score, n, span)
+            if len(best) < 2:
+                dropped.append(sentence.text)
+                continue
+            chosen = sorted(best.values(), key=lambda item: item[1])
+            top = max(chosen)
+            kept.append(grounding.GroundedSentence(
+                sentence.text, tuple(n for _, n, _ in chosen), top[0], top[2],
+                tuple((n, span) for _, n, span in chosen)))
+        return kept, dropped
 
     def confirm(self, answer: Answer, spans: list[str], generator: Generator,
                 hits: list[Hit], chat: list[Message] | None = None) -> Answer:

@@ -1,0 +1,71 @@
+"""Claims about several reports at once.
+
+A sentence such as "Both reports say the chips were approved" or "The SCMP and
+Tom's Hardware agree that ..." is a claim about the reports, not a fact that one
+passage states. Two kinds are told apart here:
+
+* a *relation* between reports ("agree", "differ", "contradict", "the same"):
+  no passage states it, and word overlap cannot check it (two passages that
+  share their words may say opposite things), so it is never presented as cited;
+* a claim *about several* reports ("both reports", "each outlet", two outlets
+  named): it stands only when passages of at least two reports support it, and
+  then it cites one passage of each.
+
+Reports are recognised by their outlet's name or its initials ("South China
+Morning Post" is also "SCMP"), and by words such as "both reports".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from assistant.records import Document
+
+_GROUP_RE = re.compile(
+    r"\b(?:both|all|two|each|either|neither)\b(?:\s+(?:of\s+)?(?:the\s+)?\w+)?\s+"
+    r"(?:reports?|outlets?|articles?|stories|publications?|sources|newspapers?)\b|"
+    r"\b(?:the|these)\s+(?:reports|outlets|articles|publications)\b",
+    re.IGNORECASE,
+)
+_RELATION_RE = re.compile(
+    r"\b(?:agree[sd]?|agreement|disagree[sd]?|disagreement|differ(?:s|ed|ent|ence|ences)?|"
+    r"contradict\w*|(?:in)?consistent|conflict(?:s|ing)?|the same)\b",
+    re.IGNORECASE,
+)
+
+
+def outlet_names(documents: Iterable[Document]) -> dict[str, tuple[str, ...]]:
+    """Each report's names: its outlet, and the outlet's initials when it has three words or more.
+
+    Reports without an outlet have no names.
+    """
+    names: dict[str, tuple[str, ...]] = {}
+    for doc in documents:
+        if not doc.outlet:
+            continue
+        words = re.findall(r"[A-Za-z][\w'’]*", doc.outlet)
+        found = [doc.outlet]
+        if len(words) >= 3 and all(w[0].isupper() for w in words):
+            found.append("".join(w[0] for w in words))
+        names[doc.doc_id] = tuple(found)
+    return names
+
+
+def named_reports(text: str, names: Mapping[str, tuple[str, ...]]) -> set[str]:
+    """The reports (doc ids) whose outlet ``text`` names."""
+    flat = text.replace("’", "'")
+    return {doc_id for doc_id, aliases in names.items()
+            if any(re.search(rf"\b{re.escape(a.replace('’', chr(39)))}\b", flat,
+                             flags=0 if a.isupper() else re.IGNORECASE)
+                   for a in aliases)}
+
+
+def about_several(text: str, names: Mapping[str, tuple[str, ...]]) -> bool:
+    """True when ``text`` speaks of several reports ("both reports", two outlets named)."""
+    return bool(_GROUP_RE.search(text)) or len(named_reports(text, names)) >= 2
+
+
+def relates_reports(text: str, names: Mapping[str, tuple[str, ...]]) -> bool:
+    """True when ``text`` says how reports relate: that they agree, differ or say the same."""
+    return about_several(text, names) and bool(_RELATION_RE.search(text))

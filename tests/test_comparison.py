@@ -1,0 +1,88 @@
+"""Claims about several reports: relations are never cited, 'both' needs both."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from assistant import comparison
+from assistant.core import Assistant
+from assistant.records import Document
+from conftest import SCMP, TOMS
+
+NAMES = comparison.outlet_names([
+    Document(SCMP, Path("a.txt"), "", "", "T", "South China Morning Post", (), None, None),
+    Document(TOMS, Path("b.txt"), "", "", "T", "Tom's Hardware", (), None, None),
+    Document("notes", Path("c.txt"), "", "", "T", None, (), None, None),
+])
+
+
+def _n(messages: list[dict[str, str]], needle: str) -> int:
+    user = messages[-1]["content"]
+    for block in user.split("<passage n=")[1:]:
+        if needle in block:
+            return int(block.split('"')[1])
+    raise AssertionError(f"{needle!r} not among the passages")
+
+
+def test_outlets_are_named_in_full_or_by_their_initials() -> None:
+    assert NAMES == {SCMP: ("South China Morning Post", "SCMP"), TOMS: ("Tom's Hardware",)}
+    assert comparison.named_reports("The SCMP and Tom’s Hardware report it", NAMES) == {SCMP, TOMS}
+    assert comparison.named_reports("scmp is lower case", NAMES) == set()  # initials: exact
+
+
+@pytest.mark.parametrize(("text", "several", "relation"), [
+    ("The SCMP and Tom's Hardware agree that China approved the imports.", True, True),
+    ("The two reports differ on the timing.", True, True),
+    ("Both reports name ByteDance, Alibaba and Tencent.", True, False),
+    ("Each of the two outlets quotes Jensen Huang.", True, False),
+    ("Tom's Hardware and the South China Morning Post both cite Reuters.", True, False),
+    ("Both agencies have overseen AI chip procurement.", False, False),  # not reports
+    ("Beijing agreed to the same terms as Washington.", False, False),  # a fact, not a relation
+])
+def test_claims_about_several_reports_are_recognised(text: str, several: bool,
+                                                     relation: bool) -> None:
+    assert comparison.about_several(text, NAMES) is several
+    assert comparison.relates_reports(text, NAMES) is relation
+
+
+def test_a_claim_that_the_reports_agree_is_never_presented_as_cited(
+        make_assistant: Callable[..., Assistant]) -> None:
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = _n(messages, "Beijing has begun approving")
+        return (f"Passage: {n}\nAnswer: The SCMP and Tom's Hardware agree that Beijing has "
+                f"begun approving imports of the H200 [{n}].")
+
+    answer = make_assistant(reply, context_mode="corpus",
+                          confirm_answers=False).ask(
+        "Do the SCMP and Tom's Hardware agree on whether Beijing has approved H200 imports?")
+    assert not any("agree" in c.quote for c in answer.citations)
+    assert "agree" not in answer.text or answer.refused
+    assert any("agree" in s for s in answer.unsupported)
+
+
+def test_a_claim_about_both_reports_cites_a_passage_of_each(
+        make_assistant: Callable[..., Assistant]) -> None:
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = _n(messages, "400,000 units for ByteDance")
+        return (f"Passage: {n}\nAnswer: Both reports name ByteDance, Alibaba and Tencent "
+                f"[{n}].")
+
+    answer = make_assistant(reply, context_mode="corpus",
+                          confirm_answers=False).ask("Which companies do both reports name?")
+    assert not answer.refused
+    assert sorted({c.doc_id for c in answer.citations}) == sorted([SCMP, TOMS])
+    assert len(re.findall(r"\[\d+\]", answer.text)) == 2
+    # a claim about both reports that only one report supports is unsupported
+    def one_sided(messages: list[dict[str, str]]) -> str:
+        n = _n(messages, "400,000 units for ByteDance")
+        return (f"Passage: {n}\nAnswer: Both reports say more than 400,000 units were "
+                f"approved [{n}].")
+
+    alone = make_assistant(one_sided, context_mode="corpus", confirm_answers=False).ask(
+        "How many units do both reports say were approved?")
+    assert alone.refused or all(c.doc_id == SCMP for c in alone.citations)
+    assert any("Both reports" in s for s in alone.unsupported)
