@@ -4,7 +4,9 @@ Three steps, each able to turn an answer into a refusal or a refusal into a
 quoted sentence:
 
 1. :meth:`AnswerBuilder.finish` checks every sentence of the reply against the
-   passages (:mod:`assistant.grounding`) and builds sentence-level citations.
+   passages (:mod:`assistant.grounding`; a claim about several reports against
+   passages of several reports, :mod:`assistant.comparison`) and builds
+   sentence-level citations.
 2. :meth:`AnswerBuilder.confirm` asks the model which words of the supporting
    sentences answer the question; an answer they do not contain is refused,
    unless those words stand verbatim in another passage sentence.
