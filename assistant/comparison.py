@@ -12,7 +12,9 @@ passage states. Two kinds are told apart here:
   then it cites one passage of each.
 
 Reports are recognised by their outlet's name or its initials ("South China
-Morning Post" is also "SCMP"), and by words such as "both reports".
+Morning Post" is also "SCMP"), and by words such as "both reports". A question
+about several reports is searched without those words (:func:`without_reports`),
+so "both" does not match "both agencies".
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from assistant.records import Document
 
 _GROUP_RE = re.compile(
     r"\b(?:both|all|two|each|either|neither)\b(?:\s+(?:of\s+)?(?:the\s+)?\w+)?\s+"
-    r"(?:reports?|outlets?|articles?|stories|publications?|sources|newspapers?)\b|"
+    r"(?:reports?|outlets?|articles?|stories|publications?|newspapers?)\b|"
     r"\b(?:the|these)\s+(?:reports|outlets|articles|publications)\b",
     re.IGNORECASE,
 )
@@ -69,3 +71,14 @@ def about_several(text: str, names: Mapping[str, tuple[str, ...]]) -> bool:
 def relates_reports(text: str, names: Mapping[str, tuple[str, ...]]) -> bool:
     """True when ``text`` says how reports relate: that they agree, differ or say the same."""
     return about_several(text, names) and bool(_RELATION_RE.search(text))
+
+
+def without_reports(text: str, names: Mapping[str, tuple[str, ...]]) -> str:
+    """``text`` without the words that name reports or how they relate, for ranking."""
+    flat = _GROUP_RE.sub(" ", text.replace("’", "'"))
+    for aliases in names.values():
+        for alias in aliases:
+            flat = re.sub(rf"\b{re.escape(alias.replace('’', chr(39)))}\b", " ", flat,
+                          flags=0 if alias.isupper() else re.IGNORECASE)
+    flat = _RELATION_RE.sub(" ", flat)
+    return " ".join(flat.split())
