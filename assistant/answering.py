@@ -18,7 +18,9 @@ quoted sentence:
    passage sentence matches the question strongly (:mod:`assistant.sentences`),
    that sentence, quoted and cited, is the answer instead of a refusal.
 
-Then :meth:`AnswerBuilder.other_reports` adds, for each report the answer does
+For a question about several reports ("What does each report say ...?"),
+:meth:`AnswerBuilder.each_report` adds to the answer the account of each report
+it does not cite. Then :meth:`AnswerBuilder.other_reports` adds, for each report the answer does
 not cite, its sentence that matches the question as strongly as step 4 requires,
 so a reader sees each report's account (they may agree or differ) and can check
 both in one click.
@@ -46,6 +48,8 @@ _MIN_MATCHED = 2  # question words a sentence must contain to answer without the
 _CANDIDATES = 3  # best-ranked sentences the second opinion weighs against the answer's own
 _MODEL_WEIGHT = 2.0  # the model's yes-probability against the ranking score (about 0.3-1.6)
 _SWITCH_MARGIN = 0.2  # how much better another sentence must be judged to replace the answer
+_ACCOUNT_BAR = 0.8  # a report's best sentence for a question about several reports: shown
+# labelled as that report's account, so it needs less than an answer standing alone (1.05)
 
 
 class AnswerBuilder:
@@ -241,6 +245,47 @@ class AnswerBuilder:
         best = ranked[0]
         refused.trace["extractive"] = f"{best.score:.2f}: {best.text}"
         return self.quoted(refused, hits, best.n, best.text)
+
+    def each_report(self, answer: Answer, hits: list[Hit]) -> Answer:
+        """For a question about several reports, add each uncited report's own account.
+
+        Runs when the question names two outlets or speaks of "both reports" and
+        the answer cites fewer than two reports. The question, without the words
+        that name the reports (:func:`assistant.comparison.without_reports`), ranks
+        the passages' sentences; each report the answer does not cite adds its best
+        sentence that shares two words with the question and scores at least
+        ``_ACCOUNT_BAR``, quoted, cited and labelled with its outlet. A refusal
+        becomes the reports' accounts when two reports have one. No claim is made
+        that the accounts agree or differ.
+        """
+        question = answer.question
+        if not hits or not comparison.about_several(question, self._names):
+            return answer
+        cited = {c.doc_id for c in answer.citations}
+        if len(cited) >= 2:
+            return answer
+        accounts: dict[str, RankedSentence] = {}
+        for ranked in self._ranker(hits).rank(comparison.without_reports(question, self._names)):
+            if ranked.score < _ACCOUNT_BAR:
+                break
+            doc_id = hits[ranked.n - 1].chunk.doc_id
+            if doc_id not in cited and doc_id not in accounts and ranked.matched >= _MIN_MATCHED:
+                accounts[doc_id] = ranked
+        if not accounts or len(cited) + len(accounts) < 2:
+            return answer
+        supports = {c.n: [c.quote] for c in answer.citations}
+        parts = [] if answer.refused else [answer.text]
+        for doc_id, ranked in accounts.items():
+            doc = self._docs.get(doc_id)
+            label = doc.outlet if doc is not None and doc.outlet else doc_id
+            parts.append(grounding.render([grounding.GroundedSentence(
+                f"{label}: {ranked.text}", (ranked.n,), 1.0, ranked.text)]))
+            supports.setdefault(ranked.n, []).append(ranked.text)
+        text, cited_all = citations.build_citations(" ".join(parts), hits, self._titles, supports)
+        trace = {**answer.trace, "accounts": " | ".join(f"{r.score:.2f}: {r.text}"
+                                                          for r in accounts.values())}
+        return Answer(question, text, False, cited_all, answer.hits, answer.timings,
+                      answer.unsupported, trace)
 
     def other_reports(self, answer: Answer, hits: list[Hit]) -> Answer:
         """``answer`` with what the reports it does not cite say on the question.

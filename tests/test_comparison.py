@@ -42,6 +42,7 @@ def test_outlets_are_named_in_full_or_by_their_initials() -> None:
     ("Tom's Hardware and the South China Morning Post both cite Reuters.", True, False),
     ("Both agencies have overseen AI chip procurement.", False, False),  # not reports
     ("Beijing agreed to the same terms as Washington.", False, False),  # a fact, not a relation
+    ("Two sources familiar with the matter were cited.", False, False),  # people, not reports
 ])
 def test_claims_about_several_reports_are_recognised(text: str, several: bool,
                                                      relation: bool) -> None:
@@ -86,3 +87,29 @@ def test_a_claim_about_both_reports_cites_a_passage_of_each(
         "How many units do both reports say were approved?")
     assert alone.refused or all(c.doc_id == SCMP for c in alone.citations)
     assert any("Both reports" in s for s in alone.unsupported)
+
+
+def test_a_question_about_both_reports_gets_each_reports_account(
+        make_assistant: Callable[..., Assistant]) -> None:
+    disputed = "Nvidia CEO Jensen Huang disputed the information"
+    market = "Nvidia CEO Jensen Huang has since said that Nvidia has virtually no market share"
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        return (f"Passage: 2\nAnswer: Jensen Huang disputed the information, saying that China "
+                f"has yet to make a final decision [{_n(messages, disputed)}].")
+
+    a = make_assistant(reply, context_mode="corpus", confirm_answers=False)
+    answer = a.ask("What does Jensen Huang say in each of the two reports about Nvidia's "
+                   "position in China?")
+    assert [c.doc_id for c in answer.citations] == [SCMP, TOMS]
+    assert "Tom's Hardware: " + market in answer.text  # labelled with its outlet
+    assert answer.citations[1].quote.startswith(market)
+    assert a.lookup(answer.citations[1].id).text == answer.citations[1].quote
+    assert answer.other_reports == ()  # the answer cites both now
+    # the same question about one report gets no account of the other
+    single = a.ask("What does Jensen Huang say about Nvidia's position in China?")
+    assert [c.doc_id for c in single.citations] == [SCMP]
+    # a refused question about both reports becomes both accounts, or stays refused
+    refused = make_assistant(["Passage: none"], context_mode="corpus").ask(
+        "What does Jensen Huang say in each of the two reports about Nvidia's position?")
+    assert refused.refused or sorted(c.doc_id for c in refused.citations) == sorted([SCMP, TOMS])
