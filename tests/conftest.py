@@ -28,6 +28,15 @@ SCMP = "scmp-beijing-weighs-h200-imports"
 TOMS = "tomshardware-h200-emergency-meetings"
 
 
+def passage_number(messages: list[dict[str, str]], needle: str) -> int:
+    """The number the prompt gave to the passage containing ``needle``."""
+    user = messages[-1]["content"]
+    for block in user.split("<passage n=")[1:]:
+        if needle in block:
+            return int(block.split('"')[1])
+    raise AssertionError(f"{needle!r} not among the passages")
+
+
 class FakeEmbedder:
     """Bag of hashed words: texts sharing words get similar vectors. Deterministic."""
 

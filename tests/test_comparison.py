@@ -12,20 +12,13 @@ from assistant import comparison
 from assistant.core import Assistant
 from assistant.records import Document
 from conftest import SCMP, TOMS
+from conftest import passage_number as _n
 
 NAMES = comparison.outlet_names([
     Document(SCMP, Path("a.txt"), "", "", "T", "South China Morning Post", (), None, None),
     Document(TOMS, Path("b.txt"), "", "", "T", "Tom's Hardware", (), None, None),
     Document("notes", Path("c.txt"), "", "", "T", None, (), None, None),
 ])
-
-
-def _n(messages: list[dict[str, str]], needle: str) -> int:
-    user = messages[-1]["content"]
-    for block in user.split("<passage n=")[1:]:
-        if needle in block:
-            return int(block.split('"')[1])
-    raise AssertionError(f"{needle!r} not among the passages")
 
 
 def test_outlets_are_named_in_full_or_by_their_initials() -> None:

@@ -23,18 +23,17 @@ from assistant.grounding import (
 from assistant.prompting import REFUSAL, SYSTEM_PROMPT, build_messages
 from assistant.records import Answer, Status, TextDelta
 from assistant.settings import Settings
-from conftest import SCMP, TOMS
+from conftest import CORPUS, SCMP, TOMS
+from conftest import passage_number as _passage_number
 
 Make = Callable[..., Assistant]
 
 
-def _passage_number(messages: list[dict[str, str]], needle: str) -> int:
-    """The number the prompt gave to the passage containing ``needle``."""
-    user = messages[-1]["content"]
-    for block in user.split("<passage n=")[1:]:
-        if needle in block:
-            return int(block.split('"')[1])
-    raise AssertionError(f"{needle!r} not among the passages")
+def _judged(tmp_path: Path, fake_embedder: object, gen: object) -> Assistant:
+    """Corpus mode over the project's reports with ``gen`` (a low bar for the fake embedder)."""
+    cfg = Settings.from_env(context_mode="corpus", extractive_threshold=0.8)
+    return Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=cfg,
+                          embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
 
 
 def test_answer_cites_the_passage_it_used(make_assistant: Make) -> None:
@@ -358,7 +357,7 @@ def test_other_reports_on_the_question_are_quoted_next_to_the_answer(
 ])
 def test_the_model_judges_each_sentence_against_the_answers_own(
         tmp_path: Path, fake_embedder: object, judge: dict[str, float], switched: bool) -> None:
-    from conftest import CORPUS, ScriptedGenerator
+    from conftest import ScriptedGenerator
 
     disputed = ("Nvidia CEO Jensen Huang disputed the information, saying that China has yet "
                 "to make a final decision")
@@ -368,9 +367,7 @@ def test_the_model_judges_each_sentence_against_the_answers_own(
         return f"Passage: 2\nAnswer: {disputed} [{_passage_number(messages, disputed)}]."
 
     gen = ScriptedGenerator(reply, judge=judge)
-    cfg = Settings.from_env(context_mode="corpus", extractive_threshold=0.8)
-    a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=cfg,
-                       embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
+    a = _judged(tmp_path, fake_embedder, gen)
     answer = a.ask("What did Jensen Huang say about Nvidia's market share in China?")
     assert not answer.refused
     # the answer's own sentence and the best-ranked others were each judged alone
@@ -394,7 +391,7 @@ def test_the_model_judges_each_sentence_against_the_answers_own(
 
 def test_a_better_judged_sentence_must_pass_the_answer_check(
         tmp_path: Path, fake_embedder: object) -> None:
-    from conftest import CORPUS, ScriptedGenerator
+    from conftest import ScriptedGenerator
 
     disputed = ("Nvidia CEO Jensen Huang disputed the information, saying that China has yet "
                 "to make a final decision")
@@ -405,9 +402,7 @@ def test_a_better_judged_sentence_must_pass_the_answer_check(
     # the check confirms the answer's own sentence and finds nothing in the other one
     gen = ScriptedGenerator(reply, extract=lambda s: s if "yet to make" in s else "none",
                             judge={"virtually no market share": 1.0, "yet to make": 0.0})
-    cfg = Settings.from_env(context_mode="corpus", extractive_threshold=0.8)
-    a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=cfg,
-                       embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
+    a = _judged(tmp_path, fake_embedder, gen)
     answer = a.ask("What did Jensen Huang say about Nvidia's market share in China?")
     assert [c.doc_id for c in answer.citations] == [SCMP] and disputed in answer.text
     assert "failed the answer check" in answer.trace["judge"]
@@ -416,7 +411,7 @@ def test_a_better_judged_sentence_must_pass_the_answer_check(
 
 def test_a_bare_yes_from_the_check_does_not_switch_the_answer(
         tmp_path: Path, fake_embedder: object) -> None:
-    from conftest import CORPUS, ScriptedGenerator
+    from conftest import ScriptedGenerator
 
     disputed = ("Nvidia CEO Jensen Huang disputed the information, saying that China has yet "
                 "to make a final decision")
@@ -427,9 +422,7 @@ def test_a_bare_yes_from_the_check_does_not_switch_the_answer(
     # a yes/no question: the check replies "Yes" whatever sentence it is shown
     gen = ScriptedGenerator(reply, extract=lambda s: "Yes",
                             judge={"virtually no market share": 1.0, "yet to make": 0.0})
-    cfg = Settings.from_env(context_mode="corpus", extractive_threshold=0.8)
-    a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=cfg,
-                       embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
+    a = _judged(tmp_path, fake_embedder, gen)
     answer = a.ask("Did Jensen Huang say anything about Nvidia's market share in China?")
     assert [c.doc_id for c in answer.citations] == [SCMP] and disputed in answer.text
     assert "bare yes/no" in answer.trace["judge"]
@@ -441,7 +434,7 @@ def test_a_bare_yes_from_the_check_does_not_switch_the_answer(
 
 def test_a_model_without_probabilities_keeps_the_answer(
         tmp_path: Path, fake_embedder: object) -> None:
-    from conftest import CORPUS, ScriptedGenerator
+    from conftest import ScriptedGenerator
 
     disputed = "China has yet to make a final decision"
 
@@ -451,9 +444,7 @@ def test_a_model_without_probabilities_keeps_the_answer(
 
     gen = NoProbabilities(lambda m: f"Passage: 2\nAnswer: {disputed} "
                                     f"[{_passage_number(m, disputed)}].")
-    cfg = Settings.from_env(context_mode="corpus", extractive_threshold=0.8)
-    a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=cfg,
-                       embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
+    a = _judged(tmp_path, fake_embedder, gen)
     answer = a.ask("What did Jensen Huang say about Nvidia's market share in China?")
     assert [c.doc_id for c in answer.citations] == [SCMP] and "judge" not in answer.trace
 

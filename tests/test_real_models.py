@@ -168,3 +168,21 @@ def test_real_second_opinion_and_quantity_check(real_assistant: Assistant) -> No
     # "one generation below" names no amount of memory: refused, not answered
     memory = real_assistant.ask("How much high-bandwidth memory does the Nvidia H200 have?")
     assert memory.refused and memory.citations == (), memory.trace
+
+
+def test_real_claims_about_several_reports(real_assistant: Assistant) -> None:
+    # asked about each report, the answer gives each report's account, labelled and cited
+    each = real_assistant.ask("What does Jensen Huang say in each of the two reports about "
+                              "Nvidia's position in China?")
+    assert {c.doc_id for c in each.citations} == {SCMP, TOMS}, each.text
+    assert "virtually no market share" in each.text and "final decision" in each.text
+    for c in each.citations:
+        assert real_assistant.lookup(c.id).text == c.quote
+    # the model says the reports agree that China approved the imports; they do not
+    # (Tom's Hardware: "If Beijing authorizes ..."): never presented as cited
+    agree = real_assistant.ask("Do the SCMP and Tom's Hardware agree on whether China has "
+                               "already approved H200 imports?")
+    assert not re.search(r"\bagree", agree.text), agree.text
+    # a yes/no question keeps the model's answer from SCMP's lead sentence
+    decided = real_assistant.ask("Has Beijing decided whether to allow H200 imports?")
+    assert "begun approving" in decided.text, (decided.text, decided.trace)
