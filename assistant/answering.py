@@ -1,6 +1,6 @@
 """From the model's raw reply to a verified :class:`Answer`.
 
-Three steps, each able to turn an answer into a refusal or a refusal into a
+Four steps, each able to turn an answer into a refusal or a refusal into a
 quoted sentence:
 
 1. :meth:`AnswerBuilder.finish` checks every sentence of the reply against the
@@ -20,10 +20,10 @@ quoted sentence:
 
 For a question about several reports ("What does each report say ...?"),
 :meth:`AnswerBuilder.each_report` adds to the answer the account of each report
-it does not cite. Then :meth:`AnswerBuilder.other_reports` adds, for each report the answer does
-not cite, its sentence that matches the question as strongly as step 4 requires,
-so a reader sees each report's account (they may agree or differ) and can check
-both in one click.
+it does not cite. Then :meth:`AnswerBuilder.other_reports` adds, for each report
+the answer does not cite, its sentence that matches the question as strongly as
+step 4 requires, so a reader sees each report's account (they may agree or
+differ) and can check both in one click.
 """
 
 from __future__ import annotations

@@ -54,13 +54,17 @@ def outlet_names(documents: Iterable[Document]) -> dict[str, tuple[str, ...]]:
     return names
 
 
+def _alias_re(alias: str) -> re.Pattern[str]:
+    """A name as a whole phrase: initials ("SCMP") in capitals only, names in any case."""
+    return re.compile(rf"\b{re.escape(alias.replace('’', chr(39)))}\b",
+                      0 if alias.isupper() else re.IGNORECASE)
+
+
 def named_reports(text: str, names: Mapping[str, tuple[str, ...]]) -> set[str]:
     """The reports (doc ids) whose outlet ``text`` names."""
     flat = text.replace("’", "'")
     return {doc_id for doc_id, aliases in names.items()
-            if any(re.search(rf"\b{re.escape(a.replace('’', chr(39)))}\b", flat,
-                             flags=0 if a.isupper() else re.IGNORECASE)
-                   for a in aliases)}
+            if any(_alias_re(a).search(flat) for a in aliases)}
 
 
 def about_several(text: str, names: Mapping[str, tuple[str, ...]]) -> bool:
@@ -78,7 +82,6 @@ def without_reports(text: str, names: Mapping[str, tuple[str, ...]]) -> str:
     flat = _GROUP_RE.sub(" ", text.replace("’", "'"))
     for aliases in names.values():
         for alias in aliases:
-            flat = re.sub(rf"\b{re.escape(alias.replace('’', chr(39)))}\b", " ", flat,
-                          flags=0 if alias.isupper() else re.IGNORECASE)
+            flat = _alias_re(alias).sub(" ", flat)
     flat = _RELATION_RE.sub(" ", flat)
     return " ".join(flat.split())
