@@ -10,7 +10,7 @@ import pytest
 
 from assistant import comparison
 from assistant.core import Assistant
-from assistant.records import Document
+from assistant.records import Answer, Document
 from conftest import SCMP, TOMS
 from conftest import passage_number as _n
 
@@ -43,6 +43,12 @@ def test_claims_about_several_reports_are_recognised(text: str, several: bool,
     assert comparison.relates_reports(text, NAMES) is relation
 
 
+def _ask(make_assistant: Callable[..., Assistant], reply: Callable[[list[dict[str, str]]], str],
+         question: str) -> Answer:
+    """``question`` in corpus mode, with the reply verified but not put to the answer check."""
+    return make_assistant(reply, context_mode="corpus", confirm_answers=False).ask(question)
+
+
 def test_a_claim_that_the_reports_agree_is_never_presented_as_cited(
         make_assistant: Callable[..., Assistant]) -> None:
     def reply(messages: list[dict[str, str]]) -> str:
@@ -50,9 +56,8 @@ def test_a_claim_that_the_reports_agree_is_never_presented_as_cited(
         return (f"Passage: {n}\nAnswer: The SCMP and Tom's Hardware agree that Beijing has "
                 f"begun approving imports of the H200 [{n}].")
 
-    answer = make_assistant(reply, context_mode="corpus",
-                          confirm_answers=False).ask(
-        "Do the SCMP and Tom's Hardware agree on whether Beijing has approved H200 imports?")
+    answer = _ask(make_assistant, reply, "Do the SCMP and Tom's Hardware agree on whether "
+                                         "Beijing has approved H200 imports?")
     assert not any("agree" in c.quote for c in answer.citations)
     assert "agree" not in answer.text or answer.refused
     assert any("agree" in s for s in answer.unsupported)
@@ -65,8 +70,7 @@ def test_a_claim_about_both_reports_cites_a_passage_of_each(
         return (f"Passage: {n}\nAnswer: Both reports name ByteDance, Alibaba and Tencent "
                 f"[{n}].")
 
-    answer = make_assistant(reply, context_mode="corpus",
-                          confirm_answers=False).ask("Which companies do both reports name?")
+    answer = _ask(make_assistant, reply, "Which companies do both reports name?")
     assert not answer.refused
     assert sorted({c.doc_id for c in answer.citations}) == sorted([SCMP, TOMS])
     assert len(re.findall(r"\[\d+\]", answer.text)) == 2
@@ -76,9 +80,8 @@ def test_a_claim_about_both_reports_cites_a_passage_of_each(
         return (f"Passage: {n}\nAnswer: Both reports say more than 400,000 units were "
                 f"approved [{n}].")
 
-    alone = make_assistant(one_sided, context_mode="corpus", confirm_answers=False).ask(
-        "How many units do both reports say were approved?")
-    assert alone.refused or all(c.doc_id == SCMP for c in alone.citations)
+    alone = _ask(make_assistant, one_sided, "How many units do both reports say were approved?")
+    assert alone.refused and alone.citations == ()  # its one sentence was dropped
     assert any("Both reports" in s for s in alone.unsupported)
 
 
@@ -102,7 +105,9 @@ def test_a_question_about_both_reports_gets_each_reports_account(
     # the same question about one report gets no account of the other
     single = a.ask("What does Jensen Huang say about Nvidia's position in China?")
     assert [c.doc_id for c in single.citations] == [SCMP]
-    # a refused question about both reports becomes both accounts, or stays refused
+    # a question about both reports that the model refuses becomes both accounts
     refused = make_assistant(["Passage: none"], context_mode="corpus").ask(
-        "What does Jensen Huang say in each of the two reports about Nvidia's position?")
-    assert refused.refused or sorted(c.doc_id for c in refused.citations) == sorted([SCMP, TOMS])
+        "What does Jensen Huang say in each of the two reports about Nvidia's position in China?")
+    assert not refused.refused
+    assert sorted(c.doc_id for c in refused.citations) == sorted([SCMP, TOMS])
+    assert "Tom's Hardware: " + market in refused.text

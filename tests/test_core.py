@@ -351,6 +351,15 @@ def test_other_reports_on_the_question_are_quoted_next_to_the_answer(
     assert refused.refused and refused.other_reports == ()
 
 
+_DISPUTED = ("Nvidia CEO Jensen Huang disputed the information, saying that China has yet "
+             "to make a final decision")
+
+
+def _answer_from_disputed(messages: list[dict[str, str]]) -> str:
+    """The model's reply: SCMP's sentence that Huang disputed the approvals."""
+    return f"Passage: 2\nAnswer: {_DISPUTED} [{_passage_number(messages, _DISPUTED)}]."
+
+
 @pytest.mark.parametrize(("judge", "switched"), [
     ({"virtually no market share": 1.0, "yet to make": 0.0}, True),  # the model: clearly better
     ({"virtually no market share": 0.0, "yet to make": 1.0}, False),  # the model: worse
@@ -359,14 +368,9 @@ def test_the_model_judges_each_sentence_against_the_answers_own(
         tmp_path: Path, fake_embedder: object, judge: dict[str, float], switched: bool) -> None:
     from conftest import ScriptedGenerator
 
-    disputed = ("Nvidia CEO Jensen Huang disputed the information, saying that China has yet "
-                "to make a final decision")
+    disputed = _DISPUTED
     market = "Nvidia CEO Jensen Huang has since said that Nvidia has virtually no market share"
-
-    def reply(messages: list[dict[str, str]]) -> str:
-        return f"Passage: 2\nAnswer: {disputed} [{_passage_number(messages, disputed)}]."
-
-    gen = ScriptedGenerator(reply, judge=judge)
+    gen = ScriptedGenerator(_answer_from_disputed, judge=judge)
     a = _judged(tmp_path, fake_embedder, gen)
     answer = a.ask("What did Jensen Huang say about Nvidia's market share in China?")
     assert not answer.refused
@@ -393,14 +397,10 @@ def test_a_better_judged_sentence_must_pass_the_answer_check(
         tmp_path: Path, fake_embedder: object) -> None:
     from conftest import ScriptedGenerator
 
-    disputed = ("Nvidia CEO Jensen Huang disputed the information, saying that China has yet "
-                "to make a final decision")
-
-    def reply(messages: list[dict[str, str]]) -> str:
-        return f"Passage: 2\nAnswer: {disputed} [{_passage_number(messages, disputed)}]."
-
+    disputed = _DISPUTED
     # the check confirms the answer's own sentence and finds nothing in the other one
-    gen = ScriptedGenerator(reply, extract=lambda s: s if "yet to make" in s else "none",
+    gen = ScriptedGenerator(_answer_from_disputed,
+                            extract=lambda s: s if "yet to make" in s else "none",
                             judge={"virtually no market share": 1.0, "yet to make": 0.0})
     a = _judged(tmp_path, fake_embedder, gen)
     answer = a.ask("What did Jensen Huang say about Nvidia's market share in China?")
@@ -413,14 +413,9 @@ def test_a_bare_yes_from_the_check_does_not_switch_the_answer(
         tmp_path: Path, fake_embedder: object) -> None:
     from conftest import ScriptedGenerator
 
-    disputed = ("Nvidia CEO Jensen Huang disputed the information, saying that China has yet "
-                "to make a final decision")
-
-    def reply(messages: list[dict[str, str]]) -> str:
-        return f"Passage: 2\nAnswer: {disputed} [{_passage_number(messages, disputed)}]."
-
+    disputed = _DISPUTED
     # a yes/no question: the check replies "Yes" whatever sentence it is shown
-    gen = ScriptedGenerator(reply, extract=lambda s: "Yes",
+    gen = ScriptedGenerator(_answer_from_disputed, extract=lambda s: "Yes",
                             judge={"virtually no market share": 1.0, "yet to make": 0.0})
     a = _judged(tmp_path, fake_embedder, gen)
     answer = a.ask("Did Jensen Huang say anything about Nvidia's market share in China?")
