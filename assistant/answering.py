@@ -264,13 +264,8 @@ class AnswerBuilder:
         cited = {c.doc_id for c in answer.citations}
         if len(cited) >= 2:
             return answer
-        accounts: dict[str, RankedSentence] = {}
-        for ranked in self._ranker(hits).rank(comparison.without_reports(question, self._names)):
-            if ranked.score < _ACCOUNT_BAR:
-                break
-            doc_id = hits[ranked.n - 1].chunk.doc_id
-            if doc_id not in cited and doc_id not in accounts and ranked.matched >= _MIN_MATCHED:
-                accounts[doc_id] = ranked
+        accounts = self._best_per_report(comparison.without_reports(question, self._names),
+                                         hits, cited, _ACCOUNT_BAR)
         if not accounts or len(cited) + len(accounts) < 2:
             return answer
         supports = {c.n: [c.quote] for c in answer.citations}
@@ -300,19 +295,25 @@ class AnswerBuilder:
         if answer.refused or not hits:
             return answer
         cited = {c.doc_id for c in answer.citations}
-        chosen: dict[str, tuple[int, str]] = {}
-        for ranked in self._ranker(hits).rank(answer.question):
-            if ranked.score < self._threshold:
-                break
-            doc_id = hits[ranked.n - 1].chunk.doc_id
-            if doc_id not in cited and doc_id not in chosen and self._strong(ranked):
-                chosen[doc_id] = (ranked.n, ranked.text)
+        chosen = self._best_per_report(answer.question, hits, cited, self._threshold)
         if not chosen:
             return answer
-        text = " ".join(f"[{n}]" for n, _ in chosen.values())
+        text = " ".join(f"[{r.n}]" for r in chosen.values())
         _, others = citations.build_citations(text, hits, self._titles,
-                                              {n: [sentence] for n, sentence in chosen.values()})
+                                              {r.n: [r.text] for r in chosen.values()})
         return dataclasses.replace(answer, other_reports=others)
+
+    def _best_per_report(self, question: str, hits: list[Hit], cited: set[str], bar: float
+                         ) -> dict[str, RankedSentence]:
+        """Each uncited report's best sentence for ``question``: score ≥ ``bar``, two words."""
+        chosen: dict[str, RankedSentence] = {}
+        for ranked in self._ranker(hits).rank(question):
+            if ranked.score < bar:
+                break
+            doc_id = hits[ranked.n - 1].chunk.doc_id
+            if doc_id not in cited and doc_id not in chosen and ranked.matched >= _MIN_MATCHED:
+                chosen[doc_id] = ranked
+        return chosen
 
     def _strong(self, ranked: RankedSentence) -> bool:
         """A match strong enough to stand without the model (threshold, two question words)."""
