@@ -76,9 +76,7 @@ class AnswerBuilder:
         choice, reply = prompting.parse_reply(raw)
         if not reply or prompting.chose_none(raw) or prompting.is_refusal(reply):
             return self.refusal(question, retrieved, timings, trace={"reply": raw}), []
-        evidence = [grounding.Evidence(h.chunk.text,
-                                       prompting.source_label(self._docs.get(h.chunk.doc_id)))
-                    for h in hits]
+        evidence = [self._evidence(h) for h in hits]
         sentences, unsupported = grounding.ground(reply, evidence, preferred=choice,
                                                   question=question)
         sentences, unsupported = self._across_reports(sentences, unsupported, evidence, hits,
@@ -120,7 +118,7 @@ class AnswerBuilder:
             for n, passage in enumerate(evidence, start=1):
                 score, span = passage.best(sentence.text, question)
                 doc_id = hits[n - 1].chunk.doc_id
-                if score >= grounding.MIN_SUPPORT and score > best.get(doc_id, (0.0,))[0]:
+                if score > 0 and score > best.get(doc_id, (0.0,))[0]:
                     best[doc_id] = (score, n, span)
             if len(best) < 2:
                 dropped.append(sentence.text)
@@ -305,15 +303,25 @@ class AnswerBuilder:
 
     def _best_per_report(self, question: str, hits: list[Hit], cited: set[str], bar: float
                          ) -> dict[str, RankedSentence]:
-        """Each uncited report's best sentence for ``question``: score ≥ ``bar``, two words."""
+        """Each uncited report's best sentence for ``question``: score ≥ ``bar``, two words.
+
+        Each quote passes the verifier against its passage, as every sentence shown does.
+        """
         chosen: dict[str, RankedSentence] = {}
         for ranked in self._ranker(hits).rank(question):
             if ranked.score < bar:
                 break
-            doc_id = hits[ranked.n - 1].chunk.doc_id
-            if doc_id not in cited and doc_id not in chosen and ranked.matched >= _MIN_MATCHED:
+            hit = hits[ranked.n - 1]
+            doc_id = hit.chunk.doc_id
+            if (doc_id not in cited and doc_id not in chosen and ranked.matched >= _MIN_MATCHED
+                    and self._evidence(hit).verdict(ranked.text).supported):
                 chosen[doc_id] = ranked
         return chosen
+
+    def _evidence(self, hit: Hit) -> grounding.Evidence:
+        """A passage as the verifier sees it: its text and its report's label."""
+        return grounding.Evidence(hit.chunk.text,
+                                  prompting.source_label(self._docs.get(hit.chunk.doc_id)))
 
     def _strong(self, ranked: RankedSentence) -> bool:
         """A match strong enough to stand without the model (threshold, two question words)."""

@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retrieval", action="store_true",
                    help="compare the dense, lexical (BM25) and hybrid retrievers only "
                         "(recall@1/3/5, MRR; no language model)")
+    p.add_argument("--claims", action="store_true",
+                   help="FILE is a claim benchmark (bench/claims/claims.jsonl): score the "
+                        "claim verifier per kind and split (no index, no language model)")
     _common(p)
     for plugin in entry_points(group="assistant.commands"):
         plugin.load()(sub, _common)
@@ -180,7 +183,7 @@ def _cmd_ask(args: argparse.Namespace) -> None:
         _out(("Checked answer: " if streamed else "") + answer.text)
         _out()
     for sentence in answer.unsupported:
-        _out(f"(left out, no passage supports it: {sentence})")
+        _out(f"(left out: {sentence})")
     if answer.refused:
         _out("(the reports do not contain the answer; the closest passages:)")
         for item in closest:
@@ -233,6 +236,18 @@ def _cmd_eval(args: argparse.Namespace) -> None:
         load_items,
     )
 
+    if args.claims:
+        from assistant.evaluation import format_claim_table, load_claims, run_claims
+
+        results = run_claims(load_claims(args.file))
+        if args.json:
+            _out(json.dumps([{"id": r.item.id, "kind": r.item.kind, "split": r.item.split,
+                              "faithful": r.item.faithful, "supported": r.supported,
+                              "check": r.check, "reason": r.reason} for r in results],
+                            ensure_ascii=False, indent=1))
+        else:
+            _out(format_claim_table(results))
+        return
     items = load_items(args.file)
     assistant = _open(args)
     if args.retrieval:

@@ -7,7 +7,9 @@ reports that the passage answering the question contains) and ``history``
 (earlier user questions, asked first as earlier turns of the same conversation).
 
 Answers are scored on accuracy, citation sources, refusals and the precision of
-their citations (see :func:`verified_pairs` and :func:`factual_citations`);
+their citations (:func:`factual_citations`, :func:`factual_sentences`), and every
+sentence shown as cited is audited for names and numbers its quotes lack
+(:func:`invented_facts`, plain patterns, independent of the verifier);
 retrieval on document and gold-passage recall. :func:`compare_retrievers` measures
 retrieval alone, for each retriever mode, without the language model.
 """
@@ -51,9 +53,10 @@ class ItemResult:
     """How the assistant did on one question.
 
     The fields after ``trace`` have defaults, so results written before they
-    existed still load: ``cited_pairs`` / ``cited_pairs_supported`` count the
-    (sentence, marker) pairs of the answer and those the citation's quote supports
-    (:func:`verified_pairs`; ``unverified_pairs`` lists the others);
+    existed still load: ``invented`` lists the sentences shown as cited that state a
+    name or number absent from their quotes (:func:`invented_facts`);
+    ``sentences_factual`` counts the shown sentences whose quote holds an expected
+    fact (:func:`factual_sentences`, ``None`` for unanswerable items);
     ``citations_total`` / ``citations_factual`` count the answer's citations and
     those whose quote states an expected fact (:func:`factual_citations`, ``None``
     for unanswerable items); ``sentences`` / ``unsupported_sentences`` count the
@@ -75,9 +78,8 @@ class ItemResult:
     seconds: float
     first_token_s: float | None
     trace: dict[str, str] = field(default_factory=dict)
-    cited_pairs: int = 0
-    cited_pairs_supported: int = 0
-    unverified_pairs: tuple[str, ...] = ()
+    invented: tuple[str, ...] = ()
+    sentences_factual: int | None = None
     citations_total: int = 0
     citations_factual: int | None = None
     sentences: int = 0
@@ -159,43 +161,72 @@ def quote_matches_gold(quote: str, gold: str, min_overlap: int = MIN_GOLD_OVERLA
 
 
 # ------------------------------------------------------------------- metrics
-def verified_pairs(answer: Answer, documents: Callable[[str], Document | None],
-                   question: str = "") -> tuple[int, list[str]]:
-    """Citation precision judged by the verifier's rule, recomputed from the answer alone.
+_AUDIT_NUMBER_RE = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
+_AUDIT_NAME_RE = re.compile(r"\b[A-Z][\w'’&.-]*[A-Za-z0-9]|\b[a-z]+\d[\w-]*")
 
-    Every sentence of a non-refused answer is paired with each marker it carries.
-    A pair is supported when ``grounding.support(sentence, quote, context)`` reaches
-    ``grounding.MIN_SUPPORT``, where ``quote`` is the text of the cited passage the
-    citation singles out and ``context`` is its report's title, outlet and authors
-    (:func:`report_context`) - nothing else of the passage or the prompt. Numbers
-    and model names the sentence repeats from ``question`` are exempt only where
-    that context states them (the pipeline exempts them when the passage does).
-    A marker with no citation behind it is an unsupported pair.
 
-    Returns the number of supported pairs and a description (``"[n] sentence"``) of
-    each unsupported one; the number of pairs is their sum.
+def shown_facts(sentence: str) -> set[str]:
+    """The names and numbers a shown sentence states, found by plain patterns.
+
+    Deliberately independent of the verifier (no spaCy): every capitalised word
+    but the first, every word with a digit, and every number.
+    """
+    words = sentence.split()
+    body = sentence[len(words[0]):] if words else ""
+    names = {m.group().rstrip(".").removesuffix("'s").removesuffix("’s")
+             for m in _AUDIT_NAME_RE.finditer(body)}
+    return {n for n in names if n} | {m.group().rstrip(",.") for m in
+                                      _AUDIT_NUMBER_RE.finditer(sentence)}
+
+
+def invented_facts(answer: Answer, documents: Callable[[str], Document | None]
+                   ) -> list[str]:
+    """Sentences shown as cited that state a name or number absent from their quotes.
+
+    For each sentence of a non-refused answer that carries markers, every name
+    and number of :func:`shown_facts` must appear (case-insensitively, commas
+    ignored) in one of its citations' quotes or in the cited report's outlet (an
+    account labelled "Tom's Hardware: ..."). Returns ``"sentence: missing, ..."``
+    for each sentence that fails. This audit should find nothing.
     """
     if answer.refused:
-        return 0, []
+        return []
+    by_number = {c.n: c for c in answer.citations + answer.other_reports}
+    found: list[str] = []
+    for sentence, markers_ in grounding.split_answer(answer.text):
+        cited = [by_number[n] for n in markers_ if n in by_number]
+        if not markers_:
+            continue
+        haystack = " ".join(c.quote for c in cited)
+        for c in cited:
+            doc = documents(c.doc_id)
+            haystack += " " + (doc.outlet or "" if doc else "")
+        haystack = haystack.replace(",", "").replace("’", "'").lower()
+        missing = sorted(f for f in shown_facts(sentence)
+                         if f.replace(",", "").replace("’", "'").lower() not in haystack)
+        if missing or not cited:
+            found.append(f"{sentence}: {', '.join(missing) or 'no citation behind its marker'}")
+    return found
+
+
+def factual_sentences(answer: Answer, item: EvalItem) -> tuple[int, int] | None:
+    """Shown sentences whose citation quote holds an expected fact: (such sentences, all).
+
+    A sentence counts when a quote of one of its citations matches one of the
+    item's ``expect_all`` patterns or shares :data:`MIN_GOLD_OVERLAP` characters
+    with a ``gold`` string. ``None`` for unanswerable items.
+    """
+    if not item.answerable:
+        return None
     by_number = {c.n: c for c in answer.citations}
-    asked = grounding.numbers(question) | grounding.identifiers(question)
-    supported = 0
-    failed: list[str] = []
-    for sentence, found in grounding.split_answer(answer.text):
-        for n in dict.fromkeys(found):
-            citation = by_number.get(n)
-            ok = False
-            if citation is not None:
-                context = report_context(documents(citation.doc_id))
-                echoed = frozenset(asked & (grounding.numbers(context)
-                                            | grounding.identifiers(context)))
-                score = grounding.support(sentence, citation.quote, context, echoed)
-                ok = score >= grounding.MIN_SUPPORT
-            if ok:
-                supported += 1
-            else:
-                failed.append(f"[{n}] {sentence}")
-    return supported, failed
+    sentences = [] if answer.refused else grounding.split_answer(answer.text)
+    factual = 0
+    for _, markers_ in sentences:
+        quotes = [by_number[n].quote for n in markers_ if n in by_number]
+        if any(re.search(p, q) for p in item.expect_all for q in quotes) or any(
+                quote_matches_gold(q, g) for g in item.gold for q in quotes):
+            factual += 1
+    return factual, len(sentences)
 
 
 def factual_citations(answer: Answer, item: EvalItem) -> tuple[int, int] | None:
@@ -275,16 +306,16 @@ def run_item(assistant: Assistant, item: EvalItem) -> ItemResult:
         except CitationError:
             return None
 
-    supported, failed = verified_pairs(answer, document, item.question)
     facts = factual_citations(answer, item)
+    shown = factual_sentences(answer, item)
     return ItemResult(
         id=item.id, question=item.question, answerable=item.answerable, answer=answer.text,
         refused=answer.refused, cited_docs=cited, answer_ok=answer_ok, sources_ok=sources_ok,
         refusal_ok=refusal_ok, recall_at_5=recall,
         seconds=answer.timings.get("total_s", 0.0),
         first_token_s=answer.timings.get("first_token_s"), trace=dict(answer.trace),
-        cited_pairs=supported + len(failed), cited_pairs_supported=supported,
-        unverified_pairs=tuple(failed), citations_total=len(answer.citations),
+        invented=tuple(invented_facts(answer, document)),
+        sentences_factual=shown[0] if shown else None, citations_total=len(answer.citations),
         citations_factual=facts[0] if facts else None,
         sentences=presented_sentences(answer), unsupported_sentences=len(answer.unsupported),
         gold_recall_at_5=gold_recall,
@@ -312,7 +343,9 @@ def _ratio(values: list[bool | None]) -> tuple[int, int]:
 def summarize(results: list[ItemResult]) -> dict[str, Any]:
     """Counts per metric (passed, total) and latency figures.
 
-    ``citation_precision_verifier``: supported (sentence, marker) pairs / all pairs;
+    ``invented_facts``: sentences shown as cited with a name or number their quotes
+    lack / sentences shown; ``factual_sentences``: shown sentences of answerable
+    items whose quote holds an expected fact / those sentences;
     ``citation_precision_facts``: citations stating an expected fact / citations of
     answerable items; ``unsupported_sentence_rate``: sentences removed by the
     verifier / (sentences presented + removed), over all answers;
@@ -328,8 +361,10 @@ def summarize(results: list[ItemResult]) -> dict[str, Any]:
         "refusal_accuracy": _ratio([r.refusal_ok for r in results]),
         "recall_at_5": _ratio([r.recall_at_5 for r in results]),
         "gold_recall_at_5": _ratio([r.gold_recall_at_5 for r in results]),
-        "citation_precision_verifier": (sum(r.cited_pairs_supported for r in results),
-                                        sum(r.cited_pairs for r in results)),
+        "invented_facts": (sum(len(r.invented) for r in results),
+                           sum(r.sentences for r in results)),
+        "factual_sentences": (sum(r.sentences_factual or 0 for r in facts),
+                              sum(r.sentences for r in facts)),
         "citation_precision_facts": (sum(r.citations_factual or 0 for r in facts),
                                      sum(r.citations_total for r in facts)),
         "unsupported_sentence_rate": (unsupported,
@@ -345,7 +380,8 @@ def summarize(results: list[ItemResult]) -> dict[str, Any]:
 SUMMARY_LINES = (
     ("answer_accuracy", "answer accuracy"),
     ("citation_source_accuracy", "citation source accuracy"),
-    ("citation_precision_verifier", "citation precision (verifier)"),
+    ("invented_facts", "shown with a fact not in quote"),
+    ("factual_sentences", "sentences quoting a fact"),
     ("citation_precision_facts", "citation precision (facts)"),
     ("unsupported_sentence_rate", "unsupported sentences"),
     ("refusal_accuracy", "refusal accuracy"),
@@ -363,14 +399,15 @@ def format_table(report: EvalReport) -> str:
     """A plain-text table: one row per question, then the summary.
 
     Columns: answer, cited sources, refusal, document recall@5, gold-passage
-    recall@5, verified (sentence, marker) pairs, factual citations, sentences the
-    verifier removed, seconds.
+    recall@5, sentences with a name or number their quote lacks (should be 0),
+    factual citations, sentences the verifier removed, seconds. Then the summary and
+    the table of such sentences, if any.
     """
     mark = {True: "ok", False: "FAIL", None: "-"}
     rows = [f"{'id':<10} {'answer':<6} {'source':<6} {'refusal':<7} {'r@5':<4} {'g@5':<4} "
-            f"{'pairs':<5} {'facts':<5} {'unsup':<5} {'secs':>6}"]
+            f"{'invtd':<5} {'facts':<5} {'unsup':<5} {'secs':>6}"]
     for r in report.results:
-        pairs = f"{r.cited_pairs_supported}/{r.cited_pairs}" if r.cited_pairs else "-"
+        pairs = str(len(r.invented)) if r.sentences else "-"
         facts = (f"{r.citations_factual}/{r.citations_total}"
                  if r.citations_factual is not None and r.citations_total else "-")
         rows.append(f"{r.id:<10} {mark[r.answer_ok]:<6} {mark[r.sources_ok]:<6} "
@@ -386,6 +423,10 @@ def format_table(report: EvalReport) -> str:
                 f"{s['latency_max_s']:.1f} s")
     if s.get("first_token_median_s") is not None:
         rows.append(f"{'first token median':<30} {s['first_token_median_s']:.1f} s")
+    invented = [(r.id, line) for r in report.results for line in r.invented]
+    if invented:
+        rows += ["", "shown as cited, with a name or number their quote lacks:"]
+        rows += [f"  {item_id}: {line}" for item_id, line in invented]
     return "\n".join(rows)
 
 
@@ -492,4 +533,99 @@ def format_retrieval_table(comparison: RetrievalComparison) -> str:
         rows.append(f"not scored (no gold, no sources): {', '.join(comparison.unscored)}")
     if comparison.gold_missing:
         rows.append(f"gold in no passage of the index: {', '.join(comparison.gold_missing)}")
+    return "\n".join(rows)
+
+
+# ------------------------------------------------------------ claim benchmark
+@dataclass(frozen=True)
+class ClaimItem:
+    """One (claim, evidence) pair of the verifier benchmark (``bench/claims``)."""
+
+    id: str
+    split: str
+    corpus: str
+    kind: str
+    faithful: bool
+    claim: str
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """The verifier's verdict on one pair.
+
+    It is right when it keeps a faithful claim or rejects an unfaithful one.
+    """
+
+    item: ClaimItem
+    supported: bool
+    coverage: float
+    check: str
+    reason: str
+
+    @property
+    def right(self) -> bool:
+        """True when the verdict agrees with the label."""
+        return self.supported == self.item.faithful
+
+
+def load_claims(path: Path) -> list[ClaimItem]:
+    """Read the claim benchmark's JSONL file."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the claim file {path.name} ({exc.strerror})") from None
+    out = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            out.append(ClaimItem(str(raw["id"]), str(raw["split"]), str(raw.get("corpus", "")),
+                                 str(raw["kind"]), bool(raw["faithful"]), str(raw["claim"]),
+                                 tuple(str(e) for e in raw["evidence"])))
+        except (ValueError, KeyError, TypeError):
+            raise ConfigError(f"{path.name} line {number} is not a valid claim item") from None
+    return out
+
+
+def run_claims(items: Sequence[ClaimItem], policy: Any = None) -> list[ClaimResult]:
+    """The verifier's verdict on every pair (evidence sentences joined as one passage)."""
+    from assistant.verify import DEFAULT_POLICY, verify
+
+    out = []
+    for item in items:
+        verdict = verify(item.claim, " ".join(item.evidence), policy=policy or DEFAULT_POLICY)
+        out.append(ClaimResult(item, verdict.supported, verdict.coverage, verdict.check,
+                               verdict.reason))
+    return out
+
+
+def claim_table(results: Sequence[ClaimResult]) -> dict[str, dict[str, tuple[int, int]]]:
+    """Per split and kind: (right, total); unfaithful kinds count catches, faithful ones keeps."""
+    table: dict[str, dict[str, tuple[int, int]]] = {}
+    for r in results:
+        row = table.setdefault(r.item.split, {})
+        for key in (r.item.kind, "all faithful" if r.item.faithful else "all unfaithful"):
+            right, total = row.get(key, (0, 0))
+            row[key] = (right + r.right, total + 1)
+    return table
+
+
+def format_claim_table(results: Sequence[ClaimResult]) -> str:
+    """One row per kind, one column per split: caught (unfaithful) or kept (faithful)."""
+    table = claim_table(results)
+    splits = sorted(table)
+    kinds: dict[str, bool] = {}
+    for r in results:
+        kinds.setdefault(r.item.kind, r.item.faithful)
+    order = sorted(kinds, key=lambda k: (not kinds[k], k))
+    rows = [f"{'kind':<18} {'label':<10} " + " ".join(f"{s:>18}" for s in splits)]
+    for kind in [*order, "all faithful", "all unfaithful"]:
+        label = ("kept" if kinds.get(kind, kind == "all faithful") else "caught")
+        cells = []
+        for s in splits:
+            right, total = table[s].get(kind, (0, 0))
+            cells.append(f"{right}/{total} ({right / total:.0%})" if total else "-")
+        rows.append(f"{kind:<18} {label:<10} " + " ".join(f"{c:>18}" for c in cells))
     return "\n".join(rows)

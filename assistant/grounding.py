@@ -1,12 +1,11 @@
 """Check an answer against its passages, sentence by sentence, in code.
 
-Each sentence of the answer must be supported by one sentence of a passage it
-cites: every number and model name (``H200``) of the claim appears in that
-sentence, and most of the claim's content words appear there or in the report's
-title, outlet and byline. A
-sentence whose markers point at a passage that does not support it is re-cited
-to the retrieved passage that does; a sentence no passage supports is taken out
-of the answer and reported as unsupported.
+Each sentence of the answer must be supported by a passage it cites, as judged
+by :func:`assistant.verify.verify` (names, numbers and their roles, polarity,
+modality and attribution, coverage). A sentence whose markers point at a
+passage that does not support it is re-cited to the retrieved passage that
+does; a sentence no passage supports is taken out of the answer and reported as
+unsupported, with the reason.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 
 from assistant.chunking import sentence_spans
 from assistant.citations import MARKER_RE, markers
+from assistant.verify import Verdict, verify
 
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*|\d[\d,]*(?:\.\d+)?")
 _NUMBER_RE = re.compile(r"(\$\s?)?(?<![A-Za-z\d.])(\d[\d,]*(?:\.\d+)?)(?![A-Za-z\d])"
@@ -33,7 +33,6 @@ STOPWORDS = frozenset(
     ).split()
 )
 _IDENTIFIER_RE = re.compile(r"\b(?:[A-Za-z]+\d[\w-]*|\d+[A-Za-z][\w-]*)\b")
-MIN_SUPPORT = 0.5
 RECITE_MARGIN = 0.2
 EXTRACT_COVERAGE = 0.6
 
@@ -103,50 +102,33 @@ def identifiers(text: str) -> set[str]:
     return {m.lower() for m in _IDENTIFIER_RE.findall(text)}
 
 
-def support(sentence: str, evidence: str, context: str = "",
-            echoed: frozenset[str] = frozenset()) -> float:
-    """How well ``evidence`` supports ``sentence``.
-
-    0 when a number or an identifier (``H200``) of the sentence is missing from the
-    evidence itself (``echoed`` ones, repeated from the question and present in the
-    passage, are exempt), else the share of the sentence's content words found in
-    the evidence or its ``context`` (the report's title, outlet and authors).
-    """
-    if missing_numbers(sentence, evidence) - echoed:
-        return 0.0
-    if identifiers(sentence) - identifiers(evidence) - echoed:
-        return 0.0
-    wanted = terms(sentence)
-    if not wanted:
-        return 1.0
-    return len(wanted & (terms(evidence) | terms(context))) / len(wanted)
-
-
 @dataclass(frozen=True)
 class Evidence:
-    """A retrieved passage as the verifier sees it: its sentences and its report's label."""
+    """A retrieved passage as the verifier sees it: its text and its report's label."""
 
     text: str
     label: str = ""
 
     def units(self) -> list[str]:
-        """The sentences of the passage: each claim must be supported by one of them."""
+        """The sentences of the passage."""
         return [self.text[a:b] for a, b in sentence_spans(self.text, 0, len(self.text))]
 
+    def verdict(self, sentence: str, question: str = "") -> Verdict:
+        """:func:`assistant.verify.verify` of ``sentence`` against this passage.
+
+        Names and numbers that the claim only repeats from ``question`` need to
+        appear somewhere in the passage, not in the supporting sentence itself.
+        """
+        return verify(sentence, self.text, label=self.label, given=question)
+
     def score(self, sentence: str, question: str = "") -> float:
-        """The best support any single sentence of the passage gives ``sentence``."""
+        """The claim's coverage when the passage supports it, else 0."""
         return self.best(sentence, question)[0]
 
     def best(self, sentence: str, question: str = "") -> tuple[float, str]:
-        """The best support for ``sentence`` and the passage sentence that gives it.
-
-        Numbers and model names that the claim only repeats from ``question`` need
-        to appear somewhere in the passage, not in the supporting sentence itself.
-        """
-        asked = numbers(question) | identifiers(question)
-        echoed = frozenset(asked & (numbers(self.text) | identifiers(self.text)))
-        scored = [(support(sentence, unit, self.label, echoed), unit) for unit in self.units()]
-        return max(scored, key=lambda item: item[0], default=(0.0, ""))
+        """The support for ``sentence`` (coverage, or 0) and the passage sentences giving it."""
+        found = self.verdict(sentence, question)
+        return (found.coverage if found.supported else 0.0), found.quote
 
 
 @dataclass(frozen=True)
@@ -181,37 +163,59 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
 
 
 def ground(text: str, evidence: Sequence[Evidence], preferred: int | None = None,
-           question: str = "") -> tuple[
-    list[GroundedSentence], list[str]
-]:
+           question: str = "") -> tuple[list[GroundedSentence], list[str]]:
     """Check each sentence of ``text`` against ``evidence`` (passages, marker n = index + 1).
 
-    A sentence without a marker is taken to cite ``preferred`` (the passage the
-    model said it answers from), when there is one.
+    Every sentence goes through :func:`assistant.verify.verify` against every
+    passage. A sentence without a marker is taken to cite ``preferred`` (the
+    passage the model said it answers from), when there is one. The model's
+    markers are kept where the passage supports the sentence about as well as the
+    best one; otherwise the sentence is re-cited to the best supporting passage.
 
     Returns the supported sentences with the passages that support them, and the
-    unsupported sentences.
+    unsupported sentences, each with the reason (``"sentence — reason"``).
     """
     grounded: list[GroundedSentence] = []
     unsupported: list[str] = []
     for sentence, cited in split_answer(text):
         if not cited and preferred is not None:
             cited = [preferred]
-        found = {n: evidence[n - 1].best(sentence, question) for n in range(1, len(evidence) + 1)}
-        scores = {n: score for n, (score, _) in found.items()}
-        best = max(scores, key=lambda n: (scores[n], -n), default=None)
-        if best is None or scores[best] < MIN_SUPPORT:
-            unsupported.append(sentence)
+        found = {n: evidence[n - 1].verdict(sentence, question)
+                 for n in range(1, len(evidence) + 1)}
+        scores = {n: v.coverage for n, v in found.items() if v.supported}
+        if not scores:  # a claim that only drops who reported it gets the attribution back
+            sentence, found = _attributed(sentence, found, evidence, question)
+            scores = {n: v.coverage for n, v in found.items() if v.supported}
+        if not scores:
+            near = [found[n] for n in cited if n in found] or sorted(
+                found.values(), key=lambda v: v.coverage, reverse=True)[:1]
+            reason = near[0].reason if near else "no passage"
+            unsupported.append(f"{sentence} — {reason}")
             continue
-        # Keep the model's own markers only where they support the claim about as well
-        # as the best passage does; otherwise cite the best passage instead.
-        floor = max(MIN_SUPPORT, scores[best] - RECITE_MARGIN)
+        best = max(scores, key=lambda n: (scores[n], -n))
+        floor = scores[best] - RECITE_MARGIN
         own = [n for n in dict.fromkeys(cited) if n in scores and scores[n] >= floor]
         chosen = own or [best]
         top = max(chosen, key=lambda n: scores[n])
-        grounded.append(GroundedSentence(sentence, tuple(chosen), scores[top], found[top][1],
-                                         tuple((n, found[n][1]) for n in chosen)))
+        grounded.append(GroundedSentence(sentence, tuple(chosen), scores[top], found[top].quote,
+                                         tuple((n, found[n].quote) for n in chosen)))
     return grounded, unsupported
+
+
+def _attributed(sentence: str, found: dict[int, Verdict], evidence: Sequence[Evidence],
+                question: str) -> tuple[str, dict[int, Verdict]]:
+    """``sentence`` given the attribution it dropped ("..., according to Reuters.").
+
+    Returns the new sentence and its verdict when the attribution was all it lacked,
+    else ``sentence`` and ``found`` unchanged.
+    """
+    for n, verdict in sorted(found.items(), key=lambda item: -item[1].coverage):
+        if verdict.check == "modality" and verdict.source:
+            claim = f"{sentence.rstrip(' .!?')}, according to {verdict.source}."
+            again = evidence[n - 1].verdict(claim, question)
+            if again.supported:
+                return claim, {n: again}
+    return sentence, found
 
 
 def render(sentences: Sequence[GroundedSentence]) -> str:

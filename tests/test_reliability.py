@@ -559,7 +559,8 @@ def test_prompt_never_exceeds_the_context_window(tmp_path: Path, fake_embedder: 
         user = next(m["content"] for m in reversed(messages) if "<passage n=" in m["content"])
         n = next(i for i, block in enumerate(user.split("<passage n=")[1:], 1)
                  if "window guidance" in block)
-        return f"Passage: {n}\nAnswer: Restrictions would come through window guidance [{n}]."
+        return (f"Passage: {n}\nAnswer: These measures would be communicated through "
+                f"informal window guidance [{n}].")
 
     context = 4000 if mode == "retrieved" else 14_000
     generator = CountingGenerator(reply, context_tokens=context)

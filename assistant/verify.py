@@ -1,0 +1,646 @@
+"""One claim verifier: does this evidence state this claim.
+
+``verify(claim, evidence)`` returns a :class:`Verdict`: supported or not, the
+reason, and the evidence sentences that support the claim, with their offsets.
+It is used for every sentence an answer shows (:mod:`assistant.grounding`).
+
+The checks run in code over spaCy's ``en_core_web_sm`` analysis (entities,
+dependency parse, lemmas), on the evidence sentence, or two adjacent sentences,
+that covers the claim best:
+
+* **names**: every name of the claim (a person, organisation, place, product,
+  a model or code name such as ``H200`` or ``os.path``) stands in the evidence or
+  in its report's label (title, outlet, authors);
+* **numbers**: every number stands in the evidence with the same unit (``63%``
+  is not ``$63``) and scale, and the nouns the claim attaches to it (``price``
+  in "a price of $4.6 billion") are in the evidence sentence that gives it;
+* **roles**: a name that the claim makes the subject (or object) of a verb the
+  evidence also uses is the subject (or object) of that verb in the evidence
+  ("the H20 sits one generation below" is not "the H200 sits ...");
+* **polarity**: a verb negated in one and not in the other fails;
+* **modality and attribution**: when the part of the evidence the claim restates
+  is conditional ("if Beijing authorizes ..."), hedged by a modal ("could
+  ship") or attributed ("Reuters reported that ...", "according to ..."), the
+  claim must say so too;
+* **coverage**: most content words (lemmas) of the claim stand in the evidence.
+
+Every threshold and word list lives in :class:`VerifierPolicy`, with the split it
+was fitted on. The benchmark in ``bench/claims`` measures it per perturbation type.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.chunking import sentence_spans
+from assistant.errors import ModelError
+
+Token = Any  # spacy.tokens.Token; spaCy is imported lazily (it takes ~1 s)
+
+
+@dataclass(frozen=True)
+class VerifierPolicy:
+    """Every tunable of the verifier, with what it does and where it comes from.
+
+    ``min_coverage`` was fitted on the calibration half of ``bench/claims`` (the
+    lowest value keeping the faithful claims there; see bench/claims/README.md).
+    The word lists are English grammar (modal auxiliaries, reporting verbs,
+    subordinators), not words of any corpus.
+    """
+
+    # share of the claim's content lemmas found in the evidence (or its label)
+    min_coverage: float = 0.75
+    # share of the claim's evidence-matched content inside a conditional, modal or
+    # attributed part of the evidence above which the claim must carry that marker too
+    scope_share: float = 0.5
+    # how many adjacent evidence sentences one claim may rest on
+    window: int = 2
+    name_labels: frozenset[str] = frozenset(
+        "PERSON ORG GPE NORP PRODUCT LOC FAC EVENT WORK_OF_ART LAW LANGUAGE".split())
+    # corporate suffixes: "Alibaba Group" is "Alibaba" (but "Harlow Group" still needs "Harlow")
+    name_suffixes: frozenset[str] = frozenset(
+        "group holding holdings inc inc. corp corp. corporation co co. ltd ltd. plc llc sa ag "
+        "company".split())
+    modals: frozenset[str] = frozenset("could may might would should".split())
+    conditionals: frozenset[str] = frozenset("if unless provided providing whether".split())
+    reporting: frozenset[str] = frozenset(
+        "say report tell claim state announce write allege cite confirm accord reportedly "
+        "add note".split())
+    negations: frozenset[str] = frozenset("not n't never no without neither nor".split())
+    number_words: dict[str, str] = field(default_factory=lambda: {
+        w: str(i) for i, w in enumerate(
+            "zero one two three four five six seven eight nine ten eleven twelve".split())})
+
+
+DEFAULT_POLICY = VerifierPolicy()
+
+
+@dataclass(frozen=True)
+class Span:
+    """A supporting sentence of the evidence: ``evidence[start:end] == text``."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the evidence supports the claim, why not, and where it does."""
+
+    supported: bool
+    reason: str
+    spans: tuple[Span, ...] = ()
+    coverage: float = 0.0
+    check: str = ""  # the failed check: names, numbers, roles, polarity, modality, coverage
+    source: str = ""  # when the claim drops an attribution: who the evidence says reported it
+
+    @property
+    def quote(self) -> str:
+        """The supporting sentences' text."""
+        return " ".join(s.text for s in self.spans)
+
+
+# ---------------------------------------------------------------- spaCy
+_NLP: Any = None
+_NLP_LOCK = threading.Lock()
+_CACHE: OrderedDict[str, Any] = OrderedDict()
+_CACHE_SIZE = 512
+
+
+def nlp() -> Any:
+    """The hash-checked spaCy pipeline, loaded once from its package folder."""
+    global _NLP
+    with _NLP_LOCK:
+        if _NLP is None:
+            from assistant.models import verified_nlp_model_dir
+
+            folder = verified_nlp_model_dir()
+            try:
+                import spacy
+
+                _NLP = spacy.load(folder)
+            except (ImportError, OSError, ValueError) as exc:
+                raise ModelError(f"the spaCy pipeline could not be loaded: {exc}") from None
+        return _NLP
+
+
+def parse(text: str) -> Any:
+    """``text`` analysed by spaCy (cached: passages are verified many times)."""
+    with _NLP_LOCK:
+        doc = _CACHE.get(text)
+        if doc is not None:
+            _CACHE.move_to_end(text)
+            return doc
+    doc = nlp()(text)
+    with _NLP_LOCK:
+        _CACHE[text] = doc
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return doc
+
+
+# ---------------------------------------------------------------- text helpers
+_FLAT_TABLE = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+_IDENT_RE = re.compile(
+    r"(?<![\w.])(?:[A-Za-z_][\w]*\d[\w-]*|\d+[A-Za-z][\w-]*|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+"
+    r"|[A-Za-z]+_\w+|[a-z]+[A-Z]\w*)(?:\(\))?")
+_NUMBER_RE = re.compile(
+    r"(?P<cur>[$€£]\s?)?(?<![\w.])(?P<num>\d[\d,]*(?:\.\d+)?)(?![\d])"
+    r"(?:\s*(?P<scale>thousand|million|billion|trillion|bn|m|k)\b)?"
+    r"(?:\s*(?P<pct>%|percent\b|per cent\b))?", re.IGNORECASE)
+_SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9,
+           "trillion": 1e12}
+
+
+def flat(text: str) -> str:
+    """Lower-case with straight quotes and single spaces, for verbatim comparisons."""
+    return " ".join(text.translate(_FLAT_TABLE).lower().split())
+
+
+def _contains(haystack: str, needle: str) -> bool:
+    return bool(needle) and re.search(r"(?<!\w)" + re.escape(needle) + r"(?!\w)",
+                                      haystack) is not None
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number as stated: its value, its kind (percent, money or plain) and its offset."""
+
+    value: float
+    kind: str
+    start: int
+    end: int
+
+
+def numbers(text: str, policy: VerifierPolicy = DEFAULT_POLICY) -> list[Number]:
+    """The numbers of ``text`` with their unit kind and scale ("$4.6 billion" = 4.6e9 money)."""
+    out = []
+    for m in _NUMBER_RE.finditer(text):
+        raw = m.group("num").rstrip(",")
+        try:
+            value = float(raw.replace(",", ""))
+        except ValueError:
+            continue
+        scale = (m.group("scale") or "").lower()
+        if scale in ("m", "k") and not m.group("cur"):
+            scale = ""  # "5 m" is metres, "2k" only counts after a currency sign
+        value *= _SCALES.get(scale, 1.0)
+        kind = "percent" if m.group("pct") else "money" if m.group("cur") else "plain"
+        out.append(Number(value, kind, m.start("num"), m.end("num")))
+    for m in re.finditer(r"\b(" + "|".join(policy.number_words) + r")\b", text, re.IGNORECASE):
+        word = m.group(1).lower()
+        if word not in ("one", "zero"):  # "one" is mostly a determiner ("one proposal")
+            out.append(Number(float(policy.number_words[word]), "plain", m.start(), m.end()))
+    return out
+
+
+def _same_number(a: Number, b: Number) -> bool:
+    if abs(a.value - b.value) > 1e-9 * max(1.0, abs(a.value)):
+        return False
+    return a.kind == b.kind or ("plain" in (a.kind, b.kind) and a.kind != "percent" \
+        and b.kind != "percent")
+
+
+def _lemma(token: Token) -> str:
+    return str(token.lemma_).lower().translate(_FLAT_TABLE)
+
+
+_DERIVATIONAL = ("ations", "ation", "ions", "ion", "ments", "ment", "ness", "ities", "ity",
+                 "ings", "ing", "ers", "er", "als", "al", "ly", "ives", "ive", "ed", "es", "s", "e")
+
+
+def _root(word: str) -> str:
+    """A word without one derivational ending, so "approval" and "approve" match."""
+    for suffix in _DERIVATIONAL:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def _key(token: Token) -> str:
+    """What a content word is compared by: the root of its lemma."""
+    return _root(_lemma(token))
+
+
+def _content(token: Token) -> bool:
+    return (token.pos_ in ("NOUN", "PROPN", "VERB", "ADJ", "ADV", "NUM")
+            and not token.is_stop and token.is_alpha | token.like_num
+            and len(token.text) > 1)
+
+
+# ---------------------------------------------------------------- evidence windows
+@dataclass(frozen=True)
+class _Window:
+    tokens: tuple[Token, ...]
+    spans: tuple[Span, ...]
+    text: str  # flat text of the window
+
+    @property
+    def lemmas(self) -> set[str]:
+        return {_lemma(t) for t in self.tokens} | {t.lower_ for t in self.tokens}
+
+    @property
+    def keys(self) -> set[str]:
+        return {_key(t) for t in self.tokens} | {_root(t.lower_) for t in self.tokens}
+
+
+def _windows(evidence: str, doc: Any, size: int) -> list[_Window]:
+    spans = [Span(a, b, evidence[a:b]) for a, b in sentence_spans(evidence, 0, len(evidence))]
+    out = []
+    for width in range(1, size + 1):
+        for i in range(len(spans) - width + 1):
+            chosen = tuple(spans[i:i + width])
+            lo, hi = chosen[0].start, chosen[-1].end
+            tokens = tuple(t for t in doc if lo <= t.idx < hi)
+            out.append(_Window(tokens, chosen, flat(evidence[lo:hi])))
+    return out
+
+
+# ---------------------------------------------------------------- the checks
+def _names(claim: Any, policy: VerifierPolicy) -> list[tuple[str, Token]]:
+    """The claim's names, each with the token that heads it in the parse."""
+    found: list[tuple[str, Token]] = []
+    covered: set[int] = set()
+    for ent in claim.ents:
+        if ent.label_ in policy.name_labels:
+            words = [t for t in ent if not (t.i == ent.start and t.lower_ == "the")
+                     and t.pos_ != "PART" and t.text not in ("'s", "’s")]
+            if words:
+                found.append((" ".join(t.text for t in words), ent.root))
+                covered.update(t.i for t in ent)
+    for token in claim:
+        if token.i in covered:
+            continue
+        if _IDENT_RE.fullmatch(token.text) or (
+                token.pos_ == "PROPN" and token.text[:1].isupper() and token.is_alpha):
+            found.append((token.text, token))
+    return found
+
+
+def _acronym_in(name: str, window_text: str) -> bool:
+    """``CAC`` stands for "Cyberspace Administration of China" when those words are there."""
+    letters = name.replace(".", "")
+    if not (letters.isupper() and 2 <= len(letters) <= 6):
+        return False
+    words = [w for w in re.findall(r"[a-z][\w'-]*", window_text)
+             if w not in ("of", "the", "and", "for", "on", "in")]
+    initials = "".join(w[0] for w in words)
+    return letters.lower() in initials
+
+
+def _name_present(name: str, window: str, label: str, policy: VerifierPolicy) -> bool:
+    target = flat(name).strip("'\".,()").removesuffix("'s")
+    target = target.removesuffix("()")
+    for haystack in (window, label):
+        if not haystack:
+            continue
+        if _contains(haystack, target) or _contains(haystack.replace(".", ""),
+                                                    target.replace(".", "")):
+            return True
+        words = [w for w in target.split() if w not in policy.name_suffixes and w != "the"]
+        if len(words) > 1 and all(_contains(haystack, w) for w in words):
+            return True
+        if words and len(target.split()) > len(words) and all(_contains(haystack, w)
+                                                              for w in words):
+            return True
+    return _acronym_in(name, window)
+
+
+def _check_names(claim: Any, window: _Window, label: str, given: str,
+                 policy: VerifierPolicy) -> str:
+    for name, _ in _names(claim, policy):
+        if not _name_present(name, window.text, label, policy) and not (
+                given and _name_present(name, given, "", policy)):
+            return f"the evidence does not name {name}"
+    return ""
+
+
+def _attached_nouns(token: Token) -> set[str]:
+    """The nouns a number is a figure of: up its head chain to the first verb, and below it."""
+    nouns: set[str] = set()
+    node = token
+    for _ in range(4):
+        head = node.head
+        if head.i == node.i or head.pos_ in ("VERB", "AUX"):
+            if head.pos_ == "AUX" or head.lemma_ == "be":  # "revenue was $4.6 billion"
+                nouns.update(_lemma(c) for c in head.children
+                             if c.dep_ in ("nsubj", "nsubjpass") and c.pos_ in ("NOUN", "PROPN"))
+            break
+        if head.pos_ in ("NOUN", "PROPN") and not head.like_num:
+            nouns.add(_lemma(head))
+        node = head
+    for child in token.subtree:
+        if child.pos_ == "NOUN" and not child.like_num and child.i != token.i:
+            nouns.add(_lemma(child))
+    return {n for n in nouns if n not in _SCALES and n not in ("%", "percent", "cent")}
+
+
+def _check_numbers(claim_text: str, claim: Any, window: _Window, evidence: str,
+                   given: str, label: str, policy: VerifierPolicy) -> str:
+    lo, hi = window.spans[0].start, window.spans[-1].end
+    stated = [n for n in numbers(evidence, policy) if lo <= n.start < hi]
+    context = [n for n in numbers(given, policy)] if given else []
+    for wanted in numbers(claim_text, policy):
+        matches = [n for n in stated if _same_number(wanted, n)]
+        if not matches:
+            if any(_same_number(wanted, n) for n in context):
+                continue
+            return f"the evidence does not state {claim_text[wanted.start:wanted.end]}"
+        claim_tok = claim.char_span(wanted.start, wanted.end, alignment_mode="expand")
+        if claim_tok is None:
+            continue
+        asked = _attached_nouns(claim_tok.root)
+        verb = _clause_verb(claim_tok.root)
+        partners = [name for name, head in _names(claim, policy)
+                    if verb is not None and _shares_clause(head, verb)]
+        ok = False
+        for n in matches:
+            sentence = next((s for s in window.spans if s.start <= n.start < s.end), None)
+            if sentence is None:
+                continue
+            nearby = {_lemma(t) for t in window.tokens
+                      if sentence.start <= t.idx < sentence.end} | {
+                t.lower_ for t in window.tokens if sentence.start <= t.idx < sentence.end}
+            there = flat(sentence.text)
+            if asked <= nearby and all(_name_present(p, there, label, policy)
+                                       or _name_present(p, flat(given), "", policy)
+                                       for p in partners):
+                ok = True
+                break
+        if not ok:
+            figure = claim_text[wanted.start:wanted.end]
+            missing = sorted(asked - window.lemmas)
+            if missing or asked:
+                return f"the evidence gives {figure} but not as {', '.join(missing or asked)}"
+            return f"the evidence gives {figure}, but not of {', '.join(partners)}"
+    return ""
+
+
+def _shares_clause(name: Token, verb: Token) -> bool:
+    """True when ``name`` belongs to the clause of ``verb`` (or is the subject it shares).
+
+    "The H200 sits ... and made $50 million": H200 is the subject of both verbs.
+    """
+    own = _clause_verb(name)
+    if own is None:
+        return False
+    if own == verb:
+        return True
+    shared = verb.dep_ == "conj" and not any(c.dep_.startswith("nsubj") for c in verb.children)
+    return shared and own == verb.head and name.dep_.startswith("nsubj")
+
+
+def _clause_verb(token: Token) -> Token | None:
+    """The verb whose clause ``token`` belongs to."""
+    node = token
+    for _ in range(8):
+        if node.pos_ in ("VERB", "AUX") and node.i != token.i:
+            return node
+        if node.head.i == node.i:
+            return node if node.pos_ in ("VERB", "AUX") else None
+        node = node.head
+    return None
+
+
+def _role(token: Token) -> tuple[str, str] | None:
+    """The verb a token depends on (lemma) and whether it is its subject or not."""
+    node = token
+    for _ in range(6):
+        head = node.head
+        if head.i == node.i:
+            return None
+        if head.pos_ == "VERB":
+            subject = node.dep_ in ("nsubj", "nsubjpass", "csubj", "expl") or (
+                node.dep_ == "agent")
+            return _lemma(head), "subj" if subject else "other"
+        node = head
+    return None
+
+
+def _check_roles(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
+    names = _names(claim, policy)
+    if len(names) < 1:
+        return ""
+    by_name: dict[str, list[Token]] = {}
+    for token in window.tokens:
+        key = flat(token.text)
+        by_name.setdefault(key, []).append(token)
+    verbs = {_lemma(t) for t in window.tokens if t.pos_ == "VERB"}
+    for name, head in names:
+        role = _role(head)
+        if role is None or role[0] not in verbs or role[0] in policy.reporting:
+            continue
+        key = flat(head.text)
+        places = by_name.get(key, [])
+        if not places:
+            continue
+        roles = {_role(t) for t in places}
+        same_verb = {r for r in roles if r is not None and r[0] == role[0]}
+        if same_verb and role not in same_verb:
+            return f"{name} is not the {'subject' if role[1] == 'subj' else 'object'} of " \
+                   f"'{role[0]}' in the evidence"
+        if not same_verb:
+            # the name is there, but not with this verb: who is?
+            others = [t for t in window.tokens if t.pos_ == "VERB" and _lemma(t) == role[0]]
+            holders = {flat(c.text) for v in others for c in v.subtree
+                       if (c.ent_type_ or c.pos_ == "PROPN" or _IDENT_RE.fullmatch(c.text))
+                       and _role(c) == role}
+            if holders and key not in holders:
+                return f"in the evidence, '{role[0]}' is said of {', '.join(sorted(holders))}, " \
+                       f"not {name}"
+    return ""
+
+
+def _negated(tokens: Iterable[Token], policy: VerifierPolicy) -> set[str]:
+    """Lemmas of the verbs and adjectives that are negated."""
+    out = set()
+    for t in tokens:
+        if t.dep_ == "neg" or (t.lower_ in ("never", "no") and t.dep_ in ("neg", "advmod", "det")):
+            head = t.head
+            out.add(_lemma(head))
+            if head.dep_ in ("aux", "auxpass") or head.pos_ == "AUX":
+                out.add(_lemma(head.head))
+    return out
+
+
+def _check_polarity(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
+    claim_neg = _negated(claim, policy)
+    window_neg = _negated(window.tokens, policy)
+    claim_lemmas = {_lemma(t) for t in claim if t.pos_ in ("VERB", "ADJ", "AUX", "NOUN")}
+    window_lemmas = window.lemmas
+    for lemma in claim_neg:
+        if lemma in window_lemmas and lemma not in window_neg:
+            return f"the claim negates '{lemma}', the evidence does not"
+    for lemma in window_neg:
+        if lemma in claim_lemmas and lemma not in claim_neg and lemma != "be":
+            return f"the evidence negates '{lemma}', the claim does not"
+    if claim_neg and not window_neg and not (claim_neg & window_lemmas):
+        return "the claim is negated, the evidence is not"
+    return ""
+
+
+@dataclass(frozen=True)
+class _Scope:
+    kind: str  # conditional, modality or attribution
+    marker: str
+    tokens: frozenset[int]
+    source: str = ""  # who said or reported it, for attribution ("Reuters")
+
+
+def _phrase(token: Token) -> str:
+    """A noun phrase without what follows its head ("Reuters, which first reported ...")."""
+    doc = token.doc
+    return str(doc[token.left_edge.i: token.i + 1].text).strip()
+
+
+def _scopes(window: _Window, policy: VerifierPolicy) -> list[_Scope]:
+    """The conditional, modal and attributed parts of the evidence."""
+    out: list[_Scope] = []
+    for t in window.tokens:
+        lemma = _lemma(t)
+        if t.dep_ == "mark" and t.lower_ in policy.conditionals:
+            clause = t.head
+            main = clause.head if clause.dep_ == "advcl" else clause
+            out.append(_Scope("conditional", t.text, frozenset(x.i for x in main.subtree)))
+        elif t.tag_ == "MD" and t.lower_ in policy.modals:
+            out.append(_Scope("modality", t.text, frozenset(x.i for x in t.head.subtree)))
+        elif t.pos_ == "VERB" and lemma in policy.reporting and lemma != "accord":
+            said = {x.i for c in t.children if c.dep_ in ("ccomp", "xcomp", "advcl", "parataxis")
+                    for x in c.subtree}
+            if t.dep_ in ("parataxis", "advcl", "ccomp") and not said:  # "X, Reuters reported"
+                said = {x.i for x in t.head.subtree} - {x.i for x in t.subtree}
+            who = next((_phrase(c) for c in t.children if c.dep_ == "nsubj"), "")
+            if said:
+                out.append(_Scope("attribution", t.text, frozenset(said), who))
+        elif lemma == "accord" or t.lower_ == "reportedly":
+            head = t.head
+            who = next((_phrase(o) for c in t.children if c.dep_ == "prep"
+                        for o in c.children if o.dep_ == "pobj"), "")
+            out.append(_Scope("attribution", t.text, frozenset(
+                {x.i for x in head.subtree} - {x.i for x in t.subtree}), who))
+    return out
+
+
+def _markers(claim: Any, policy: VerifierPolicy) -> set[str]:
+    kinds = set()
+    for t in claim:
+        lemma = _lemma(t)
+        if t.lower_ in policy.conditionals and t.dep_ in ("mark", "advmod", "prep", "dep"):
+            kinds.add("conditional")
+        if t.tag_ == "MD" and t.lower_ in policy.modals:
+            kinds.add("modality")
+        if lemma in policy.reporting or t.lower_ == "reportedly" or lemma == "accord":
+            kinds.add("attribution")
+    return kinds
+
+
+def _check_modality(claim: Any, window: _Window, asked: set[str],
+                    policy: VerifierPolicy) -> tuple[str, str]:
+    """The reason the claim drops a condition, modal or attribution, and who was reported.
+
+    ``asked`` are the markers of the question: an answer to "How would ... be
+    communicated?" or "What did Reuters report?" is framed by it.
+    """
+    claim_content = {_key(t) for t in claim if _content(t)}
+    if not claim_content:
+        return "", ""
+    by_index = {t.i: t for t in window.tokens}
+    matched = [t for t in window.tokens if _content(t) and _key(t) in claim_content]
+    if not matched:
+        return "", ""
+    has = _markers(claim, policy) | asked
+    if "modality" in has:  # "these measures would be ..." keeps "if adopted" hypothetical
+        has.add("conditional")
+    for scope in _scopes(window, policy):
+        if scope.kind in has:
+            continue
+        inside = {_key(t) for t in matched if t.i in scope.tokens and t.i in by_index}
+        share = len(inside) / len({_key(t) for t in matched})
+        if share >= policy.scope_share:
+            what = {"conditional": "a condition", "modality": "a possibility",
+                    "attribution": "what someone said or reported"}[scope.kind]
+            return (f"the evidence gives this as {what} ('{scope.marker}'), the claim as fact",
+                    scope.source if scope.kind == "attribution" else "")
+    return "", ""
+
+
+def _coverage(claim: Any, window: _Window, label_keys: set[str]) -> float:
+    """The share of the claim's content words (by root) that the window or label holds."""
+    wanted = {_key(t) for t in claim if _content(t)}
+    if not wanted:
+        return 1.0
+    have = window.keys | label_keys
+    return len(wanted & have) / len(wanted)
+
+
+# ---------------------------------------------------------------- verify
+def _failure(claim: str, parsed: Any, window: _Window, evidence: str, label: str,
+             given: str, asked: set[str], policy: VerifierPolicy) -> tuple[str, str, str]:
+    """The first check the window fails: (check, reason, who was reported); empty if none."""
+    reason = _check_names(parsed, window, label, flat(given), policy)
+    if reason:
+        return "names", reason, ""
+    reason = _check_numbers(claim, parsed, window, evidence, given, label, policy)
+    if reason:
+        return "numbers", reason, ""
+    reason = _check_roles(parsed, window, policy)
+    if reason:
+        return "roles", reason, ""
+    reason = _check_polarity(parsed, window, policy)
+    if reason:
+        return "polarity", reason, ""
+    reason, source = _check_modality(parsed, window, asked, policy)
+    return ("modality", reason, source) if reason else ("", "", "")
+
+
+def verify(claim: str, evidence: str, *, label: str = "", given: str = "",
+           policy: VerifierPolicy = DEFAULT_POLICY) -> Verdict:
+    """Whether ``evidence`` states ``claim`` (one sentence), and where.
+
+    ``label`` is the report's title, outlet and authors: names and words the claim
+    takes from it count as stated. ``given`` is text the claim may repeat names and
+    numbers from when the evidence holds them somewhere (the question).
+    """
+    claim = " ".join(claim.split())
+    if not claim.strip(" .!?"):
+        return Verdict(False, "the claim is empty", check="empty")
+    parsed = parse(claim)
+    doc = parse(evidence)
+    label_flat = flat(label)
+    label_keys = {_key(t) for t in parse(label)} if label else set()
+    if given:  # words the answer repeats from the question, where the passage has them
+        label_keys |= {_key(t) for t in parse(given) if _content(t)} & {_key(t) for t in doc}
+    given_here = ""
+    asked = _markers(parse(given), policy) if given else set()
+    if given:  # the question's names and numbers, when the passage holds them somewhere
+        given_here = " ".join(n for n, _ in _names(parse(given), policy)
+                              if _name_present(n, flat(evidence), label_flat, policy))
+        given_here += " " + " ".join(given[n.start:n.end] for n in numbers(given, policy)
+                                     if any(_same_number(n, m) for m in numbers(evidence, policy)))
+    windows = _windows(evidence, doc, policy.window)
+    if not windows:
+        return Verdict(False, "the evidence is empty", check="empty")
+    scored = sorted(((_coverage(parsed, w, label_keys), -len(w.spans), i)
+                     for i, w in enumerate(windows)), reverse=True)
+    first_failure: Verdict | None = None
+    for coverage, _, i in scored:
+        window = windows[i]
+        if coverage < policy.min_coverage:
+            if first_failure is None:
+                first_failure = Verdict(False, f"only {coverage:.0%} of the claim's words are "
+                                        "in the evidence", window.spans, coverage, "coverage")
+            break
+        check, reason, source = _failure(claim, parsed, window, evidence, label_flat,
+                                         given_here, asked, policy)
+        if not reason:
+            return Verdict(True, "", window.spans, coverage)
+        if first_failure is None:
+            first_failure = Verdict(False, reason, window.spans, coverage, check, source)
+    assert first_failure is not None
+    return first_failure

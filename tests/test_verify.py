@@ -1,0 +1,95 @@
+"""The claim verifier, with the real spaCy pipeline (it loads in about a second)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import models
+from assistant.errors import ModelError
+from assistant.verify import numbers, verify
+
+PASSAGE = (
+    "Nvidia's share of China's AI chip market has fallen sharply. "
+    "The H200 sits one generation below Blackwell, while the H20 was built for China to "
+    "comply with export rules. If Beijing authorizes H200 imports, demand is expected to be "
+    "substantial. Nvidia's revenue from China fell 63% to $3 billion in the October quarter, "
+    "Reuters reported."
+)
+LABEL = "China holds emergency meetings Tom's Hardware Anton Shilov"
+
+
+def _supported(claim: str) -> bool:
+    return verify(claim, PASSAGE, label=LABEL).supported
+
+
+@pytest.mark.parametrize("claim", [
+    "The H200 sits one generation below Blackwell.",
+    "If Beijing authorizes H200 imports, demand is expected to be substantial.",
+    "Nvidia's revenue from China fell 63% to $3 billion in the October quarter, "
+    "Reuters reported.",
+    "The H20 was built for China to comply with export rules.",
+    "Tom's Hardware says Nvidia's share of China's AI chip market has fallen sharply.",
+])
+def test_faithful_claims_are_kept(claim: str) -> None:
+    assert _supported(claim)
+
+
+@pytest.mark.parametrize(("claim", "check"), [
+    ("The H20 sits one generation below Blackwell.", "roles"),          # swap inside the passage
+    ("Beijing has authorized H200 imports.", "modality"),               # conditional -> fact
+    ("Nvidia's revenue from China fell 63% to $3 billion in the October quarter.",
+     "modality"),                                                       # attribution dropped
+    ("Nvidia's revenue from China fell 63% to $3 billion in the October quarter, "
+     "Bloomberg reported.", "names"),                                   # wrong party
+    ("Nvidia's revenue from China fell 64% to $3 billion in the October quarter, "
+     "Reuters reported.", "numbers"),                                   # changed number
+    ("Nvidia's revenue from China fell $63 million in the October quarter, Reuters reported.",
+     "numbers"),                                                        # percent -> dollars
+    ("The H20 was not built for China to comply with export rules.", "polarity"),
+])
+def test_unfaithful_claims_fail_the_right_check(claim: str, check: str) -> None:
+    verdict = verify(claim, PASSAGE, label=LABEL)
+    assert not verdict.supported
+    assert verdict.check == check, verdict.reason
+    assert verdict.reason
+
+
+def test_invented_organisation_and_attribute_transfer_are_rejected() -> None:
+    assert not _supported("Nvidia's share of China's AI chip market, owned by the Harlow Group, "
+                          "has fallen sharply.")
+    assert not _supported("Each H200 sells at a price of $3 billion, Reuters reported.")
+
+
+def test_supporting_spans_are_exact_offsets_into_the_evidence() -> None:
+    verdict = verify("The H200 sits one generation below Blackwell.", PASSAGE)
+    assert verdict.spans
+    for span in verdict.spans:
+        assert PASSAGE[span.start:span.end] == span.text
+    assert "one generation below Blackwell" in verdict.quote
+
+
+def test_a_claim_may_rest_on_two_adjacent_sentences_but_not_on_scattered_words() -> None:
+    merged = ("Nvidia's share of China's AI chip market has fallen sharply, and the H200 sits "
+              "one generation below Blackwell.")
+    assert _supported(merged)
+    assert not _supported("The H200 made $3 billion in the October quarter, Reuters reported.")
+
+
+def test_question_names_may_be_echoed_when_the_passage_holds_them() -> None:
+    passage = "The H200 is far more capable. The chip sits one generation below Blackwell."
+    claim = "The H200 sits one generation below Blackwell."
+    assert not verify(claim, "The chip sits one generation below Blackwell.").supported
+    assert verify(claim, passage, given="Where does the H200 sit?").supported
+
+
+def test_numbers_keep_unit_and_scale() -> None:
+    found = {(n.value, n.kind) for n in numbers("400,000 units, $4.6 billion, 25%, 63 percent")}
+    assert found == {(400000.0, "plain"), (4.6e9, "money"), (25.0, "percent"),
+                     (63.0, "percent")}
+
+
+def test_a_damaged_pipeline_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    damaged = dict(models.NLP_FILES_SHA256, **{"ner/model": "0" * 64})
+    monkeypatch.setattr(models, "NLP_FILES_SHA256", damaged)
+    with pytest.raises(ModelError, match="ner/model"):
+        models.verified_nlp_model_dir()
