@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--claims", action="store_true",
                    help="FILE is a claim benchmark (bench/claims/claims.jsonl): score the "
                         "claim verifier per kind and split (no index, no language model)")
+    p.add_argument("--split", help="with --claims: only this split (calibration or test)")
     _common(p)
     for plugin in entry_points(group="assistant.commands"):
         plugin.load()(sub, _common)
@@ -239,7 +240,8 @@ def _cmd_eval(args: argparse.Namespace) -> None:
     if args.claims:
         from assistant.evaluation import format_claim_table, load_claims, run_claims
 
-        results = run_claims(load_claims(args.file))
+        claims = [c for c in load_claims(args.file) if args.split in (None, c.split)]
+        results = run_claims(claims)
         if args.json:
             _out(json.dumps([{"id": r.item.id, "kind": r.item.kind, "split": r.item.split,
                               "faithful": r.item.faithful, "supported": r.supported,

@@ -590,12 +590,12 @@ def load_claims(path: Path) -> list[ClaimItem]:
 
 
 def run_claims(items: Sequence[ClaimItem], policy: Any = None) -> list[ClaimResult]:
-    """The verifier's verdict on every pair (evidence sentences joined as one passage)."""
+    """The verifier's verdict on every pair (evidence sentences, one a line, as one passage)."""
     from assistant.verify import DEFAULT_POLICY, verify
 
     out = []
     for item in items:
-        verdict = verify(item.claim, " ".join(item.evidence), policy=policy or DEFAULT_POLICY)
+        verdict = verify(item.claim, "\n".join(item.evidence), policy=policy or DEFAULT_POLICY)
         out.append(ClaimResult(item, verdict.supported, verdict.coverage, verdict.check,
                                verdict.reason))
     return out

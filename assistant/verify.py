@@ -58,6 +58,9 @@ class VerifierPolicy:
     # share of the claim's evidence-matched content inside a conditional, modal or
     # attributed part of the evidence above which the claim must carry that marker too
     scope_share: float = 0.5
+    # share of a conditional, modal or attributed part's content words that a claim must
+    # restate, whatever else it says, to have to carry that marker too
+    scope_restated: float = 0.8
     # how many adjacent evidence sentences one claim may rest on
     window: int = 2
     name_labels: frozenset[str] = frozenset(
@@ -66,12 +69,21 @@ class VerifierPolicy:
     name_suffixes: frozenset[str] = frozenset(
         "group holding holdings inc inc. corp corp. corporation co co. ltd ltd. plc llc sa ag "
         "company".split())
-    modals: frozenset[str] = frozenset("could may might would should".split())
+    modals: frozenset[str] = frozenset("can could may might would should".split())
     conditionals: frozenset[str] = frozenset("if unless provided providing whether".split())
     reporting: frozenset[str] = frozenset(
         "say report tell claim state announce write allege cite confirm accord reportedly "
         "add note".split())
+    # hedging adverbs, adjectives and verbs: a claim restating what they qualify keeps one
+    hedges: frozenset[str] = frozenset(
+        "generally usually normally mostly often typically sometimes largely mainly partly "
+        "probably possibly perhaps likely unlikely potentially expect".split())
+    # words that make a claim stronger than evidence lacking them
+    absolutes: frozenset[str] = frozenset("always never must all every only".split())
     negations: frozenset[str] = frozenset("not n't never no without neither nor".split())
+    ordinals: dict[str, int] = field(default_factory=lambda: {
+        w: i for i, w in enumerate(
+            "first second third fourth fifth sixth seventh eighth ninth tenth".split(), 1)})
     number_words: dict[str, str] = field(default_factory=lambda: {
         w: str(i) for i, w in enumerate(
             "zero one two three four five six seven eight nine ten eleven twelve".split())})
@@ -149,7 +161,8 @@ def parse(text: str) -> Any:
 _FLAT_TABLE = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 _IDENT_RE = re.compile(
     r"(?<![\w.])(?:[A-Za-z_][\w]*\d[\w-]*|\d+[A-Za-z][\w-]*|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+"
-    r"|[A-Za-z]+_\w+|[a-z]+[A-Z]\w*)(?:\(\))?")
+    r"|[A-Za-z]+_\w+|[a-z]+[A-Z]\w*|[A-Z][a-z]+[A-Z]\w*)(?:\(\))?")
+_CALL_RE = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*\(\)")
 _NUMBER_RE = re.compile(
     r"(?P<cur>[$€£]\s?)?(?<![\w.])(?P<num>\d[\d,]*(?:\.\d+)?)(?![\d])"
     r"(?:\s*(?P<scale>thousand|million|billion|trillion|bn|m|k)\b)?"
@@ -193,6 +206,9 @@ def numbers(text: str, policy: VerifierPolicy = DEFAULT_POLICY) -> list[Number]:
         value *= _SCALES.get(scale, 1.0)
         kind = "percent" if m.group("pct") else "money" if m.group("cur") else "plain"
         out.append(Number(value, kind, m.start("num"), m.end("num")))
+    for m in re.finditer(r"\b(" + "|".join(policy.ordinals) + r")\b", text, re.IGNORECASE):
+        out.append(Number(float(policy.ordinals[m.group(1).lower()]), "ordinal", m.start(),
+                          m.end()))
     for m in re.finditer(r"\b(" + "|".join(policy.number_words) + r")\b", text, re.IGNORECASE):
         word = m.group(1).lower()
         if word not in ("one", "zero"):  # "one" is mostly a determiner ("one proposal")
@@ -203,8 +219,10 @@ def numbers(text: str, policy: VerifierPolicy = DEFAULT_POLICY) -> list[Number]:
 def _same_number(a: Number, b: Number) -> bool:
     if abs(a.value - b.value) > 1e-9 * max(1.0, abs(a.value)):
         return False
-    return a.kind == b.kind or ("plain" in (a.kind, b.kind) and a.kind != "percent" \
-        and b.kind != "percent")
+    if "ordinal" in (a.kind, b.kind):
+        return a.kind == b.kind
+    return a.kind == b.kind or ("plain" in (a.kind, b.kind) and a.kind != "percent"
+                                and b.kind != "percent")
 
 
 def _lemma(token: Token) -> str:
@@ -280,6 +298,10 @@ def _names(claim: Any, policy: VerifierPolicy) -> list[tuple[str, Token]]:
         if _IDENT_RE.fullmatch(token.text) or (
                 token.pos_ == "PROPN" and token.text[:1].isupper() and token.is_alpha):
             found.append((token.text, token))
+    for m in _CALL_RE.finditer(claim.text):  # "wait()", "shutil.which()": code, as written
+        span = claim.char_span(m.start(), m.end(), alignment_mode="expand")
+        if span is not None:
+            found.append((m.group(), span.root))
     return found
 
 
@@ -324,6 +346,8 @@ def _check_names(claim: Any, window: _Window, label: str, given: str,
 def _attached_nouns(token: Token) -> set[str]:
     """The nouns a number is a figure of: up its head chain to the first verb, and below it."""
     nouns: set[str] = set()
+    while token.dep_ in ("nummod", "quantmod", "compound") and token.head.like_num:
+        token = token.head  # "$4.6 billion in revenue": from "4.6" up to "billion"
     node = token
     for _ in range(4):
         head = node.head
@@ -338,6 +362,7 @@ def _attached_nouns(token: Token) -> set[str]:
     for child in token.subtree:
         if child.pos_ == "NOUN" and not child.like_num and child.i != token.i:
             nouns.add(_lemma(child))
+            nouns.update(_lemma(a) for a in child.children if a.dep_ == "amod")
     return {n for n in nouns if n not in _SCALES and n not in ("%", "percent", "cent")}
 
 
@@ -408,53 +433,96 @@ def _clause_verb(token: Token) -> Token | None:
     return None
 
 
-def _role(token: Token) -> tuple[str, str] | None:
-    """The verb a token depends on (lemma) and whether it is its subject or not."""
-    node = token
-    for _ in range(6):
-        head = node.head
-        if head.i == node.i:
-            return None
-        if head.pos_ == "VERB":
-            subject = node.dep_ in ("nsubj", "nsubjpass", "csubj", "expl") or (
-                node.dep_ == "agent")
-            return _lemma(head), "subj" if subject else "other"
-        node = head
-    return None
+def _slots(token: Token) -> list[tuple[str, str]]:
+    """The places a word fills in its sentence: (governing word's lemma, relation).
+
+    Two places: the word it attaches to ("H200 chips": chips, compound; "arrival in
+    Taiwan": arrival, in) and the verb of its clause (its subject, its object, or a
+    preposition's object). A passive subject is an object, and the "by" phrase of a
+    passive is the subject, so "X approved Y" and "Y was approved by X" agree.
+    """
+    out: list[tuple[str, str]] = []
+    node, relation = token, token.dep_
+    if token.dep_ == "pobj" and token.head.dep_ == "agent":
+        node, relation = token.head, "nsubj"
+    elif token.dep_ == "pobj":
+        node, relation = token.head, "prep:" + token.head.lower_
+    elif token.dep_ == "nsubjpass":
+        relation = "dobj"
+    elif token.dep_ in ("conj", "appos"):  # "ByteDance, Alibaba and Tencent": as the first
+        first = token
+        while first.dep_ in ("conj", "appos") and first.head.i != first.i:
+            first = first.head
+        return _slots(first) if first.i != token.i else out
+    head = node.head
+    if head.i == node.i:
+        return out
+    relation = {"nsubj": "subj", "csubj": "subj", "expl": "subj", "dobj": "obj",
+                "attr": "obj", "oprd": "obj"}.get(relation, relation)
+    out.append((_lemma(head), relation))
+    if head.pos_ not in ("VERB", "AUX") and relation in ("compound", "poss", "nmod", "amod"):
+        verb = _clause_verb(head)
+        if verb is not None and head.dep_ in ("nsubj", "nsubjpass", "dobj"):
+            out.append((_lemma(verb), {"nsubj": "subj"}.get(head.dep_, "obj")))
+    return out
+
+
+def _fillers(window: _Window) -> dict[tuple[str, str], set[str]]:
+    """For each place in the window, the words (flat) that fill it."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for t in window.tokens:
+        if _name_like(t):
+            for slot in _slots(t):
+                out.setdefault(slot, set()).add(_key(t))
+    return out
 
 
 def _check_roles(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
-    names = _names(claim, policy)
-    if len(names) < 1:
-        return ""
-    by_name: dict[str, list[Token]] = {}
-    for token in window.tokens:
-        key = flat(token.text)
-        by_name.setdefault(key, []).append(token)
-    verbs = {_lemma(t) for t in window.tokens if t.pos_ == "VERB"}
-    for name, head in names:
-        role = _role(head)
-        if role is None or role[0] not in verbs or role[0] in policy.reporting:
+    """Each noun and name of the claim fills a place that it fills in the evidence.
+
+    Only places the evidence also has, filled there by other words, count: "the H20
+    sits ..." fails where the evidence says "the H200 sits ...", but a claim that
+    rephrases the sentence around other words is left to the other checks.
+    """
+    if len(window.spans) > 1:  # each name stands in the sentence that has its clause's verb
+        for name, head in _names(claim, policy):
+            verb = _clause_verb(head)
+            if verb is None or _lemma(verb) in policy.reporting or _lemma(verb) == "be":
+                continue
+            homes = [sp for sp in window.spans if _key(verb) in _sentence_keys(window, sp)]
+            if homes and not any(_name_present(name, flat(sp.text), "", policy)
+                                 for sp in homes):
+                return f"{name} is not in the evidence sentence that says '{verb.text}'"
+    fillers = _fillers(window)
+    present = window.keys
+    mentioned = {_key(t) for t in claim}
+    for token in claim:
+        if not _name_like(token):
             continue
-        key = flat(head.text)
-        places = by_name.get(key, [])
-        if not places:
-            continue
-        roles = {_role(t) for t in places}
-        same_verb = {r for r in roles if r is not None and r[0] == role[0]}
-        if same_verb and role not in same_verb:
-            return f"{name} is not the {'subject' if role[1] == 'subj' else 'object'} of " \
-                   f"'{role[0]}' in the evidence"
-        if not same_verb:
-            # the name is there, but not with this verb: who is?
-            others = [t for t in window.tokens if t.pos_ == "VERB" and _lemma(t) == role[0]]
-            holders = {flat(c.text) for v in others for c in v.subtree
-                       if (c.ent_type_ or c.pos_ == "PROPN" or _IDENT_RE.fullmatch(c.text))
-                       and _role(c) == role}
-            if holders and key not in holders:
-                return f"in the evidence, '{role[0]}' is said of {', '.join(sorted(holders))}, " \
-                       f"not {name}"
+        key = _key(token)
+        if key not in present:
+            continue  # a name the evidence lacks is the names check's concern
+        for slot in _slots(token):
+            if slot[0] in policy.reporting or slot[1] in ("punct", "dep"):
+                continue
+            there = fillers.get(slot, set())
+            # a substitution: the evidence's own filler is gone from the claim
+            gone = there - mentioned
+            if there and key not in there and gone:
+                return (f"in the evidence, {', '.join(sorted(gone))} (not {token.text}) "
+                        f"is the {slot[1]} of '{slot[0]}'")
     return ""
+
+
+def _sentence_keys(window: _Window, span: Span) -> set[str]:
+    """The roots of the words of one sentence of the window."""
+    return {_key(t) for t in window.tokens if span.start <= t.idx < span.end}
+
+
+def _name_like(token: Token) -> bool:
+    """A name, a model or code name: a proper noun, an entity, a word with a digit."""
+    return (token.pos_ == "PROPN" or (bool(token.ent_type_) and token.pos_ in ("NOUN", "PROPN"))
+            or (_IDENT_RE.fullmatch(token.text) is not None and not token.like_num))
 
 
 def _negated(tokens: Iterable[Token], policy: VerifierPolicy) -> set[str]:
@@ -508,7 +576,7 @@ def _scopes(window: _Window, policy: VerifierPolicy) -> list[_Scope]:
             clause = t.head
             main = clause.head if clause.dep_ == "advcl" else clause
             out.append(_Scope("conditional", t.text, frozenset(x.i for x in main.subtree)))
-        elif t.tag_ == "MD" and t.lower_ in policy.modals:
+        elif (t.tag_ == "MD" and t.lower_ in policy.modals) or lemma in policy.hedges:
             out.append(_Scope("modality", t.text, frozenset(x.i for x in t.head.subtree)))
         elif t.pos_ == "VERB" and lemma in policy.reporting and lemma != "accord":
             said = {x.i for c in t.children if c.dep_ in ("ccomp", "xcomp", "advcl", "parataxis")
@@ -533,7 +601,7 @@ def _markers(claim: Any, policy: VerifierPolicy) -> set[str]:
         lemma = _lemma(t)
         if t.lower_ in policy.conditionals and t.dep_ in ("mark", "advmod", "prep", "dep"):
             kinds.add("conditional")
-        if t.tag_ == "MD" and t.lower_ in policy.modals:
+        if (t.tag_ == "MD" and t.lower_ in policy.modals) or lemma in policy.hedges:
             kinds.add("modality")
         if lemma in policy.reporting or t.lower_ == "reportedly" or lemma == "accord":
             kinds.add("attribution")
@@ -554,6 +622,10 @@ def _check_modality(claim: Any, window: _Window, asked: set[str],
     matched = [t for t in window.tokens if _content(t) and _key(t) in claim_content]
     if not matched:
         return "", ""
+    stronger = sorted({t.lower_ for t in claim if t.lower_ in policy.absolutes}
+                      - {t.lower_ for t in window.tokens})
+    if stronger:
+        return f"the claim says '{stronger[0]}', the evidence does not", ""
     has = _markers(claim, policy) | asked
     if "modality" in has:  # "these measures would be ..." keeps "if adopted" hypothetical
         has.add("conditional")
@@ -562,7 +634,10 @@ def _check_modality(claim: Any, window: _Window, asked: set[str],
             continue
         inside = {_key(t) for t in matched if t.i in scope.tokens and t.i in by_index}
         share = len(inside) / len({_key(t) for t in matched})
-        if share >= policy.scope_share:
+        scoped = {_key(by_index[i]) for i in scope.tokens if i in by_index
+                  and _content(by_index[i])}
+        restated = len(scoped & claim_content) / len(scoped) if scoped else 0.0
+        if share >= policy.scope_share or restated >= policy.scope_restated:
             what = {"conditional": "a condition", "modality": "a possibility",
                     "attribution": "what someone said or reported"}[scope.kind]
             return (f"the evidence gives this as {what} ('{scope.marker}'), the claim as fact",
