@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="FILE is a claim benchmark (bench/claims/claims.jsonl): score the "
                         "claim verifier per kind and split (no index, no language model)")
     p.add_argument("--split", help="with --claims: only this split (calibration or test)")
+    p.add_argument("--fit", action="store_true",
+                   help="with --claims: fit the verifier's coverage threshold on the split")
     _common(p)
     for plugin in entry_points(group="assistant.commands"):
         plugin.load()(sub, _common)
@@ -241,6 +243,15 @@ def _cmd_eval(args: argparse.Namespace) -> None:
         from assistant.evaluation import format_claim_table, load_claims, run_claims
 
         claims = [c for c in load_claims(args.file) if args.split in (None, c.split)]
+        if args.fit:
+            from assistant.evaluation import fit_verifier
+
+            value, curve = fit_verifier(claims)
+            for row in curve:
+                _out(f"min_coverage {row[0]:.2f}: faithful kept {row[1]:.1%}, "
+                     f"unfaithful caught {row[2]:.1%}")
+            _out(f"fitted min_coverage = {value:.2f}")
+            return
         results = run_claims(claims)
         if args.json:
             _out(json.dumps([{"id": r.item.id, "kind": r.item.kind, "split": r.item.split,

@@ -629,3 +629,32 @@ def format_claim_table(results: Sequence[ClaimResult]) -> str:
             cells.append(f"{right}/{total} ({right / total:.0%})" if total else "-")
         rows.append(f"{kind:<18} {label:<10} " + " ".join(f"{c:>18}" for c in cells))
     return "\n".join(rows)
+
+
+FIT_KEEP = 0.95  # the share of faithful calibration claims the fitted verifier must keep
+FIT_GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(11))  # min_coverage candidates
+
+
+def fit_verifier(items: Sequence[ClaimItem]) -> tuple[float, list[tuple[float, float, float]]]:
+    """Fit the verifier's ``min_coverage`` on the calibration claims given.
+
+    The highest value on :data:`FIT_GRID` that still keeps :data:`FIT_KEEP` of the
+    faithful claims. Returns it and, for each value tried, (value, faithful kept,
+    unfaithful caught).
+    """
+    import dataclasses
+
+    from assistant.verify import DEFAULT_POLICY
+
+    curve = []
+    chosen = FIT_GRID[0]
+    for value in FIT_GRID:
+        results = run_claims(items, dataclasses.replace(DEFAULT_POLICY, min_coverage=value))
+        faithful = [r for r in results if r.item.faithful]
+        unfaithful = [r for r in results if not r.item.faithful]
+        kept = sum(r.right for r in faithful) / max(1, len(faithful))
+        caught = sum(r.right for r in unfaithful) / max(1, len(unfaithful))
+        curve.append((value, kept, caught))
+        if kept >= FIT_KEEP:
+            chosen = value
+    return chosen, curve

@@ -369,6 +369,10 @@ def _attached_nouns(token: Token) -> set[str]:
 def _check_numbers(claim_text: str, claim: Any, window: _Window, evidence: str,
                    given: str, label: str, policy: VerifierPolicy) -> str:
     lo, hi = window.spans[0].start, window.spans[-1].end
+    ones = {_key(t.head) for t in window.tokens if t.lower_ == "one" and t.dep_ == "nummod"}
+    for t in claim:  # "one" counts only as a count: "one argument" is not "one byte"
+        if t.lower_ == "one" and t.dep_ == "nummod" and _key(t.head) not in ones:
+            return f"the evidence does not say one {t.head.text}"
     stated = [n for n in numbers(evidence, policy) if lo <= n.start < hi]
     context = [n for n in numbers(given, policy)] if given else []
     for wanted in numbers(claim_text, policy):
@@ -559,6 +563,24 @@ class _Scope:
     marker: str
     tokens: frozenset[int]
     source: str = ""  # who said or reported it, for attribution ("Reuters")
+    head: str = ""  # the root of the word the marker qualifies ("cap" in "would cap")
+
+
+def _unhedged(claim: Any, head: str, policy: VerifierPolicy) -> bool:
+    """True when the claim uses the hedged word ``head`` with no modal or hedge on it.
+
+    "One proposal will cap ..." where the evidence says "would cap": the claim has a
+    modal elsewhere ("a company can buy"), but not on "cap".
+    """
+    uses = [t for t in claim if _key(t) == head and t.pos_ in ("VERB", "AUX", "ADJ")]
+    if not uses:
+        return False
+    for t in uses:
+        near = [*t.children, t.head, *t.head.children]
+        if any((n.tag_ == "MD" and n.lower_ in policy.modals) or _lemma(n) in policy.hedges
+               for n in near):
+            return False
+    return True
 
 
 def _phrase(token: Token) -> str:
@@ -577,7 +599,8 @@ def _scopes(window: _Window, policy: VerifierPolicy) -> list[_Scope]:
             main = clause.head if clause.dep_ == "advcl" else clause
             out.append(_Scope("conditional", t.text, frozenset(x.i for x in main.subtree)))
         elif (t.tag_ == "MD" and t.lower_ in policy.modals) or lemma in policy.hedges:
-            out.append(_Scope("modality", t.text, frozenset(x.i for x in t.head.subtree)))
+            out.append(_Scope("modality", t.text, frozenset(x.i for x in t.head.subtree),
+                              head=_key(t.head) if t.tag_ == "MD" else ""))
         elif t.pos_ == "VERB" and lemma in policy.reporting and lemma != "accord":
             said = {x.i for c in t.children if c.dep_ in ("ccomp", "xcomp", "advcl", "parataxis")
                     for x in c.subtree}
@@ -630,7 +653,8 @@ def _check_modality(claim: Any, window: _Window, asked: set[str],
     if "modality" in has:  # "these measures would be ..." keeps "if adopted" hypothetical
         has.add("conditional")
     for scope in _scopes(window, policy):
-        if scope.kind in has:
+        if scope.kind in has and not (scope.kind == "modality"
+                                      and _unhedged(claim, scope.head, policy)):
             continue
         inside = {_key(t) for t in matched if t.i in scope.tokens and t.i in by_index}
         share = len(inside) / len({_key(t) for t in matched})

@@ -186,3 +186,30 @@ def test_real_claims_about_several_reports(real_assistant: Assistant) -> None:
     # a yes/no question keeps the model's answer from SCMP's lead sentence
     decided = real_assistant.ask("Has Beijing decided whether to allow H200 imports?")
     assert "begun approving" in decided.text, (decided.text, decided.trace)
+
+
+def test_real_answers_state_no_name_or_number_their_quotes_lack(
+        real_assistant: Assistant) -> None:
+    """Every sentence shown passes the verifier against its cited passage, and the
+    independent audit (plain patterns) finds no name or number its quote lacks."""
+    from assistant import prompting
+    from assistant.evaluation import invented_facts
+    from assistant.grounding import split_answer
+    from assistant.verify import verify
+
+    for question in ("How many H200 chips were approved for ByteDance, Alibaba and Tencent?",
+                     "What price per chip will Chinese buyers pay for the H200?",
+                     "Who is Randy Abrams?"):
+        answer = real_assistant.ask(question)
+        assert invented_facts(answer, real_assistant.document) == [], (question, answer.text)
+        assert all(" — " in s for s in answer.unsupported)  # each left-out sentence says why
+        by_n = {c.n: c for c in answer.citations}
+        for sentence, marks in ([] if answer.refused else split_answer(answer.text)):
+            cited = [by_n[n] for n in marks if n in by_n]
+            assert cited, (question, sentence)
+            doc = real_assistant.document(cited[0].doc_id)
+            if sentence.startswith(f"{doc.outlet}: "):  # a report's account, labelled
+                sentence = sentence[len(doc.outlet) + 2:]
+            passages = [doc.text[c.passage_start:c.passage_end] for c in cited]
+            assert any(verify(sentence, p, label=prompting.source_label(doc),
+                              given=question).supported for p in passages), (question, sentence)
