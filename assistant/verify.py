@@ -35,6 +35,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Any
 
 from assistant.chunking import sentence_spans
@@ -518,6 +519,49 @@ def _check_roles(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
     return ""
 
 
+def _check_swaps(claim: Any, window: _Window, passage: set[str], given: set[str]) -> str:
+    """A noun or name that takes the place of another word of the same sentence.
+
+    The claim and the evidence are aligned word by word; where a short run of
+    claim words stands in place of other evidence words between matching runs,
+    a claim noun that the evidence has elsewhere (but not there) is a swap: "The
+    tarfile module offers ..." for "The shutil module offers ...". A name the
+    question gives may stand for the evidence's "the chip" ("the H200 sits ...").
+    """
+    words = [t for t in claim if not t.is_punct]
+    for span in window.spans:
+        theirs = [t for t in window.tokens if not t.is_punct and span.start <= t.idx < span.end]
+        reason = _swap_in(words, theirs, passage, given)
+        if reason:
+            return reason
+    return ""
+
+
+def _swap_in(words: list[Token], theirs: list[Token], elsewhere: set[str],
+             given: set[str]) -> str:
+    """:func:`_check_swaps` against one evidence sentence."""
+    matcher = SequenceMatcher(None, [t.lower_ for t in words], [t.lower_ for t in theirs],
+                              autojunk=False)
+    ops = matcher.get_opcodes()
+    for k, (tag, i1, i2, j1, j2) in enumerate(ops):
+        if tag != "replace" or i2 - i1 > 3 or j2 - j1 > 3:
+            continue
+        before = ops[k - 1] if k > 0 else None
+        after = ops[k + 1] if k + 1 < len(ops) else None
+        if not any(op is not None and op[0] == "equal" and op[2] - op[1] >= 2
+                   for op in (before, after)):
+            continue
+        replaced = {_key(t) for t in theirs[j1:j2]}
+        for t in words[i1:i2]:
+            if _key(t) in replaced or _key(t) in given or not (_name_like(t)
+                                                                or t.pos_ == "NOUN"):
+                continue
+            if _name_like(t) or _key(t) in elsewhere:  # a name, or a word of the passage
+                was = " ".join(x.text for x in theirs[j1:j2])
+                return f"{t.text} stands where the evidence has {was}"
+    return ""
+
+
 def _sentence_keys(window: _Window, span: Span) -> set[str]:
     """The roots of the words of one sentence of the window."""
     return {_key(t) for t in window.tokens if span.start <= t.idx < span.end}
@@ -679,8 +723,9 @@ def _coverage(claim: Any, window: _Window, label_keys: set[str]) -> float:
 
 
 # ---------------------------------------------------------------- verify
-def _failure(claim: str, parsed: Any, window: _Window, evidence: str, label: str,
-             given: str, asked: set[str], policy: VerifierPolicy) -> tuple[str, str, str]:
+def _failure(claim: str, parsed: Any, window: _Window, evidence: str, passage: set[str],
+             label: str, given: str, asked: set[str], policy: VerifierPolicy
+             ) -> tuple[str, str, str]:
     """The first check the window fails: (check, reason, who was reported); empty if none."""
     reason = _check_names(parsed, window, label, flat(given), policy)
     if reason:
@@ -688,7 +733,9 @@ def _failure(claim: str, parsed: Any, window: _Window, evidence: str, label: str
     reason = _check_numbers(claim, parsed, window, evidence, given, label, policy)
     if reason:
         return "numbers", reason, ""
-    reason = _check_roles(parsed, window, policy)
+    echoed = {_key(t) for t in parse(given)} if given.strip() else set()
+    reason = (_check_roles(parsed, window, policy)
+              or _check_swaps(parsed, window, passage, echoed))
     if reason:
         return "roles", reason, ""
     reason = _check_polarity(parsed, window, policy)
@@ -723,6 +770,7 @@ def verify(claim: str, evidence: str, *, label: str = "", given: str = "",
         given_here += " " + " ".join(given[n.start:n.end] for n in numbers(given, policy)
                                      if any(_same_number(n, m) for m in numbers(evidence, policy)))
     windows = _windows(evidence, doc, policy.window)
+    passage = {_key(t) for t in doc}
     if not windows:
         return Verdict(False, "the evidence is empty", check="empty")
     scored = sorted(((_coverage(parsed, w, label_keys), -len(w.spans), i)
@@ -735,8 +783,8 @@ def verify(claim: str, evidence: str, *, label: str = "", given: str = "",
                 first_failure = Verdict(False, f"only {coverage:.0%} of the claim's words are "
                                         "in the evidence", window.spans, coverage, "coverage")
             break
-        check, reason, source = _failure(claim, parsed, window, evidence, label_flat,
-                                         given_here, asked, policy)
+        check, reason, source = _failure(claim, parsed, window, evidence, passage,
+                                         label_flat, given_here, asked, policy)
         if not reason:
             return Verdict(True, "", window.spans, coverage)
         if first_failure is None:
