@@ -34,7 +34,7 @@ import threading
 from collections.abc import Sequence
 
 from assistant import citations, comparison, grounding, prompting
-from assistant.embedding import Embedder
+from assistant.embedding import Embedder, EmbeddingSimilarity
 from assistant.generation import Generator, Message
 from assistant.records import Answer, Document, Hit
 from assistant.sentences import RankedSentence, SentenceRanker
@@ -61,6 +61,7 @@ class AnswerBuilder:
         self._titles = {doc_id: doc.title for doc_id, doc in documents.items()}
         self._names = comparison.outlet_names(documents.values())
         self._embedder = embedder
+        self._similarity = EmbeddingSimilarity(embedder)
         self._threshold = extractive_threshold
         self._rankers: dict[tuple[tuple[str, int, int], ...], SentenceRanker] = {}
         self._rankers_lock = threading.Lock()
@@ -321,7 +322,8 @@ class AnswerBuilder:
     def _evidence(self, hit: Hit) -> grounding.Evidence:
         """A passage as the verifier sees it: its text and its report's label."""
         return grounding.Evidence(hit.chunk.text,
-                                  prompting.source_label(self._docs.get(hit.chunk.doc_id)))
+                                  prompting.source_label(self._docs.get(hit.chunk.doc_id)),
+                                  self._similarity)
 
     def _strong(self, ranked: RankedSentence) -> bool:
         """A match strong enough to stand without the model (threshold, two question words)."""

@@ -240,19 +240,23 @@ def _cmd_eval(args: argparse.Namespace) -> None:
     )
 
     if args.claims:
+        from assistant.embedding import EmbeddingSimilarity, make_embedder
         from assistant.evaluation import format_claim_table, load_claims, run_claims
 
         claims = [c for c in load_claims(args.file) if args.split in (None, c.split)]
+        cfg = settings_from_args(args)
+        similarity = EmbeddingSimilarity(make_embedder(cfg.embed_backend, cfg.cache_dir,
+                                                       threads=cfg.threads))
         if args.fit:
             from assistant.evaluation import fit_verifier
 
-            value, curve = fit_verifier(claims)
-            for row in curve:
-                _out(f"min_coverage {row[0]:.2f}: faithful kept {row[1]:.1%}, "
-                     f"unfaithful caught {row[2]:.1%}")
-            _out(f"fitted min_coverage = {value:.2f}")
+            fit = fit_verifier(claims, similarity)
+            _out(f"min_coverage = {fit.min_coverage:.2f}, min_similarity = "
+                 f"{fit.min_similarity:.3f}, min_coverage_reworded = "
+                 f"{fit.min_coverage_reworded:.2f}: faithful kept {fit.kept:.1%}; caught "
+                 + ", ".join(f"{k} {v:.0%}" for k, v in fit.caught.items()))
             return
-        results = run_claims(claims)
+        results = run_claims(claims, similarity=similarity)
         if args.json:
             _out(json.dumps([{"id": r.item.id, "kind": r.item.kind, "split": r.item.split,
                               "faithful": r.item.faithful, "supported": r.supported,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -190,3 +192,33 @@ def make_embedder(backend: str, cache_dir: Path, threads: int | None = None,
                                            threads=threads)
     return OnnxEmbedder(cache_dir, quantized=backend == "onnx-int8", batch_size=batch_size,
                         threads=threads)
+
+
+class EmbeddingSimilarity:
+    """The cosine of two texts' embeddings, each text embedded once (a bounded cache).
+
+    The claim verifier uses it to accept a claim that rewords its evidence.
+    """
+
+    def __init__(self, embedder: Embedder, size: int = 2048) -> None:
+        self._embedder = embedder
+        self._size = size
+        self._vectors: OrderedDict[str, Vectors] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _vector(self, text: str) -> Vectors:
+        with self._lock:
+            found = self._vectors.get(text)
+            if found is not None:
+                self._vectors.move_to_end(text)
+                return found
+        vector: Vectors = self._embedder.embed([text])[0]
+        with self._lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+        return vector
+
+    def __call__(self, a: str, b: str) -> float:
+        """The cosine of ``a`` and ``b`` (unit vectors: their dot product)."""
+        return float(self._vector(a) @ self._vector(b))

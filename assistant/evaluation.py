@@ -589,13 +589,18 @@ def load_claims(path: Path) -> list[ClaimItem]:
     return out
 
 
-def run_claims(items: Sequence[ClaimItem], policy: Any = None) -> list[ClaimResult]:
-    """The verifier's verdict on every pair (evidence sentences, one a line, as one passage)."""
+def run_claims(items: Sequence[ClaimItem], policy: Any = None,
+               similarity: Callable[[str, str], float] | None = None) -> list[ClaimResult]:
+    """The verifier's verdict on every pair (evidence sentences, one a line, as one passage).
+
+    ``similarity`` is the embedding cosine the assistant gives the verifier.
+    """
     from assistant.verify import DEFAULT_POLICY, verify
 
     out = []
     for item in items:
-        verdict = verify(item.claim, "\n".join(item.evidence), policy=policy or DEFAULT_POLICY)
+        verdict = verify(item.claim, "\n".join(item.evidence), similarity=similarity,
+                         policy=policy or DEFAULT_POLICY)
         out.append(ClaimResult(item, verdict.supported, verdict.coverage, verdict.check,
                                verdict.reason))
     return out
@@ -632,29 +637,70 @@ def format_claim_table(results: Sequence[ClaimResult]) -> str:
 
 
 FIT_KEEP = 0.95  # the share of faithful calibration claims the fitted verifier must keep
-FIT_GRID = tuple(round(0.5 + 0.05 * i, 2) for i in range(11))  # min_coverage candidates
+FIT_COVERAGE = tuple(round(0.6 + 0.05 * i, 2) for i in range(9))      # min_coverage
+FIT_SIMILARITY = tuple(round(0.8 + 0.025 * i, 3) for i in range(8))   # min_similarity
+FIT_REWORDED = (0.3, 0.4, 0.5, 0.6)                                   # min_coverage_reworded
 
 
-def fit_verifier(items: Sequence[ClaimItem]) -> tuple[float, list[tuple[float, float, float]]]:
-    """Fit the verifier's ``min_coverage`` on the calibration claims given.
+@dataclass(frozen=True)
+class FitResult:
+    """The fitted thresholds and what they do on the claims they were fitted on."""
 
-    The highest value on :data:`FIT_GRID` that still keeps :data:`FIT_KEEP` of the
-    faithful claims. Returns it and, for each value tried, (value, faithful kept,
-    unfaithful caught).
+    min_coverage: float
+    min_similarity: float
+    min_coverage_reworded: float
+    kept: float  # share of faithful claims kept
+    caught: dict[str, float]  # per unfaithful kind, the share caught
+
+
+def _decide(profile: Sequence[tuple[float, float | None, bool]], coverage: float,
+            similarity: float, reworded: float, windows: int) -> bool:
+    """What :func:`assistant.verify.verify` decides from a claim's window profile."""
+    tried = 0
+    for cov, close, ok in profile:
+        if cov >= coverage:
+            if ok:
+                return True
+            continue
+        if cov < reworded or tried >= windows:
+            return False
+        tried += 1
+        if close is not None and close >= similarity and ok:
+            return True
+    return False
+
+
+def fit_verifier(items: Sequence[ClaimItem],
+                 similarity: Callable[[str, str], float] | None = None) -> FitResult:
+    """Fit the verifier's coverage and similarity thresholds on the claims given.
+
+    Among the combinations on the grids (:data:`FIT_COVERAGE`, :data:`FIT_SIMILARITY`,
+    :data:`FIT_REWORDED`) that keep at least :data:`FIT_KEEP` of the faithful
+    claims, the one whose worst unfaithful kind is caught most often (then the most
+    caught in all, then the most kept). Each claim is analysed once
+    (:func:`assistant.verify.profile`); the combinations are decided from that.
     """
-    import dataclasses
+    from assistant.verify import DEFAULT_POLICY, profile
 
-    from assistant.verify import DEFAULT_POLICY
-
-    curve = []
-    chosen = FIT_GRID[0]
-    for value in FIT_GRID:
-        results = run_claims(items, dataclasses.replace(DEFAULT_POLICY, min_coverage=value))
-        faithful = [r for r in results if r.item.faithful]
-        unfaithful = [r for r in results if not r.item.faithful]
-        kept = sum(r.right for r in faithful) / max(1, len(faithful))
-        caught = sum(r.right for r in unfaithful) / max(1, len(unfaithful))
-        curve.append((value, kept, caught))
-        if kept >= FIT_KEEP:
-            chosen = value
-    return chosen, curve
+    profiles = [(item, profile(item.claim, "\n".join(item.evidence), similarity))
+                for item in items]
+    kinds = sorted({i.kind for i in items if not i.faithful})
+    best: tuple[tuple[float, float, float], FitResult] | None = None
+    for c1 in FIT_COVERAGE:
+        for s1 in (FIT_SIMILARITY if similarity is not None else (2.0,)):
+            for c2 in (FIT_REWORDED if similarity is not None else (1.0,)):
+                decided = [(item, _decide(p, c1, s1, c2, DEFAULT_POLICY.reworded_windows))
+                           for item, p in profiles]
+                faithful = [ok for item, ok in decided if item.faithful]
+                kept = sum(faithful) / max(1, len(faithful))
+                caught = {k: sum(not ok for item, ok in decided if item.kind == k)
+                          / max(1, sum(1 for item in items if item.kind == k)) for k in kinds}
+                if kept < FIT_KEEP:
+                    continue
+                total = sum(not ok for item, ok in decided if not item.faithful)
+                score = (min(caught.values(), default=1.0), float(total), kept)
+                if best is None or score > best[0]:
+                    best = (score, FitResult(c1, s1 if s1 <= 1 else 1.0, c2, kept, caught))
+    if best is None:
+        raise ConfigError(f"no threshold keeps {FIT_KEEP:.0%} of the faithful claims")
+    return best[1]

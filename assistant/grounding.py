@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from assistant.chunking import sentence_spans
 from assistant.citations import MARKER_RE, markers
-from assistant.verify import Verdict, verify
+from assistant.verify import Similarity, Verdict, verify
 
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*|\d[\d,]*(?:\.\d+)?")
 _NUMBER_RE = re.compile(r"(\$\s?)?(?<![A-Za-z\d.])(\d[\d,]*(?:\.\d+)?)(?![A-Za-z\d])"
@@ -108,6 +108,7 @@ class Evidence:
 
     text: str
     label: str = ""
+    similarity: Similarity | None = None  # the embedding cosine, for reworded claims
 
     def units(self) -> list[str]:
         """The sentences of the passage."""
@@ -119,7 +120,8 @@ class Evidence:
         Names and numbers that the claim only repeats from ``question`` need to
         appear somewhere in the passage, not in the supporting sentence itself.
         """
-        return verify(sentence, self.text, label=self.label, given=question)
+        return verify(sentence, self.text, label=self.label, given=question,
+                      similarity=self.similarity)
 
     def score(self, sentence: str, question: str = "") -> float:
         """The claim's coverage when the passage supports it, else 0."""

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
@@ -42,6 +42,7 @@ from assistant.chunking import sentence_spans
 from assistant.errors import ModelError
 
 Token = Any  # spacy.tokens.Token; spaCy is imported lazily (it takes ~1 s)
+Similarity = Callable[[str, str], float]  # the embedding cosine of two texts
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,16 @@ class VerifierPolicy:
     """
 
     # share of the claim's content lemmas found in the evidence (or its label)
-    min_coverage: float = 0.75
+    min_coverage: float = 0.9
     # share of the claim's evidence-matched content inside a conditional, modal or
     # attributed part of the evidence above which the claim must carry that marker too
     scope_share: float = 0.5
+    # a claim below min_coverage still passes when it keeps this share of the words and its
+    # embedding cosine with the evidence sentence(s) reaches min_similarity (rewording);
+    # fitted on the calibration half with the embedding model of the index
+    min_coverage_reworded: float = 0.3
+    min_similarity: float = 0.8
+    reworded_windows: int = 3  # evidence windows compared by embedding, at most, per claim
     # share of a conditional, modal or attributed part's content words that a claim must
     # restate, whatever else it says, to have to carry that marker too
     scope_restated: float = 0.8
@@ -552,11 +559,15 @@ def _swap_in(words: list[Token], theirs: list[Token], elsewhere: set[str],
                    for op in (before, after)):
             continue
         replaced = {_key(t) for t in theirs[j1:j2]}
+        was_name = any(_name_like(t) for t in theirs[j1:j2])
+        # one word put in place of one other, with the same words on both sides
+        in_place = i2 - i1 == 1 and j2 - j1 == 1 and all(
+            op is not None and op[0] == "equal" and op[2] - op[1] >= 3 for op in (before, after))
         for t in words[i1:i2]:
             if _key(t) in replaced or _key(t) in given or not (_name_like(t)
                                                                 or t.pos_ == "NOUN"):
                 continue
-            if _name_like(t) or _key(t) in elsewhere:  # a name, or a word of the passage
+            if _name_like(t) or _key(t) in elsewhere or was_name or in_place:
                 was = " ".join(x.text for x in theirs[j1:j2])
                 return f"{t.text} stands where the evidence has {was}"
     return ""
@@ -745,14 +756,33 @@ def _failure(claim: str, parsed: Any, window: _Window, evidence: str, passage: s
     return ("modality", reason, source) if reason else ("", "", "")
 
 
-def verify(claim: str, evidence: str, *, label: str = "", given: str = "",
-           policy: VerifierPolicy = DEFAULT_POLICY) -> Verdict:
-    """Whether ``evidence`` states ``claim`` (one sentence), and where.
+@dataclass(frozen=True)
+class _Prepared:
+    """A claim and its evidence, analysed once; the windows by coverage, best first."""
 
-    ``label`` is the report's title, outlet and authors: names and words the claim
-    takes from it count as stated. ``given`` is text the claim may repeat names and
-    numbers from when the evidence holds them somewhere (the question).
-    """
+    claim: str
+    parsed: Any
+    evidence: str
+    passage: frozenset[str]
+    label: str
+    given: str
+    asked: frozenset[str]
+    policy: VerifierPolicy
+    scored: tuple[tuple[float, _Window], ...]
+
+    def check(self, window: _Window, coverage: float) -> Verdict:
+        """The names, numbers, roles, polarity and modality checks on one window."""
+        check, reason, source = _failure(self.claim, self.parsed, window, self.evidence,
+                                         set(self.passage), self.label, self.given,
+                                         set(self.asked), self.policy)
+        if not reason:
+            return Verdict(True, "", window.spans, coverage)
+        return Verdict(False, reason, window.spans, coverage, check, source)
+
+
+def _prepare(claim: str, evidence: str, label: str, given: str,
+             policy: VerifierPolicy) -> _Prepared | Verdict:
+    """Parse the claim and the evidence, cut the evidence into windows, rank them."""
     claim = " ".join(claim.split())
     if not claim.strip(" .!?"):
         return Verdict(False, "the claim is empty", check="empty")
@@ -770,24 +800,73 @@ def verify(claim: str, evidence: str, *, label: str = "", given: str = "",
         given_here += " " + " ".join(given[n.start:n.end] for n in numbers(given, policy)
                                      if any(_same_number(n, m) for m in numbers(evidence, policy)))
     windows = _windows(evidence, doc, policy.window)
-    passage = {_key(t) for t in doc}
     if not windows:
         return Verdict(False, "the evidence is empty", check="empty")
-    scored = sorted(((_coverage(parsed, w, label_keys), -len(w.spans), i)
+    ranked = sorted(((_coverage(parsed, w, label_keys), -len(w.spans), i)
                      for i, w in enumerate(windows)), reverse=True)
+    return _Prepared(claim, parsed, evidence, frozenset(_key(t) for t in doc), label_flat,
+                     given_here, frozenset(asked), policy,
+                     tuple((c, windows[i]) for c, _, i in ranked))
+
+
+def verify(claim: str, evidence: str, *, label: str = "", given: str = "",
+           similarity: Similarity | None = None,
+           policy: VerifierPolicy = DEFAULT_POLICY) -> Verdict:
+    """Whether ``evidence`` states ``claim`` (one sentence), and where.
+
+    ``label`` is the report's title, outlet and authors: names and words the claim
+    takes from it count as stated. ``given`` is text the claim may repeat names and
+    numbers from when the evidence holds them somewhere (the question).
+    ``similarity`` (the embedding cosine of two texts) lets a claim that rewords the
+    evidence pass the coverage check: fewer of its words, but close in meaning. The
+    names, numbers, roles, polarity and modality checks apply all the same.
+    """
+    prepared = _prepare(claim, evidence, label, given, policy)
+    if isinstance(prepared, Verdict):
+        return prepared
     first_failure: Verdict | None = None
-    for coverage, _, i in scored:
-        window = windows[i]
+    reworded = 0
+    for coverage, window in prepared.scored:
         if coverage < policy.min_coverage:
-            if first_failure is None:
-                first_failure = Verdict(False, f"only {coverage:.0%} of the claim's words are "
-                                        "in the evidence", window.spans, coverage, "coverage")
-            break
-        check, reason, source = _failure(claim, parsed, window, evidence, passage,
-                                         label_flat, given_here, asked, policy)
-        if not reason:
-            return Verdict(True, "", window.spans, coverage)
+            if (similarity is None or coverage < policy.min_coverage_reworded
+                    or reworded >= policy.reworded_windows):
+                break
+            reworded += 1
+            close = similarity(prepared.claim, " ".join(sp.text for sp in window.spans))
+            if close < policy.min_similarity:
+                if first_failure is None:
+                    first_failure = Verdict(
+                        False, f"only {coverage:.0%} of the claim's words are in the evidence",
+                        window.spans, coverage, "coverage")
+                continue
+        verdict = prepared.check(window, coverage)
+        if verdict.supported:
+            return verdict
         if first_failure is None:
-            first_failure = Verdict(False, reason, window.spans, coverage, check, source)
-    assert first_failure is not None
+            first_failure = verdict
+    if first_failure is None:
+        coverage, window = prepared.scored[0]
+        first_failure = Verdict(False, f"only {coverage:.0%} of the claim's words are in the "
+                                "evidence", window.spans, coverage, "coverage")
     return first_failure
+
+
+def profile(claim: str, evidence: str, similarity: Similarity | None,
+            policy: VerifierPolicy = DEFAULT_POLICY
+            ) -> list[tuple[float, float | None, bool]]:
+    """Each window's (coverage, similarity, passes the other checks), best-covered first.
+
+    For fitting the thresholds: :func:`verify` keeps the first window that passes
+    the other checks and has the coverage, or the similarity for one of the
+    ``policy.reworded_windows`` best-covered windows below that coverage. Similarity
+    is computed for those windows only (``None`` elsewhere).
+    """
+    prepared = _prepare(claim, evidence, "", "", policy)
+    if isinstance(prepared, Verdict):
+        return []
+    out: list[tuple[float, float | None, bool]] = []
+    for n, (coverage, window) in enumerate(prepared.scored):
+        close = (similarity(prepared.claim, " ".join(sp.text for sp in window.spans))
+                 if similarity is not None and n < 2 * policy.reworded_windows else None)
+        out.append((coverage, close, prepared.check(window, coverage).supported))
+    return out

@@ -93,3 +93,29 @@ def test_a_damaged_pipeline_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(models, "NLP_FILES_SHA256", damaged)
     with pytest.raises(ModelError, match="ner/model"):
         models.verified_nlp_model_dir()
+
+
+def test_a_reworded_claim_passes_on_similarity_but_keeps_every_other_check() -> None:
+    reworded = "The H200 is placed a generation under Blackwell."
+    assert not verify(reworded, PASSAGE).supported  # too few of its words are there
+    close = verify(reworded, PASSAGE, similarity=lambda a, b: 0.95)
+    assert close.supported and "Blackwell" in close.quote
+    assert not verify(reworded, PASSAGE, similarity=lambda a, b: 0.5).supported
+    # Close in meaning is not enough for a name the evidence lacks.
+    assert not verify("The H300 is placed a generation under Blackwell.", PASSAGE,
+                      similarity=lambda a, b: 0.99).supported
+
+
+def test_fit_keeps_the_faithful_share_and_reports_each_kind() -> None:
+    from assistant.evaluation import FIT_KEEP, ClaimItem, fit_verifier
+
+    evidence = tuple(s + "." for s in PASSAGE.split(". ") if s)
+    items = [
+        ClaimItem("a", "calibration", "t", "verbatim", True, evidence[1], evidence),
+        ClaimItem("b", "calibration", "t", "paraphrase", True,
+                  "The H200 is placed a generation under Blackwell.", evidence),
+        ClaimItem("c", "calibration", "t", "entity_swap", False,
+                  "The H20 sits one generation below Blackwell.", evidence),
+    ]
+    fit = fit_verifier(items, similarity=lambda a, b: 0.9)
+    assert fit.kept >= FIT_KEEP and fit.caught == {"entity_swap": 1.0}
