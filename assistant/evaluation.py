@@ -637,9 +637,9 @@ def format_claim_table(results: Sequence[ClaimResult]) -> str:
 
 
 FIT_KEEP = 0.95  # the share of faithful calibration claims the fitted verifier must keep
-FIT_COVERAGE = tuple(round(0.6 + 0.05 * i, 2) for i in range(9))      # min_coverage
-FIT_SIMILARITY = tuple(round(0.8 + 0.025 * i, 3) for i in range(8))   # min_similarity
-FIT_REWORDED = (0.3, 0.4, 0.5, 0.6)                                   # min_coverage_reworded
+FIT_COVERAGE = tuple(round(0.5 + 0.05 * i, 2) for i in range(11))     # min_coverage
+FIT_SIMILARITY = tuple(round(0.7 + 0.025 * i, 3) for i in range(12))  # min_similarity
+FIT_REWORDED = (0.2, 0.3, 0.4, 0.5, 0.6)                              # min_coverage_reworded
 
 
 @dataclass(frozen=True)
@@ -677,7 +677,7 @@ def fit_verifier(items: Sequence[ClaimItem],
     Among the combinations on the grids (:data:`FIT_COVERAGE`, :data:`FIT_SIMILARITY`,
     :data:`FIT_REWORDED`) that keep at least :data:`FIT_KEEP` of the faithful
     claims, the one whose worst unfaithful kind is caught most often (then the most
-    caught in all, then the most kept). Each claim is analysed once
+    caught in all, then the most kept, then the strictest). Each claim is analysed once
     (:func:`assistant.verify.profile`); the combinations are decided from that.
     """
     from assistant.verify import DEFAULT_POLICY, profile
@@ -685,7 +685,7 @@ def fit_verifier(items: Sequence[ClaimItem],
     profiles = [(item, profile(item.claim, "\n".join(item.evidence), similarity))
                 for item in items]
     kinds = sorted({i.kind for i in items if not i.faithful})
-    best: tuple[tuple[float, float, float], FitResult] | None = None
+    best: tuple[tuple[float, ...], FitResult] | None = None
     for c1 in FIT_COVERAGE:
         for s1 in (FIT_SIMILARITY if similarity is not None else (2.0,)):
             for c2 in (FIT_REWORDED if similarity is not None else (1.0,)):
@@ -698,7 +698,8 @@ def fit_verifier(items: Sequence[ClaimItem],
                 if kept < FIT_KEEP:
                     continue
                 total = sum(not ok for item, ok in decided if not item.faithful)
-                score = (min(caught.values(), default=1.0), float(total), kept)
+                # on a tie, the strictest thresholds: a refusal is better than a fabrication
+                score = (min(caught.values(), default=1.0), float(total), kept, s1, c2, c1)
                 if best is None or score > best[0]:
                     best = (score, FitResult(c1, s1 if s1 <= 1 else 1.0, c2, kept, caught))
     if best is None:

@@ -56,7 +56,7 @@ class VerifierPolicy:
     """
 
     # share of the claim's content lemmas found in the evidence (or its label)
-    min_coverage: float = 0.9
+    min_coverage: float = 1.0
     # share of the claim's evidence-matched content inside a conditional, modal or
     # attributed part of the evidence above which the claim must carry that marker too
     scope_share: float = 0.5
@@ -64,7 +64,7 @@ class VerifierPolicy:
     # embedding cosine with the evidence sentence(s) reaches min_similarity (rewording);
     # fitted on the calibration half with the embedding model of the index
     min_coverage_reworded: float = 0.3
-    min_similarity: float = 0.8
+    min_similarity: float = 0.7
     reworded_windows: int = 3  # evidence windows compared by embedding, at most, per claim
     # share of a conditional, modal or attributed part's content words that a claim must
     # restate, whatever else it says, to have to carry that marker too
@@ -234,7 +234,9 @@ def _same_number(a: Number, b: Number) -> bool:
 
 
 def _lemma(token: Token) -> str:
-    return str(token.lemma_).lower().translate(_FLAT_TABLE)
+    """The token's lemma, lower-cased, without a sentence's full stop ("y." is "y")."""
+    lemma = str(token.lemma_).lower().translate(_FLAT_TABLE)
+    return lemma.rstrip(".") or lemma
 
 
 _DERIVATIONAL = ("ations", "ation", "ions", "ion", "ments", "ment", "ness", "ities", "ity",
@@ -547,7 +549,7 @@ def _check_swaps(claim: Any, window: _Window, passage: set[str], given: set[str]
 def _swap_in(words: list[Token], theirs: list[Token], elsewhere: set[str],
              given: set[str]) -> str:
     """:func:`_check_swaps` against one evidence sentence."""
-    matcher = SequenceMatcher(None, [t.lower_ for t in words], [t.lower_ for t in theirs],
+    matcher = SequenceMatcher(None, [_lemma(t) for t in words], [_lemma(t) for t in theirs],
                               autojunk=False)
     ops = matcher.get_opcodes()
     for k, (tag, i1, i2, j1, j2) in enumerate(ops):
@@ -562,10 +564,11 @@ def _swap_in(words: list[Token], theirs: list[Token], elsewhere: set[str],
         was_name = any(_name_like(t) for t in theirs[j1:j2])
         # one word put in place of one other, with the same words on both sides
         in_place = i2 - i1 == 1 and j2 - j1 == 1 and all(
-            op is not None and op[0] == "equal" and op[2] - op[1] >= 3 for op in (before, after))
+            op is not None and op[0] == "equal" and op[2] - op[1] >= 2 for op in (before, after))
         for t in words[i1:i2]:
-            if _key(t) in replaced or _key(t) in given or not (_name_like(t)
-                                                                or t.pos_ == "NOUN"):
+            wordlike = t.is_alpha and not t.is_stop
+            if _key(t) in replaced or _key(t) in given or not (
+                    _name_like(t) or t.pos_ == "NOUN" or (was_name and wordlike)):
                 continue
             if _name_like(t) or _key(t) in elsewhere or was_name or in_place:
                 was = " ".join(x.text for x in theirs[j1:j2])
@@ -802,11 +805,13 @@ def _prepare(claim: str, evidence: str, label: str, given: str,
     windows = _windows(evidence, doc, policy.window)
     if not windows:
         return Verdict(False, "the evidence is empty", check="empty")
-    ranked = sorted(((_coverage(parsed, w, label_keys), -len(w.spans), i)
-                     for i, w in enumerate(windows)), reverse=True)
+    # best covered first; among equals, the one whose own words cover most (not the
+    # label's), then the shorter, then the earlier
+    ranked = sorted(((_coverage(parsed, w, label_keys), _coverage(parsed, w, set()),
+                      -len(w.spans), -i) for i, w in enumerate(windows)), reverse=True)
     return _Prepared(claim, parsed, evidence, frozenset(_key(t) for t in doc), label_flat,
                      given_here, frozenset(asked), policy,
-                     tuple((c, windows[i]) for c, _, i in ranked))
+                     tuple((c, windows[-i]) for c, _, _, i in ranked))
 
 
 def verify(claim: str, evidence: str, *, label: str = "", given: str = "",

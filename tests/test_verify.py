@@ -18,8 +18,13 @@ PASSAGE = (
 LABEL = "China holds emergency meetings Tom's Hardware Anton Shilov"
 
 
+def _close(a: str, b: str) -> float:
+    """A stand-in for the embedding cosine: every claim here is close in meaning."""
+    return 0.9
+
+
 def _supported(claim: str) -> bool:
-    return verify(claim, PASSAGE, label=LABEL).supported
+    return verify(claim, PASSAGE, label=LABEL, similarity=_close).supported
 
 
 @pytest.mark.parametrize("claim", [
@@ -48,7 +53,7 @@ def test_faithful_claims_are_kept(claim: str) -> None:
     ("The H20 was not built for China to comply with export rules.", "polarity"),
 ])
 def test_unfaithful_claims_fail_the_right_check(claim: str, check: str) -> None:
-    verdict = verify(claim, PASSAGE, label=LABEL)
+    verdict = verify(claim, PASSAGE, label=LABEL, similarity=_close)
     assert not verdict.supported
     assert verdict.check == check, verdict.reason
     assert verdict.reason
