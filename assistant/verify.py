@@ -225,12 +225,16 @@ def numbers(text: str, policy: VerifierPolicy = DEFAULT_POLICY) -> list[Number]:
 
 
 def _same_number(a: Number, b: Number) -> bool:
+    """Whether the figure ``a`` (of a claim) is the figure ``b`` (of the evidence).
+
+    The same value and unit; a bare number of the claim may be a sum of money in the
+    evidence ("4.6 billion" for "$4.6 billion"), but a sum of money in the claim needs
+    one in the evidence ("$400,000" is not "400,000 units"), and a percentage a
+    percentage.
+    """
     if abs(a.value - b.value) > 1e-9 * max(1.0, abs(a.value)):
         return False
-    if "ordinal" in (a.kind, b.kind):
-        return a.kind == b.kind
-    return a.kind == b.kind or ("plain" in (a.kind, b.kind) and a.kind != "percent"
-                                and b.kind != "percent")
+    return a.kind == b.kind or (a.kind == "plain" and b.kind == "money")
 
 
 def _lemma(token: Token) -> str:

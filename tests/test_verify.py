@@ -87,6 +87,13 @@ def test_question_names_may_be_echoed_when_the_passage_holds_them() -> None:
     assert verify(claim, passage, given="Where does the H200 sit?").supported
 
 
+def test_a_sum_of_money_needs_money_in_the_evidence() -> None:
+    units = "The approval covered more than 400,000 units for ByteDance."
+    assert not verify("The approval covered more than $400,000 for ByteDance.", units,
+                      similarity=_close).supported
+    assert verify("Revenue was 4.6 billion.", "Revenue was $4.6 billion.").supported
+
+
 def test_numbers_keep_unit_and_scale() -> None:
     found = {(n.value, n.kind) for n in numbers("400,000 units, $4.6 billion, 25%, 63 percent")}
     assert found == {(400000.0, "plain"), (4.6e9, "money"), (25.0, "percent"),
