@@ -33,7 +33,7 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from assistant import citations, comparison, grounding, prompting
+from assistant import citations, comparison, grounding, prompting, verify
 from assistant.embedding import Embedder, EmbeddingSimilarity
 from assistant.generation import Generator, Message
 from assistant.records import Answer, Document, Hit
@@ -178,7 +178,7 @@ class AnswerBuilder:
         yes/no question whatever the sentence, does not count. An answer
         resting on a report's title or authors is kept.
         """
-        if answer.refused or not hits:
+        if answer.refused or not hits or self._rests_on_label(answer):
             return answer
         ranked = self._ranker(hits).rank(answer.question)
         own = [r for r in ranked if any(r.text in c.quote for c in answer.citations)]
@@ -203,6 +203,14 @@ class AnswerBuilder:
             answer.trace["judge"] += " (kept: a bare yes/no check confirms nothing)"
             return answer
         return switched
+
+    def _rests_on_label(self, answer: Answer) -> bool:
+        """True when the answer names what only its reports' titles or bylines state."""
+        labels = " ".join(prompting.source_label(self._docs.get(c.doc_id))
+                          for c in answer.citations)
+        quotes = " ".join(c.quote for c in answer.citations)
+        return any(verify.mentions(labels, name) and not verify.mentions(quotes, name)
+                   for name in verify.names(answer.text))
 
     @staticmethod
     def _best_judged(question: str, sentences: Sequence[RankedSentence], generator: Generator

@@ -319,6 +319,16 @@ def _names(claim: Any, policy: VerifierPolicy) -> list[tuple[str, Token]]:
     return found
 
 
+def names(text: str, policy: VerifierPolicy = DEFAULT_POLICY) -> list[str]:
+    """The names ``text`` states (people, organisations, places, products, code names)."""
+    return [name for name, _ in _names(parse(text), policy)]
+
+
+def mentions(text: str, name: str, policy: VerifierPolicy = DEFAULT_POLICY) -> bool:
+    """True when ``text`` names ``name`` (as the names check matches names)."""
+    return _name_present(name, flat(text), "", policy)
+
+
 def _acronym_in(name: str, window_text: str) -> bool:
     """``CAC`` stands for "Cyberspace Administration of China" when those words are there."""
     letters = name.replace(".", "")
@@ -797,8 +807,6 @@ def _prepare(claim: str, evidence: str, label: str, given: str,
     doc = parse(evidence)
     label_flat = flat(label)
     label_keys = {_key(t) for t in parse(label)} if label else set()
-    if given:  # words the answer repeats from the question, where the passage has them
-        label_keys |= {_key(t) for t in parse(given) if _content(t)} & {_key(t) for t in doc}
     given_here = ""
     asked = _markers(parse(given), policy) if given else set()
     if given:  # the question's names and numbers, when the passage holds them somewhere
