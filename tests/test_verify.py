@@ -131,3 +131,27 @@ def test_fit_keeps_the_faithful_share_and_reports_each_kind() -> None:
     ]
     fit = fit_verifier(items, similarity=lambda a, b: 0.9)
     assert fit.kept >= FIT_KEEP and fit.caught == {"entity_swap": 1.0}
+
+
+@pytest.mark.real
+def test_real_claim_benchmark_calibration_half_holds(real_embedder: object) -> None:
+    """The verifier with the real embedding model on the calibration half it was fitted on.
+
+    A regression guard: a change to the verifier that loses faithful claims or lets an
+    unfaithful kind through shows here (the test half is reported, not asserted).
+    """
+    from pathlib import Path
+
+    from assistant.embedding import EmbeddingSimilarity
+    from assistant.evaluation import claim_table, load_claims, run_claims
+
+    path = Path(__file__).parent.parent / "bench" / "claims" / "claims.jsonl"
+    items = [c for c in load_claims(path) if c.split == "calibration"]
+    table = claim_table(run_claims(items, similarity=EmbeddingSimilarity(real_embedder)))  # type: ignore[arg-type]
+    row = table["calibration"]
+    kept, faithful = row["all faithful"]
+    assert faithful >= 100 and kept / faithful >= 0.95
+    for kind in ("attribute", "entity_swap", "invented_entity", "modality", "negation",
+                 "number", "wrong_report"):
+        caught, total = row[kind]
+        assert total >= 20 and caught / total >= 0.95, (kind, caught, total)
