@@ -324,6 +324,16 @@ def names(text: str, policy: VerifierPolicy = DEFAULT_POLICY) -> list[str]:
     return [name for name, _ in _names(parse(text), policy)]
 
 
+_WHO_RE = re.compile(r"^\W*(?:who|whom|whose|which (?:company|companies|firm|firms|outlet|"
+                     r"outlets|agency|agencies|person|people|analyst|country|countries))\b",
+                     re.IGNORECASE)
+
+
+def asks_for_name(question: str) -> bool:
+    """True when ``question`` asks who (or which company, outlet, agency ...)."""
+    return bool(_WHO_RE.search(question))
+
+
 def mentions(text: str, name: str, policy: VerifierPolicy = DEFAULT_POLICY) -> bool:
     """True when ``text`` names ``name`` (as the names check matches names)."""
     return _name_present(name, flat(text), "", policy)
@@ -656,9 +666,17 @@ def _unhedged(claim: Any, head: str, policy: VerifierPolicy) -> bool:
 
 
 def _phrase(token: Token) -> str:
-    """A noun phrase without what follows its head ("Reuters, which first reported ...")."""
+    """A noun phrase, cut before a comma or a clause ("Reuters, which first reported ...").
+
+    "reporting by The Information" keeps its "by" phrase.
+    """
     doc = token.doc
-    return str(doc[token.left_edge.i: token.i + 1].text).strip()
+    end = token.right_edge.i
+    for child in token.children:
+        if child.i > token.i and (child.dep_ in ("relcl", "acl", "appos", "punct", "cc",
+                                                 "conj")):
+            end = min(end, child.left_edge.i - 1)
+    return str(doc[token.left_edge.i: max(end, token.i) + 1].text).strip(" ,;")
 
 
 def _scopes(window: _Window, policy: VerifierPolicy) -> list[_Scope]:
