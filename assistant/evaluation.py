@@ -186,7 +186,8 @@ def invented_facts(answer: Answer, documents: Callable[[str], Document | None]
     For each sentence of a non-refused answer that carries markers, every name
     and number of :func:`shown_facts` must appear (case-insensitively, commas
     ignored) in one of its citations' quotes or in the cited report's outlet (an
-    account labelled "Tom's Hardware: ..."). Returns ``"sentence: missing, ..."``
+    account labelled "Tom's Hardware: ..."); an acronym may stand for capitalised
+    words of the quote ("US" for "United States"). Returns ``"sentence: missing, ..."``
     for each sentence that fails. This audit should find nothing.
     """
     if answer.refused:
@@ -201,9 +202,12 @@ def invented_facts(answer: Answer, documents: Callable[[str], Document | None]
         for c in cited:
             doc = documents(c.doc_id)
             haystack += " " + (doc.outlet or "" if doc else "")
+        initials = "".join(w[0] for w in re.findall(r"\b[A-Z][a-z]+", haystack)).lower()
         haystack = haystack.replace(",", "").replace("’", "'").lower()
         missing = sorted(f for f in shown_facts(sentence)
-                         if f.replace(",", "").replace("’", "'").lower() not in haystack)
+                         if f.replace(",", "").replace("’", "'").lower() not in haystack
+                         and not (f.isupper() and f.isalpha() and len(f) > 1
+                                  and f.lower() in initials))  # "US": "United States"
         if missing or not cited:
             found.append(f"{sentence}: {', '.join(missing) or 'no citation behind its marker'}")
     return found

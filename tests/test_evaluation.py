@@ -91,6 +91,9 @@ def test_invented_facts_lists_names_and_numbers_absent_from_the_quotes() -> None
     labelled = Answer("q", "South China Morning Post: the approval covered more than 400,000 "
                       "units for ByteDance [1].", False, (_citation(1, APPROVAL),))
     assert invented_facts(labelled, {"d1": DOC}.get) == []
+    states = Answer("q", "The chips pass through the US first [1].", False,
+                    (_citation(1, "Chips would be imported into the United States first."),))
+    assert invented_facts(states, {"d1": DOC}.get) == []
     assert invented_facts(Answer("q", REFUSAL, True), {"d1": DOC}.get) == []
 
 
