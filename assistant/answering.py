@@ -192,9 +192,9 @@ class AnswerBuilder:
         answer.trace["judge"] = f"{kept[0]:.2f} kept, {found[0]:.2f}: {found[1].text}"
         if found[0] <= kept[0] + _SWITCH_MARGIN:
             return answer
-        if verify.asks_for_name(answer.question) and verify.names(answer.text) \
-                and not verify.names(found[1].text):
-            answer.trace["judge"] += " (kept: the question asks who, and only the answer names)"
+        if verify.asks_for_name(answer.question) and verify.agents(answer.text) \
+                and not verify.agents(found[1].text):
+            answer.trace["judge"] += " (kept: the question asks who; only the answer names one)"
             return answer
         candidate = dataclasses.replace(self.quoted(answer, hits, found[1].n, found[1].text),
                                         trace=dict(answer.trace))

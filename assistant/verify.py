@@ -329,6 +329,11 @@ _WHO_RE = re.compile(r"^\W*(?:who|whom|whose|which (?:company|companies|firm|fir
                      re.IGNORECASE)
 
 
+def agents(text: str) -> list[str]:
+    """The people and organisations ``text`` names (what a "who" question asks for)."""
+    return [e.text for e in parse(text).ents if e.label_ in ("PERSON", "ORG")]
+
+
 def asks_for_name(question: str) -> bool:
     """True when ``question`` asks who (or which company, outlet, agency ...)."""
     return bool(_WHO_RE.search(question))

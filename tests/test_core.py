@@ -474,3 +474,21 @@ def test_related_word_forms_share_a_stem() -> None:
 def test_a_quantity_needs_an_amount_and_one_must_count_what_was_asked(
         question: str, extract: str, answers: bool) -> None:
     assert answers_quantity(question, extract) is answers
+
+
+def test_a_who_answer_naming_someone_is_not_replaced_by_a_sentence_naming_no_one(
+        tmp_path: Path, fake_embedder: object) -> None:
+    from conftest import ScriptedGenerator
+
+    said = "Nvidia CEO Jensen Huang disputed the information"
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        return f"Passage: 2\nAnswer: {said} [{_passage_number(messages, said)}]."
+
+    # the judge prefers a sentence that names no person or organisation
+    gen = ScriptedGenerator(reply, extract=lambda s: s,
+                            judge={"disputed the information": 0.0, "begun approving": 1.0})
+    a = _judged(tmp_path, fake_embedder, gen)
+    answer = a.ask("Who disputed that Beijing has begun approving imports of the H200?")
+    assert said in answer.text
+    assert "the question asks who" in answer.trace["judge"]
