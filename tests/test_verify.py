@@ -155,3 +155,22 @@ def test_real_claim_benchmark_calibration_half_holds(real_embedder: object) -> N
                  "number", "wrong_report"):
         caught, total = row[kind]
         assert total >= 20 and caught / total >= 0.95, (kind, caught, total)
+
+
+def test_the_fit_decides_as_verify_does(fake_embedder: object) -> None:
+    """``fit_verifier`` decides from each claim's window profile; it must agree with verify."""
+    from pathlib import Path
+
+    from assistant.embedding import EmbeddingSimilarity
+    from assistant.evaluation import _decide, load_claims
+    from assistant.verify import DEFAULT_POLICY, profile
+
+    similarity = EmbeddingSimilarity(fake_embedder)  # type: ignore[arg-type]
+    path = Path(__file__).parent.parent / "bench" / "claims" / "claims.jsonl"
+    items = load_claims(path)[::15]  # every kind, both corpora
+    p = DEFAULT_POLICY
+    for item in items:
+        evidence = "\n".join(item.evidence)
+        decided = _decide(profile(item.claim, evidence, similarity), p.min_coverage,
+                          p.min_similarity, p.min_coverage_reworded, p.reworded_windows)
+        assert decided == verify(item.claim, evidence, similarity=similarity).supported, item.id
