@@ -148,8 +148,9 @@ class AnswerBuilder:
         extract = " ".join(citations.MARKER_RE.sub(" ", reply).split())  # "400,000 [1]"
         logger.debug("extract for %r: %r", answer.question, extract)
         answer.trace["check"] = extract
-        if not grounding.answers_quantity(answer.question, extract):
-            return self._refuse(answer)  # asked how much, and the words that answer name no amount
+        if not (grounding.answers_quantity(answer.question, extract)
+                and grounding.figure_fits(answer.question, extract, spans)):
+            return self._refuse(answer)  # asked how much: no amount, or the wrong kind of one
         labels = {prompting.source_label(self._docs.get(c.doc_id)) for c in answer.citations}
         grounded = grounding.extract_is_grounded(extract, [*spans, *sorted(labels)])
         if grounded and grounding.states_figures(answer.text, extract):

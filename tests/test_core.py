@@ -492,3 +492,16 @@ def test_a_who_answer_naming_someone_is_not_replaced_by_a_sentence_naming_no_one
     answer = a.ask("Who disputed that Beijing has begun approving imports of the H200?")
     assert said in answer.text
     assert "the question asks who" in answer.trace["judge"]
+
+
+def test_a_how_much_question_needs_the_right_kind_of_figure() -> None:
+    from assistant.grounding import figure_fits
+
+    revenue = ["The H20 contributed just $50 million in revenue during the October quarter."]
+    assert not figure_fits("How much memory does the H200 have?", "50 million", revenue)
+    assert figure_fits("How much revenue did the H20 bring in?", "50 million", revenue)
+    assert not figure_fits("How many units were approved?", "63%", ["Revenue fell 63%."])
+    assert figure_fits("By how much did revenue fall?", "63%", ["Revenue fell 63%."])
+    assert figure_fits("How many H200 chips were approved?", "400,000",
+                       ["More than 400,000 units were approved."])
+    assert figure_fits("What is the tax?", "$5", ["A $5 tax."])  # not a how-much question
