@@ -392,8 +392,9 @@ def _attached_nouns(token: Token) -> set[str]:
         head = node.head
         if head.i == node.i or head.pos_ in ("VERB", "AUX"):
             if head.pos_ == "AUX" or head.lemma_ == "be":  # "revenue was $4.6 billion"
-                nouns.update(_lemma(c) for c in head.children
-                             if c.dep_ in ("nsubj", "nsubjpass") and c.pos_ in ("NOUN", "PROPN"))
+                nouns.update(_lemma(x) for c in head.children
+                             if c.dep_ in ("nsubj", "nsubjpass", "csubj")
+                             for x in c.subtree if x.pos_ == "NOUN")
             break
         if head.pos_ in ("NOUN", "PROPN") and not head.like_num:
             nouns.add(_lemma(head))
