@@ -88,7 +88,8 @@ class VerifierPolicy:
         "probably possibly perhaps likely unlikely potentially expect".split())
     # words that make a claim stronger than evidence lacking them
     absolutes: frozenset[str] = frozenset("always never must all every only".split())
-    negations: frozenset[str] = frozenset("not n't never no without neither nor".split())
+    # negating words the parser does not mark "neg" ("never", "no chips")
+    negations: frozenset[str] = frozenset("never no".split())
     ordinals: dict[str, int] = field(default_factory=lambda: {
         w: i for i, w in enumerate(
             "first second third fourth fifth sixth seventh eighth ninth tenth".split(), 1)})
@@ -621,7 +622,7 @@ def _negated(tokens: Iterable[Token], policy: VerifierPolicy) -> set[str]:
     """Lemmas of the verbs and adjectives that are negated."""
     out = set()
     for t in tokens:
-        if t.dep_ == "neg" or (t.lower_ in ("never", "no") and t.dep_ in ("neg", "advmod", "det")):
+        if t.dep_ == "neg" or (t.lower_ in policy.negations and t.dep_ in ("advmod", "det")):
             head = t.head
             out.add(_lemma(head))
             if head.dep_ in ("aux", "auxpass") or head.pos_ == "AUX":
