@@ -16,6 +16,7 @@ retrieval alone, for each retriever mode, without the language model.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import statistics
@@ -29,6 +30,14 @@ from assistant import grounding
 from assistant.core import Assistant
 from assistant.errors import CitationError, ConfigError
 from assistant.records import Answer, Chunk, Document, Hit
+from assistant.verify import (
+    DEFAULT_POLICY,
+    Similarity,
+    VerifierPolicy,
+    decide,
+    profile,
+    verify,
+)
 
 MIN_GOLD_OVERLAP = 30  # characters a citation's quote must share with a gold string
 RETRIEVER_MODES = ("dense", "lexical", "hybrid")
@@ -593,18 +602,16 @@ def load_claims(path: Path) -> list[ClaimItem]:
     return out
 
 
-def run_claims(items: Sequence[ClaimItem], policy: Any = None,
-               similarity: Callable[[str, str], float] | None = None) -> list[ClaimResult]:
+def run_claims(items: Sequence[ClaimItem], policy: VerifierPolicy = DEFAULT_POLICY,
+               similarity: Similarity | None = None) -> list[ClaimResult]:
     """The verifier's verdict on every pair (evidence sentences, one a line, as one passage).
 
     ``similarity`` is the embedding cosine the assistant gives the verifier.
     """
-    from assistant.verify import DEFAULT_POLICY, verify
-
     out = []
     for item in items:
         verdict = verify(item.claim, "\n".join(item.evidence), similarity=similarity,
-                         policy=policy or DEFAULT_POLICY)
+                         policy=policy)
         out.append(ClaimResult(item, verdict.supported, verdict.coverage, verdict.check,
                                verdict.reason))
     return out
@@ -657,35 +664,16 @@ class FitResult:
     caught: dict[str, float]  # per unfaithful kind, the share caught
 
 
-def _decide(profile: Sequence[tuple[float, float | None, bool]], coverage: float,
-            similarity: float, reworded: float, windows: int) -> bool:
-    """What :func:`assistant.verify.verify` decides from a claim's window profile."""
-    tried = 0
-    for cov, close, ok in profile:
-        if cov >= coverage:
-            if ok:
-                return True
-            continue
-        if cov < reworded or tried >= windows:
-            return False
-        tried += 1
-        if close is not None and close >= similarity and ok:
-            return True
-    return False
-
-
-def fit_verifier(items: Sequence[ClaimItem],
-                 similarity: Callable[[str, str], float] | None = None) -> FitResult:
+def fit_verifier(items: Sequence[ClaimItem], similarity: Similarity | None = None) -> FitResult:
     """Fit the verifier's coverage and similarity thresholds on the claims given.
 
     Among the combinations on the grids (:data:`FIT_COVERAGE`, :data:`FIT_SIMILARITY`,
     :data:`FIT_REWORDED`) that keep at least :data:`FIT_KEEP` of the faithful
     claims, the one whose worst unfaithful kind is caught most often (then the most
     caught in all, then the most kept, then the strictest). Each claim is analysed once
-    (:func:`assistant.verify.profile`); the combinations are decided from that.
+    (:func:`assistant.verify.profile`); the combinations are decided from that
+    (:func:`assistant.verify.decide`).
     """
-    from assistant.verify import DEFAULT_POLICY, profile
-
     profiles = [(item, profile(item.claim, "\n".join(item.evidence), similarity))
                 for item in items]
     kinds = sorted({i.kind for i in items if not i.faithful})
@@ -693,8 +681,9 @@ def fit_verifier(items: Sequence[ClaimItem],
     for c1 in FIT_COVERAGE:
         for s1 in (FIT_SIMILARITY if similarity is not None else (2.0,)):
             for c2 in (FIT_REWORDED if similarity is not None else (1.0,)):
-                decided = [(item, _decide(p, c1, s1, c2, DEFAULT_POLICY.reworded_windows))
-                           for item, p in profiles]
+                policy = dataclasses.replace(DEFAULT_POLICY, min_coverage=c1,
+                                             min_similarity=s1, min_coverage_reworded=c2)
+                decided = [(item, decide(p, policy)) for item, p in profiles]
                 faithful = [ok for item, ok in decided if item.faithful]
                 kept = sum(faithful) / max(1, len(faithful))
                 caught = {k: sum(not ok for item, ok in decided if item.kind == k)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
@@ -912,3 +912,25 @@ def profile(claim: str, evidence: str, similarity: Similarity | None,
                  if similarity is not None and n < 2 * policy.reworded_windows else None)
         out.append((coverage, close, prepared.check(window, coverage).supported))
     return out
+
+
+def decide(windows: Sequence[tuple[float, float | None, bool]],
+           policy: VerifierPolicy = DEFAULT_POLICY) -> bool:
+    """What :func:`verify` decides from a claim's :func:`profile`, for other thresholds.
+
+    The same walk as :func:`verify`: the first window that passes the other checks
+    with the coverage, or, among the ``policy.reworded_windows`` best-covered windows
+    below it, with the similarity.
+    """
+    tried = 0
+    for coverage, close, ok in windows:
+        if coverage >= policy.min_coverage:
+            if ok:
+                return True
+            continue
+        if coverage < policy.min_coverage_reworded or tried >= policy.reworded_windows:
+            return False
+        tried += 1
+        if close is not None and close >= policy.min_similarity and ok:
+            return True
+    return False

@@ -162,15 +162,13 @@ def test_the_fit_decides_as_verify_does(fake_embedder: object) -> None:
     from pathlib import Path
 
     from assistant.embedding import EmbeddingSimilarity
-    from assistant.evaluation import _decide, load_claims
-    from assistant.verify import DEFAULT_POLICY, profile
+    from assistant.evaluation import load_claims
+    from assistant.verify import decide, profile
 
     similarity = EmbeddingSimilarity(fake_embedder)  # type: ignore[arg-type]
     path = Path(__file__).parent.parent / "bench" / "claims" / "claims.jsonl"
     items = load_claims(path)[::15]  # every kind, both corpora
-    p = DEFAULT_POLICY
     for item in items:
         evidence = "\n".join(item.evidence)
-        decided = _decide(profile(item.claim, evidence, similarity), p.min_coverage,
-                          p.min_similarity, p.min_coverage_reworded, p.reworded_windows)
+        decided = decide(profile(item.claim, evidence, similarity))
         assert decided == verify(item.claim, evidence, similarity=similarity).supported, item.id
