@@ -55,6 +55,7 @@ class EvalItem:
     sources: tuple[str, ...] = ()
     history: tuple[str, ...] = ()
     gold: tuple[str, ...] = ()
+    kind: str = ""  # the kind of question (follow-up, name, figure, ...), for per-kind rows
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class ItemResult:
     unsupported_sentences: int = 0
     gold_recall_at_5: bool | None = None
     other_docs: tuple[str, ...] = ()
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,7 @@ def load_items(path: Path) -> list[EvalItem]:
                 answerable=bool(raw["answerable"]),
                 expect_all=tuple(raw.get("expect_all", ())), sources=tuple(raw.get("sources", ())),
                 history=tuple(raw.get("history", ())),
-                gold=tuple(str(g) for g in gold),
+                gold=tuple(str(g) for g in gold), kind=str(raw.get("kind", "")),
             ))
         except (ValueError, KeyError, TypeError, AttributeError):
             raise ConfigError(f"{path.name} line {number} is not a valid eval item") from None
@@ -333,6 +335,7 @@ def run_item(assistant: Assistant, item: EvalItem) -> ItemResult:
         sentences=presented_sentences(answer), unsupported_sentences=len(answer.unsupported),
         gold_recall_at_5=gold_recall,
         other_docs=tuple(sorted({c.doc_id for c in answer.other_reports})),
+        kind=item.kind,
     )
 
 
@@ -387,6 +390,9 @@ def summarize(results: list[ItemResult]) -> dict[str, Any]:
         "latency_median_s": statistics.median(seconds) if seconds else 0.0,
         "latency_max_s": max(seconds) if seconds else 0.0,
         "first_token_median_s": statistics.median(first) if first else None,
+        "kinds": {kind: {"answers": _ratio([r.answer_ok for r in results if r.kind == kind]),
+                         "refusals": _ratio([r.refusal_ok for r in results if r.kind == kind])}
+                  for kind in sorted({r.kind for r in results if r.kind})},
     }
 
 
@@ -436,6 +442,10 @@ def format_table(report: EvalReport) -> str:
                 f"{s['latency_max_s']:.1f} s")
     if s.get("first_token_median_s") is not None:
         rows.append(f"{'first token median':<30} {s['first_token_median_s']:.1f} s")
+    for kind, figures in s.get("kinds", {}).items():
+        answered, refused = figures["answers"], figures["refusals"]
+        rows.append(f"{'kind ' + kind:<30} answers {_fraction(*answered)}, "
+                    f"refusals {_fraction(*refused)}")
     invented = [(r.id, line) for r in report.results for line in r.invented]
     if invented:
         rows += ["", "shown as cited, with a name or number their quote lacks:"]

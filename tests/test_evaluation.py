@@ -152,10 +152,12 @@ def test_summary_metrics_on_a_synthetic_eval_file(tmp_path: Path) -> None:
     path = _write(tmp_path / "e.jsonl", [
         {"id": "a", "question": "How many units were approved?", "answerable": True,
          "expect_all": ["400,?000"], "sources": ["d1"],
-         "gold": ["more than 400,000 units for ByteDance"]},
+         "gold": ["more than 400,000 units for ByteDance"], "kind": "figure"},
         {"id": "b", "question": "What did the shares do?", "answerable": True,
-         "expect_all": ["(?i)rose"], "sources": ["d1"], "gold": ["not in any passage"]},
-        {"id": "c", "question": "Who won the World Cup?", "answerable": False},
+         "expect_all": ["(?i)rose"], "sources": ["d1"], "gold": ["not in any passage"],
+         "kind": "figure"},
+        {"id": "c", "question": "Who won the World Cup?", "answerable": False,
+         "kind": "unanswerable"},
     ])
     stub = StubAssistant(
         answers={
@@ -202,6 +204,8 @@ def test_summary_metrics_on_a_synthetic_eval_file(tmp_path: Path) -> None:
     assert summary["citation precision (facts)"] == "2/3 (67%)"
     assert summary["unsupported sentences"] == "3/6 (50%)"
     assert summary["recall@5 (gold passages)"] == "1/2 (50%)"
+    assert s["kinds"]["figure"] == {"answers": (2, 2), "refusals": (2, 2)}
+    assert summary["kind unanswerable"] == "answers 0/0, refusals 1/1 (100%)"
     assert table.splitlines()[1].split()[5:9] == ["ok", "1", "1/2", "1"]
     assert "  a: Tencent got some as well.: no citation behind its marker" in table
     data = json.loads(json.dumps(report.to_dict()))
