@@ -34,6 +34,7 @@ import threading
 from collections.abc import Sequence
 
 from assistant import citations, comparison, grounding, prompting, verify
+from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.embedding import Embedder, EmbeddingSimilarity
 from assistant.generation import Generator, Message
 from assistant.records import Answer, Document, Hit
@@ -41,28 +42,19 @@ from assistant.sentences import RankedSentence, SentenceRanker
 
 logger = logging.getLogger(__name__)
 
-_CHECK_REPLY_TOKENS = 48
-CLOSEST_PASSAGES = 3  # retrieved passages a refusal offers (CLI and UI)
-_MIN_MATCHED = 2  # question words a sentence must contain to answer without the model: one
-# shared word (say "H200") is no evidence that it answers
-_CANDIDATES = 3  # best-ranked sentences the second opinion weighs against the answer's own
-_MODEL_WEIGHT = 2.0  # the model's yes-probability against the ranking score (about 0.3-1.6)
-_SWITCH_MARGIN = 0.2  # how much better another sentence must be judged to replace the answer
-_ACCOUNT_BAR = 0.8  # a report's best sentence for a question about several reports: shown
-# labelled as that report's account, so it needs less than an answer standing alone (1.05)
 
 
 class AnswerBuilder:
     """Verifies replies against the passages of one corpus."""
 
     def __init__(self, documents: dict[str, Document], embedder: Embedder,
-                 extractive_threshold: float) -> None:
+                 policy: AnswerPolicy = DEFAULT_POLICY) -> None:
         self._docs = documents
         self._titles = {doc_id: doc.title for doc_id, doc in documents.items()}
         self._names = comparison.outlet_names(documents.values())
         self._embedder = embedder
         self._similarity = EmbeddingSimilarity(embedder)
-        self._threshold = extractive_threshold
+        self._policy = policy
         self._rankers: dict[tuple[tuple[str, int, int], ...], SentenceRanker] = {}
         self._rankers_lock = threading.Lock()
 
@@ -144,7 +136,7 @@ class AnswerBuilder:
         """
         messages = (prompting.followup_extraction_messages(answer.question, spans, chat)
                     if chat else prompting.extraction_messages(answer.question, spans))
-        reply = "".join(generator.stream(messages, _CHECK_REPLY_TOKENS))
+        reply = "".join(generator.stream(messages, self._policy.check_reply_tokens))
         extract = " ".join(citations.MARKER_RE.sub(" ", reply).split())  # "400,000 [1]"
         logger.debug("extract for %r: %r", answer.question, extract)
         answer.trace["check"] = extract
@@ -183,15 +175,15 @@ class AnswerBuilder:
             return answer
         ranked = self._ranker(hits).rank(answer.question)
         own = [r for r in ranked if any(r.text in c.quote for c in answer.citations)]
-        others = [r for r in ranked[:_CANDIDATES] if r not in own and self._strong(r)]
+        others = [r for r in ranked[:self._policy.candidates] if r not in own and self._strong(r)]
         if not own or not others:
             return answer
-        kept = self._best_judged(answer.question, own[:2], generator)
-        found = self._best_judged(answer.question, others, generator)
+        kept = self._best_judged(answer.question, own[:2], generator, self._policy)
+        found = self._best_judged(answer.question, others, generator, self._policy)
         if kept is None or found is None:
             return answer  # the model gives no probabilities
         answer.trace["judge"] = f"{kept[0]:.2f} kept, {found[0]:.2f}: {found[1].text}"
-        if found[0] <= kept[0] + _SWITCH_MARGIN:
+        if found[0] <= kept[0] + self._policy.switch_margin:
             return answer
         if verify.asks_for_name(answer.question) and verify.agents(answer.text) \
                 and not verify.agents(found[1].text):
@@ -218,8 +210,8 @@ class AnswerBuilder:
                    for name in verify.names(answer.text))
 
     @staticmethod
-    def _best_judged(question: str, sentences: Sequence[RankedSentence], generator: Generator
-                     ) -> tuple[float, RankedSentence] | None:
+    def _best_judged(question: str, sentences: Sequence[RankedSentence], generator: Generator,
+                     policy: AnswerPolicy) -> tuple[float, RankedSentence] | None:
         """The best of ``sentences`` by ranking score plus twice the model's yes-probability.
 
         ``None`` when the model gives no probabilities.
@@ -229,7 +221,7 @@ class AnswerBuilder:
             p = generator.yes_probability(prompting.judge_messages(question, ranked.text))
             if p is None:
                 return None
-            judged = ranked.score + _MODEL_WEIGHT * p
+            judged = ranked.score + policy.model_weight * p
             if best is None or judged > best[0]:
                 best = (judged, ranked)
         return best
@@ -266,7 +258,7 @@ class AnswerBuilder:
         that name the reports (:func:`assistant.comparison.without_reports`), ranks
         the passages' sentences; each report the answer does not cite adds its best
         sentence that shares two words with the question and scores at least
-        ``_ACCOUNT_BAR``, quoted, cited and labelled with its outlet. A refusal
+        ``AnswerPolicy.account_bar``, quoted, cited and labelled with its outlet. A refusal
         becomes the reports' accounts when two reports have one. No claim is made
         that the accounts agree or differ.
         """
@@ -277,7 +269,7 @@ class AnswerBuilder:
         if len(cited) >= 2:
             return answer
         accounts = self._best_per_report(comparison.without_reports(question, self._names),
-                                         hits, cited, _ACCOUNT_BAR)
+                                         hits, cited, self._policy.account_bar)
         if not accounts or len(cited) + len(accounts) < 2:
             return answer
         supports = {c.n: [c.quote] for c in answer.citations}
@@ -307,7 +299,8 @@ class AnswerBuilder:
         if answer.refused or not hits:
             return answer
         cited = {c.doc_id for c in answer.citations}
-        chosen = self._best_per_report(answer.question, hits, cited, self._threshold)
+        chosen = self._best_per_report(answer.question, hits, cited,
+                                       self._policy.extractive_threshold)
         if not chosen:
             return answer
         text = " ".join(f"[{r.n}]" for r in chosen.values())
@@ -327,7 +320,8 @@ class AnswerBuilder:
                 break
             hit = hits[ranked.n - 1]
             doc_id = hit.chunk.doc_id
-            if (doc_id not in cited and doc_id not in chosen and ranked.matched >= _MIN_MATCHED
+            if (doc_id not in cited and doc_id not in chosen
+                    and ranked.matched >= self._policy.min_matched
                     and self._evidence(hit).verdict(ranked.text).supported):
                 chosen[doc_id] = ranked
         return chosen
@@ -340,7 +334,8 @@ class AnswerBuilder:
 
     def _strong(self, ranked: RankedSentence) -> bool:
         """A match strong enough to stand without the model (threshold, two question words)."""
-        return ranked.score >= self._threshold and ranked.matched >= _MIN_MATCHED
+        return (ranked.score >= self._policy.extractive_threshold
+                and ranked.matched >= self._policy.min_matched)
 
     def quoted(self, base: Answer, hits: list[Hit], n: int, sentence: str) -> Answer:
         """An answer that is ``sentence`` of passage ``n``, quoted and cited."""
@@ -370,6 +365,6 @@ class AnswerBuilder:
             return ranker
 
 
-def closest_passages(answer: Answer) -> tuple[Hit, ...]:
+def closest_passages(answer: Answer, policy: AnswerPolicy = DEFAULT_POLICY) -> tuple[Hit, ...]:
     """The passages a refusal offers instead of an answer (none for an answer)."""
-    return answer.hits[:CLOSEST_PASSAGES] if answer.refused else ()
+    return answer.hits[:policy.closest_passages] if answer.refused else ()

@@ -7,6 +7,7 @@ loaded on first use and used by one request at a time.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant import citations, prompting
+from assistant.answer import conversation, gate
 from assistant.answering import AnswerBuilder
 from assistant.documents import LoadReport, load_corpus, neutralize
 from assistant.embedding import Embedder
@@ -32,8 +34,6 @@ logger = logging.getLogger(__name__)
 
 Event = Status | TextDelta | Answer
 _CONTEXT_CHARS = 600
-_HISTORY_MESSAGES = 4  # earlier turns given to the model, each cut to _HISTORY_CHARS
-_HISTORY_CHARS = 600
 _KEEP_STATES = 4  # saved corpus-prompt states kept in the cache folder
 _MESSAGE_TOKENS = 8  # chat-template tokens around each message (role, start and end markers)
 _CHECK_TOKENS = 48 + 64 + 256  # corpus mode's check turn: its reply, request and sentences
@@ -89,7 +89,8 @@ class Assistant:
         self._corpus = corpus
         self._docs = {d.doc_id: d for d in corpus.documents}
         self._embedder = embedder
-        self._builder = AnswerBuilder(self._docs, embedder, settings.extractive_threshold)
+        self.policy = settings.answer_policy()
+        self._builder = AnswerBuilder(self._docs, embedder, self.policy)
         self._retriever = Retriever(index, embedder)
         self._generator_factory = generator_factory
         self._generator: Generator | None = None
@@ -132,8 +133,7 @@ class Assistant:
                                     store=store_config(self.settings))
             self._corpus = corpus
             self._docs = {d.doc_id: d for d in corpus.documents}
-            self._builder = AnswerBuilder(self._docs, self._embedder,
-                                          self.settings.extractive_threshold)
+            self._builder = AnswerBuilder(self._docs, self._embedder, self.policy)
             self._retriever = Retriever(index, self._embedder)
             self._corpus_prompt = None
             self.build_report = report
@@ -160,8 +160,9 @@ class Assistant:
     def search(self, query: str, k: int = 5, history: Sequence[Any] | None = None) -> list[Hit]:
         """Scored passages for ``query``, best first; no generation."""
         query = self._check_question(query)
-        context = [t["content"] for t in normalize_history(history) if t["role"] == "user"]
-        return self._retriever.search(query, k, context)
+        turns = normalize_history(history)
+        context = [t["content"] for t in turns if t["role"] == "user"]
+        return self._retriever.search(conversation.resolve(query, turns).standalone, k, context)
 
     def retriever(self, mode: str = "hybrid") -> Retriever:
         """A retriever over the current index: ``hybrid``, ``dense`` or ``lexical`` (BM25).
@@ -209,19 +210,25 @@ class Assistant:
     def ask_stream(self, question: str, history: Sequence[Any] | None = None) -> Iterator[Event]:
         """Stream progress, then text deltas, then the final :class:`Answer`."""
         started = time.perf_counter()
-        question = self._check_question(question)
+        asked = self._check_question(question)
         turns = normalize_history(history)
         yield Status("searching", "searching the reports")
+        resolved = conversation.resolve(asked, turns)
+        question = resolved.standalone  # every later step reads the question standing alone
+        trace = {"standalone": question} if resolved.changed else {}
         context = [t["content"] for t in turns if t["role"] == "user"]
         hits = self._retriever.search(question, self.settings.top_k, context)
         relevance = self._retriever.relevance(question, hits, context)
         timings = {"retrieval_s": time.perf_counter() - started, "relevance": relevance}
-        if relevance < self.settings.min_relevance:
-            yield AnswerBuilder.refusal(question, hits, timings)
+        passes, why = gate.on_topic(question, [h.chunk.text for h in hits], relevance,
+                                    self.policy)
+        trace["gate"] = why
+        if not passes:
+            yield AnswerBuilder.refusal(asked, hits, timings, trace=trace)
             return
         generator = self.generator
-        earlier = [{"role": t["role"], "content": t["content"][:_HISTORY_CHARS]}
-                   for t in turns[-_HISTORY_MESSAGES:]]
+        earlier = [{"role": t["role"], "content": t["content"][:self.policy.history_chars]}
+                   for t in turns[-self.policy.history_messages:]]
         corpus = self.corpus_prompt(generator)
         if corpus is not None:
             shown_hits = corpus
@@ -264,7 +271,7 @@ class Assistant:
         answer = self._builder.each_report(answer, shown_hits)
         answer = self._builder.other_reports(answer, shown_hits)
         timings["total_s"] = time.perf_counter() - started
-        yield answer
+        yield dataclasses.replace(answer, question=asked, trace={**trace, **answer.trace})
 
     @property
     def model_status(self) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.chunking import ChunkerSettings
 from assistant.errors import ConfigError
 
@@ -83,9 +84,9 @@ class Settings:
     passage_token_budget: int = 1800
     max_answer_tokens: int = 320
     max_question_chars: int = 2000
-    min_relevance: float = 0.3
+    min_relevance: float = AnswerPolicy.min_relevance
     confirm_answers: bool = True
-    extractive_threshold: float = 1.05
+    extractive_threshold: float = AnswerPolicy.extractive_threshold
     context_mode: str = "auto"
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     temperature: float = 0.0
@@ -144,6 +145,11 @@ class Settings:
             if raw is not None and raw.strip():
                 values[name] = _convert(types[name], raw.strip(), var)
         return cls(**values).with_overrides(**overrides)
+
+    def answer_policy(self) -> AnswerPolicy:
+        """The answering policy, with the two values these settings may override."""
+        return dataclasses.replace(DEFAULT_POLICY, min_relevance=self.min_relevance,
+                                   extractive_threshold=self.extractive_threshold)
 
     def chunker(self) -> ChunkerSettings:
         """The chunker settings these settings describe."""

@@ -38,3 +38,28 @@ def test_off_topic_question_is_refused_without_the_model(make_assistant: Make) -
     assert on_topic.timings["relevance"] >= a.settings.min_relevance
     assert a.generator.prompts  # type: ignore[attr-defined]
     assert TOMS in {h.chunk.doc_id for h in on_topic.hits}
+
+
+def test_a_name_written_in_a_passage_always_reaches_the_model(make_assistant: Make) -> None:
+    # A relevance bar no sentence reaches: only the lexical evidence can open the gate.
+    a = make_assistant(["Passage: 1\nAnswer: A reporter [1]."], min_relevance=1.5)
+    answer = a.ask("Who is Wency Chen?")
+    assert a.generator.prompts  # type: ignore[attr-defined]
+    assert "written in a passage: Wency Chen" in answer.trace["gate"]
+    refused = make_assistant(["Passage: 1\nAnswer: Canberra [1]."], min_relevance=1.5)
+    off = refused.ask("Who is Bartholomew Quigley?")
+    assert off.refused and refused.generator.prompts == []  # type: ignore[attr-defined]
+    assert "no name or figure" in off.trace["gate"]
+
+
+def test_a_follow_up_is_searched_and_asked_standing_alone(make_assistant: Make) -> None:
+    a = make_assistant(["Passage: 1\nAnswer: He said so [1].",
+                        "Passage: 1\nAnswer: In Taiwan [1]."])
+    first = a.ask("Who is Randy Abrams?")
+    history = [{"role": "user", "content": "Who is Randy Abrams?"},
+               {"role": "assistant", "content": first.text}]
+    answer = a.ask("Where does he work?", history=history)
+    assert answer.question == "Where does he work?"
+    assert answer.trace["standalone"] == "Where does Randy Abrams work?"
+    last_prompt = a.generator.prompts[-1]  # type: ignore[attr-defined]
+    assert "Question: Where does Randy Abrams work?" in last_prompt[-1]["content"]

@@ -1,0 +1,1 @@
+"""Answering: from a question and its conversation to a verified, cited answer."""

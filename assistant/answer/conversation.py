@@ -1,0 +1,242 @@
+"""Step 1 of answering: a follow-up question, made to stand on its own.
+
+"Where was he when he spoke to journalists?" asked after "Who is Nvidia's CEO?"
+means "Where was Jensen Huang when he spoke to journalists?". Every later step
+(retrieval, the model's prompt, the checks of the answer) reads the standalone
+question, so none of them has to guess what "he" is.
+
+Two kinds of follow-up are resolved, with spaCy's parse (:func:`assistant.verify.parse`):
+
+* **Pronouns.** "he/him/his/she/her" take the latest person named; "it/its" the
+  latest singular thing; "they/them/their" the latest group (names joined by
+  "and", or a plural noun phrase). Candidates come from the last exchange first:
+  when the earlier question asked for a name ("Which outlet ...?", "Who ...?"),
+  its answer's names come before the question's own, otherwise after.
+* **Ellipsis.** "And what about X?", "What about X?", "And with X?" repeat the
+  previous question about X: the phrase of the previous question after the same
+  preposition, or of the same kind, is replaced by X; failing that, the previous
+  question is put before "What about X?".
+
+A question with nothing to resolve is returned unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant import verify
+from assistant.generation import Message
+
+_PERSON = frozenset({"he", "him", "his", "she", "her", "hers", "himself", "herself"})
+_THING = frozenset({"it", "its"})
+_GROUP = frozenset({"they", "them", "their", "theirs"})
+_POSSESSIVE = frozenset({"his", "its", "their", "theirs", "hers"})
+_ELLIPSIS_RE = re.compile(
+    r"^\W*(?:and\s+)?(?:(?:what|how)\s+about|(?P<prep>with|for|in|on|at|from|to|of|versus|vs\.?)"
+    r"(?=\s))\s+(?P<focus>.+?)\W*$", re.IGNORECASE)
+_AND_RE = re.compile(r"^\W*and\b", re.IGNORECASE)
+_MARKUP_RE = re.compile(r"<[^>]*>|\[\d+\]|&#91;\d+&#93;")
+_WH = frozenset({"what", "which", "who", "whom", "whose", "where", "when", "why", "how"})
+_PERSON_LABELS = frozenset({"PERSON"})
+_THING_LABELS = frozenset({"ORG", "GPE", "PRODUCT", "NORP", "FAC", "LOC", "EVENT",
+                           "WORK_OF_ART", "LAW"})
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Something an earlier turn named: its words and what a pronoun may stand for it."""
+
+    text: str
+    kind: str  # "person", "thing" or "group"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A question as asked and as it stands alone (equal when there was nothing to resolve)."""
+
+    asked: str
+    standalone: str
+    replaced: tuple[tuple[str, str], ...] = ()  # (words of the question, what they stand for)
+
+    @property
+    def changed(self) -> bool:
+        """True when the question needed the conversation to stand alone."""
+        return self.standalone != self.asked
+
+
+def plain(text: str) -> str:
+    """An earlier turn without markup or citation markers."""
+    return " ".join(_MARKUP_RE.sub(" ", text).split())
+
+
+def mentions(text: str) -> list[Mention]:
+    """What ``text`` names, in order: people, things and groups (names joined by "and")."""
+    doc = verify.parse(plain(text))
+    found: list[Mention] = []
+    for ent in doc.ents:
+        if ent.label_ in _PERSON_LABELS:
+            found.append(Mention(ent.text, "person"))
+    for chunk in doc.noun_chunks:
+        words = [t for t in chunk if t.lower_ not in _WH and t.pos_ != "PRON"]
+        if not words or chunk.root.pos_ == "PRON" or chunk.root.lower_ in _WH:
+            continue
+        start = words[0].i
+        text_ = doc[start:chunk.end].text
+        if any(ent.label_ in _PERSON_LABELS and ent.start <= chunk.root.i < ent.end
+               for ent in doc.ents):
+            continue
+        conj = [t for t in chunk.root.conjuncts if t.i > chunk.root.i]
+        if conj:
+            end = max(t.right_edge.i for t in conj) + 1
+            found.append(Mention(doc[start:end].text, "group"))
+        plural = chunk.root.tag_ in ("NNS", "NNPS")
+        if plural or chunk.root.pos_ in ("PROPN", "NOUN"):
+            found.append(Mention(text_, "group" if plural else "thing"))
+    order = {m.text: plain(text).find(m.text) for m in found}
+    return sorted(dict.fromkeys(found), key=lambda m: order[m.text])
+
+
+def asks_for_name(question: str) -> bool:
+    """True when the question's answer is a name ("Who ...?", "Which outlet ...?")."""
+    doc = verify.parse(question)
+    first = next((t for t in doc if t.is_alpha), None)
+    return first is not None and first.lower_ in ("who", "whom", "which")
+
+
+def _candidates(question: str, answer: str) -> list[Mention]:
+    """Mentions of one exchange, most likely antecedent first.
+
+    When the question asked for a name, the names its answer gives come first
+    (not the answer's other words: "The meetings were led by X and Y").
+    """
+    asked = mentions(question)
+    said = mentions(answer) if answer else []
+    if not asks_for_name(question):
+        return [*asked, *said]
+    named = [m for m in said if (m.text[:1].isupper() and not m.text.lower().startswith("the "))
+             or m.kind == "person" or (m.kind == "group" and " and " in m.text)]
+    return [*named, *asked, *(m for m in said if m not in named)]
+
+
+def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]]) -> Mention | None:
+    """The latest mention of ``kind`` over the exchanges, newest exchange first."""
+    for question, answer in reversed(exchanges):
+        candidates = _candidates(question, answer)
+        if kind == "group":  # names joined by "and" before a plural noun phrase
+            candidates = sorted(candidates, key=lambda m: " and " not in m.text)
+        for mention in candidates:
+            if mention.kind == kind:
+                return mention
+        if kind == "group":  # "they" for an organisation: "What did they tell attendees?"
+            for mention in candidates:
+                if mention.kind == "thing" and mention.text[:1].isupper():
+                    return mention
+    return None
+
+
+def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
+                         ) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """``question`` with its third-person pronouns replaced by what they stand for."""
+    doc = verify.parse(question)
+    pieces: list[str] = []
+    replaced: list[tuple[str, str]] = []
+    taken: set[str] = set()
+    for token in doc:
+        word = token.lower_
+        kind = ("person" if word in _PERSON else "thing" if word in _THING
+                else "group" if word in _GROUP else "")
+        if not kind or token.pos_ not in ("PRON", "DET"):
+            pieces.append(token.text_with_ws)
+            continue
+        if word in taken and kind == "person":  # "Where was he when he spoke": name once
+            pieces.append(token.text_with_ws)
+            continue
+        found = _antecedent(kind, exchanges)
+        if found is None:
+            pieces.append(token.text_with_ws)
+            continue
+        taken.add(word)
+        text = found.text + ("'s" if word in _POSSESSIVE and token.dep_ == "poss" else "")
+        replaced.append((token.text, found.text))
+        pieces.append(text + token.whitespace_)
+    return "".join(pieces), tuple(replaced)
+
+
+def _same_kind_phrase(previous: str, focus: str) -> str | None:
+    """The phrase of ``previous`` that ``focus`` takes the place of, if one is clear."""
+    focus_doc = verify.parse(focus)
+    head = next(iter(focus_doc.noun_chunks), None)
+    head_lemma = head.root.lemma_.lower() if head is not None else focus_doc[-1].lemma_.lower()
+    focus_person = any(e.label_ in _PERSON_LABELS for e in focus_doc.ents)
+    doc = verify.parse(previous)
+    for chunk in doc.noun_chunks:
+        words = [t for t in chunk if t.lower_ not in _WH and t.pos_ != "PRON"]
+        if not words:
+            continue
+        if chunk.root.lemma_.lower() == head_lemma:
+            return str(doc[words[0].i:chunk.end].text)
+    if focus_person:
+        for ent in doc.ents:
+            if ent.label_ in _PERSON_LABELS:
+                return str(ent.text)
+    return None
+
+
+def _expand_ellipsis(question: str, previous: str) -> str | None:
+    """An "and what about X?" as the previous question about X (``None``: not an ellipsis)."""
+    match = _ELLIPSIS_RE.match(question)
+    if match is None or not previous:
+        return None
+    focus = match.group("focus")
+    prep = match.group("prep")
+    if any(t.pos_ in ("VERB", "AUX") or t.lower_ in _WH for t in verify.parse(focus)):
+        return None  # "And in which sectors would they bar it?" is a question of its own
+    if prep is None and not re.match(r"^\W*(?:and\s+)?(?:what|how)\s+about\b", question,
+                                     re.IGNORECASE):
+        return None
+    if prep is not None and not _AND_RE.match(question):
+        return None  # "With whom ...?" is a question of its own
+    target: str | None = None
+    if prep is not None:
+        after = re.search(rf"\b{re.escape(prep)}\s+(.+?)(?:[?.!]|\s+(?:and|or|but)\s|$)",
+                          previous, re.IGNORECASE)
+        if after is not None:
+            target = after.group(1)
+    if target is None:
+        target = _same_kind_phrase(previous, focus)
+    if target is not None and target in previous:
+        return previous.replace(target, focus, 1)
+    return f"{previous.rstrip()} What about {focus}?"
+
+
+def resolve(question: str, turns: Sequence[Message]) -> Resolved:
+    """``question`` made to stand alone, from the earlier ``turns`` of the conversation."""
+    exchanges: list[tuple[str, str]] = []
+    pending: str | None = None
+    for turn in turns:
+        if turn["role"] == "user":
+            if pending is not None:
+                exchanges.append((pending, ""))
+            # each earlier question stands alone too, so a third turn sees names
+            pending = _standalone(plain(turn["content"]), exchanges)[0]
+        elif pending is not None:
+            exchanges.append((pending, plain(turn["content"])))
+            pending = None
+    if pending is not None:
+        exchanges.append((pending, ""))
+    if not exchanges:
+        return Resolved(question, question)
+    standalone, replaced = _standalone(question, exchanges)
+    return Resolved(question, standalone, replaced)
+
+
+def _standalone(question: str, exchanges: Sequence[tuple[str, str]]
+                ) -> tuple[str, tuple[tuple[str, str], ...]]:
+    if not exchanges:
+        return question, ()
+    expanded = _expand_ellipsis(question, exchanges[-1][0])
+    if expanded is not None:
+        return expanded, ((question, expanded),)
+    return _substitute_pronouns(question, exchanges)

@@ -1,0 +1,69 @@
+"""Follow-up questions made to stand alone (spaCy's real pipeline; no language model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.conversation import Resolved, resolve
+
+
+def _turns(*texts: str) -> list[dict[str, str]]:
+    return [{"role": "user" if i % 2 == 0 else "assistant", "content": t}
+            for i, t in enumerate(texts)]
+
+
+@pytest.mark.parametrize(("turns", "question", "expected"), [
+    # he/she: the person the last exchange named (the answer's, when it was asked for)
+    (("Which analyst called it a balanced outcome?", "Randy Abrams said so [1]."),
+     "Where does he work?", "Where does Randy Abrams work?"),
+    (("Who said China had not placed orders?",
+      'Nvidia CEO Jensen Huang said so <a class="cite">&#91;1&#93;</a>.'),
+     "What did she say about market share?", "What did Jensen Huang say about market share?"),
+    # it/its: the thing the question was about
+    (("What is the H200?", "The H200 is Nvidia's second most powerful AI chip [1]."),
+     "Who makes it?", "Who makes the H200?"),
+    (("What did the H20 earn Nvidia in the October quarter?", "$50 million [1]."),
+     "And how did its overall China revenue do?",
+     "And how did Nvidia's overall China revenue do?"),
+    # they: names joined by "and" in the answer to a "which" question
+    (("Which government bodies ran the meetings?",
+      "The meetings were led by the National Development and Reform Commission and the "
+      "Ministry of Industry and Information Technology [1]."),
+     "Since when have they overseen chip procurement?",
+     "Since when have the National Development and Reform Commission and the Ministry of "
+     "Industry and Information Technology overseen chip procurement?"),
+    # "and what about X?": the previous question, about X
+    (("Who is Randy Abrams?", "Head of Taiwan research at UBS Group [1]."),
+     "And what about Jensen Huang?", "Who is Jensen Huang?"),
+    (("How does the H200 compare with Blackwell?", "It sits one generation below [1]."),
+     "And with the H20?", "How does the H200 compare with the H20?"),
+    (("Who is Tom's Hardware's source for the meetings?", "The Information [1]."),
+     "What about Bloomberg?",
+     "Who is Tom's Hardware's source for the meetings? What about Bloomberg?"),
+])
+def test_follow_ups_stand_alone(turns: tuple[str, ...], question: str, expected: str) -> None:
+    resolved = resolve(question, _turns(*turns))
+    assert resolved.standalone == expected
+    assert resolved.changed and resolved.asked == question
+
+
+def test_a_third_turn_sees_the_names_of_the_first() -> None:
+    turns = _turns("Who is Nvidia's CEO?", "Jensen Huang [1].",
+                   "Where did he speak to journalists?", "In Taiwan [1].")
+    assert resolve("What did he say there?", turns).standalone == \
+        "What did Jensen Huang say there?"
+
+
+@pytest.mark.parametrize(("turns", "question"), [
+    ((), "Who is he?"),  # no conversation: nothing to resolve
+    (("Who is Randy Abrams?", "Head of research [1]."), "How many chips were approved?"),
+    (("Who is Randy Abrams?", "An analyst [1]."), "With whom did Trump meet?"),
+])
+def test_questions_of_their_own_are_left_alone(turns: tuple[str, ...], question: str) -> None:
+    assert resolve(question, _turns(*turns)) == Resolved(question, question)
+
+
+def test_and_with_a_clause_is_not_an_ellipsis() -> None:
+    turns = _turns("What are regulators considering?", "A cap on purchases [1].")
+    resolved = resolve("And in which sectors would they bar purchases?", turns)
+    assert resolved.standalone == "And in which sectors would regulators bar purchases?"
