@@ -34,13 +34,16 @@ import threading
 from collections.abc import Sequence
 
 from assistant import citations, comparison, grounding, prompting, verify
+from assistant.answer import target
 from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
+from assistant.chunking import sentence_spans
 from assistant.embedding import Embedder, EmbeddingSimilarity
 from assistant.generation import Generator, Message
-from assistant.records import Answer, Document, Hit
+from assistant.records import Answer, Citation, Document, Hit
 from assistant.sentences import RankedSentence, SentenceRanker
 
 logger = logging.getLogger(__name__)
+_BEFORE_CHARS = 600  # how far back the sentence before a cited one is looked for
 
 
 
@@ -226,12 +229,43 @@ class AnswerBuilder:
                 best = (judged, ranked)
         return best
 
-    def _refuse(self, answer: Answer) -> Answer:
-        """Refuse ``answer``: its sentences are listed as unsupported."""
+    def _refuse(self, answer: Answer, reason: str = "") -> Answer:
+        """Refuse ``answer``: its sentences are listed as unsupported (with ``reason``)."""
+        suffix = f" — {reason}" if reason else ""
         return self.refusal(answer.question, answer.hits, answer.timings,
                             (*answer.unsupported,
-                             *(s for s, _ in grounding.split_answer(answer.text))),
+                             *(s + suffix for s, _ in grounding.split_answer(answer.text))),
                             answer.trace)
+
+    def on_target(self, answer: Answer) -> Answer:
+        """Refuse an answer whose cited sentences are about something else than asked.
+
+        The question's target (:func:`assistant.answer.target.target`: the names the
+        asked-for thing belongs to, the attribute of a figure) is matched against
+        each cited sentence, the sentence before it and its report's label. A
+        question about several reports is left to :meth:`each_report`.
+        """
+        if answer.refused or not answer.citations \
+                or comparison.about_several(answer.question, self._names):
+            return answer
+        want = target.target(answer.question)
+        cited = [target.Cited(c.quote, self._sentence_before(c),
+                              prompting.source_label(self._docs.get(c.doc_id)))
+                 for c in answer.citations]
+        why = target.addresses(want, cited)
+        if not why:
+            return answer
+        answer.trace["target"] = why
+        return self._refuse(answer, why)
+
+    def _sentence_before(self, citation: Citation) -> str:
+        """The sentence of the report just before the cited one ("" at its start)."""
+        doc = self._docs.get(citation.doc_id)
+        if doc is None or citation.start <= 0:
+            return ""
+        begin = max(0, citation.start - _BEFORE_CHARS)
+        spans = sentence_spans(doc.text, begin, citation.start)
+        return doc.text[spans[-1][0]:spans[-1][1]] if spans else ""
 
     def extractive(self, refused: Answer, hits: list[Hit]) -> Answer:
         """The passage sentence that matches the question best, if it matches strongly.

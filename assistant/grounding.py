@@ -287,12 +287,12 @@ def answers_quantity(question: str, extract: str) -> bool:
 # What a question must be about for a sum of money or a percentage to answer it: English
 # words for amounts of money and for shares and changes (a word list of the language, not
 # of the reports). "How much memory ...?" is not answered by "$50 million".
-_MONEY_WORDS = frozenset(
+MONEY_WORDS = frozenset(
     "revenue revenues sales price prices cost costs value worth income profit profits loss "
     "losses spending spend money dollar dollars fund funding investment invest tax taxes "
     "levy fee fees earn earned earnings pay paid budget valuation sum amount bill "
     "charge".split())
-_SHARE_WORDS = frozenset(
+SHARE_WORDS = frozenset(
     "percent percentage share rate proportion growth grow fall fell decline drop rise rose "
     "increase decrease margin change cut tax levy tariff".split())
 
@@ -301,7 +301,7 @@ def figure_fits(question: str, extract: str, spans: Sequence[str] = ()) -> bool:
     """False when ``extract`` answers a how-much question with the wrong kind of figure.
 
     A sum of money answers only a question about money, a percentage only one about a
-    share, a rate or a change (:data:`_MONEY_WORDS`, :data:`_SHARE_WORDS`). A bare
+    share, a rate or a change (:data:`MONEY_WORDS`, :data:`SHARE_WORDS`). A bare
     number of the extract takes its unit from the supporting sentences ``spans``
     ("50 million" where they say "$50 million").
     """
@@ -314,9 +314,9 @@ def figure_fits(question: str, extract: str, spans: Sequence[str] = ()) -> bool:
         bare = n.strip("$%")
         units = {m for m in stated if m.strip("$%") == bare}
         found |= units if units and bare not in units else {n}
-    if any(n.startswith("$") for n in found) and not asked & _MONEY_WORDS:
+    if any(n.startswith("$") for n in found) and not asked & MONEY_WORDS:
         return False
-    return not (any(n.endswith("%") for n in found) and not asked & _SHARE_WORDS)
+    return not (any(n.endswith("%") for n in found) and not asked & SHARE_WORDS)
 
 
 def states_figures(text: str, extract: str) -> bool:

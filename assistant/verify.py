@@ -261,6 +261,16 @@ def _key(token: Token) -> str:
     return _root(_lemma(token))
 
 
+def word_root(word: str) -> str:
+    """What a word is compared by (lower case, one derivational ending off)."""
+    return _root(word.lower().translate(_FLAT_TABLE))
+
+
+def word_key(token: Token) -> str:
+    """What a parsed word is compared by: the root of its lemma."""
+    return _key(token)
+
+
 def _content(token: Token) -> bool:
     return (token.pos_ in ("NOUN", "PROPN", "VERB", "ADJ", "ADV", "NUM")
             and not token.is_stop and token.is_alpha | token.like_num

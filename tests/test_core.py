@@ -310,9 +310,11 @@ def test_answer_check_recovers_the_sentence_it_names(
                        settings=Settings.from_env(), embedder=fake_embedder,
                        generator=generator)  # type: ignore[arg-type]
     answer = a.ask("Which tax applies to the H200 chips re-exported to China?")
-    if recovered is None:  # the check confirmed the model's own answer: kept as it was
-        assert answer.text.startswith("U.S. officials told The Information")
-        assert "recovered" not in answer.trace
+    if recovered is None:  # the check confirmed the model's own answer, which gives no tax:
+        # the question asks for a figure of a tax, so the target check refuses it
+        assert answer.refused and "recovered" not in answer.trace
+        assert answer.trace["target"] == "no cited sentence gives a figure of the tax asked for"
+        assert answer.unsupported[-1].endswith("middle ground. — " + answer.trace["target"])
         return
     if not recovered:
         assert answer.refused and answer.citations == ()

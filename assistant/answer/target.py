@@ -1,0 +1,177 @@
+"""Does the answer answer what was asked? The question's target against the cited sentences.
+
+A verified sentence about something else is not an answer: "$50 million in
+revenue" from the H20's sentence does not answer how much the H200 earned, and
+a count of units does not answer what share went to one buyer. The target of a
+question (:func:`target`) is read from spaCy's parse:
+
+* its **principal names** (whose attribute is asked for, who is asked to have said
+  something), each of which must stand in a cited sentence, or in the sentence
+  before it when the cited sentence refers back ("he told journalists", "the GPU"
+  after "GPUs"), or in the report's label (outlet, title, authors);
+* for a question asking for a **figure** ("how much/many ...", "what share /
+  price / rate ..."), the attribute asked for: a cited sentence must hold a figure
+  together with that attribute (its word, a word of the same root, or for money and
+  shares a figure of that kind), and every adjective restricting the attribute
+  ("global revenue") must stand in that sentence.
+
+The word lists are the language's words for money and shares
+(:data:`assistant.grounding.MONEY_WORDS`, :data:`assistant.grounding.SHARE_WORDS`),
+not words of the reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant import grounding, verify
+
+_FIGURE_NOUNS = frozenset("number amount figure total count size quantity".split())
+_REFERRING_DETS = frozenset({"the", "this", "that", "these", "those"})
+_PRONOUNS = frozenset({"he", "she", "it", "they", "him", "her", "them", "his", "its", "their"})
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a question asks for: its names, and for a figure question the attribute."""
+
+    names: tuple[str, ...]
+    figure: bool = False
+    attribute: tuple[str, ...] = ()  # lemmas of the asked-for noun and its compounds
+    modifiers: tuple[str, ...] = ()  # lemmas of adjectives restricting it ("global")
+
+
+@dataclass(frozen=True)
+class Cited:
+    """A cited sentence, the sentence before it in its passage, and its report's label."""
+
+    sentence: str
+    before: str = ""
+    label: str = ""
+
+
+def _asked_noun(doc: Any) -> Any | None:
+    """The noun a figure question asks about: "how much revenue", "what share", "what was X"."""
+    for token in doc:
+        if token.lower_ == "much" and token.i > 0 and doc[token.i - 1].lower_ == "how":
+            return token.head if token.head.pos_ in ("NOUN", "PROPN") else None
+        if token.lower_ in ("what", "which") and token.dep_ == "det" \
+                and token.head.pos_ == "NOUN":
+            return token.head
+        if token.lower_ == "what" and token.dep_ == "attr":
+            subject = [c for c in token.head.children if c.dep_ in ("nsubj", "nsubjpass")]
+            return subject[0] if subject and subject[0].pos_ == "NOUN" else None
+    return None
+
+
+def _names_in(tokens: Any, names: Sequence[str]) -> list[str]:
+    """Which of ``names`` (the question's) are written within ``tokens``."""
+    text = " ".join(t.text for t in tokens)
+    return [n for n in names if verify.mentions(text, n)]
+
+
+def _principal_names(doc: Any, noun: Any | None, names: Sequence[str]) -> tuple[str, ...]:
+    """The names the asked-for thing belongs to, or who is asked to have said something.
+
+    Names of the attribute's own phrase ("Nvidia's global revenue", "the price of an
+    H200"), the subject of a figure question's verb ("How much revenue did the H200
+    make?"), and the subject of a reporting verb ("What did Huang say?"). Other
+    names of a question only set the scene, and the answering sentence may leave
+    them to its neighbours. Nationalities ("Chinese") are never principal.
+    """
+    found: list[str] = []
+    if noun is not None:
+        found += _names_in(list(noun.subtree), names)
+    for token in doc:
+        if token.dep_ != "ROOT":
+            continue
+        reporting = token.lemma_.lower() in verify.DEFAULT_POLICY.reporting
+        if noun is not None or reporting:
+            for child in token.children:
+                if child.dep_ in ("nsubj", "nsubjpass") and (noun is None or child.i != noun.i):
+                    found += _names_in(list(child.subtree), names)
+    nationalities = {e.text for e in doc.ents if e.label_ == "NORP"}
+    return tuple(dict.fromkeys(n for n in found if n not in nationalities))
+
+
+def target(question: str) -> Target:
+    """The principal names of ``question`` and, for a measure question, the attribute asked.
+
+    A measure question asks "how much ...?" or "what share / price / rate ...?"
+    (a noun for money, a share or a figure). "How many ...?" counts things, which
+    a sentence may state without a figure ("one proposal ... another"), so it
+    asks for no figure here.
+    """
+    doc = verify.parse(question)
+    names = [n.strip(" ,;:") for n in verify.names(question) if n.strip(" ,;:")]
+    how_much = any(t.lower_ == "much" and t.i > 0 and doc[t.i - 1].lower_ == "how"
+                   for t in doc)
+    noun = _asked_noun(doc)
+    if noun is None:
+        return Target(_principal_names(doc, None, names), figure=how_much)
+    attribute = tuple(dict.fromkeys(
+        [noun.lemma_.lower(), *(c.lemma_.lower() for c in noun.children
+                                if c.dep_ == "compound" and c.pos_ == "NOUN")]))
+    measured = set(attribute) & (grounding.MONEY_WORDS | grounding.SHARE_WORDS | _FIGURE_NOUNS)
+    if not how_much and not measured:
+        return Target(_principal_names(doc, None, names))  # "What restrictions ...?": words
+    modifiers = tuple(c.lemma_.lower() for c in noun.children
+                      if c.dep_ == "amod" and c.pos_ == "ADJ"
+                      and c.lower_ not in ("much", "many"))
+    return Target(_principal_names(doc, noun, names), True, attribute, modifiers)
+
+
+def _refers_back(sentence: str, before: str) -> bool:
+    """True when ``sentence`` points at something named in ``before``.
+
+    A personal pronoun ("he told journalists") does; so does a definite noun phrase
+    whose noun ``before`` uses ("the GPU" after "graphics processing units (GPUs)").
+    "The period" after a sentence with no period in it is new, not a reference.
+    """
+    earlier: set[str] | None = None
+    for token in verify.parse(sentence):
+        if token.lower_ in _PRONOUNS and token.pos_ == "PRON":
+            return True
+        if token.lower_ in _REFERRING_DETS and token.dep_ == "det" and token.head.pos_ == "NOUN":
+            earlier = _roots(before) if earlier is None else earlier
+            if verify.word_key(token.head) in earlier:
+                return True
+    return False
+
+
+def _roots(text: str) -> set[str]:
+    return {verify.word_key(t) for t in verify.parse(text) if t.is_alpha}
+
+
+def _figure_of(sentence: str, want: Target) -> bool:
+    """True when ``sentence`` states a figure of the attribute ``want`` asks for."""
+    figures = verify.numbers(sentence)
+    if not figures:
+        return False
+    roots = _roots(sentence)
+    asked = {verify.word_root(a) for a in want.attribute}
+    if want.modifiers and not {verify.word_root(m) for m in want.modifiers} <= roots:
+        return False
+    if asked & roots or asked & _FIGURE_NOUNS or not asked:
+        return True
+    kinds = {f.kind for f in figures}
+    return bool(("money" in kinds and set(want.attribute) & grounding.MONEY_WORDS)
+                or ("percent" in kinds and set(want.attribute) & grounding.SHARE_WORDS))
+
+
+def addresses(want: Target, cited: Sequence[Cited]) -> str:
+    """Why the cited sentences do not answer the question (``""`` when they do)."""
+    if not cited:
+        return ""
+    for name in want.names:
+        if not any(verify.mentions(c.sentence, name) or verify.mentions(c.label, name)
+                   or (c.before and _refers_back(c.sentence, c.before)
+                       and verify.mentions(c.before, name))
+                   for c in cited):
+            return f"the cited sentences do not speak of {name}"
+    if want.figure and not any(_figure_of(c.sentence, want) for c in cited):
+        asked = " ".join(reversed(want.attribute)) or "figure"
+        return f"no cited sentence gives a figure of the {asked} asked for"
+    return ""

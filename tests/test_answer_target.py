@@ -1,0 +1,55 @@
+"""Does the answer answer what was asked (spaCy's real pipeline; no language model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer.target import Cited, Target, addresses, target
+
+H20 = ("The H20 contributed just $50 million in revenue during Nvidia's October quarter, "
+       "compared to $4.6 billion in the period earlier this year.")
+H200 = "The H200 sits one generation below Nvidia's new Blackwell platform."
+UNITS = "The approval covered more than 400,000 units for ByteDance, Alibaba and Tencent."
+TAX = "Chips would be imported into the United States for security reviews, taxed at 25%."
+HUANG = "Nvidia CEO Jensen Huang disputed the information."
+SAID = "\u201cWe have not received purchase orders,\u201d he told journalists in Taiwan."
+
+
+def test_a_figure_question_names_its_attribute_and_owner() -> None:
+    assert target("How much revenue did Nvidia make in the October quarter?") == Target(
+        ("Nvidia",), True, ("revenue",))
+    assert target("What share of Nvidia's revenue comes from data centers?").attribute == (
+        "share",)
+    assert target("By what percentage did Nvidia's global revenue grow?").figure
+    assert not target("What restrictions are regulators weighing?").figure  # words, not a figure
+    assert not target("How many reporters wrote it?").figure  # a count may be stated in words
+
+
+@pytest.mark.parametrize(("question", "cited", "reason"), [
+    ("How much revenue did Nvidia make in the October quarter?", [Cited(H20)], ""),
+    ("How much memory does the H200 have?", [Cited(H20, H200)],
+     "the cited sentences do not speak of H200"),
+    ("How much memory does the H20 have?", [Cited(H20)],
+     "no cited sentence gives a figure of the memory asked for"),
+    ("What share of the approved units went to Alibaba?", [Cited(UNITS)],
+     "no cited sentence gives a figure of the share asked for"),
+    ("What tax rate applies to the chips?", [Cited(TAX)], ""),
+    ("What was Nvidia's worldwide revenue in the October quarter?", [Cited(H20)],
+     "no cited sentence gives a figure of the revenue asked for"),
+    # "he" points back: the sentence before names who said it
+    ("What did Jensen Huang say about purchase orders?", [Cited(SAID, HUANG)], ""),
+    ("What did Randy Abrams say about purchase orders?", [Cited(SAID, HUANG)],
+     "the cited sentences do not speak of Randy Abrams"),
+    # a name in the report's label counts (outlet, title, authors)
+    ("What did the South China Morning Post say about purchase orders?",
+     [Cited(SAID, HUANG, "South China Morning Post")], ""),
+])
+def test_cited_sentences_against_the_target(question: str, cited: list[Cited],
+                                            reason: str) -> None:
+    assert addresses(target(question), cited) == reason
+
+
+def test_a_sentence_that_refers_to_nothing_does_not_borrow_its_neighbour() -> None:
+    # The H20's sentence does not point back, so the H200 of the sentence before is not its
+    assert addresses(target("How much revenue did the H200 bring in?"),
+                     [Cited(H20, H200)]) == "the cited sentences do not speak of H200"
