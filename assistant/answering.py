@@ -43,7 +43,6 @@ from assistant.records import Answer, Citation, Document, Hit
 from assistant.sentences import RankedSentence, SentenceRanker
 
 logger = logging.getLogger(__name__)
-_BEFORE_CHARS = 600  # how far back the sentence before a cited one is looked for
 
 
 
@@ -74,7 +73,7 @@ class AnswerBuilder:
             return self.refusal(question, retrieved, timings, trace={"reply": raw}), []
         evidence = [self._evidence(h) for h in hits]
         sentences, unsupported = grounding.ground(reply, evidence, preferred=choice,
-                                                  question=question)
+                                                  question=question, policy=self._policy)
         sentences, unsupported = self._across_reports(sentences, unsupported, evidence, hits,
                                                       question)
         if not sentences:
@@ -147,7 +146,8 @@ class AnswerBuilder:
                 and grounding.figure_fits(answer.question, extract, spans)):
             return self._refuse(answer)  # asked how much: no amount, or the wrong kind of one
         labels = {prompting.source_label(self._docs.get(c.doc_id)) for c in answer.citations}
-        grounded = grounding.extract_is_grounded(extract, [*spans, *sorted(labels)])
+        grounded = grounding.extract_is_grounded(extract, [*spans, *sorted(labels)],
+                                                self._policy)
         if grounded and grounding.states_figures(answer.text, extract):
             return answer  # the supporting sentences hold the answer, and the answer states it
         found = grounding.find_extract(extract, [h.chunk.text for h in hits], answer.question)
@@ -263,7 +263,7 @@ class AnswerBuilder:
         doc = self._docs.get(citation.doc_id)
         if doc is None or citation.start <= 0:
             return ""
-        begin = max(0, citation.start - _BEFORE_CHARS)
+        begin = max(0, citation.start - self._policy.before_chars)
         spans = sentence_spans(doc.text, begin, citation.start)
         return doc.text[spans[-1][0]:spans[-1][1]] if spans else ""
 

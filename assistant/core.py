@@ -36,7 +36,7 @@ Event = Status | TextDelta | Answer
 _CONTEXT_CHARS = 600
 _KEEP_STATES = 4  # saved corpus-prompt states kept in the cache folder
 _MESSAGE_TOKENS = 8  # chat-template tokens around each message (role, start and end markers)
-_CHECK_TOKENS = 48 + 64 + 256  # corpus mode's check turn: its reply, request and sentences
+_CHECK_PROMPT_TOKENS = 64 + 256  # corpus mode's check turn: its request and sentences
 
 
 def _default_embedder(settings: Settings) -> Embedder:
@@ -368,7 +368,8 @@ class Assistant:
         limit = generator.context_tokens - self.settings.max_answer_tokens
         question_tokens = generator.count_tokens(question)
         if fixed:  # the answer check is a next turn of this same chat
-            limit -= question_tokens + _CHECK_TOKENS
+            limit -= (question_tokens + self.policy.check_reply_tokens
+                      + _CHECK_PROMPT_TOKENS)
 
         def size(chat: list[Message]) -> int:
             return _MESSAGE_TOKENS * (len(chat) + 1) + sum(

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.chunking import sentence_spans
 from assistant.citations import MARKER_RE, markers
 from assistant.verify import Similarity, Verdict, verify
@@ -33,8 +34,6 @@ STOPWORDS = frozenset(
     ).split()
 )
 _IDENTIFIER_RE = re.compile(r"\b(?:[A-Za-z]+\d[\w-]*|\d+[A-Za-z][\w-]*)\b")
-RECITE_MARGIN = 0.2
-EXTRACT_COVERAGE = 0.6
 
 
 def _stem(word: str) -> str:
@@ -165,7 +164,8 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
 
 
 def ground(text: str, evidence: Sequence[Evidence], preferred: int | None = None,
-           question: str = "") -> tuple[list[GroundedSentence], list[str]]:
+           question: str = "", policy: AnswerPolicy = DEFAULT_POLICY
+           ) -> tuple[list[GroundedSentence], list[str]]:
     """Check each sentence of ``text`` against ``evidence`` (passages, marker n = index + 1).
 
     Every sentence goes through :func:`assistant.verify.verify` against every
@@ -195,7 +195,7 @@ def ground(text: str, evidence: Sequence[Evidence], preferred: int | None = None
             unsupported.append(f"{sentence} — {reason}")
             continue
         best = max(scores, key=lambda n: (scores[n], -n))
-        floor = scores[best] - RECITE_MARGIN
+        floor = scores[best] - policy.recite_margin
         own = [n for n in dict.fromkeys(cited) if n in scores and scores[n] >= floor]
         chosen = own or [best]
         top = max(chosen, key=lambda n: scores[n])
@@ -236,7 +236,8 @@ def is_bare_polar(extract: str) -> bool:
     return extract.strip().strip(" .!\"'“”").lower() in ("yes", "no")
 
 
-def extract_is_grounded(extract: str, spans: Sequence[str]) -> bool:
+def extract_is_grounded(extract: str, spans: Sequence[str],
+                        policy: AnswerPolicy = DEFAULT_POLICY) -> bool:
     """True when an extracted answer names something that ``spans`` contain.
 
     Used to confirm an answer: the model is asked to copy the words of the supporting
@@ -253,7 +254,7 @@ def extract_is_grounded(extract: str, spans: Sequence[str]) -> bool:
     if missing_numbers(extract, source) or identifiers(extract) - identifiers(source):
         return False
     wanted = terms(extract)
-    return bool(wanted) and len(wanted & terms(source)) / len(wanted) >= EXTRACT_COVERAGE
+    return bool(wanted) and len(wanted & terms(source)) / len(wanted) >= policy.extract_coverage
 
 
 _QUANTITY_QUESTION_RE = re.compile(r"\bhow (?:much|many)\b(?P<rest>.*)", re.IGNORECASE)

@@ -26,7 +26,7 @@ import numpy as np
 from assistant.embedding import Embedder
 from assistant.grounding import Evidence, terms
 
-_RECENT_QUESTIONS = 8
+_CACHED_RANKINGS = 8  # a memo of the last rankings: it changes no answer
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class SentenceRanker:
             return list(cached)
         ranked = self._rank(question)
         with self._lock:
-            if len(self._recent) >= _RECENT_QUESTIONS:
+            if len(self._recent) >= _CACHED_RANKINGS:
                 self._recent.pop(next(iter(self._recent)))
             self._recent[question] = ranked
         return list(ranked)

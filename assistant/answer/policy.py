@@ -53,6 +53,15 @@ class AnswerPolicy:
     """How much better another sentence must be judged to replace the answer.
     Chosen on calibration."""
 
+    # Checking the model's answer.
+    recite_margin: float = 0.2
+    """Verifier coverage by which another passage must support a sentence better
+    than the one the model cited before the sentence is re-cited to it. Chosen by
+    hand."""
+    extract_coverage: float = 0.6
+    """Share of the answer check's content words that must stand in the supporting
+    sentences for the check to confirm the answer. Chosen by hand."""
+
     # Limits.
     check_reply_tokens: int = 48
     """Tokens of the answer check's reply (the words that answer)."""
@@ -62,6 +71,8 @@ class AnswerPolicy:
     """Earlier turns given to the model."""
     history_chars: int = 600
     """Characters kept of each earlier turn given to the model."""
+    before_chars: int = 600
+    """How far back (characters) the sentence before a cited one is looked for."""
 
 
 DEFAULT_POLICY = AnswerPolicy()
