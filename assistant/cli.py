@@ -82,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fit", action="store_true",
                    help="with --claims: fit the verifier's coverage threshold on the split")
     _common(p)
+    p = sub.add_parser("calibrate", help="fit the answer policy's score thresholds on "
+                       "questions (retrieval and ranking only; no language model)")
+    p.add_argument("files", nargs="+", type=Path, help="calibration questions (eval JSONL)")
+    p.add_argument("--test", type=Path, action="append", default=[],
+                   help="questions reported with the fitted values, never fitted on")
+    p.add_argument("--write", type=Path, help="save the fitted policy as JSON "
+                   "(use it with ASSISTANT_ANSWER_POLICY)")
+    _common(p)
     for plugin in entry_points(group="assistant.commands"):
         plugin.load()(sub, _common)
     return parser
@@ -284,8 +292,28 @@ def _cmd_eval(args: argparse.Namespace) -> None:
         _out(format_table(report))
 
 
-COMMANDS = {"index": _cmd_index, "ask": _cmd_ask, "cite": _cmd_cite, "search": _cmd_search,
-            "eval": _cmd_eval}
+def _cmd_calibrate(args: argparse.Namespace) -> None:
+    from assistant.answer import calibrate
+    from assistant.answer.policy import save_policy
+
+    assistant = _open(args)
+    retriever, policy = assistant.retriever(), assistant.policy
+    k = assistant.settings.top_k
+    calibration = [q for f in args.files for q in calibrate.load_questions(f)]
+    scores = calibrate.score(calibration, retriever, k, policy)
+    fitted = calibrate.fit(scores, policy)
+    reports = {"calibration": calibrate.report(scores, fitted)}
+    for path in args.test:
+        tested = calibrate.score(calibrate.load_questions(path), retriever, k, fitted)
+        reports[path.stem] = calibrate.report(tested, fitted)
+    _out(calibrate.format_report(fitted, reports))
+    if args.write:
+        save_policy(fitted, args.write)
+        _out(f"written to {args.write}")
+
+
+COMMANDS = {"calibrate": _cmd_calibrate, "index": _cmd_index, "ask": _cmd_ask,
+            "cite": _cmd_cite, "search": _cmd_search, "eval": _cmd_eval}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

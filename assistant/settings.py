@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
+from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy, load_policy
 from assistant.chunking import ChunkerSettings
 from assistant.errors import ConfigError
 
@@ -41,6 +41,7 @@ ENV_VARS: Mapping[str, str] = {
     "min_relevance": "ASSISTANT_MIN_RELEVANCE",
     "confirm_answers": "ASSISTANT_CONFIRM_ANSWERS",
     "extractive_threshold": "ASSISTANT_EXTRACTIVE_THRESHOLD",
+    "answer_policy_file": "ASSISTANT_ANSWER_POLICY",
     "context_mode": "ASSISTANT_CONTEXT_MODE",
     "llm_url": "ASSISTANT_LLM_URL",
     "llm_api_key": "ASSISTANT_LLM_API_KEY",
@@ -87,6 +88,7 @@ class Settings:
     min_relevance: float = AnswerPolicy.min_relevance
     confirm_answers: bool = True
     extractive_threshold: float = AnswerPolicy.extractive_threshold
+    answer_policy_file: Path | None = None
     context_mode: str = "auto"
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     temperature: float = 0.0
@@ -147,9 +149,16 @@ class Settings:
         return cls(**values).with_overrides(**overrides)
 
     def answer_policy(self) -> AnswerPolicy:
-        """The answering policy, with the two values these settings may override."""
-        return dataclasses.replace(DEFAULT_POLICY, min_relevance=self.min_relevance,
-                                   extractive_threshold=self.extractive_threshold)
+        """The answering policy: defaults, then ``answer_policy_file``, then the two gate values.
+
+        ``min_relevance`` and ``extractive_threshold`` override the file only when
+        they differ from the defaults (i.e. were set by a variable or a flag).
+        """
+        policy = (load_policy(self.answer_policy_file) if self.answer_policy_file
+                  else DEFAULT_POLICY)
+        changed = {name: getattr(self, name) for name in ("min_relevance", "extractive_threshold")
+                   if getattr(self, name) != getattr(DEFAULT_POLICY, name)}
+        return dataclasses.replace(policy, **changed)
 
     def chunker(self) -> ChunkerSettings:
         """The chunker settings these settings describe."""

@@ -29,7 +29,7 @@ def _code(path: Path) -> str:
 def test_no_numeric_threshold_of_answering_outside_the_policy() -> None:
     found = []
     for path in ANSWERING:
-        if path.name == "policy.py":
+        if path.name in ("policy.py", "calibrate.py"):  # the values, and the tool fitting them
             continue
         code = _code(path)
         found += [f"{path.name}: {m.group().strip()}" for m in CONSTANT_RE.finditer(code)
@@ -58,3 +58,40 @@ def test_settings_override_the_gate_values() -> None:
     policy = Settings.from_env({}, min_relevance=0.5, extractive_threshold=2.0).answer_policy()
     assert (policy.min_relevance, policy.extractive_threshold) == (0.5, 2.0)
     assert Settings.from_env({}).answer_policy() == DEFAULT_POLICY
+
+
+def test_fit_takes_the_bars_from_the_calibration_split_only() -> None:
+    from assistant.answer.calibrate import Scores, fit, report
+
+    cal = [Scores("a", True, 0.52, False, 1.6, True), Scores("b", True, 0.33, True, 0.9, False),
+           Scores("c", True, 0.47, False, 1.2, False), Scores("u", False, 0.2, False, 1.12, False)]
+    fitted = fit(cal, DEFAULT_POLICY)
+    # every answerable passes the gate (b passes by its name, so it does not lower the bar);
+    # no unanswerable's best sentence reaches the extractive bar
+    assert (fitted.min_relevance, fitted.extractive_threshold) == (0.45, 1.15)
+    assert report(cal, fitted).answerable_quoted_right == (1, 3)
+    test = [Scores("t", True, 0.41, False, 1.3, True), Scores("v", False, 0.5, False, 1.2, False)]
+    figures = report(test, fitted)  # reported, not refitted
+    assert figures.answerable_through_gate == (0, 1) and figures.unanswerable_quoted == (1, 1)
+
+
+def test_a_policy_file_round_trips_and_bad_ones_are_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from assistant.answer.policy import load_policy, save_policy
+    from assistant.errors import ConfigError
+
+    path = tmp_path / "policy.json"
+    tuned = dataclasses.replace(DEFAULT_POLICY, min_relevance=0.25, candidates=5)
+    save_policy(tuned, path)
+    assert load_policy(path) == tuned
+    settings = Settings.from_env({"ASSISTANT_ANSWER_POLICY": str(path)})
+    assert settings.answer_policy() == tuned
+    assert settings.with_overrides(min_relevance=0.6).answer_policy().min_relevance == 0.6
+    for text, message in (("[1]", "must be a JSON object"), ("{", "not valid JSON"),
+                          ('{"bogus": 1}', "unknown key 'bogus'"),
+                          ('{"candidates": 2.5}', "candidates must be a int"),
+                          ('{"min_relevance": "high"}', "min_relevance must be a float")):
+        path.write_text(text)
+        with pytest.raises(ConfigError, match=message):
+            load_policy(path)

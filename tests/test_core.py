@@ -117,7 +117,9 @@ def test_a_quantity_question_needs_an_amount_in_the_answering_words(tmp_path: Pa
 
 def test_a_strongly_matching_sentence_answers_when_the_model_finds_nothing(
         make_assistant: Make) -> None:
-    a = make_assistant(["Passage: none", "Passage: none", "Passage: none"])
+    # the fake embedder's cosines are not MiniLM's: the bar is set for them
+    a = make_assistant(["Passage: none", "Passage: none", "Passage: none"],
+                       extractive_threshold=1.05)
     question = "Since when have both agencies overseen AI chip procurement?"
     answer = a.ask(question)
     assert not answer.refused, answer.trace

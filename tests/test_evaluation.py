@@ -346,3 +346,21 @@ def test_cli_eval_json_has_the_new_metrics(fake_models: list[str], tmp_path: Pat
     assert s["invented_facts"] == [0, 1] and s["citation_precision_facts"] == [1, 1]
     assert s["unsupported_sentence_rate"] == [0, 1] and s["gold_recall_at_5"] == [1, 1]
     assert data["results"][0]["cited_docs"] == [TOMS] and SCMP not in data["results"][0]["answer"]
+
+
+def test_cli_calibrate_fits_on_one_split_and_reports_another(
+        fake_models: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cal = _write(tmp_path / "cal.jsonl", [
+        {"id": "a", "question": "How would the restrictions be communicated?",
+         "answerable": True, "expect_all": ["(?i)window guidance"]},
+        {"id": "u", "question": "What is the capital of Australia?", "answerable": False}])
+    test = _write(tmp_path / "fresh.jsonl", [
+        {"id": "t", "question": "Which agencies led the meetings?", "answerable": True}])
+    out = tmp_path / "policy.json"
+    assert cli.main(["calibrate", str(cal), "--test", str(test), "--write", str(out)]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].startswith("min_relevance = ") and "extractive_threshold = " in rows[0]
+    assert rows[2].split() == ["calibration", "fresh"]
+    assert rows[3].split()[-2:][0] == "1/1"  # the answerable calibration question passes
+    assert json.loads(out.read_text())["min_relevance"] == float(rows[0].split()[2])
+    assert fake_models == []
