@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant import citations
-from assistant.answering import closest_passages
+from assistant.answer.decide import closest_passages
 from assistant.errors import AssistantError
 from assistant.records import Answer, Citation, Status, TextDelta
 from assistant.settings import EMBED_BACKENDS, Settings

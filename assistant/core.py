@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant import citations, prompting
-from assistant.answer import conversation, gate
-from assistant.answering import AnswerBuilder
+from assistant import citations
+from assistant.answer import conversation, draft, gate
+from assistant.answer.decide import AnswerBuilder
 from assistant.documents import LoadReport, load_corpus, neutralize
 from assistant.embedding import Embedder
 from assistant.errors import AssistantError, CitationError, QuestionError
@@ -232,11 +232,11 @@ class Assistant:
         corpus = self.corpus_prompt(generator)
         if corpus is not None:
             shown_hits = corpus
-            messages = prompting.build_messages(question, corpus, self._docs, earlier)
+            messages = draft.build_messages(question, corpus, self._docs, earlier)
             yield Status("reading", f"reading all {len(corpus)} passages", tuple(hits))
         else:
             shown_hits = self._fit_budget(hits, generator)
-            messages = prompting.build_messages(question, shown_hits, self._docs, earlier)
+            messages = draft.build_messages(question, shown_hits, self._docs, earlier)
             yield Status("reading", f"reading {len(shown_hits)} passages", tuple(shown_hits))
         messages, shown_hits = self._fit_context(messages, question, shown_hits, generator,
                                                  fixed=corpus is not None)
@@ -253,7 +253,7 @@ class Assistant:
                     timings.update(getattr(generator, "last_stats", {}))
                     yield Status("writing", "writing the answer")
                 pieces.append(piece)
-                visible = prompting.visible_text("".join(pieces))
+                visible = draft.visible_text("".join(pieces))
                 if visible.startswith(shown) and len(visible) > len(shown):
                     yield TextDelta(visible[len(shown):])
                     shown = visible
@@ -312,7 +312,7 @@ class Assistant:
     def _warm(self, generator: Generator, corpus: list[Hit]) -> float:
         """Have the model hold the corpus prompt (from its state file when one matches)."""
         started = time.perf_counter()
-        messages = prompting.build_messages("", corpus, self._docs)
+        messages = draft.build_messages("", corpus, self._docs)
         key = hashlib.sha256(json.dumps([generator.name, messages]).encode()).hexdigest()
         state_file = self.settings.cache_dir / "states" / f"{key[:24]}.state"
         outcome = generator.warm(messages, state_file)
@@ -381,7 +381,7 @@ class Assistant:
                 messages = [messages[0], *messages[2:]]
             elif not fixed and len(hits) > 1:
                 hits = hits[:-1]
-                messages = prompting.build_messages(question, hits, self._docs)
+                messages = draft.build_messages(question, hits, self._docs)
             else:
                 room = limit - (used - question_tokens)
                 if room <= 0:

@@ -26,7 +26,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
-from assistant import grounding
+from assistant.answer import claims
 from assistant.core import Assistant
 from assistant.errors import CitationError, ConfigError
 from assistant.records import Answer, Chunk, Document, Hit
@@ -205,7 +205,7 @@ def invented_facts(answer: Answer, documents: Callable[[str], Document | None]
         return []
     by_number = {c.n: c for c in answer.citations + answer.other_reports}
     found: list[str] = []
-    for sentence, markers_ in grounding.split_answer(answer.text):
+    for sentence, markers_ in claims.split_answer(answer.text):
         cited = [by_number[n] for n in markers_ if n in by_number]
         if not markers_:
             continue
@@ -234,7 +234,7 @@ def factual_sentences(answer: Answer, item: EvalItem) -> tuple[int, int] | None:
     if not item.answerable:
         return None
     by_number = {c.n: c for c in answer.citations}
-    sentences = [] if answer.refused else grounding.split_answer(answer.text)
+    sentences = [] if answer.refused else claims.split_answer(answer.text)
     factual = 0
     for _, markers_ in sentences:
         quotes = [by_number[n].quote for n in markers_ if n in by_number]
@@ -266,7 +266,7 @@ def factual_citations(answer: Answer, item: EvalItem) -> tuple[int, int] | None:
 
 def presented_sentences(answer: Answer) -> int:
     """The number of sentences the answer shows (0 for a refusal)."""
-    return 0 if answer.refused else len(grounding.split_answer(answer.text))
+    return 0 if answer.refused else len(claims.split_answer(answer.text))
 
 
 def _found(item: EvalItem, chunks: Sequence[Chunk]) -> bool:

@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from assistant.grounding import terms
+from assistant.text import terms
 
 
 class BM25:

@@ -2,7 +2,7 @@
 
 ``verify(claim, evidence)`` returns a :class:`Verdict`: supported or not, the
 reason, and the evidence sentences that support the claim, with their offsets.
-It is used for every sentence an answer shows (:mod:`assistant.grounding`).
+It is used for every sentence an answer shows (:mod:`assistant.answer.claims`).
 
 The checks run in code over spaCy's ``en_core_web_sm`` analysis (entities,
 dependency parse, lemmas), on the evidence sentence, or two adjacent sentences,

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from assistant import models
+from assistant.answer.draft import EXTRACT_PROMPT, EXTRACT_REQUEST, JUDGE_PROMPT
 from assistant.core import Assistant
-from assistant.prompting import EXTRACT_PROMPT, EXTRACT_REQUEST, JUDGE_PROMPT
 from assistant.settings import Settings
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import comparison
+from assistant.answer import comparison
 from assistant.core import Assistant
 from assistant.records import Answer, Document
 from conftest import SCMP, TOMS

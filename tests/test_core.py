@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant import citations
-from assistant.core import Assistant, normalize_history
-from assistant.errors import CitationError, QuestionError
-from assistant.grounding import (
+from assistant.answer.claims import (
     Evidence,
     answers_quantity,
     ground,
@@ -19,7 +17,9 @@ from assistant.grounding import (
     split_answer,
     terms,
 )
-from assistant.prompting import REFUSAL, SYSTEM_PROMPT, build_messages
+from assistant.answer.draft import REFUSAL, SYSTEM_PROMPT, build_messages
+from assistant.core import Assistant, normalize_history
+from assistant.errors import CitationError, QuestionError
 from assistant.records import Answer, Status, TextDelta
 from assistant.settings import Settings
 from conftest import CORPUS, SCMP, TOMS
@@ -271,7 +271,7 @@ def test_grounding_helpers() -> None:
 
 
 def test_reply_form_is_parsed_and_streamed_without_its_header(make_assistant: Make) -> None:
-    from assistant.prompting import chose_none, parse_reply, visible_text
+    from assistant.answer.draft import chose_none, parse_reply, visible_text
 
     raw = "Passage: 2\nAnswer: The tax is 25% [2]."
     assert parse_reply(raw) == (2, "The tax is 25% [2].")
@@ -499,7 +499,7 @@ def test_a_who_answer_naming_someone_is_not_replaced_by_a_sentence_naming_no_one
 
 
 def test_a_how_much_question_needs_the_right_kind_of_figure() -> None:
-    from assistant.grounding import figure_fits
+    from assistant.answer.claims import figure_fits
 
     revenue = ["The H20 contributed just $50 million in revenue during the October quarter."]
     assert not figure_fits("How much memory does the H200 have?", "50 million", revenue)

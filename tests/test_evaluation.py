@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from assistant import cli, core
+from assistant.answer.draft import REFUSAL
 from assistant.core import Assistant
 from assistant.errors import CitationError, ConfigError
 from assistant.evaluation import (
@@ -28,7 +29,6 @@ from assistant.evaluation import (
     quote_matches_gold,
     shown_facts,
 )
-from assistant.prompting import REFUSAL
 from assistant.records import Answer, Chunk, Citation, Document, Hit
 from assistant.retrieval import Retriever
 from conftest import SCMP, TOMS, FakeEmbedder, ScriptedGenerator

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from assistant import core
+from assistant.answer.draft import EXTRACT_PROMPT, EXTRACT_REQUEST
 from assistant.errors import ModelError
 from assistant.openai_backend import OpenAIChatGenerator, display_url, estimate_tokens
-from assistant.prompting import EXTRACT_PROMPT, EXTRACT_REQUEST
 from assistant.settings import Settings
 from conftest import CORPUS, SCMP, FakeEmbedder
 

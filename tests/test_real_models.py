@@ -193,8 +193,8 @@ def test_real_answers_state_no_name_or_number_their_quotes_lack(
     """Every sentence shown passes the verifier against its cited passage, and the
     independent audit (plain patterns) finds no name or number its quote lacks."""
     from assistant import prompting
+    from assistant.answer.claims import split_answer
     from assistant.evaluation import invented_facts
-    from assistant.grounding import split_answer
     from assistant.verify import verify
 
     for question in ("How many H200 chips were approved for ByteDance, Alibaba and Tencent?",

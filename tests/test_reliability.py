@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant import citations, models
+from assistant.answer.draft import SYSTEM_PROMPT
 from assistant.chunking import ChunkerSettings, chunk_text
 from assistant.core import Assistant, normalize_history
 from assistant.documents import (
@@ -40,7 +41,6 @@ from assistant.documents import (
 )
 from assistant.errors import CitationError, DocumentError, ModelError, QuestionError, StoreError
 from assistant.indexing import refresh
-from assistant.prompting import SYSTEM_PROMPT
 from assistant.settings import Settings
 from assistant.store import CHUNKS, MANIFEST, VECTORS, IndexLayout, load
 from assistant.uploads import store_upload

@@ -1,8 +1,8 @@
-"""Sentence-level ranking (assistant.sentences) with the fake bag-of-words embedder."""
+"""Sentence-level ranking (assistant.answer.evidence) with the fake bag-of-words embedder."""
 
 from __future__ import annotations
 
-from assistant.sentences import SentenceRanker, passage_sentences
+from assistant.answer.evidence import SentenceRanker, passage_sentences
 from conftest import FakeEmbedder
 
 PASSAGES = [

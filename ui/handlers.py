@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from assistant.answering import closest_passages
+from assistant.answer.decide import closest_passages
 from assistant.errors import AssistantError, DocumentError
 from assistant.records import Answer, Status, TextDelta
 from assistant.uploads import store_upload

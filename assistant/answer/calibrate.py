@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.answer import conversation, gate
+from assistant.answer.evidence import SentenceRanker
 from assistant.answer.policy import AnswerPolicy
 from assistant.errors import ConfigError
 from assistant.retrieval import Retriever
-from assistant.sentences import SentenceRanker
 
 STEP = 0.05  # the grid of the fitted bars
 

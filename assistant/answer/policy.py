@@ -4,7 +4,7 @@ The claim verifier's own tunables are in :class:`assistant.verify.VerifierPolicy
 Scores are of two kinds, so each threshold says which scale it is on:
 
 * *cosine*: MiniLM cosine similarity (another embedding model needs a refit);
-* *rank score*: :class:`assistant.sentences.SentenceRanker`'s score, the share of
+* *rank score*: :class:`assistant.answer.evidence.SentenceRanker`'s score, the share of
   the question's content words a sentence holds plus its cosine to the question
   (about 0.3-1.6).
 

@@ -16,7 +16,7 @@ question (:func:`target`) is read from spaCy's parse:
   ("global revenue") must stand in that sentence.
 
 The word lists are the language's words for money and shares
-(:data:`assistant.grounding.MONEY_WORDS`, :data:`assistant.grounding.SHARE_WORDS`),
+(:data:`assistant.answer.claims.MONEY_WORDS`, :data:`assistant.answer.claims.SHARE_WORDS`),
 not words of the reports.
 """
 
@@ -26,7 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assistant import grounding, verify
+from assistant import verify
+from assistant.answer import claims
 
 _FIGURE_NOUNS = frozenset("number amount figure total count size quantity".split())
 _REFERRING_DETS = frozenset({"the", "this", "that", "these", "those"})
@@ -114,7 +115,7 @@ def target(question: str) -> Target:
     attribute = tuple(dict.fromkeys(
         [noun.lemma_.lower(), *(c.lemma_.lower() for c in noun.children
                                 if c.dep_ == "compound" and c.pos_ == "NOUN")]))
-    measured = set(attribute) & (grounding.MONEY_WORDS | grounding.SHARE_WORDS | _FIGURE_NOUNS)
+    measured = set(attribute) & (claims.MONEY_WORDS | claims.SHARE_WORDS | _FIGURE_NOUNS)
     if not how_much and not measured:
         return Target(_principal_names(doc, None, names))  # "What restrictions ...?": words
     modifiers = tuple(c.lemma_.lower() for c in noun.children
@@ -157,8 +158,8 @@ def _figure_of(sentence: str, want: Target) -> bool:
     if asked & roots or asked & _FIGURE_NOUNS or not asked:
         return True
     kinds = {f.kind for f in figures}
-    return bool(("money" in kinds and set(want.attribute) & grounding.MONEY_WORDS)
-                or ("percent" in kinds and set(want.attribute) & grounding.SHARE_WORDS))
+    return bool(("money" in kinds and set(want.attribute) & claims.MONEY_WORDS)
+                or ("percent" in kinds and set(want.attribute) & claims.SHARE_WORDS))
 
 
 def addresses(want: Target, cited: Sequence[Cited]) -> str:

@@ -17,44 +17,12 @@ from dataclasses import dataclass
 from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.chunking import sentence_spans
 from assistant.citations import MARKER_RE, markers
+from assistant.text import stem, terms
 from assistant.verify import Similarity, Verdict, verify
 
-_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*|\d[\d,]*(?:\.\d+)?")
 _NUMBER_RE = re.compile(r"(\$\s?)?(?<![A-Za-z\d.])(\d[\d,]*(?:\.\d+)?)(?![A-Za-z\d])"
                         r"(\s*(?:%|percent\b|per cent\b))?", re.IGNORECASE)
-STOPWORDS = frozenset(
-    (
-        "a an the and or but if of to in on at by for with from as into about over under than "
-        "then so that this these those there here is are was were be been being has have had "
-        "do does did done it its it's they them their he him his she her we our you your i me "
-        "my not no nor also just which who whom whose what when where why how will would can "
-        "could may might shall should must said says say according report reports reported "
-        "reportedly article passage passages such more most other some any each both all up "
-        "out very own same one"
-    ).split()
-)
 _IDENTIFIER_RE = re.compile(r"\b(?:[A-Za-z]+\d[\w-]*|\d+[A-Za-z][\w-]*)\b")
-
-
-def _stem(word: str) -> str:
-    """A rough stem: the plural goes first, then one derivational ending.
-
-    Stripping in that order keeps related forms together: "approvals",
-    "approval", "approved" and "approving" all become "approv".
-    """
-    word = word.lower().replace("’", "'")
-    word = re.sub(r"'s$", "", word).strip("'-")
-    if word.endswith("ies") and len(word) > 5:
-        return word[:-3] + "y"
-    if word.endswith(("sses", "xes", "ches", "shes", "zes")) and len(word) >= 5:
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) >= 4:
-        word = word[:-1]
-    for suffix in ("ations", "ation", "ings", "ing", "ed", "al", "ly"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
 def numbers(text: str) -> set[str]:
@@ -77,23 +45,6 @@ def missing_numbers(claim: str, evidence: str) -> set[str]:
             if n not in stated and f"{n}%" not in stated and f"${n}" not in stated}
 
 
-_ABBREVIATION_RE = re.compile(r"\b(?:[A-Za-z]\.){2,}")  # U.S., U.K., e.g.
-
-
-def terms(text: str) -> set[str]:
-    """Content words of ``text``: lower-cased, roughly singular, stopwords dropped.
-
-    Dotted abbreviations count as one word: "U.S." is "us", as "US" is.
-    """
-    out = set()
-    text = _ABBREVIATION_RE.sub(lambda m: m.group().replace(".", ""), text)
-    for word in _WORD_RE.findall(text):
-        if word.lower().replace("’", "'") in STOPWORDS:
-            continue
-        stem = _stem(word.replace(",", "")) if word[0].isalpha() else word.replace(",", "")
-        if stem and stem not in STOPWORDS and (len(stem) > 1 or stem.isdigit()):
-            out.add(stem)
-    return out
 
 
 def identifiers(text: str) -> set[str]:
@@ -281,8 +232,8 @@ def answers_quantity(question: str, extract: str) -> bool:
     words = asked.group("rest").replace("?", " ").split()
     if not words:
         return False
-    counted = _stem(words[0])  # "generation" in "how many generations"
-    return any(_stem(m.group("next")) == counted for m in _ONE_RE.finditer(extract))
+    counted = stem(words[0])  # "generation" in "how many generations"
+    return any(stem(m.group("next")) == counted for m in _ONE_RE.finditer(extract))
 
 
 # What a question must be about for a sum of money or a percentage to answer it: English

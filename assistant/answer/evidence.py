@@ -10,7 +10,7 @@ depend on the model:
 * dense similarity: the cosine between the question's and the sentence's
   embeddings, for paraphrases.
 
-The score is their sum (each lies in [0, 1]). :mod:`assistant.answering`
+The score is their sum (each lies in [0, 1]). :mod:`assistant.answer.decide`
 uses the best sentence when the model finds no answer.
 """
 
@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answer.claims import Evidence
 from assistant.embedding import Embedder
-from assistant.grounding import Evidence, terms
+from assistant.text import terms
 
 _CACHED_RANKINGS = 8  # a memo of the last rankings: it changes no answer
 

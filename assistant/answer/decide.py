@@ -4,8 +4,8 @@ Four steps, each able to turn an answer into a refusal or a refusal into a
 quoted sentence:
 
 1. :meth:`AnswerBuilder.finish` checks every sentence of the reply against the
-   passages (:mod:`assistant.grounding`; a claim about several reports against
-   passages of several reports, :mod:`assistant.comparison`) and builds
+   passages (:mod:`assistant.answer.claims`; a claim about several reports against
+   passages of several reports, :mod:`assistant.answer.comparison`) and builds
    sentence-level citations.
 2. :meth:`AnswerBuilder.confirm` asks the model which words of the supporting
    sentences answer the question; an answer they do not contain is refused,
@@ -15,7 +15,7 @@ quoted sentence:
    the model's probability that the sentence, shown alone, answers the
    question. A clearly better sentence, quoted and cited, replaces the answer.
 4. :meth:`AnswerBuilder.extractive` runs when the model found nothing: if one
-   passage sentence matches the question strongly (:mod:`assistant.sentences`),
+   passage sentence matches the question strongly (:mod:`assistant.answer.evidence`),
    that sentence, quoted and cited, is the answer instead of a refusal.
 
 For a question about several reports ("What does each report say ...?"),
@@ -33,14 +33,14 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from assistant import citations, comparison, grounding, prompting, verify
-from assistant.answer import target
+from assistant import citations, verify
+from assistant.answer import claims, comparison, draft, target
+from assistant.answer.evidence import RankedSentence, SentenceRanker
 from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.chunking import sentence_spans
 from assistant.embedding import Embedder, EmbeddingSimilarity
 from assistant.generation import Generator, Message
 from assistant.records import Answer, Citation, Document, Hit
-from assistant.sentences import RankedSentence, SentenceRanker
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +68,11 @@ class AnswerBuilder:
         retrieval found (shown with a refusal as the closest ones).
         """
         logger.debug("raw answer to %r: %r", question, raw)
-        choice, reply = prompting.parse_reply(raw)
-        if not reply or prompting.chose_none(raw) or prompting.is_refusal(reply):
+        choice, reply = draft.parse_reply(raw)
+        if not reply or draft.chose_none(raw) or draft.is_refusal(reply):
             return self.refusal(question, retrieved, timings, trace={"reply": raw}), []
         evidence = [self._evidence(h) for h in hits]
-        sentences, unsupported = grounding.ground(reply, evidence, preferred=choice,
+        sentences, unsupported = claims.ground(reply, evidence, preferred=choice,
                                                   question=question, policy=self._policy)
         sentences, unsupported = self._across_reports(sentences, unsupported, evidence, hits,
                                                       question)
@@ -83,24 +83,24 @@ class AnswerBuilder:
         for sentence in sentences:
             for n, span in sentence.supports:
                 supports.setdefault(n, []).append(span)
-        text, cited = citations.build_citations(grounding.render(sentences), hits, self._titles,
+        text, cited = citations.build_citations(claims.render(sentences), hits, self._titles,
                                                 supports)
         spans = list(dict.fromkeys(s.span for s in sentences))
         return Answer(question, text, False, cited, tuple(retrieved), timings,
                       tuple(unsupported), {"reply": raw}), spans
 
-    def _across_reports(self, sentences: list[grounding.GroundedSentence],
-                        unsupported: list[str], evidence: Sequence[grounding.Evidence],
+    def _across_reports(self, sentences: list[claims.GroundedSentence],
+                        unsupported: list[str], evidence: Sequence[claims.Evidence],
                         hits: list[Hit], question: str
-                        ) -> tuple[list[grounding.GroundedSentence], list[str]]:
+                        ) -> tuple[list[claims.GroundedSentence], list[str]]:
         """Hold sentences about several reports to evidence from several reports.
 
         A sentence saying how reports relate ("they agree") is unsupported: no
-        passage states it (:mod:`assistant.comparison`). One about several reports
+        passage states it (:mod:`assistant.answer.comparison`). One about several reports
         ("both reports say ...") is kept only when passages of two reports or more
         support it, and then cites the best passage of each.
         """
-        kept: list[grounding.GroundedSentence] = []
+        kept: list[claims.GroundedSentence] = []
         dropped = list(unsupported)
         for sentence in sentences:
             if not comparison.about_several(sentence.text, self._names):
@@ -120,7 +120,7 @@ class AnswerBuilder:
                 continue
             chosen = sorted(best.values(), key=lambda item: item[1])
             top = max(chosen)
-            kept.append(grounding.GroundedSentence(
+            kept.append(claims.GroundedSentence(
                 sentence.text, tuple(n for _, n, _ in chosen), top[0], top[2],
                 tuple((n, span) for _, n, span in chosen)))
         return kept, dropped
@@ -136,21 +136,21 @@ class AnswerBuilder:
         A how-much or how-many question whose answering words name no amount is
         refused. With ``chat`` (corpus mode) the check is the next turn of that chat.
         """
-        messages = (prompting.followup_extraction_messages(answer.question, spans, chat)
-                    if chat else prompting.extraction_messages(answer.question, spans))
+        messages = (draft.followup_extraction_messages(answer.question, spans, chat)
+                    if chat else draft.extraction_messages(answer.question, spans))
         reply = "".join(generator.stream(messages, self._policy.check_reply_tokens))
         extract = " ".join(citations.MARKER_RE.sub(" ", reply).split())  # "400,000 [1]"
         logger.debug("extract for %r: %r", answer.question, extract)
         answer.trace["check"] = extract
-        if not (grounding.answers_quantity(answer.question, extract)
-                and grounding.figure_fits(answer.question, extract, spans)):
+        if not (claims.answers_quantity(answer.question, extract)
+                and claims.figure_fits(answer.question, extract, spans)):
             return self._refuse(answer)  # asked how much: no amount, or the wrong kind of one
-        labels = {prompting.source_label(self._docs.get(c.doc_id)) for c in answer.citations}
-        grounded = grounding.extract_is_grounded(extract, [*spans, *sorted(labels)],
+        labels = {draft.source_label(self._docs.get(c.doc_id)) for c in answer.citations}
+        grounded = claims.extract_is_grounded(extract, [*spans, *sorted(labels)],
                                                 self._policy)
-        if grounded and grounding.states_figures(answer.text, extract):
+        if grounded and claims.states_figures(answer.text, extract):
             return answer  # the supporting sentences hold the answer, and the answer states it
-        found = grounding.find_extract(extract, [h.chunk.text for h in hits], answer.question)
+        found = claims.find_extract(extract, [h.chunk.text for h in hits], answer.question)
         if found is not None:
             answer.trace["recovered"] = found[1]
             return self.quoted(answer, hits, *found)
@@ -198,7 +198,7 @@ class AnswerBuilder:
         if switched.refused:  # it must pass the answer check that the answer passed
             answer.trace["judge"] += f" (failed the answer check: {switched.trace['check']})"
             return answer
-        if grounding.is_bare_polar(switched.trace.get("check", "")):
+        if claims.is_bare_polar(switched.trace.get("check", "")):
             # a yes/no question: the check passes any sentence, so it is no evidence
             answer.trace["judge"] += " (kept: a bare yes/no check confirms nothing)"
             return answer
@@ -206,7 +206,7 @@ class AnswerBuilder:
 
     def _rests_on_label(self, answer: Answer) -> bool:
         """True when the answer names what only its reports' titles or bylines state."""
-        labels = " ".join(prompting.source_label(self._docs.get(c.doc_id))
+        labels = " ".join(draft.source_label(self._docs.get(c.doc_id))
                           for c in answer.citations)
         quotes = " ".join(c.quote for c in answer.citations)
         return any(verify.mentions(labels, name) and not verify.mentions(quotes, name)
@@ -221,7 +221,7 @@ class AnswerBuilder:
         """
         best: tuple[float, RankedSentence] | None = None
         for ranked in sentences:
-            p = generator.yes_probability(prompting.judge_messages(question, ranked.text))
+            p = generator.yes_probability(draft.judge_messages(question, ranked.text))
             if p is None:
                 return None
             judged = ranked.score + policy.model_weight * p
@@ -234,7 +234,7 @@ class AnswerBuilder:
         suffix = f" — {reason}" if reason else ""
         return self.refusal(answer.question, answer.hits, answer.timings,
                             (*answer.unsupported,
-                             *(s + suffix for s, _ in grounding.split_answer(answer.text))),
+                             *(s + suffix for s, _ in claims.split_answer(answer.text))),
                             answer.trace)
 
     def on_target(self, answer: Answer) -> Answer:
@@ -250,7 +250,7 @@ class AnswerBuilder:
             return answer
         want = target.target(answer.question)
         cited = [target.Cited(c.quote, self._sentence_before(c),
-                              prompting.source_label(self._docs.get(c.doc_id)))
+                              draft.source_label(self._docs.get(c.doc_id)))
                  for c in answer.citations]
         why = target.addresses(want, cited)
         if not why:
@@ -272,7 +272,7 @@ class AnswerBuilder:
 
         Used when the model found no answer. Returns ``refused`` unchanged when no
         sentence of ``hits`` reaches the threshold (lexical coverage of the
-        question's words plus embedding similarity; see :mod:`assistant.sentences`)
+        question's words plus embedding similarity; see :mod:`assistant.answer.evidence`)
         with at least two of the question's content words.
         """
         if not hits:
@@ -289,7 +289,7 @@ class AnswerBuilder:
 
         Runs when the question names two outlets or speaks of "both reports" and
         the answer cites fewer than two reports. The question, without the words
-        that name the reports (:func:`assistant.comparison.without_reports`), ranks
+        that name the reports (:func:`assistant.answer.comparison.without_reports`), ranks
         the passages' sentences; each report the answer does not cite adds its best
         sentence that shares two words with the question and scores at least
         ``AnswerPolicy.account_bar``, quoted, cited and labelled with its outlet. A refusal
@@ -311,7 +311,7 @@ class AnswerBuilder:
         for doc_id, ranked in accounts.items():
             doc = self._docs.get(doc_id)
             label = doc.outlet if doc is not None and doc.outlet else doc_id
-            parts.append(grounding.render([grounding.GroundedSentence(
+            parts.append(claims.render([claims.GroundedSentence(
                 f"{label}: {ranked.text}", (ranked.n,), 1.0, ranked.text)]))
             supports.setdefault(ranked.n, []).append(ranked.text)
         text, cited_all = citations.build_citations(" ".join(parts), hits, self._titles, supports)
@@ -360,10 +360,10 @@ class AnswerBuilder:
                 chosen[doc_id] = ranked
         return chosen
 
-    def _evidence(self, hit: Hit) -> grounding.Evidence:
+    def _evidence(self, hit: Hit) -> claims.Evidence:
         """A passage as the verifier sees it: its text and its report's label."""
-        return grounding.Evidence(hit.chunk.text,
-                                  prompting.source_label(self._docs.get(hit.chunk.doc_id)),
+        return claims.Evidence(hit.chunk.text,
+                                  draft.source_label(self._docs.get(hit.chunk.doc_id)),
                                   self._similarity)
 
     def _strong(self, ranked: RankedSentence) -> bool:
@@ -373,8 +373,8 @@ class AnswerBuilder:
 
     def quoted(self, base: Answer, hits: list[Hit], n: int, sentence: str) -> Answer:
         """An answer that is ``sentence`` of passage ``n``, quoted and cited."""
-        grounded = [grounding.GroundedSentence(sentence, (n,), 1.0, sentence, ((n, sentence),))]
-        text, cited = citations.build_citations(grounding.render(grounded), hits, self._titles,
+        grounded = [claims.GroundedSentence(sentence, (n,), 1.0, sentence, ((n, sentence),))]
+        text, cited = citations.build_citations(claims.render(grounded), hits, self._titles,
                                                 {n: [sentence]})
         return Answer(base.question, text, False, cited, base.hits, base.timings,
                       base.unsupported, base.trace)
@@ -383,7 +383,7 @@ class AnswerBuilder:
     def refusal(question: str, closest: Sequence[Hit], timings: dict[str, float],
                 unsupported: tuple[str, ...] = (), trace: dict[str, str] | None = None) -> Answer:
         """The reports do not say; ``closest`` are offered as related passages."""
-        return Answer(question, prompting.REFUSAL, True, (), tuple(closest), timings,
+        return Answer(question, draft.REFUSAL, True, (), tuple(closest), timings,
                       unsupported, trace or {})
 
     def _ranker(self, hits: list[Hit]) -> SentenceRanker:

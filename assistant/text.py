@@ -1,0 +1,60 @@
+"""Plain-text word utilities shared by retrieval and answering (they import nothing).
+
+``terms`` gives the content words of a text, roughly stemmed, for BM25 and the
+sentence ranker; ``stem`` is the rough stemmer behind it.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*|\d[\d,]*(?:\.\d+)?")
+_ABBREVIATION_RE = re.compile(r"\b(?:[A-Za-z]\.){2,}")  # U.S., U.K., e.g.
+STOPWORDS = frozenset(
+    (
+        "a an the and or but if of to in on at by for with from as into about over under than "
+        "then so that this these those there here is are was were be been being has have had "
+        "do does did done it its it's they them their he him his she her we our you your i me "
+        "my not no nor also just which who whom whose what when where why how will would can "
+        "could may might shall should must said says say according report reports reported "
+        "reportedly article passage passages such more most other some any each both all up "
+        "out very own same one"
+    ).split()
+)
+
+
+def stem(word: str) -> str:
+    """A rough stem: the plural goes first, then one derivational ending.
+
+    Stripping in that order keeps related forms together: "approvals",
+    "approval", "approved" and "approving" all become "approv".
+    """
+    word = word.lower().replace("’", "'")
+    word = re.sub(r"'s$", "", word).strip("'-")
+    if word.endswith("ies") and len(word) > 5:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes", "zes")) and len(word) >= 5:
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) >= 4:
+        word = word[:-1]
+    for suffix in ("ations", "ation", "ings", "ing", "ed", "al", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+def terms(text: str) -> set[str]:
+    """Content words of ``text``: lower-cased, roughly singular, stopwords dropped.
+
+    Dotted abbreviations count as one word: "U.S." is "us", as "US" is.
+    """
+    out = set()
+    text = _ABBREVIATION_RE.sub(lambda m: m.group().replace(".", ""), text)
+    for word in _WORD_RE.findall(text):
+        if word.lower().replace("’", "'") in STOPWORDS:
+            continue
+        root = stem(word.replace(",", "")) if word[0].isalpha() else word.replace(",", "")
+        if root and root not in STOPWORDS and (len(root) > 1 or root.isdigit()):
+            out.add(root)
+    return out
