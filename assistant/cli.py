@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant import citations
-from assistant.answer.decide import closest_passages
 from assistant.errors import AssistantError
 from assistant.records import Answer, Citation, Status, TextDelta
 from assistant.settings import EMBED_BACKENDS, Settings
@@ -180,7 +179,7 @@ def _cmd_ask(args: argparse.Namespace) -> None:
             sys.stderr.write(f"[{event.detail}]\n")
     assert answer is not None
     closest = [{"id": citations.passage_id(h), "doc_id": h.chunk.doc_id, "quote": h.chunk.text}
-               for h in closest_passages(answer)]
+               for h in answer.closest]
     if args.json:
         data = answer.to_dict()
         if answer.refused:

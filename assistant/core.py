@@ -19,7 +19,7 @@ from typing import Any
 
 from assistant import citations
 from assistant.answer import conversation, draft, gate
-from assistant.answer.decide import AnswerBuilder
+from assistant.answer.decide import AnswerBuilder, closest_passages
 from assistant.documents import LoadReport, load_corpus, neutralize
 from assistant.embedding import Embedder
 from assistant.errors import AssistantError, CitationError, QuestionError
@@ -224,7 +224,8 @@ class Assistant:
                                     self.policy)
         trace["gate"] = why
         if not passes:
-            yield AnswerBuilder.refusal(asked, hits, timings, trace=trace)
+            refused = AnswerBuilder.refusal(asked, hits, timings, trace=trace)
+            yield dataclasses.replace(refused, closest=closest_passages(refused, self.policy))
             return
         generator = self.generator
         earlier = [{"role": t["role"], "content": t["content"][:self.policy.history_chars]}
@@ -272,7 +273,8 @@ class Assistant:
         answer = self._builder.each_report(answer, shown_hits)
         answer = self._builder.other_reports(answer, shown_hits)
         timings["total_s"] = time.perf_counter() - started
-        yield dataclasses.replace(answer, question=asked, trace={**trace, **answer.trace})
+        yield dataclasses.replace(answer, question=asked, trace={**trace, **answer.trace},
+                                  closest=closest_passages(answer, self.policy))
 
     @property
     def model_status(self) -> str:

@@ -106,6 +106,7 @@ class Answer:
     unsupported: tuple[str, ...] = ()
     trace: dict[str, str] = field(default_factory=dict)  # the model's raw reply and check
     other_reports: tuple[Citation, ...] = ()  # what reports the answer does not cite say
+    closest: tuple[Hit, ...] = ()  # with a refusal: the retrieved passages it offers instead
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape printed by ``assistant ask --json`` and returned by the UI's API."""

@@ -335,7 +335,8 @@ def test_refusal_has_no_sources(fake: FakeAssistant) -> None:
 
 
 def test_refusal_offers_the_closest_passages(fake: FakeAssistant) -> None:
-    answer = Answer("q?", "The reports do not say.", True, (), (_hit(),), {"total_s": 2.0})
+    answer = Answer("q?", "The reports do not say.", True, (), (_hit(),), {"total_s": 2.0},
+                    closest=(_hit(),))
     chat, status, sources, ids = Handlers(fake)._final(  # type: ignore[arg-type]
         answer, [{"role": "assistant", "content": ""}])
     assert "closest passages are listed below" in status

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from assistant.answer.decide import closest_passages
 from assistant.errors import AssistantError, DocumentError
 from assistant.records import Answer, Status, TextDelta
 from assistant.uploads import store_upload
@@ -117,7 +116,7 @@ class Handlers:
         seconds = answer.timings.get("total_s")
         took = f" in {seconds:.1f} s" if seconds is not None else ""
         if answer.refused:
-            closest = closest_passages(answer)
+            closest = answer.closest
             note = f"the reports do not answer this{took}"
             if closest:
                 note += "; the closest passages are listed below"
