@@ -223,6 +223,12 @@ class Assistant:
         passes, why = gate.on_topic(question, [h.chunk.text for h in hits], relevance,
                                     self.policy)
         trace["gate"] = why
+        summarised = self._builder.summary(question, hits, self._retriever.index.chunks, timings)
+        if summarised is not None:  # a summary request: the report's own lead, no model
+            timings["total_s"] = time.perf_counter() - started
+            yield dataclasses.replace(summarised, question=asked,
+                                      trace={**trace, **summarised.trace})
+            return
         if not passes:
             refused = AnswerBuilder.refusal(asked, hits, timings, trace=trace)
             yield dataclasses.replace(refused, closest=closest_passages(refused, self.policy))

@@ -34,13 +34,13 @@ import threading
 from collections.abc import Sequence
 
 from assistant import citations, verify
-from assistant.answer import claims, comparison, draft, target
+from assistant.answer import claims, comparison, draft, summary, target
 from assistant.answer.evidence import RankedSentence, SentenceRanker
 from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.chunking import sentence_spans
 from assistant.embedding import Embedder, EmbeddingSimilarity
 from assistant.generation import Generator, Message
-from assistant.records import Answer, Citation, Document, Hit
+from assistant.records import Answer, Chunk, Citation, Document, Hit
 
 logger = logging.getLogger(__name__)
 
@@ -266,6 +266,46 @@ class AnswerBuilder:
         begin = max(0, citation.start - self._policy.before_chars)
         spans = sentence_spans(doc.text, begin, citation.start)
         return doc.text[spans[-1][0]:spans[-1][1]] if spans else ""
+
+    def summary(self, question: str, retrieved: Sequence[Hit], chunks: Sequence[Chunk],
+                timings: dict[str, float]) -> Answer | None:
+        """For a summary request, the report's lead, quoted and cited (``None`` otherwise).
+
+        The report is the one the question names (each, labelled with its outlet,
+        when it names several), else the one of the best retrieved passage.
+        ``chunks`` are the index's passages, which the quotes cite.
+        """
+        if not summary.asks_for_summary(question):
+            return None
+        named = comparison.named_reports(question, self._names)
+        doc_ids = sorted(named) if named else [h.chunk.doc_id for h in retrieved[:1]]
+        hits: list[Hit] = []
+        grounded: list[claims.GroundedSentence] = []
+        for doc_id in doc_ids:
+            doc = self._docs.get(doc_id)
+            if doc is None:
+                continue
+            label = f"{doc.outlet or doc.title or doc_id}: " if len(doc_ids) > 1 else ""
+            for chunk, sentence in summary.lead(doc, chunks, self._policy.summary_sentences,
+                                                self._policy.summary_min_words):
+                if not self._evidence(Hit(chunk, 0.0, 0)).verdict(sentence).supported:
+                    continue
+                n = next((i for i, h in enumerate(hits, start=1) if h.chunk == chunk), 0)
+                if not n:
+                    hits.append(Hit(chunk, 0.0, len(hits) + 1))
+                    n = len(hits)
+                grounded.append(claims.GroundedSentence(label + sentence, (n,), 1.0, sentence,
+                                                        ((n, sentence),)))
+                label = ""
+        if not grounded:
+            return None
+        supports: dict[int, list[str]] = {}
+        for g in grounded:
+            supports.setdefault(g.passages[0], []).append(g.span)
+        text, cited = citations.build_citations(claims.render(grounded), hits, self._titles,
+                                                supports)
+        return Answer(question, text, False, cited, tuple(hits), timings, (),
+                      {"summary": ", ".join(doc_ids)})
 
     def extractive(self, refused: Answer, hits: list[Hit]) -> Answer:
         """The passage sentence that matches the question best, if it matches strongly.

@@ -70,6 +70,14 @@ class AnswerPolicy:
     """Share of the answer check's content words that must stand in the supporting
     sentences for the check to confirm the answer. Chosen by hand."""
 
+    # Summaries (:mod:`assistant.answer.summary`).
+    summary_sentences: int = 3
+    """Sentences of a report's lead quoted as its summary (the issue asks for 2-4; the
+    lead-3 of news summarisation). Chosen by hand."""
+    summary_min_words: int = 8
+    """Words a sentence needs (with a verb) to count as saying something, so that
+    section labels, bylines and "Reading Time: 2 minutes" are skipped. Chosen by hand."""
+
     # Limits.
     check_reply_tokens: int = 48
     """Tokens of the answer check's reply (the words that answer)."""

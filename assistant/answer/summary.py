@@ -1,0 +1,61 @@
+"""A summary request ("Summarise the SCMP report") answered by the report's own lead.
+
+News reports put their gist first: headline, standfirst, first paragraph. Quoting
+the first few sentences that say something (the lead-k summary, a standard and
+strong baseline for news) gives a summary in which every sentence is the
+report's own, cited where it stands. The language model is not asked: a small
+model's summary would have to be checked sentence by sentence, and would
+mostly restate the lead anyway.
+
+A sentence "says something" when it has at least ``AnswerPolicy.summary_min_words``
+words and a verb (spaCy's parse); navigation, bylines, "Advertisement" and
+reading times are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant import verify
+from assistant.chunking import sentence_spans
+from assistant.records import Chunk, Document
+
+_SUMMARY_RE = re.compile(
+    r"\b(?:summari[sz]e|summari[sz]ing|summary|sum up|main points|key points|gist|overview|"
+    r"tl;?dr)\b|\bwhat (?:is|was) (?:the|this|that) (?:report|article|story|piece) about\b",
+    re.IGNORECASE)
+
+
+def asks_for_summary(question: str) -> bool:
+    """True when ``question`` asks for a summary of a report."""
+    return bool(_SUMMARY_RE.search(question))
+
+
+def _says_something(sentence: str, min_words: int) -> bool:
+    words = re.findall(r"[A-Za-z][\w'’-]*", sentence)
+    if len(words) < min_words:
+        return False
+    return any(t.pos_ in ("VERB", "AUX") for t in verify.parse(sentence))
+
+
+def lead(doc: Document, chunks: Sequence[Chunk], sentences: int, min_words: int
+         ) -> list[tuple[Chunk, str]]:
+    """The first ``sentences`` sentences of ``doc`` that say something, with their chunk.
+
+    Only sentences that lie whole inside one of ``chunks`` (the report's indexed
+    passages) are taken, so each can be cited and looked up.
+    """
+    ordered = sorted((c for c in chunks if c.doc_id == doc.doc_id), key=lambda c: c.start)
+    chosen: list[tuple[Chunk, str]] = []
+    for start, end in sentence_spans(doc.text, 0, len(doc.text)):
+        text = doc.text[start:end]
+        if not _says_something(text, min_words):
+            continue
+        chunk = next((c for c in ordered if c.start <= start and end <= c.end), None)
+        if chunk is None:
+            continue
+        chosen.append((chunk, text))
+        if len(chosen) >= sentences:
+            break
+    return chosen

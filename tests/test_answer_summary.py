@@ -1,0 +1,46 @@
+"""A summary request gets the report's own lead, quoted and cited, without the model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from assistant.answer.summary import asks_for_summary
+from assistant.core import Assistant
+from conftest import SCMP, TOMS
+
+Make = Callable[..., Assistant]
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("Summarise the South China Morning Post report.", True),
+    ("Give me a short summary of the Tom's Hardware article.", True),
+    ("What are the main points of the report about the meetings?", True),
+    ("What is the article about?", True),
+    ("How many units were approved?", False),
+    ("What did the summit decide?", False),
+])
+def test_summary_requests_are_recognised(question: str, asks: bool) -> None:
+    assert asks_for_summary(question) is asks
+
+
+def test_a_named_report_is_summarised_by_its_lead(make_assistant: Make) -> None:
+    a = make_assistant(["Passage: 1\nAnswer: not used [1]."])
+    answer = a.ask("Summarise the South China Morning Post report.")
+    assert not answer.refused and a.generator.prompts == []  # type: ignore[attr-defined]
+    assert {c.doc_id for c in answer.citations} == {SCMP}
+    assert answer.text.startswith("Beijing weighs H200 imports amid uncertainty")
+    assert "Beijing has begun approving imports" in answer.text
+    assert "Advertisement" not in answer.text and "Reading Time" not in answer.text
+    for c in answer.citations:  # every quote is the report's text where it stands
+        assert a.document(c.doc_id).text[c.start:c.end] == c.quote
+        assert a.lookup(c.id).text == c.quote
+    assert answer.trace["summary"] == SCMP
+
+
+def test_two_named_reports_each_get_their_lead(make_assistant: Make) -> None:
+    a = make_assistant(["Passage: 1\nAnswer: not used [1]."])
+    answer = a.ask("Summarise the SCMP and Tom's Hardware reports")
+    assert {c.doc_id for c in answer.citations} == {SCMP, TOMS}
+    assert "South China Morning Post: " in answer.text and "Tom's Hardware: " in answer.text
