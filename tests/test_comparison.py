@@ -10,8 +10,9 @@ import pytest
 
 from assistant.answer import comparison
 from assistant.core import Assistant
+from assistant.documents import load_corpus
 from assistant.records import Answer, Document
-from conftest import SCMP, TOMS
+from conftest import CORPUS, SCMP, TOMS
 from conftest import passage_number as _n
 
 NAMES = comparison.outlet_names([
@@ -98,7 +99,10 @@ def test_a_question_about_both_reports_gets_each_reports_account(
     answer = a.ask("What does Jensen Huang say in each of the two reports about Nvidia's "
                    "position in China?")
     assert [c.doc_id for c in answer.citations] == [SCMP, TOMS]
-    assert "Tom's Hardware: " + market in answer.text  # labelled with its outlet
+    # one line per report, each labelled with its outlet
+    assert answer.text.startswith("South China Morning Post: Jensen Huang disputed")
+    assert "Tom's Hardware: " + market in answer.text
+    assert "agree" not in answer.text and "differ" not in answer.text  # nothing was asked
     assert answer.citations[1].quote.startswith(market)
     assert a.lookup(answer.citations[1].id).text == answer.citations[1].quote
     assert answer.other_reports == ()  # the answer cites both now
@@ -111,3 +115,36 @@ def test_a_question_about_both_reports_gets_each_reports_account(
     assert not refused.refused
     assert sorted(c.doc_id for c in refused.citations) == sorted([SCMP, TOMS])
     assert "Tom's Hardware: " + market in refused.text
+
+
+def test_a_relation_is_stated_only_as_the_verifier_finds_it(
+        make_assistant: Callable[..., Assistant]) -> None:
+    question = "Do the two reports agree on what Jensen Huang said about China?"
+    refused = make_assistant(["Passage: none"], context_mode="corpus").ask(question)
+    assert sorted(c.doc_id for c in refused.citations) == sorted([SCMP, TOMS])
+    # Huang's two statements are different points: no agreement or disagreement is claimed
+    assert refused.text.endswith("The reports do not address this point in the same terms "
+                                 f"[{refused.citations[0].n}][{refused.citations[1].n}].")
+    assert refused.trace["relation"].startswith("The reports do not address")
+
+
+@pytest.mark.parametrize(("first", "second", "relation"), [
+    ("Imports of the H200 were approved by Beijing.",
+     "Imports of the H200 were approved by Beijing.", "On this point the reports agree."),
+    ("Imports of the H200 were approved by Beijing.",
+     "Imports of the H200 were not approved by Beijing.", "On this point the reports differ."),
+    ("Imports of the H200 were approved by Beijing.",
+     "Imports of the H200 may be approved by Beijing.", "On this point the reports differ."),
+    ("Alibaba owns the Post.", "Regulators met on Wednesday.",
+     "The reports do not address this point in the same terms."),
+])
+def test_relations_come_from_the_verifier(first: str, second: str, relation: str) -> None:
+    from assistant.answer.claims import GroundedSentence
+    from assistant.answer.decide import AnswerBuilder
+    from conftest import FakeEmbedder
+
+    docs = {d.doc_id: d for d in load_corpus(CORPUS).documents}
+    builder = AnswerBuilder(docs, FakeEmbedder())
+    lines = [GroundedSentence(first, (1,), 1.0, first), GroundedSentence(second, (2,), 1.0, second)]
+    assert builder._relation("Do the two reports agree on the approvals?", lines) == relation
+    assert builder._relation("What do the two reports say on the approvals?", lines) == ""

@@ -325,40 +325,92 @@ class AnswerBuilder:
         return self.quoted(refused, hits, best.n, best.text)
 
     def each_report(self, answer: Answer, hits: list[Hit]) -> Answer:
-        """For a question about several reports, add each uncited report's own account.
+        """For a question about several reports, one cited line per report.
 
-        Runs when the question names two outlets or speaks of "both reports" and
-        the answer cites fewer than two reports. The question, without the words
-        that name the reports (:func:`assistant.answer.comparison.without_reports`), ranks
-        the passages' sentences; each report the answer does not cite adds its best
-        sentence that shares two words with the question and scores at least
-        ``AnswerPolicy.account_bar``, quoted, cited and labelled with its outlet. A refusal
-        becomes the reports' accounts when two reports have one. No claim is made
-        that the accounts agree or differ.
+        Runs when the question names two outlets or speaks of "both reports" / "each
+        report". Each report's line is the answer's own sentences that cite only
+        that report, or else the report's best sentence for the question (ranked
+        without the words that name the reports; at least
+        ``AnswerPolicy.account_bar`` and two question words, and verified), labelled
+        with its outlet. A refusal becomes the reports' lines when two reports have
+        one. When the question asks whether the reports agree or differ, a relation
+        is stated only as the verifier finds it (:meth:`_relation`).
         """
         question = answer.question
         if not hits or not comparison.about_several(question, self._names):
             return answer
-        cited = {c.doc_id for c in answer.citations}
-        if len(cited) >= 2:
-            return answer
+        own = self._sentences_by_report(answer)
         accounts = self._best_per_report(comparison.without_reports(question, self._names),
-                                         hits, cited, self._policy.account_bar)
-        if not accounts or len(cited) + len(accounts) < 2:
+                                         hits, set(own), self._policy.account_bar)
+        if len(own) + len(accounts) < 2:
             return answer
-        supports = {c.n: [c.quote] for c in answer.citations}
-        parts = [] if answer.refused else [answer.text]
-        for doc_id, ranked in accounts.items():
-            doc = self._docs.get(doc_id)
-            label = doc.outlet if doc is not None and doc.outlet else doc_id
-            parts.append(claims.render([claims.GroundedSentence(
-                f"{label}: {ranked.text}", (ranked.n,), 1.0, ranked.text)]))
-            supports.setdefault(ranked.n, []).append(ranked.text)
-        text, cited_all = citations.build_citations(" ".join(parts), hits, self._titles, supports)
+        order = list(dict.fromkeys([*own, *(h.chunk.doc_id for h in hits)]))
+        grounded: list[claims.GroundedSentence] = []
+        supports: dict[int, list[str]] = {c.n: [c.quote] for c in answer.citations}
+        for doc_id in order:
+            label = self._outlet(doc_id)
+            if doc_id in own:
+                first, *rest = own[doc_id]
+                if not comparison.named_reports(first.text, {doc_id: (label,)}):
+                    first = dataclasses.replace(first, text=f"{label}: {first.text}")
+                grounded += [first, *rest]
+            elif doc_id in accounts:
+                ranked = accounts[doc_id]
+                grounded.append(claims.GroundedSentence(f"{label}: {ranked.text}", (ranked.n,),
+                                                        1.0, ranked.text))
+                supports.setdefault(ranked.n, []).append(ranked.text)
+        relation = self._relation(question, grounded) if len(grounded) >= 2 else ""
+        if relation:  # cited to both quotes it compares, so it is checked in one click
+            pair = (grounded[0].passages[0], grounded[1].passages[0])
+            grounded.append(claims.GroundedSentence(relation, tuple(dict.fromkeys(pair)), 1.0))
+        text, cited_all = citations.build_citations(claims.render(grounded), hits, self._titles,
+                                                    supports)
         trace = {**answer.trace, "accounts": " | ".join(f"{r.score:.2f}: {r.text}"
                                                           for r in accounts.values())}
+        if relation:
+            trace["relation"] = relation
         return Answer(question, text, False, cited_all, answer.hits, answer.timings,
                       answer.unsupported, trace)
+
+    def _outlet(self, doc_id: str) -> str:
+        doc = self._docs.get(doc_id)
+        return doc.outlet if doc is not None and doc.outlet else doc_id
+
+    def _sentences_by_report(self, answer: Answer) -> dict[str, list[claims.GroundedSentence]]:
+        """The answer's sentences that cite exactly one report, by that report."""
+        if answer.refused:
+            return {}
+        by_n = {c.n: c for c in answer.citations}
+        out: dict[str, list[claims.GroundedSentence]] = {}
+        for sentence, found in claims.split_answer(answer.text):
+            cited = [by_n[n] for n in found if n in by_n]
+            docs = {c.doc_id for c in cited}
+            if len(docs) == 1 and not comparison.about_several(sentence, self._names):
+                out.setdefault(cited[0].doc_id, []).append(claims.GroundedSentence(
+                    sentence, tuple(c.n for c in cited), 1.0, cited[0].quote))
+        return out
+
+    def _relation(self, question: str, lines: Sequence[claims.GroundedSentence]) -> str:
+        """How the first two reports' lines relate, as far as the verifier can tell ("": no ask).
+
+        Only a question that asks ("Do the reports agree ...?") gets a relation.
+        Each report's quote is checked against the other's. They agree when each
+        supports the other. They differ when the check fails on polarity or a
+        number, or on modality while the other way holds ("may be approved" against
+        "approved": the same point, one hedged). Otherwise they do not address the
+        same point in the same terms, and no relation is claimed.
+        """
+        if not comparison.relates_reports(question, self._names):
+            return ""
+        a, b = lines[0].span, lines[1].span
+        there, back = verify.verify(a, b), verify.verify(b, a)
+        if there.supported and back.supported:
+            return "On this point the reports agree."
+        checks = {there.check, back.check}
+        if checks & {"polarity", "numbers"} or (
+                "modality" in checks and (there.supported or back.supported)):
+            return "On this point the reports differ."
+        return "The reports do not address this point in the same terms."
 
     def other_reports(self, answer: Answer, hits: list[Hit]) -> Answer:
         """``answer`` with what the reports it does not cite say on the question.
