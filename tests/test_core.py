@@ -509,3 +509,14 @@ def test_a_how_much_question_needs_the_right_kind_of_figure() -> None:
     assert figure_fits("How many H200 chips were approved?", "400,000",
                        ["More than 400,000 units were approved."])
     assert figure_fits("What is the tax?", "$5", ["A $5 tax."])  # not a how-much question
+
+
+def test_yes_no_and_how_much_questions_ask_for_the_answer_first() -> None:
+    from assistant.answer.draft import answer_hint
+
+    assert answer_hint("Is the H200 more capable than the H20?") == \
+        "Begin the answer with Yes or No."
+    assert answer_hint("How many units were approved?") == "Begin the answer with the figure."
+    assert answer_hint("Who wrote the report?") == ""
+    user = build_messages("Did Beijing approve imports?", [], {})[-1]["content"]
+    assert user.endswith("Question: Did Beijing approve imports?\nBegin the answer with Yes or No.")

@@ -131,10 +131,30 @@ def passage_blocks(hits: Sequence[Hit], documents: dict[str, Document]) -> str:
                        for i, h in enumerate(hits, start=1))
 
 
+_POLAR_RE = re.compile(r"^\W*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|"
+                       r"would|should)\b", re.IGNORECASE)
+_QUANTITY_RE = re.compile(r"\bhow (?:much|many)\b", re.IGNORECASE)
+
+
+def answer_hint(question: str) -> str:
+    """How a reader wants this kind of question answered: yes or no first, the figure first."""
+    if _POLAR_RE.match(question):
+        return "Begin the answer with Yes or No."
+    if _QUANTITY_RE.search(question):
+        return "Begin the answer with the figure."
+    return ""
+
+
 def build_messages(question: str, hits: Sequence[Hit], documents: dict[str, Document],
                    history: Sequence[Message] = ()) -> list[Message]:
-    """The chat: instructions, earlier turns, then the passages and the question."""
-    user = f"{passage_blocks(hits, documents)}\n\nQuestion: {question}"
+    """The chat: instructions, earlier turns, then the passages, the question and its hint.
+
+    The hint comes after the question, so the passages stay a prefix the model's
+    saved state can reuse.
+    """
+    hint = answer_hint(question)
+    user = f"{passage_blocks(hits, documents)}\n\nQuestion: {question}" + (
+        f"\n{hint}" if hint else "")
     messages: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}]
     messages.extend({"role": m["role"], "content": m["content"]} for m in history)
     messages.append({"role": "user", "content": user})
