@@ -260,7 +260,7 @@ class Assistant:
                     timings.update(getattr(generator, "last_stats", {}))
                     yield Status("writing", "writing the answer")
                 pieces.append(piece)
-                visible = draft.visible_text("".join(pieces))
+                visible = draft.draft_text("".join(pieces))
                 if visible.startswith(shown) and len(visible) > len(shown):
                     yield TextDelta(visible[len(shown):])
                     shown = visible

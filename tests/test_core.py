@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -271,13 +272,17 @@ def test_grounding_helpers() -> None:
 
 
 def test_reply_form_is_parsed_and_streamed_without_its_header(make_assistant: Make) -> None:
-    from assistant.answer.draft import chose_none, parse_reply, visible_text
+    from assistant.answer.draft import chose_none, draft_text, parse_reply, visible_text
 
     raw = "Passage: 2\nAnswer: The tax is 25% [2]."
     assert parse_reply(raw) == (2, "The tax is 25% [2].")
     assert parse_reply("Passage: 3\nBeijing paused shipments.") == (3, "Beijing paused shipments.")
     assert parse_reply("Plain answer [1].") == (None, "Plain answer [1].")
     assert chose_none("Passage: none\nAnswer: Brazil") and not chose_none(raw)
+    longer = raw + " It is high [1, 2]."
+    drafts = [draft_text(longer[:i]) for i in range(len(longer) + 1)]
+    assert drafts[-1] == "The tax is 25%. It is high."  # no passage number before the checks
+    assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(drafts))
     prefixes = [visible_text(raw[:i]) for i in range(len(raw) + 1)]
     assert all(not p or "The tax is 25% [2].".startswith(p) for p in prefixes)
     assert prefixes[-1] == "The tax is 25% [2]."

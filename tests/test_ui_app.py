@@ -72,7 +72,7 @@ class FakeAssistant:
         yield Status("searching", "searching the reports")
         yield Status("reading", "reading 2 passages", (_hit(),))
         yield Status("writing", "writing the answer")
-        for piece in ["The chips are ", "taxed at 25% ", "[1]."]:
+        for piece in ["The chips are ", "taxed at 25%", "."]:
             yield TextDelta(piece)
         yield Answer(question, "The chips are taxed at 25% [1].", False, (_citation(),),
                      (), {"total_s": 1.5})
@@ -164,7 +164,11 @@ def test_stream_shows_progress_then_linked_answer_and_sources(fake: FakeAssistan
     reading = next(step for step in steps if "reading 2 passages" in str(step[1]))
     assert reading[2].constructor_args["samples"] == [["·", "Title of tomshardware-test", SPAN]]
     assert reading[3] == [f"tomshardware-test:{START}-{END}:{span_hash(SPAN)}"]
-    assert any(b.startswith("The chips are") and "cite" not in b for b in bubbles)
+    # the reply streams plainly as a draft, its markers kept back for the checked answer
+    drafts = [b for b in bubbles if "draft, being checked" in b]
+    assert drafts and all("cite" not in b for b in drafts)
+    assert '<span class="draft">The chips are taxed at 25%' in drafts[-1]
+    assert "draft" not in str(steps[-1][0][-1]["content"])
     chat, status, sources, ids = steps[-1]
     assert chat[-2] == {"role": "user", "content": "Which tax applies?"}
     final = chat[-1]["content"]

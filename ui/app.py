@@ -44,6 +44,7 @@ CSS = """
   vertical-align: super; padding: 0 1px; cursor: pointer; }
 .other-reports { color: var(--body-text-color-subdued); font-size: 0.9em; }
 .status { color: var(--body-text-color-subdued); font-style: italic; }
+.draft { color: var(--body-text-color-subdued); }
 .notice-error { color: var(--error-text-color, #c00); }
 .notice-info, .notice-stopped { color: var(--body-text-color-subdued); font-size: 0.9em; }
 #status { min-height: 1.4em; padding: 0 4px; }

@@ -94,7 +94,7 @@ class Handlers:
                            [] if new else gr.skip())
                 elif isinstance(event, TextDelta):
                     text += event.text
-                    history[-1] = {"role": "assistant", "content": render.escape_md(text)}
+                    history[-1] = {"role": "assistant", "content": render.draft_html(text)}
                     yield list(history), gr.skip(), gr.skip(), gr.skip()
                 elif isinstance(event, Answer):
                     yield self._final(event, history)

@@ -74,6 +74,12 @@ def status_html(stage: str, detail: str) -> str:
     return f'<span class="status status-{escape(stage)}">{escape(detail)}…</span>'
 
 
+def draft_html(text: str) -> str:
+    """A reply still being written, shown plainly as a draft (it may yet be changed)."""
+    return (f'<span class="status status-draft">draft, being checked against the '
+            f'reports…</span>\n\n<span class="draft">{escape_md(text)}</span>')
+
+
 def message_html(kind: str, text: str) -> str:
     """Render a short notice; ``kind`` is ``error``, ``stopped`` or ``info``."""
     label = {"error": "Error: ", "stopped": "", "info": ""}.get(kind, "")

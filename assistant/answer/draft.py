@@ -81,6 +81,21 @@ def visible_text(raw: str) -> str:
     return _ANSWER_RE.sub("", rest)
 
 
+_STREAM_MARKER_RE = re.compile(r"\s*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\]")
+_PARTIAL_MARKER_RE = re.compile(r"\s*\[[\d,; ]*$")
+
+
+def draft_text(raw: str) -> str:
+    """What a reader sees of a reply while it is written: the answer, without markers.
+
+    The draft's passage numbers are not the checked answer's citation numbers, so
+    none is shown before the checks have run (a marker still being written is held
+    back, and trailing spaces). Each call's result extends the previous one's as the reply grows.
+    """
+    text = _STREAM_MARKER_RE.sub("", visible_text(raw))
+    return _PARTIAL_MARKER_RE.sub("", text).rstrip()  # a space may still open a marker
+
+
 EXTRACT_PROMPT = ("You extract answers. Reply with the exact words from the sentences that "
                   "answer the question, or with none if the sentences do not contain the answer.")
 
