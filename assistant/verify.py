@@ -96,6 +96,15 @@ class VerifierPolicy:
     number_words: dict[str, str] = field(default_factory=lambda: {
         w: str(i) for i, w in enumerate(
             "zero one two three four five six seven eight nine ten eleven twelve".split())})
+    # what a figure's qualifier says of it: at least, at most, or roughly (English words);
+    # a claim keeps the qualifier its evidence gives ("more than 400,000" is not 400,000)
+    qualifiers: dict[str, str] = field(default_factory=lambda: {
+        **dict.fromkeys(("more than", "over", "above", "at least", "upwards of", "exceeding",
+                         "in excess of"), "at least"),
+        **dict.fromkeys(("less than", "fewer than", "under", "below", "up to", "at most",
+                         "nearly", "almost", "just under"), "at most"),
+        **dict.fromkeys(("about", "around", "roughly", "approximately", "some", "close to",
+                         "an estimated", "estimated", "circa"), "roughly")})
 
 
 DEFAULT_POLICY = VerifierPolicy()
@@ -118,8 +127,10 @@ class Verdict:
     reason: str
     spans: tuple[Span, ...] = ()
     coverage: float = 0.0
-    check: str = ""  # the failed check: names, numbers, roles, polarity, modality, coverage
-    source: str = ""  # when the claim drops an attribution: who the evidence says reported it
+    check: str = ""  # the failed check: names, numbers, qualifier, roles, polarity, modality,
+    # coverage
+    source: str = ""  # what the claim dropped: who the evidence says reported it (modality),
+    # or the figure's qualifier ("more than"; check "qualifier")
 
     @property
     def quote(self) -> str:
@@ -417,13 +428,36 @@ def _attached_nouns(token: Token) -> set[str]:
     return {n for n in nouns if n not in _SCALES and n not in ("%", "percent", "cent")}
 
 
+def qualifier(text: str, start: int, policy: VerifierPolicy = DEFAULT_POLICY) -> str:
+    """The qualifier written just before the figure at ``start`` ("more than"), or ""."""
+    before = flat(text[max(0, start - 24):start]).lower().rstrip(" $€£")
+    for words in sorted(policy.qualifiers, key=len, reverse=True):
+        if before.endswith(" " + words) or before == words:
+            return words
+    return ""
+
+
+def _check_qualifier(claim_text: str, wanted: Number, evidence: str, stated: Number,
+                     policy: VerifierPolicy) -> tuple[str, str]:
+    """(reason, the evidence's qualifier) when the claim drops or changes it; ("", "") if not."""
+    theirs = qualifier(evidence, stated.start, policy)
+    ours = qualifier(claim_text, wanted.start, policy)
+    if not theirs or policy.qualifiers[theirs] == policy.qualifiers.get(ours):
+        return "", ""
+    figure = claim_text[wanted.start:wanted.end]
+    if not ours:
+        return f"the evidence says '{theirs} {figure}', the claim drops '{theirs}'", theirs
+    return f"the evidence says '{theirs} {figure}', the claim '{ours} {figure}'", ""
+
+
 def _check_numbers(claim_text: str, claim: Any, window: _Window, evidence: str,
-                   given: str, label: str, policy: VerifierPolicy) -> str:
+                   given: str, label: str, policy: VerifierPolicy) -> tuple[str, str]:
+    """Why the claim's figures are not the evidence's, and a qualifier it dropped, if any."""
     lo, hi = window.spans[0].start, window.spans[-1].end
     ones = {_key(t.head) for t in window.tokens if t.lower_ == "one" and t.dep_ == "nummod"}
     for t in claim:  # "one" counts only as a count: "one argument" is not "one byte"
         if t.lower_ == "one" and t.dep_ == "nummod" and _key(t.head) not in ones:
-            return f"the evidence does not say one {t.head.text}"
+            return f"the evidence does not say one {t.head.text}", ""
     stated = [n for n in numbers(evidence, policy) if lo <= n.start < hi]
     context = [n for n in numbers(given, policy)] if given else []
     for wanted in numbers(claim_text, policy):
@@ -431,7 +465,7 @@ def _check_numbers(claim_text: str, claim: Any, window: _Window, evidence: str,
         if not matches:
             if any(_same_number(wanted, n) for n in context):
                 continue
-            return f"the evidence does not state {claim_text[wanted.start:wanted.end]}"
+            return f"the evidence does not state {claim_text[wanted.start:wanted.end]}", ""
         claim_tok = claim.char_span(wanted.start, wanted.end, alignment_mode="expand")
         if claim_tok is None:
             continue
@@ -451,15 +485,19 @@ def _check_numbers(claim_text: str, claim: Any, window: _Window, evidence: str,
             if asked <= nearby and all(_name_present(p, there, label, policy)
                                        or _name_present(p, flat(given), "", policy)
                                        for p in partners):
+                changed, dropped = _check_qualifier(claim_text, wanted, evidence, n, policy)
+                if changed:
+                    return changed, dropped
                 ok = True
                 break
         if not ok:
             figure = claim_text[wanted.start:wanted.end]
             missing = sorted(asked - window.lemmas)
             if missing or asked:
-                return f"the evidence gives {figure} but not as {', '.join(missing or asked)}"
-            return f"the evidence gives {figure}, but not of {', '.join(partners)}"
-    return ""
+                return (f"the evidence gives {figure} but not as "
+                        f"{', '.join(missing or asked)}", "")
+            return f"the evidence gives {figure}, but not of {', '.join(partners)}", ""
+    return "", ""
 
 
 def _shares_clause(name: Token, verb: Token) -> bool:
@@ -793,9 +831,9 @@ def _failure(claim: str, parsed: Any, window: _Window, evidence: str, passage: s
     reason = _check_names(parsed, window, label, flat(given), policy)
     if reason:
         return "names", reason, ""
-    reason = _check_numbers(claim, parsed, window, evidence, given, label, policy)
-    if reason:
-        return "numbers", reason, ""
+    reason, dropped = _check_numbers(claim, parsed, window, evidence, given, label, policy)
+    if reason:  # a dropped qualifier is named, so the claim can be given it back
+        return ("qualifier", reason, dropped) if dropped else ("numbers", reason, "")
     echoed = {_key(t) for t in parse(given)} if given.strip() else set()
     reason = (_check_roles(parsed, window, policy)
               or _check_swaps(parsed, window, passage, echoed))

@@ -172,3 +172,27 @@ def test_the_fit_decides_as_verify_does(fake_embedder: object) -> None:
         evidence = "\n".join(item.evidence)
         decided = decide(profile(item.claim, evidence, similarity))
         assert decided == verify(item.claim, evidence, similarity=similarity).supported, item.id
+
+
+@pytest.mark.parametrize(("claim", "check"), [
+    ("The approval covered 400,000 units.", "qualifier"),  # "more than" dropped
+    ("The approval covered about 400,000 units.", "numbers"),  # "more than" made "about"
+    ("The approval covered over 400,000 units.", ""),  # the same bound in other words
+])
+def test_a_figure_keeps_its_qualifier(claim: str, check: str) -> None:
+    evidence = "The approval covered more than 400,000 units."
+    verdict = verify(claim, evidence)
+    assert verdict.supported is (check == "") and verdict.check == check
+    if check == "qualifier":
+        assert verdict.source == "more than"
+
+
+def test_a_dropped_qualifier_and_attribution_are_given_back() -> None:
+    from assistant.answer.claims import Evidence, ground
+
+    evidence = ("The approval covered more than 400,000 units for ByteDance, while other firms "
+                "awaited further approvals, according to Reuters.")
+    kept, dropped = ground("400,000 units were approved for ByteDance [1].", [Evidence(evidence)])
+    assert dropped == []
+    assert kept[0].text == ("More than 400,000 units were approved for ByteDance, according to "
+                            "Reuters.")

@@ -18,7 +18,8 @@ from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.chunking import sentence_spans
 from assistant.citations import MARKER_RE, markers
 from assistant.text import stem, terms
-from assistant.verify import Similarity, Verdict, verify
+from assistant.verify import Similarity, Verdict, qualifier, verify
+from assistant.verify import numbers as numbers_in
 
 _NUMBER_RE = re.compile(r"(\$\s?)?(?<![A-Za-z\d.])(\d[\d,]*(?:\.\d+)?)(?![A-Za-z\d])"
                         r"(\s*(?:%|percent\b|per cent\b))?", re.IGNORECASE)
@@ -139,6 +140,13 @@ def ground(text: str, evidence: Sequence[Evidence], preferred: int | None = None
         if not scores:  # a claim that only drops who reported it gets the attribution back
             sentence, found = _attributed(sentence, found, evidence, question)
             scores = {n: v.coverage for n, v in found.items() if v.supported}
+        if not scores:  # one that drops a figure's qualifier gets it back (and then, maybe,
+            # its attribution)
+            sentence, found = _qualified(sentence, found, evidence, question)
+            scores = {n: v.coverage for n, v in found.items() if v.supported}
+            if not scores:
+                sentence, found = _attributed(sentence, found, evidence, question)
+                scores = {n: v.coverage for n, v in found.items() if v.supported}
         if not scores:
             near = [found[n] for n in cited if n in found] or sorted(
                 found.values(), key=lambda v: v.coverage, reverse=True)[:1]
@@ -167,6 +175,29 @@ def _attributed(sentence: str, found: dict[int, Verdict], evidence: Sequence[Evi
             claim = f"{sentence.rstrip(' .!?')}, according to {verdict.source}."
             again = evidence[n - 1].verdict(claim, question)
             if again.supported:
+                return claim, {n: again}
+    return sentence, found
+
+
+def _qualified(sentence: str, found: dict[int, Verdict], evidence: Sequence[Evidence],
+               question: str) -> tuple[str, dict[int, Verdict]]:
+    """``sentence`` with the qualifier of a figure it dropped ("400,000" → "more than 400,000").
+
+    Returns the new sentence and its verdict when the qualifier was all it lacked
+    (or that and its attribution, which :func:`_attributed` then gives back), else
+    ``sentence`` and ``found`` unchanged.
+    """
+    for n, verdict in sorted(found.items(), key=lambda item: -item[1].coverage):
+        if verdict.check != "qualifier" or not verdict.source:
+            continue
+        for figure in numbers_in(sentence):
+            if qualifier(sentence, figure.start):
+                continue
+            head = sentence[:figure.start]
+            words = verdict.source if head.strip() else verdict.source.capitalize()
+            claim = f"{head}{words} {sentence[figure.start:]}"
+            again = evidence[n - 1].verdict(claim, question)
+            if again.supported or (again.check == "modality" and again.source):
                 return claim, {n: again}
     return sentence, found
 
