@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answer import claims
+from assistant.answer.draft import REFUSAL
 from assistant.core import Assistant
 from assistant.errors import CitationError, ConfigError
 from assistant.records import Answer, Chunk, Document, Hit
@@ -348,7 +349,44 @@ def evaluate(assistant: Assistant, items: list[EvalItem],
         results.append(result)
         if progress:
             progress(result)
-    return EvalReport(tuple(results), summarize(results))
+    summary = summarize(results)
+    summary["decide_steps"] = step_gains(results, items)
+    return EvalReport(tuple(results), summary)
+
+
+# The steps of the decide stage that can change an answer, in the order they run; each
+# records the answer it was given in the trace as "before:<step>".
+DECIDE_STEPS = ("recovered", "judge", "extractive", "target", "accounts")
+
+
+def _right(item_answerable: bool, expect_all: Sequence[str], text: str) -> bool:
+    refused = text.strip() == REFUSAL
+    if not item_answerable:
+        return refused
+    return not refused and all(re.search(p, text) for p in expect_all)
+
+
+def step_gains(results: Sequence[ItemResult], items: Sequence[EvalItem]
+               ) -> dict[str, tuple[int, int, int]]:
+    """Per decide step: (questions it changed, of them made right, made wrong).
+
+    Read from each answer's trace: the answer before the step against the answer
+    after it (before the next step that ran, or the final one), scored as the eval
+    scores (expected facts, or a refusal for an unanswerable question).
+    """
+    expected = {i.id: i.expect_all for i in items}
+    gains = {step: [0, 0, 0] for step in DECIDE_STEPS}
+    for r in results:
+        ran = [s for s in DECIDE_STEPS if f"before:{s}" in r.trace]
+        for i, step in enumerate(ran):
+            before = r.trace[f"before:{step}"]
+            after = r.trace[f"before:{ran[i + 1]}"] if i + 1 < len(ran) else r.answer
+            was = _right(r.answerable, expected.get(r.id, ()), before)
+            now = _right(r.answerable, expected.get(r.id, ()), after)
+            gains[step][0] += before != after
+            gains[step][1] += now and not was
+            gains[step][2] += was and not now
+    return {step: (a, b, c) for step, (a, b, c) in gains.items()}
 
 
 def _ratio(values: list[bool | None]) -> tuple[int, int]:
@@ -446,6 +484,11 @@ def format_table(report: EvalReport) -> str:
         answered, refused = figures["answers"], figures["refusals"]
         rows.append(f"{'kind ' + kind:<30} answers {_fraction(*answered)}, "
                     f"refusals {_fraction(*refused)}")
+    steps = s.get("decide_steps", {})
+    if steps:
+        rows += ["", "decide steps (questions changed: made right / made wrong):"]
+        rows += [f"  {step:<12} {n} changed: +{up} / -{down}"
+                 for step, (n, up, down) in steps.items()]
     invented = [(r.id, line) for r in report.results for line in r.invented]
     if invented:
         rows += ["", "shown as cited, with a name or number their quote lacks:"]

@@ -364,3 +364,20 @@ def test_cli_calibrate_fits_on_one_split_and_reports_another(
     assert rows[3].split()[-2:][0] == "1/1"  # the answerable calibration question passes
     assert json.loads(out.read_text())["min_relevance"] == float(rows[0].split()[2])
     assert fake_models == []
+
+
+def test_step_gains_score_each_decide_step_from_the_trace() -> None:
+    from assistant.evaluation import step_gains
+
+    item = EvalItem("a", "How many units?", True, ("400,000",))
+    refusal = "The reports do not say."
+    # the answer check recovered a right sentence; the target check then refused it
+    r = ItemResult("a", "How many units?", True, refusal, True, (), False, None, False, None,
+                   1.0, None, trace={"before:recovered": "Some units [1].",
+                                     "before:target": "400,000 units [1]."})
+    unanswerable = EvalItem("u", "Price?", False)
+    u = ItemResult("u", "Price?", False, "A sentence [1].", False, (), None, None, False, None,
+                   1.0, None, trace={"before:extractive": refusal})
+    gains = step_gains([r, u], [item, unanswerable])
+    assert gains["recovered"] == (1, 1, 0) and gains["target"] == (1, 0, 1)
+    assert gains["extractive"] == (1, 0, 1) and gains["judge"] == (0, 0, 0)

@@ -153,6 +153,7 @@ class AnswerBuilder:
         found = claims.find_extract(extract, [h.chunk.text for h in hits], answer.question)
         if found is not None:
             answer.trace["recovered"] = found[1]
+            answer.trace["before:recovered"] = answer.text
             return self.quoted(answer, hits, *found)
         if grounded:
             return answer
@@ -202,6 +203,7 @@ class AnswerBuilder:
             # a yes/no question: the check passes any sentence, so it is no evidence
             answer.trace["judge"] += " (kept: a bare yes/no check confirms nothing)"
             return answer
+        switched.trace["before:judge"] = answer.text
         return switched
 
     def _rests_on_label(self, answer: Answer) -> bool:
@@ -256,6 +258,7 @@ class AnswerBuilder:
         if not why:
             return answer
         answer.trace["target"] = why
+        answer.trace["before:target"] = answer.text
         return self._refuse(answer, why)
 
     def _sentence_before(self, citation: Citation) -> str:
@@ -322,6 +325,7 @@ class AnswerBuilder:
             return refused
         best = ranked[0]
         refused.trace["extractive"] = f"{best.score:.2f}: {best.text}"
+        refused.trace["before:extractive"] = refused.text
         return self.quoted(refused, hits, best.n, best.text)
 
     def each_report(self, answer: Answer, hits: list[Hit]) -> Answer:
@@ -365,7 +369,8 @@ class AnswerBuilder:
             grounded.append(claims.GroundedSentence(relation, tuple(dict.fromkeys(pair)), 1.0))
         text, cited_all = citations.build_citations(claims.render(grounded), hits, self._titles,
                                                     supports)
-        trace = {**answer.trace, "accounts": " | ".join(f"{r.score:.2f}: {r.text}"
+        trace = {**answer.trace, "before:accounts": answer.text,
+                 "accounts": " | ".join(f"{r.score:.2f}: {r.text}"
                                                           for r in accounts.values())}
         if relation:
             trace["relation"] = relation
