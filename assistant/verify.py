@@ -81,7 +81,7 @@ class VerifierPolicy:
     conditionals: frozenset[str] = frozenset("if unless provided providing whether".split())
     reporting: frozenset[str] = frozenset(
         "say report tell claim state announce write allege cite confirm accord reportedly "
-        "add note".split())
+        "add note argue warn".split())
     # hedging adverbs, adjectives and verbs: a claim restating what they qualify keeps one
     hedges: frozenset[str] = frozenset(
         "generally usually normally mostly often typically sometimes largely mainly partly "
@@ -814,9 +814,16 @@ def _check_modality(claim: Any, window: _Window, asked: set[str],
     return "", ""
 
 
-def _coverage(claim: Any, window: _Window, label_keys: set[str]) -> float:
-    """The share of the claim's content words (by root) that the window or label holds."""
-    wanted = {_key(t) for t in claim if _content(t)}
+def _coverage(claim: Any, window: _Window, label_keys: set[str],
+              policy: VerifierPolicy = DEFAULT_POLICY) -> float:
+    """The share of the claim's content words (by root) that the window or label holds.
+
+    A reporting verb ("argued", "said", "added") counts as held when the window has
+    one: who reported what is the modality check's business, not a word to match.
+    """
+    reports = any(_lemma(t) in policy.reporting for t in window.tokens)
+    wanted = {_key(t) for t in claim if _content(t)
+              and not (reports and _lemma(t) in policy.reporting)}
     if not wanted:
         return 1.0
     have = window.keys | label_keys
@@ -892,7 +899,7 @@ def _prepare(claim: str, evidence: str, label: str, given: str,
         return Verdict(False, "the evidence is empty", check="empty")
     # best covered first; among equals, the one whose own words cover most (not the
     # label's), then the shorter, then the earlier
-    ranked = sorted(((_coverage(parsed, w, label_keys), _coverage(parsed, w, set()),
+    ranked = sorted(((_coverage(parsed, w, label_keys, policy), _coverage(parsed, w, set(), policy),
                       -len(w.spans), -i) for i, w in enumerate(windows)), reverse=True)
     return _Prepared(claim, parsed, evidence, frozenset(_key(t) for t in doc), label_flat,
                      given_here, frozenset(asked), policy,

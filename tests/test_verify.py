@@ -196,3 +196,13 @@ def test_a_dropped_qualifier_and_attribution_are_given_back() -> None:
     assert dropped == []
     assert kept[0].text == ("More than 400,000 units were approved for ByteDance, according to "
                             "Reuters.")
+
+
+def test_one_reporting_verb_stands_for_another_but_not_for_a_fact() -> None:
+    evidence = ("Imports reflected a balanced outcome, said Randy Abrams. Unlimited access "
+                "could hinder the domestic industry, he added.")
+    assert verify("Randy Abrams argued that unlimited access could hinder the domestic "
+                  "industry.", evidence).supported
+    # the attribution still counts: stated as fact, it is the modality check's failure
+    assert verify("Unlimited access could hinder the domestic industry.", evidence).check == \
+        "modality"
