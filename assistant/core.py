@@ -267,6 +267,8 @@ class Assistant:
             raw = "".join(pieces).strip()
             timings["written_s"] = time.perf_counter() - started
             answer, spans = self._builder.finish(question, raw, shown_hits, hits, timings)
+            if answer.refused:  # the model chose a passage but wrote nothing that holds
+                answer, spans = self._builder.chosen(answer, raw, shown_hits)
             if not answer.refused and self.settings.confirm_answers:
                 yield Status("checking", "checking the answer against the passages")
                 answer = self._builder.confirm(answer, spans, generator, shown_hits,

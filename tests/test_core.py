@@ -525,3 +525,21 @@ def test_yes_no_and_how_much_questions_ask_for_the_answer_first() -> None:
     assert answer_hint("Who wrote the report?") == ""
     user = build_messages("Did Beijing approve imports?", [], {})[-1]["content"]
     assert user.endswith("Question: Did Beijing approve imports?\nBegin the answer with Yes or No.")
+
+
+def test_a_chosen_passage_with_nothing_written_gives_its_best_sentence(
+        make_assistant: Make) -> None:
+    def reply(messages: list[dict[str, str]]) -> str:
+        return f"Passage: {_passage_number(messages, 'middle ground')}"
+
+    a = make_assistant(reply)
+    answer = a.ask("Which publication did US officials tell that the arrangement was a "
+                   "middle ground?")
+    assert not answer.refused, answer.trace
+    assert "U.S. officials told The Information" in answer.text
+    assert answer.citations[0].doc_id == TOMS and "chosen" in answer.trace
+    assert answer.trace["before:chosen"] == REFUSAL
+    # naming no passage, or saying the reports do not answer, stays a refusal
+    for said in ("Passage: none", "Passage: 2\nAnswer: The reports do not say."):
+        assert make_assistant([said]).ask("Which publication did US officials tell that the "
+                                          "arrangement was a middle ground?").refused

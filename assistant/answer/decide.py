@@ -89,6 +89,30 @@ class AnswerBuilder:
         return Answer(question, text, False, cited, tuple(retrieved), timings,
                       tuple(unsupported), {"reply": raw}), spans
 
+    def chosen(self, refused: Answer, raw: str, hits: list[Hit]) -> tuple[Answer, list[str]]:
+        """The passage the model chose, when none of its reply survived: its best sentence.
+
+        The model is better at choosing a passage than at restating it: when it names
+        a passage and writes nothing, or nothing the verifier keeps, the sentence of
+        that passage that best matches the question (at least ``min_matched``
+        question words, verified) is quoted, cited, and then checked like any
+        answer (the answer check, the second opinion, the target). A reply that
+        names no passage, or says the reports do not answer, stays a refusal.
+        """
+        choice, reply = draft.parse_reply(raw)
+        if (not refused.refused or choice is None or not 1 <= choice <= len(hits)
+                or draft.chose_none(raw) or draft.is_refusal(reply)):
+            return refused, []
+        for ranked in self._ranker(hits).rank(refused.question):
+            if ranked.n != choice or ranked.matched < self._policy.min_matched:
+                continue
+            if not self._evidence(hits[choice - 1]).verdict(ranked.text).supported:
+                continue
+            refused.trace["chosen"] = f"{ranked.score:.2f}: {ranked.text}"
+            refused.trace["before:chosen"] = refused.text
+            return self.quoted(refused, hits, choice, ranked.text), [ranked.text]
+        return refused, []
+
     def _across_reports(self, sentences: list[claims.GroundedSentence],
                         unsupported: list[str], evidence: Sequence[claims.Evidence],
                         hits: list[Hit], question: str
