@@ -923,10 +923,13 @@ def verify(claim: str, evidence: str, *, label: str = "", given: str = "",
         return prepared
     first_failure: Verdict | None = None
     reworded = 0
+    covered_failed = False
     for coverage, window in prepared.scored:
         if coverage < policy.min_coverage:
+            # a claim that has all its words in one window and fails a check there is
+            # not a rewording: another window cannot rescue it ("gzip" for "zlib")
             if (similarity is None or coverage < policy.min_coverage_reworded
-                    or reworded >= policy.reworded_windows):
+                    or reworded >= policy.reworded_windows or covered_failed):
                 break
             reworded += 1
             close = similarity(prepared.claim, " ".join(sp.text for sp in window.spans))
@@ -939,6 +942,7 @@ def verify(claim: str, evidence: str, *, label: str = "", given: str = "",
         verdict = prepared.check(window, coverage)
         if verdict.supported:
             return verdict
+        covered_failed = covered_failed or coverage >= policy.min_coverage
         if first_failure is None:
             first_failure = verdict
     if first_failure is None:
@@ -975,15 +979,18 @@ def decide(windows: Sequence[tuple[float, float | None, bool]],
 
     The same walk as :func:`verify`: the first window that passes the other checks
     with the coverage, or, among the ``policy.reworded_windows`` best-covered windows
-    below it, with the similarity.
+    below it, with the similarity (unless a fully covered window failed a check).
     """
     tried = 0
+    failed = False
     for coverage, close, ok in windows:
         if coverage >= policy.min_coverage:
             if ok:
                 return True
+            failed = True
             continue
-        if coverage < policy.min_coverage_reworded or tried >= policy.reworded_windows:
+        if (coverage < policy.min_coverage_reworded or tried >= policy.reworded_windows
+                or failed):
             return False
         tried += 1
         if close is not None and close >= policy.min_similarity and ok:

@@ -206,3 +206,17 @@ def test_one_reporting_verb_stands_for_another_but_not_for_a_fact() -> None:
     # the attribution still counts: stated as fact, it is the modality check's failure
     assert verify("Unlimited access could hinder the domestic industry.", evidence).check == \
         "modality"
+
+
+def test_a_claim_whose_words_are_all_in_one_window_is_not_rescued_as_a_rewording() -> None:
+    evidence = ("This module provides a simple interface to compress files like the GNU "
+                "programs gzip and gunzip would. The data compression is provided by the zlib "
+                "module. The gzip module provides the GzipFile class.")
+    claim = "The data compression is provided by the gzip module."
+
+    def close(a: str, b: str) -> float:  # an embedding that finds every pair alike
+        return 0.95
+
+    assert not verify(claim, evidence, similarity=close).supported
+    assert verify("The data compression is provided by the zlib module.", evidence,
+                  similarity=close).supported
