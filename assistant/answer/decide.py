@@ -187,7 +187,7 @@ class AnswerBuilder:
         """Switch to another passage sentence when it answers the question clearly better.
 
         Runs when one of the best-ranked sentences that the answer does not rest
-        on matches the question strongly (the bar of :meth:`extractive`). The
+        on matches the question strongly (``AnswerPolicy.judge_bar``). The
         answer's own sentences and those strong ones are each given
         a judgement: the ranking score plus twice the model's probability that
         the sentence answers the question, asked about each sentence alone (a
@@ -203,7 +203,9 @@ class AnswerBuilder:
             return answer
         ranked = self._ranker(hits).rank(answer.question)
         own = [r for r in ranked if any(r.text in c.quote for c in answer.citations)]
-        others = [r for r in ranked[:self._policy.candidates] if r not in own and self._strong(r)]
+        others = [r for r in ranked[:self._policy.candidates]
+                  if r not in own and r.score >= self._policy.judge_bar
+                  and r.matched >= self._policy.min_matched]
         if not own or not others:
             return answer
         kept = self._best_judged(answer.question, own[:2], generator, self._policy)
