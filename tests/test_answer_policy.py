@@ -49,7 +49,8 @@ def test_the_grep_finds_what_it_looks_for(tmp_path: Path) -> None:
 def test_every_field_says_what_it_does_and_where_it_came_from() -> None:
     source = (PACKAGE / "answer" / "policy.py").read_text(encoding="utf-8")
     for f in dataclasses.fields(AnswerPolicy):
-        doc = re.search(rf"\n    {f.name}: [^\n]+\n    \"\"\"([\s\S]*?)\"\"\"", source)
+        doc = re.search(rf"\n    {f.name}: [^\n]+\n(?: {{8}}[^\n]*\n)*    \"\"\"([\s\S]*?)\"\"\"",
+                        source)  # the annotation may run on over lines indented further
         assert doc is not None and len(doc.group(1)) > 20, f.name
 
 
@@ -81,7 +82,8 @@ def test_a_policy_file_round_trips_and_bad_ones_are_refused(tmp_path: Path) -> N
     from assistant.errors import ConfigError
 
     path = tmp_path / "policy.json"
-    tuned = dataclasses.replace(DEFAULT_POLICY, min_relevance=0.25, candidates=5)
+    tuned = dataclasses.replace(DEFAULT_POLICY, min_relevance=0.25, candidates=5,
+                                fallbacks=("judge", "accounts"))
     save_policy(tuned, path)
     assert load_policy(path) == tuned
     settings = Settings.from_env({"ASSISTANT_ANSWER_POLICY": str(path)})
@@ -90,7 +92,23 @@ def test_a_policy_file_round_trips_and_bad_ones_are_refused(tmp_path: Path) -> N
     for text, message in (("[1]", "must be a JSON object"), ("{", "not valid JSON"),
                           ('{"bogus": 1}', "unknown key 'bogus'"),
                           ('{"candidates": 2.5}', "candidates must be a int"),
-                          ('{"min_relevance": "high"}', "min_relevance must be a float")):
+                          ('{"min_relevance": "high"}', "min_relevance must be a float"),
+                          ('{"fallbacks": ["magic"]}', "fallbacks must be a list of")):
         path.write_text(text)
         with pytest.raises(ConfigError, match=message):
             load_policy(path)
+
+
+def test_a_fallback_switched_off_does_not_run(tmp_path: Path) -> None:
+    from assistant.answer.decide import AnswerBuilder
+    from assistant.answer.draft import REFUSAL
+    from assistant.documents import load_corpus
+    from assistant.records import Answer
+    from conftest import CORPUS, FakeEmbedder
+
+    docs = {d.doc_id: d for d in load_corpus(CORPUS).documents}
+    off = AnswerBuilder(docs, FakeEmbedder(), dataclasses.replace(DEFAULT_POLICY, fallbacks=()))
+    refused = Answer("Which outlet?", REFUSAL, True)
+    assert off.chosen(refused, "Passage: 1", []) == (refused, [])
+    assert off.extractive(refused, []) is refused
+    assert not off.uses("judge") and AnswerBuilder(docs, FakeEmbedder()).uses("judge")

@@ -89,6 +89,10 @@ class AnswerBuilder:
         return Answer(question, text, False, cited, tuple(retrieved), timings,
                       tuple(unsupported), {"reply": raw}), spans
 
+    def uses(self, fallback: str) -> bool:
+        """True when the policy has the named fallback on."""
+        return fallback in self._policy.fallbacks
+
     def chosen(self, refused: Answer, raw: str, hits: list[Hit]) -> tuple[Answer, list[str]]:
         """The passage the model chose, when none of its reply survived: its best sentence.
 
@@ -100,8 +104,9 @@ class AnswerBuilder:
         names no passage, or says the reports do not answer, stays a refusal.
         """
         choice, reply = draft.parse_reply(raw)
-        if (not refused.refused or choice is None or not 1 <= choice <= len(hits)
-                or draft.chose_none(raw) or draft.is_refusal(reply)):
+        if (not self.uses("chosen") or not refused.refused or choice is None
+                or not 1 <= choice <= len(hits) or draft.chose_none(raw)
+                or draft.is_refusal(reply)):
             return refused, []
         for ranked in self._ranker(hits).rank(refused.question):
             if ranked.n != choice or ranked.matched < self._policy.min_matched:
@@ -174,7 +179,8 @@ class AnswerBuilder:
                                                 self._policy)
         if grounded and claims.states_figures(answer.text, extract):
             return answer  # the supporting sentences hold the answer, and the answer states it
-        found = claims.find_extract(extract, [h.chunk.text for h in hits], answer.question)
+        found = (claims.find_extract(extract, [h.chunk.text for h in hits], answer.question)
+                 if self.uses("recovered") else None)
         if found is not None:
             answer.trace["recovered"] = found[1]
             answer.trace["before:recovered"] = answer.text
@@ -199,7 +205,8 @@ class AnswerBuilder:
         yes/no question whatever the sentence, does not count. An answer
         resting on a report's title or authors is kept.
         """
-        if answer.refused or not hits or self._rests_on_label(answer):
+        if (not self.uses("judge") or answer.refused or not hits
+                or self._rests_on_label(answer)):
             return answer
         ranked = self._ranker(hits).rank(answer.question)
         own = [r for r in ranked if any(r.text in c.quote for c in answer.citations)]
@@ -344,7 +351,7 @@ class AnswerBuilder:
         question's words plus embedding similarity; see :mod:`assistant.answer.evidence`)
         with at least two of the question's content words.
         """
-        if not hits:
+        if not hits or not self.uses("extractive"):
             return refused
         ranked = self._ranker(hits).rank(refused.question)
         if not ranked or not self._strong(ranked[0]):
@@ -367,7 +374,8 @@ class AnswerBuilder:
         is stated only as the verifier finds it (:meth:`_relation`).
         """
         question = answer.question
-        if not hits or not comparison.about_several(question, self._names):
+        if (not self.uses("accounts") or not hits
+                or not comparison.about_several(question, self._names)):
             return answer
         own = self._sentences_by_report(answer)
         accounts = self._best_per_report(comparison.without_reports(question, self._names),
@@ -453,7 +461,7 @@ class AnswerBuilder:
         Nothing is added to a refusal, and no claim is made that the reports agree
         or differ: the reader compares the quotes.
         """
-        if answer.refused or not hits:
+        if not self.uses("other_reports") or answer.refused or not hits:
             return answer
         cited = {c.doc_id for c in answer.citations}
         chosen = self._best_per_report(answer.question, hits, cited,

@@ -21,6 +21,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import ConfigError
 
@@ -28,6 +29,16 @@ from assistant.errors import ConfigError
 @dataclass(frozen=True)
 class AnswerPolicy:
     """The knobs of the answering stage (``Settings`` overrides the two gate values)."""
+
+    # The named fallbacks of the decide step that are on (:data:`FALLBACKS`). Each one's
+    # effect on held-out questions is scored by ``assistant eval`` ("decide steps").
+    fallbacks: tuple[str, ...] = ("chosen", "recovered", "judge", "extractive", "accounts",
+                                  "other_reports")
+    """The decide step's fallbacks that run: ``chosen`` (the model's passage, when
+    nothing it wrote holds), ``recovered`` (the sentence holding the answer check's
+    words), ``judge`` (the second opinion), ``extractive`` (a strong sentence when the
+    model found nothing), ``accounts`` (each report's line for a question about several
+    reports), ``other_reports`` (other reports' quotes beside an answer)."""
 
     # The gate, before the model runs.
     min_relevance: float = 0.4
@@ -96,6 +107,8 @@ class AnswerPolicy:
     """How far back (characters) the sentence before a cited one is looked for."""
 
 
+FALLBACKS = frozenset({"chosen", "recovered", "judge", "extractive", "accounts",
+                       "other_reports"})
 DEFAULT_POLICY = AnswerPolicy()
 
 
@@ -115,10 +128,16 @@ def load_policy(path: Path, base: AnswerPolicy = DEFAULT_POLICY) -> AnswerPolicy
     if not isinstance(raw, dict):
         raise ConfigError(f"the answer policy {path.name} must be a JSON object")
     kinds = {f.name: type(getattr(base, f.name)) for f in dataclasses.fields(base)}
-    values = {}
+    values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in kinds:
             raise ConfigError(f"the answer policy {path.name} has an unknown key {key!r}")
+        if key == "fallbacks":
+            if not isinstance(value, list) or not set(value) <= FALLBACKS:
+                raise ConfigError(f"the answer policy {path.name}: fallbacks must be a list "
+                                  f"of {', '.join(sorted(FALLBACKS))}")
+            values[key] = tuple(value)
+            continue
         kind = kinds[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                 kind is int and not isinstance(value, int)):
