@@ -377,7 +377,7 @@ class AnswerBuilder:
         if (not self.uses("accounts") or not hits
                 or not comparison.about_several(question, self._names)):
             return answer
-        own = self._sentences_by_report(answer)
+        own, shared = self._sentences_by_report(answer)
         accounts = self._best_per_report(comparison.without_reports(question, self._names),
                                          hits, set(own), self._policy.account_bar)
         if len(own) + len(accounts) < 2:
@@ -385,22 +385,26 @@ class AnswerBuilder:
         order = list(dict.fromkeys([*own, *(h.chunk.doc_id for h in hits)]))
         grounded: list[claims.GroundedSentence] = []
         supports: dict[int, list[str]] = {c.n: [c.quote] for c in answer.citations}
+        firsts: list[claims.GroundedSentence] = []  # each report's first line
         for doc_id in order:
             label = self._outlet(doc_id)
             if doc_id in own:
                 first, *rest = own[doc_id]
                 if not comparison.named_reports(first.text, {doc_id: (label,)}):
                     first = dataclasses.replace(first, text=f"{label}: {first.text}")
+                firsts.append(first)
                 grounded += [first, *rest]
             elif doc_id in accounts:
                 ranked = accounts[doc_id]
-                grounded.append(claims.GroundedSentence(f"{label}: {ranked.text}", (ranked.n,),
-                                                        1.0, ranked.text))
+                firsts.append(claims.GroundedSentence(f"{label}: {ranked.text}", (ranked.n,),
+                                                      1.0, ranked.text))
+                grounded.append(firsts[-1])
                 supports.setdefault(ranked.n, []).append(ranked.text)
-        relation = self._relation(question, grounded) if len(grounded) >= 2 else ""
+        relation = self._relation(question, firsts) if len(firsts) >= 2 else ""
         if relation:  # cited to both quotes it compares, so it is checked in one click
-            pair = (grounded[0].passages[0], grounded[1].passages[0])
+            pair = (firsts[0].passages[0], firsts[1].passages[0])
             grounded.append(claims.GroundedSentence(relation, tuple(dict.fromkeys(pair)), 1.0))
+        grounded = [*shared, *grounded]  # a claim about several reports leads
         text, cited_all = citations.build_citations(claims.render(grounded), hits, self._titles,
                                                     supports)
         trace = {**answer.trace, "before:accounts": answer.text,
@@ -415,19 +419,29 @@ class AnswerBuilder:
         doc = self._docs.get(doc_id)
         return doc.outlet if doc is not None and doc.outlet else doc_id
 
-    def _sentences_by_report(self, answer: Answer) -> dict[str, list[claims.GroundedSentence]]:
-        """The answer's sentences that cite exactly one report, by that report."""
+    def _sentences_by_report(self, answer: Answer) -> tuple[
+            dict[str, list[claims.GroundedSentence]], list[claims.GroundedSentence]]:
+        """The answer's sentences citing one report, by report; and those citing several.
+
+        A sentence citing several reports was held to passages of each
+        (:meth:`_across_reports`).
+        """
         if answer.refused:
-            return {}
+            return {}, []
         by_n = {c.n: c for c in answer.citations}
         out: dict[str, list[claims.GroundedSentence]] = {}
+        shared: list[claims.GroundedSentence] = []
         for sentence, found in claims.split_answer(answer.text):
             cited = [by_n[n] for n in found if n in by_n]
-            docs = {c.doc_id for c in cited}
-            if len(docs) == 1 and not comparison.about_several(sentence, self._names):
-                out.setdefault(cited[0].doc_id, []).append(claims.GroundedSentence(
-                    sentence, tuple(c.n for c in cited), 1.0, cited[0].quote))
-        return out
+            if not cited:
+                continue
+            grounded = claims.GroundedSentence(sentence, tuple(c.n for c in cited), 1.0,
+                                               cited[0].quote)
+            if len({c.doc_id for c in cited}) > 1:
+                shared.append(grounded)
+            elif not comparison.about_several(sentence, self._names):
+                out.setdefault(cited[0].doc_id, []).append(grounded)
+        return out, shared
 
     def _relation(self, question: str, lines: Sequence[claims.GroundedSentence]) -> str:
         """How the first two reports' lines relate, as far as the verifier can tell ("": no ask).
