@@ -646,7 +646,8 @@ def _swap_in(words: list[Token], theirs: list[Token], elsewhere: set[str],
             op is not None and op[0] == "equal" and op[2] - op[1] >= 2 for op in (before, after))
         for t in words[i1:i2]:
             wordlike = t.is_alpha and not t.is_stop
-            if _key(t) in replaced or _key(t) in given or not (
+            # a name the question gives may stand for "the chip", never for another name
+            if _key(t) in replaced or (_key(t) in given and not was_name) or not (
                     _name_like(t) or t.pos_ == "NOUN" or (was_name and wordlike)):
                 continue
             if _name_like(t) or _key(t) in elsewhere or was_name or in_place:

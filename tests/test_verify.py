@@ -220,3 +220,11 @@ def test_a_claim_whose_words_are_all_in_one_window_is_not_rescued_as_a_rewording
     assert not verify(claim, evidence, similarity=close).supported
     assert verify("The data compression is provided by the zlib module.", evidence,
                   similarity=close).supported
+
+
+def test_a_name_the_question_gives_does_not_excuse_a_swap_for_another_name() -> None:
+    evidence = ("The H200 sits one generation below Blackwell. The H20 contributed just $50 "
+                "million in revenue during Nvidia's October quarter.")
+    claim = "The H200 contributed just $50 million in revenue during Nvidia's October quarter."
+    verdict = verify(claim, evidence, given="How much revenue did the H200 bring in?")
+    assert not verdict.supported and verdict.reason == "H200 stands where the evidence has H20"
