@@ -545,3 +545,40 @@ def test_a_chosen_passage_with_nothing_written_gives_its_best_sentence(
     for said in ("Passage: none", "Passage: 2\nAnswer: The reports do not say."):
         assert make_assistant([said]).ask("Which publication did US officials tell that the "
                                           "arrangement was a middle ground?").refused
+
+
+@pytest.mark.parametrize(("reply_text", "shown", "dropped"), [
+    # the passage says "vastly more capable": a bare "No." is dropped, a "Yes," kept
+    ("No [{n}].", None, "No — the cited passages do not settle it"),
+    ("Yes, the H200 remains vastly more capable than the H20 [{n}].", "Yes, the H200", None),
+    ("No, the H200 remains vastly more capable than the H20 [{n}].", "The H200 remains",
+     "No — the cited passages do not settle it"),
+])
+def test_a_yes_or_no_stays_only_when_the_passages_settle_it(
+        make_assistant: Make, reply_text: str, shown: str | None, dropped: str | None) -> None:
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = _passage_number(messages, "vastly more capable")
+        return f"Answer: {reply_text.format(n=n)}"
+
+    answer = make_assistant(reply, confirm_answers=False).ask(
+        "Is the H200 more capable than the H20?")
+    if shown is None:  # the bare "No" is not shown (a fallback may quote a sentence instead)
+        assert not answer.text.startswith("No")
+    else:
+        assert answer.text.startswith(shown), answer.text
+    if dropped is not None:
+        assert dropped in answer.unsupported
+
+
+def test_a_yes_no_question_becomes_its_statement() -> None:
+    from assistant.answer.polar import settle, statement
+
+    assert statement("Is the H200 more capable than the H20?") == \
+        "The H200 is more capable than the H20."
+    assert statement("Were the meetings led by the Ministry of Commerce?") == \
+        "The meetings were led by the Ministry of Commerce."
+    assert statement("Who led the meetings?") == ""
+    assert settle("Did Beijing approve the imports?", ["Beijing did not approve the imports."]) \
+        == "no"
+    assert settle("Did Beijing approve the imports?", ["Beijing approved the imports."]) == "yes"
+    assert settle("Did Beijing approve the imports?", ["Washington met on Monday."]) == ""

@@ -34,7 +34,7 @@ import threading
 from collections.abc import Sequence
 
 from assistant import citations, verify
-from assistant.answer import claims, comparison, draft, summary, target
+from assistant.answer import claims, comparison, draft, polar, summary, target
 from assistant.answer.evidence import RankedSentence, SentenceRanker
 from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.chunking import sentence_spans
@@ -76,6 +76,7 @@ class AnswerBuilder:
                                                   question=question, policy=self._policy)
         sentences, unsupported = self._across_reports(sentences, unsupported, evidence, hits,
                                                       question)
+        sentences, unsupported = self._settle_polar(question, sentences, unsupported, evidence)
         if not sentences:
             return self.refusal(question, retrieved, timings, tuple(unsupported),
                                 {"reply": raw}), []
@@ -117,6 +118,35 @@ class AnswerBuilder:
             refused.trace["before:chosen"] = refused.text
             return self.quoted(refused, hits, choice, ranked.text), [ranked.text]
         return refused, []
+
+    def _settle_polar(self, question: str, sentences: list[claims.GroundedSentence],
+                      unsupported: list[str], evidence: Sequence[claims.Evidence]
+                      ) -> tuple[list[claims.GroundedSentence], list[str]]:
+        """Keep a sentence's leading yes or no only when the cited passages settle it.
+
+        The verifier cannot check a bare "No." (it has no content words), so the
+        question's statement is verified against the passages the sentence cites
+        (:func:`assistant.answer.polar.settle`): the model's yes or no stays when it
+        agrees; otherwise the word is dropped (and listed), and the rest of the
+        sentence, if any, stays.
+        """
+        if not polar.is_polar(question) or comparison.about_several(question, self._names):
+            return sentences, unsupported
+        kept: list[claims.GroundedSentence] = []
+        dropped = list(unsupported)
+        for sentence in sentences:
+            word, rest = polar.leading(sentence.text)
+            if not word:
+                kept.append(sentence)
+                continue
+            texts = [evidence[n - 1].text for n in sentence.passages if 0 < n <= len(evidence)]
+            if polar.settle(question, texts) == word:
+                kept.append(sentence)
+                continue
+            dropped.append(f"{word.capitalize()} — the cited passages do not settle it")
+            if rest.strip(" .,;:!?"):
+                kept.append(dataclasses.replace(sentence, text=rest))
+        return kept, dropped
 
     def _across_reports(self, sentences: list[claims.GroundedSentence],
                         unsupported: list[str], evidence: Sequence[claims.Evidence],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.answer import comparison, polar
 from assistant.generation import Message
 from assistant.records import Document, Hit
 
@@ -146,14 +147,16 @@ def passage_blocks(hits: Sequence[Hit], documents: dict[str, Document]) -> str:
                        for i, h in enumerate(hits, start=1))
 
 
-_POLAR_RE = re.compile(r"^\W*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|"
-                       r"would|should)\b", re.IGNORECASE)
 _QUANTITY_RE = re.compile(r"\bhow (?:much|many)\b", re.IGNORECASE)
 
 
 def answer_hint(question: str) -> str:
-    """How a reader wants this kind of question answered: yes or no first, the figure first."""
-    if _POLAR_RE.match(question):
+    """How a reader wants this kind of question answered: yes or no first, the figure first.
+
+    A question about several reports gets no yes/no hint: whether they agree is not a
+    yes or no any passage states.
+    """
+    if polar.is_polar(question) and not comparison.about_several(question, {}):
         return "Begin the answer with Yes or No."
     if _QUANTITY_RE.search(question):
         return "Begin the answer with the figure."

@@ -1,0 +1,74 @@
+"""Yes or no, settled in code: the question's statement checked against the cited sentences.
+
+A small model's bare "No [1]." to "Is the H200 more capable than the H20?" is a
+claim the verifier cannot check (it has no content words), and it was wrong while
+its passage said "vastly more capable". So the yes or no is settled here: the
+question is turned into its statement ("The H200 is more capable than the H20.")
+and verified against the cited sentences. Supported: yes. Failing on polarity (the
+sentence says the opposite): no. Anything else: the reports do not settle it, and
+a bare yes or no is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant import verify
+
+_POLAR_RE = re.compile(r"^\W*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|"
+                       r"would|should)\b", re.IGNORECASE)
+_LEAD_RE = re.compile(r"^\s*(?P<word>yes|no)\b[\s,.;:!-]*", re.IGNORECASE)
+
+
+def is_polar(question: str) -> bool:
+    """True for a yes/no question ("Is ...?", "Did ...?", "Has ...?")."""
+    return bool(_POLAR_RE.match(question))
+
+
+def statement(question: str) -> str:
+    """The statement a yes/no question asks about ("" when its parse gives none).
+
+    The auxiliary moves after the subject: "Is the H200 more capable than the
+    H20?" → "The H200 is more capable than the H20."; "Did Beijing approve
+    imports?" → "Beijing did approve imports."
+    """
+    doc = verify.parse(question)
+    words = [t for t in doc if not t.is_punct]
+    if not words or not is_polar(question):
+        return ""
+    aux = words[0]
+    subject = next((t for t in doc if t.dep_ in ("nsubj", "nsubjpass", "expl")
+                    and t.i > aux.i), None)
+    if subject is None:
+        return ""
+    chunk = next((c for c in doc.noun_chunks if c.start <= subject.i < c.end), None)
+    left, right = (chunk.start, chunk.end) if chunk is not None else (subject.i, subject.i + 1)
+    rest = [t for t in doc if t.i > aux.i and not left <= t.i < right and not t.is_punct]
+    text = " ".join([doc[left:right].text, aux.lower_, *(t.text for t in rest)])
+    text = re.sub(r"\s+([,;:'’])", r"\1", text).replace(" 's", "'s")
+    return text[:1].upper() + text[1:] + "."
+
+
+def settle(question: str, sentences: Sequence[str]) -> str:
+    """``"yes"``, ``"no"`` or ``""`` (not settled) for ``question`` by ``sentences``."""
+    claim = statement(question)
+    if not claim:
+        return ""
+    found = ""
+    for sentence in sentences:
+        verdict = verify.verify(claim, sentence)
+        if verdict.supported:
+            return "yes"
+        if verdict.check == "polarity":
+            found = "no"
+    return found
+
+
+def leading(text: str) -> tuple[str, str]:
+    """A sentence's leading yes or no (lower case, "" if none) and the rest of it."""
+    match = _LEAD_RE.match(text)
+    if match is None:
+        return "", text
+    rest = text[match.end():]
+    return match.group("word").lower(), rest[:1].upper() + rest[1:]
