@@ -53,3 +53,19 @@ def test_a_sentence_that_refers_to_nothing_does_not_borrow_its_neighbour() -> No
     # The H20's sentence does not point back, so the H200 of the sentence before is not its
     assert addresses(target("How much revenue did the H200 bring in?"),
                      [Cited(H20, H200)]) == "the cited sentences do not speak of H200"
+
+
+def test_who_is_asked_to_have_said_something_must_be_quoted() -> None:
+    headline = "More than 400,000 H200 chips reportedly approved for ByteDance, Alibaba and Tencent."
+    said = "Imports reflected a balanced outcome, said Randy Abrams, head of research at UBS Group."
+    assert addresses(target("What did Tencent's CEO say about the approvals?"),
+                     [Cited(headline)]) == "the cited sentences quote no ceo and no one by name"
+    assert addresses(target("What did the UBS analyst say about the imports?"), [Cited(said)]) == ""
+
+
+def test_names_taken_from_the_conversation_may_be_called_by_a_common_noun() -> None:
+    told = "Officials requested estimates and told attendees they would issue guidance."
+    want = target("What did the National Development and Reform Commission tell attendees?")
+    assert addresses(want, [Cited(told)]) != ""
+    assert addresses(want, [Cited(told)], exempt=["the National Development and Reform "
+                                                  "Commission"]) == ""

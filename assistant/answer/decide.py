@@ -302,13 +302,14 @@ class AnswerBuilder:
                              *(s + suffix for s, _ in claims.split_answer(answer.text))),
                             answer.trace)
 
-    def on_target(self, answer: Answer) -> Answer:
+    def on_target(self, answer: Answer, exempt: Sequence[str] = ()) -> Answer:
         """Refuse an answer whose cited sentences are about something else than asked.
 
         The question's target (:func:`assistant.answer.target.target`: the names the
         asked-for thing belongs to, the attribute of a figure) is matched against
         each cited sentence, the sentence before it and its report's label. A
-        question about several reports is left to :meth:`each_report`.
+        question about several reports is left to :meth:`each_report`. ``exempt``
+        are names the question took from the conversation.
         """
         if answer.refused or not answer.citations \
                 or comparison.about_several(answer.question, self._names):
@@ -317,7 +318,7 @@ class AnswerBuilder:
         cited = [target.Cited(c.quote, self._sentence_before(c),
                               draft.source_label(self._docs.get(c.doc_id)))
                  for c in answer.citations]
-        why = target.addresses(want, cited)
+        why = target.addresses(want, cited, exempt)
         if not why:
             return answer
         answer.trace["target"] = why

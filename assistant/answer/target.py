@@ -42,6 +42,7 @@ class Target:
     figure: bool = False
     attribute: tuple[str, ...] = ()  # lemmas of the asked-for noun and its compounds
     modifiers: tuple[str, ...] = ()  # lemmas of adjectives restricting it ("global")
+    speaker: str = ""  # the noun of who is asked to have said something ("CEO")
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,16 @@ def _principal_names(doc: Any, noun: Any | None, names: Sequence[str]) -> tuple[
     return tuple(dict.fromkeys(n for n in found if n not in nationalities))
 
 
+def _speaker(doc: Any) -> str:
+    """The common noun of a reporting verb's subject ("What did Tencent's CEO say?": "ceo")."""
+    for token in doc:
+        if token.dep_ == "ROOT" and token.lemma_.lower() in verify.DEFAULT_POLICY.reporting:
+            for child in token.children:
+                if child.dep_ in ("nsubj", "nsubjpass") and child.pos_ == "NOUN":
+                    return str(child.lemma_).lower()
+    return ""
+
+
 def target(question: str) -> Target:
     """The principal names of ``question`` and, for a measure question, the attribute asked.
 
@@ -111,13 +122,15 @@ def target(question: str) -> Target:
                    for t in doc)
     noun = _asked_noun(doc)
     if noun is None:
-        return Target(_principal_names(doc, None, names), figure=how_much)
+        return Target(_principal_names(doc, None, names), figure=how_much,
+                      speaker=_speaker(doc))
     attribute = tuple(dict.fromkeys(
         [noun.lemma_.lower(), *(c.lemma_.lower() for c in noun.children
                                 if c.dep_ == "compound" and c.pos_ == "NOUN")]))
     measured = set(attribute) & (claims.MONEY_WORDS | claims.SHARE_WORDS | _FIGURE_NOUNS)
     if not how_much and not measured:
-        return Target(_principal_names(doc, None, names))  # "What restrictions ...?": words
+        return Target(_principal_names(doc, None, names),  # "What restrictions ...?": words
+                      speaker=_speaker(doc))
     modifiers = tuple(c.lemma_.lower() for c in noun.children
                       if c.dep_ == "amod" and c.pos_ == "ADJ"
                       and c.lower_ not in ("much", "many"))
@@ -162,11 +175,26 @@ def _figure_of(sentence: str, want: Target) -> bool:
                 or ("percent" in kinds and set(want.attribute) & claims.SHARE_WORDS))
 
 
-def addresses(want: Target, cited: Sequence[Cited]) -> str:
-    """Why the cited sentences do not answer the question (``""`` when they do)."""
+def _quotes_speaker(speaker: str, cited: Cited) -> bool:
+    """True when ``cited`` names the speaker's role ("CEO") or a person (who said it)."""
+    text = " ".join((cited.sentence, cited.before))
+    return (verify.word_root(speaker) in _roots(f"{text} {cited.label}")
+            or any(e.label_ == "PERSON" for e in verify.parse(text).ents))
+
+
+def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) -> str:
+    """Why the cited sentences do not answer the question (``""`` when they do).
+
+    ``exempt`` are names the question took from the conversation (a resolved "they"):
+    the cited sentence may call them by a common noun ("Officials ...").
+    """
     if not cited:
         return ""
+    if want.speaker and not any(_quotes_speaker(want.speaker, c) for c in cited):
+        return f"the cited sentences quote no {want.speaker} and no one by name"
     for name in want.names:
+        if any(verify.mentions(name, e) or verify.mentions(e, name) for e in exempt):
+            continue
         if not any(verify.mentions(c.sentence, name) or verify.mentions(c.label, name)
                    or (c.before and _refers_back(c.sentence, c.before)
                        and verify.mentions(c.before, name))
