@@ -278,6 +278,7 @@ class Assistant:
         if answer.refused:  # the model found nothing: a sentence may still match strongly
             answer = self._builder.extractive(answer, shown_hits)
         answer = self._builder.on_target(answer, [name for _, name in resolved.replaced])
+        answer = self._builder.named(answer, shown_hits)
         answer = self._builder.each_report(answer, shown_hits)
         answer = self._builder.other_reports(answer, shown_hits)
         timings["total_s"] = time.perf_counter() - started

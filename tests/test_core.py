@@ -582,3 +582,18 @@ def test_a_yes_no_question_becomes_its_statement() -> None:
         == "no"
     assert settle("Did Beijing approve the imports?", ["Beijing approved the imports."]) == "yes"
     assert settle("Did Beijing approve the imports?", ["Washington met on Monday."]) == ""
+
+
+def test_a_who_answer_that_only_refers_back_gets_the_sentence_naming_them(
+        make_assistant: Make) -> None:
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = _passage_number(messages, "Both agencies have overseen")
+        return (f"Passage: {n}\nAnswer: Both agencies have overseen AI chip procurement since "
+                f"the first round of controls took effect back in 2022 [{n}].")
+
+    answer = make_assistant(reply).ask("Which agencies have overseen AI chip procurement "
+                                       "since 2022?")
+    assert answer.text.startswith("According to the report, he meetings were led by the "
+                                  "National Development and Reform Commission"), answer.text
+    assert "Both agencies have overseen" in answer.text
+    assert "National Development" in answer.citations[0].quote

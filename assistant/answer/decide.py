@@ -325,6 +325,35 @@ class AnswerBuilder:
         answer.trace["before:target"] = answer.text
         return self._refuse(answer, why)
 
+    def named(self, answer: Answer, hits: list[Hit]) -> Answer:
+        """For a who / which-company question, also the sentence that names them.
+
+        "Both agencies have overseen ..." only refers back to "... were led by the
+        National Development and Reform Commission and ...". The sentence before a
+        cited one is quoted first when the answer names no person or organisation,
+        the cited sentence refers back (:func:`target.refers_back`) and the sentence
+        before names one.
+        """
+        if (not self.uses("named") or answer.refused
+                or not verify.asks_for_name(answer.question) or verify.agents(answer.text)):
+            return answer
+        for c in answer.citations:
+            before = self._sentence_before(c)
+            if not before or not verify.agents(before) or not target.refers_back(c.quote, before):
+                continue
+            n = next((i for i, h in enumerate(hits, start=1)
+                      if h.chunk.doc_id == c.doc_id and before in h.chunk.text), 0)
+            if not n:
+                continue
+            lead = claims.render([claims.GroundedSentence(before, (n,), 1.0, before)])
+            supports: dict[int, list[str]] = {x.n: [x.quote] for x in answer.citations}
+            supports.setdefault(n, []).insert(0, before)
+            text, cited = citations.build_citations(f"{lead} {answer.text}", hits, self._titles,
+                                                    supports)
+            trace = {**answer.trace, "before:named": answer.text, "named": before}
+            return dataclasses.replace(answer, text=text, citations=cited, trace=trace)
+        return answer
+
     def _sentence_before(self, citation: Citation) -> str:
         """The sentence of the report just before the cited one ("" at its start)."""
         doc = self._docs.get(citation.doc_id)

@@ -32,13 +32,15 @@ class AnswerPolicy:
 
     # The named fallbacks of the decide step that are on (:data:`FALLBACKS`). Each one's
     # effect on held-out questions is scored by ``assistant eval`` ("decide steps").
-    fallbacks: tuple[str, ...] = ("chosen", "recovered", "judge", "extractive", "accounts",
-                                  "other_reports")
+    fallbacks: tuple[str, ...] = ("chosen", "recovered", "judge", "extractive", "named",
+                                  "accounts", "other_reports")
     """The decide step's fallbacks that run: ``chosen`` (the model's passage, when
     nothing it wrote holds), ``recovered`` (the sentence holding the answer check's
     words), ``judge`` (the second opinion), ``extractive`` (a strong sentence when the
-    model found nothing), ``accounts`` (each report's line for a question about several
-    reports), ``other_reports`` (other reports' quotes beside an answer)."""
+    model found nothing), ``named`` (the sentence before, naming who a who-question
+    asks for, when the answer's sentence only refers back), ``accounts`` (each report's
+    line for a question about several reports), ``other_reports`` (other reports'
+    quotes beside an answer)."""
 
     # The gate, before the model runs.
     min_relevance: float = 0.4
@@ -107,7 +109,7 @@ class AnswerPolicy:
     """How far back (characters) the sentence before a cited one is looked for."""
 
 
-FALLBACKS = frozenset({"chosen", "recovered", "judge", "extractive", "accounts",
+FALLBACKS = frozenset({"chosen", "recovered", "judge", "extractive", "named", "accounts",
                        "other_reports"})
 DEFAULT_POLICY = AnswerPolicy()
 

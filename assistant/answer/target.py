@@ -30,7 +30,7 @@ from assistant import verify
 from assistant.answer import claims
 
 _FIGURE_NOUNS = frozenset("number amount figure total count size quantity".split())
-_REFERRING_DETS = frozenset({"the", "this", "that", "these", "those"})
+_ANAPHORIC_DETS = frozenset({"this", "that", "these", "those", "both", "such"})
 _PRONOUNS = frozenset({"he", "she", "it", "they", "him", "her", "them", "his", "its", "their"})
 
 
@@ -137,18 +137,24 @@ def target(question: str) -> Target:
     return Target(_principal_names(doc, noun, names), True, attribute, modifiers)
 
 
-def _refers_back(sentence: str, before: str) -> bool:
+def refers_back(sentence: str, before: str) -> bool:
     """True when ``sentence`` points at something named in ``before``.
 
-    A personal pronoun ("he told journalists") does; so does a definite noun phrase
-    whose noun ``before`` uses ("the GPU" after "graphics processing units (GPUs)").
+    A personal pronoun ("he told journalists") does, and so does a demonstrative
+    ("both agencies", "these measures"); a noun phrase with "the" does when
+    ``before`` uses its noun ("the GPU" after "graphics processing units (GPUs)").
     "The period" after a sentence with no period in it is new, not a reference.
     """
     earlier: set[str] | None = None
     for token in verify.parse(sentence):
         if token.lower_ in _PRONOUNS and token.pos_ == "PRON":
             return True
-        if token.lower_ in _REFERRING_DETS and token.dep_ == "det" and token.head.pos_ == "NOUN":
+        if token.dep_ != "det" or token.head.pos_ != "NOUN" or token.head.ent_type_ in (
+                "DATE", "TIME"):  # "this year", "that day": time, not a reference
+            continue
+        if token.lower_ in _ANAPHORIC_DETS:
+            return True
+        if token.lower_ == "the":
             earlier = _roots(before) if earlier is None else earlier
             if verify.word_key(token.head) in earlier:
                 return True
@@ -196,7 +202,7 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
         if any(verify.mentions(name, e) or verify.mentions(e, name) for e in exempt):
             continue
         if not any(verify.mentions(c.sentence, name) or verify.mentions(c.label, name)
-                   or (c.before and _refers_back(c.sentence, c.before)
+                   or (c.before and refers_back(c.sentence, c.before)
                        and verify.mentions(c.before, name))
                    for c in cited):
             return f"the cited sentences do not speak of {name}"
