@@ -195,7 +195,7 @@ def test_real_answers_state_no_name_or_number_their_quotes_lack(
         real_assistant: Assistant) -> None:
     """Every sentence shown passes the verifier against its cited passage, and the
     independent audit (plain patterns) finds no name or number its quote lacks."""
-    from assistant import prompting
+    from assistant.answer import draft
     from assistant.answer.claims import split_answer
     from assistant.evaluation import invented_facts
     from assistant.verify import verify
@@ -214,7 +214,7 @@ def test_real_answers_state_no_name_or_number_their_quotes_lack(
             if sentence.startswith(f"{doc.outlet}: "):  # a report's account, labelled
                 sentence = sentence[len(doc.outlet) + 2:]
             passages = [doc.text[c.passage_start:c.passage_end] for c in cited]
-            assert any(verify(sentence, p, label=prompting.source_label(doc),
+            assert any(verify(sentence, p, label=draft.source_label(doc),
                               given=question).supported for p in passages), (question, sentence)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.answer import comparison, polar
 from assistant.generation import Message
 from assistant.records import Document, Hit
 
@@ -147,32 +146,10 @@ def passage_blocks(hits: Sequence[Hit], documents: dict[str, Document]) -> str:
                        for i, h in enumerate(hits, start=1))
 
 
-_QUANTITY_RE = re.compile(r"\bhow (?:much|many)\b", re.IGNORECASE)
-
-
-def answer_hint(question: str) -> str:
-    """How a reader wants this kind of question answered: yes or no first, the figure first.
-
-    A question about several reports gets no yes/no hint: whether they agree is not a
-    yes or no any passage states.
-    """
-    if polar.is_polar(question) and not comparison.about_several(question, {}):
-        return "Begin the answer with Yes or No."
-    if _QUANTITY_RE.search(question):
-        return "Begin the answer with the figure."
-    return ""
-
-
 def build_messages(question: str, hits: Sequence[Hit], documents: dict[str, Document],
                    history: Sequence[Message] = ()) -> list[Message]:
-    """The chat: instructions, earlier turns, then the passages, the question and its hint.
-
-    The hint comes after the question, so the passages stay a prefix the model's
-    saved state can reuse.
-    """
-    hint = answer_hint(question)
-    user = f"{passage_blocks(hits, documents)}\n\nQuestion: {question}" + (
-        f"\n{hint}" if hint else "")
+    """The chat: instructions, earlier turns, then the passages and the question."""
+    user = f"{passage_blocks(hits, documents)}\n\nQuestion: {question}"
     messages: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}]
     messages.extend({"role": m["role"], "content": m["content"]} for m in history)
     messages.append({"role": "user", "content": user})
