@@ -570,6 +570,21 @@ def _fillers(window: _Window) -> dict[tuple[str, str], set[str]]:
     return out
 
 
+_ANAPHORIC = frozenset({"he", "she", "it", "they", "this", "these", "those", "both", "such"})
+
+
+def _refers_back(window: _Window, span: Span) -> bool:
+    """True when the sentence ``span`` names its subject by reference ("they", "both agencies")."""
+    for t in window.tokens:
+        if not span.start <= t.idx < span.end or t.lower_ not in _ANAPHORIC:
+            continue
+        if t.pos_ == "PRON" and t.dep_ in ("nsubj", "nsubjpass"):
+            return True
+        if t.dep_ == "det" and t.head.dep_ in ("nsubj", "nsubjpass") and not t.head.ent_type_:
+            return True
+    return False
+
+
 def _check_roles(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
     """Each noun and name of the claim fills a place that it fills in the evidence.
 
@@ -578,12 +593,15 @@ def _check_roles(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
     rephrases the sentence around other words is left to the other checks.
     """
     if len(window.spans) > 1:  # each name stands in the sentence that has its clause's verb
+        # (or in the window, when that sentence's subject refers back: "Both agencies have")
         for name, head in _names(claim, policy):
             verb = _clause_verb(head)
             if verb is None or _lemma(verb) in policy.reporting or _lemma(verb) == "be":
                 continue
             homes = [sp for sp in window.spans if _key(verb) in _sentence_keys(window, sp)]
             if homes and not any(_name_present(name, flat(sp.text), "", policy)
+                                 or (_refers_back(window, sp)
+                                     and _name_present(name, window.text, "", policy))
                                  for sp in homes):
                 return f"{name} is not in the evidence sentence that says '{verb.text}'"
     fillers = _fillers(window)

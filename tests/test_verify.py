@@ -228,3 +228,17 @@ def test_a_name_the_question_gives_does_not_excuse_a_swap_for_another_name() -> 
     claim = "The H200 contributed just $50 million in revenue during Nvidia's October quarter."
     verdict = verify(claim, evidence, given="How much revenue did the H200 bring in?")
     assert not verdict.supported and verdict.reason == "H200 stands where the evidence has H20"
+
+
+def test_names_stand_in_for_a_subject_that_refers_back() -> None:
+    evidence = ("The meetings were led by the National Development and Reform Commission and "
+                "the Ministry of Industry. Both agencies have overseen AI chip procurement "
+                "since 2022.")
+    claim = ("The National Development and Reform Commission and the Ministry of Industry have "
+             "overseen AI chip procurement since 2022.")
+    assert verify(claim, evidence).supported
+    # a sentence naming its subject outright keeps the names to itself
+    other = ("The meetings were led by the National Development and Reform Commission. "
+             "Huawei has overseen AI chip procurement since 2022.")
+    assert not verify("The National Development and Reform Commission has overseen AI chip "
+                      "procurement since 2022.", other).supported
