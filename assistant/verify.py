@@ -484,6 +484,8 @@ def _check_numbers(claim_text: str, claim: Any, window: _Window, evidence: str,
             there = flat(sentence.text)
             if asked <= nearby and all(_name_present(p, there, label, policy)
                                        or _name_present(p, flat(given), "", policy)
+                                       or (_refers_back(window, sentence)
+                                           and _name_present(p, window.text, "", policy))
                                        for p in partners):
                 changed, dropped = _check_qualifier(claim_text, wanted, evidence, n, policy)
                 if changed:
