@@ -69,3 +69,22 @@ def test_names_taken_from_the_conversation_may_be_called_by_a_common_noun() -> N
     assert addresses(want, [Cited(told)]) != ""
     assert addresses(want, [Cited(told)], exempt=["the National Development and Reform "
                                                   "Commission"]) == ""
+
+
+def test_a_reports_title_does_not_stand_for_its_sentences() -> None:
+    """Tom's Hardware's title names the H200; its H20 sentence still does not."""
+    from assistant.answer.decide import AnswerBuilder
+    from assistant.documents import load_corpus
+    from assistant.records import Answer, Citation
+    from conftest import CORPUS, TOMS, FakeEmbedder
+
+    docs = {d.doc_id: d for d in load_corpus(CORPUS).documents}
+    assert "H200" in (docs[TOMS].title or "")
+    quote = next(s for s in docs[TOMS].text.split(". ") if s.startswith("The H20 contributed"))
+    start = docs[TOMS].text.index(quote)
+    cited = Citation(1, "x", TOMS, docs[TOMS].title, start, start + len(quote), quote)
+    answer = Answer("How much revenue did the H200 bring Nvidia in the October quarter?",
+                    quote + " [1].", False, (cited,))
+    checked = AnswerBuilder(docs, FakeEmbedder()).on_target(answer)
+    assert checked.refused and checked.trace["target"] == \
+        "the cited sentences do not speak of H200"

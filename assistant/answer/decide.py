@@ -315,8 +315,7 @@ class AnswerBuilder:
                 or comparison.about_several(answer.question, self._names):
             return answer
         want = target.target(answer.question)
-        cited = [target.Cited(c.quote, self._sentence_before(c),
-                              draft.source_label(self._docs.get(c.doc_id)))
+        cited = [target.Cited(c.quote, self._sentence_before(c), self._byline(c.doc_id))
                  for c in answer.citations]
         why = target.addresses(want, cited, exempt)
         if not why:
@@ -353,6 +352,16 @@ class AnswerBuilder:
             trace = {**answer.trace, "before:named": answer.text, "named": before}
             return dataclasses.replace(answer, text=text, citations=cited, trace=trace)
         return answer
+
+    def _byline(self, doc_id: str) -> str:
+        """A report's outlet and authors, not its title.
+
+        A title names the report's topic, which would then stand for every sentence.
+        """
+        doc = self._docs.get(doc_id)
+        if doc is None:
+            return ""
+        return " — ".join(p for p in (doc.outlet or "", ", ".join(doc.authors or ())) if p)
 
     def _sentence_before(self, citation: Citation) -> str:
         """The sentence of the report just before the cited one ("" at its start)."""
