@@ -575,14 +575,21 @@ def _fillers(window: _Window) -> dict[tuple[str, str], set[str]]:
 _ANAPHORIC = frozenset({"he", "she", "it", "they", "this", "these", "those", "both", "such"})
 
 
-def _refers_back(window: _Window, span: Span) -> bool:
-    """True when the sentence ``span`` names its subject by reference ("they", "both agencies")."""
+def _refers_back(window: _Window, span: Span, verb: str = "") -> bool:
+    """True when the subject of ``verb`` in sentence ``span`` is a reference.
+
+    "They" or "both agencies" are; "Officials" and a pronoun of another clause are
+    not. Without ``verb``, the subject of any clause counts.
+    """
     for t in window.tokens:
         if not span.start <= t.idx < span.end or t.lower_ not in _ANAPHORIC:
             continue
-        if t.pos_ == "PRON" and t.dep_ in ("nsubj", "nsubjpass"):
-            return True
-        if t.dep_ == "det" and t.head.dep_ in ("nsubj", "nsubjpass") and not t.head.ent_type_:
+        subject = t if t.pos_ == "PRON" else t.head
+        if subject.dep_ not in ("nsubj", "nsubjpass") or subject.ent_type_:
+            continue
+        if t.pos_ != "PRON" and t.dep_ != "det":
+            continue
+        if not verb or _key(subject.head) == verb:
             return True
     return False
 
@@ -602,7 +609,7 @@ def _check_roles(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
                 continue
             homes = [sp for sp in window.spans if _key(verb) in _sentence_keys(window, sp)]
             if homes and not any(_name_present(name, flat(sp.text), "", policy)
-                                 or (_refers_back(window, sp)
+                                 or (_refers_back(window, sp, _key(verb))
                                      and _name_present(name, window.text, "", policy))
                                  for sp in homes):
                 return f"{name} is not in the evidence sentence that says '{verb.text}'"
