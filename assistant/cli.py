@@ -294,16 +294,17 @@ def _cmd_eval(args: argparse.Namespace) -> None:
 def _cmd_calibrate(args: argparse.Namespace) -> None:
     from assistant.answer import calibrate
     from assistant.answer.policy import save_policy
+    from assistant.evaluation import load_items
 
     assistant = _open(args)
     retriever, policy = assistant.retriever(), assistant.policy
     k = assistant.settings.top_k
-    calibration = [q for f in args.files for q in calibrate.load_questions(f)]
+    calibration = [q for f in args.files for q in load_items(f)]
     scores = calibrate.score(calibration, retriever, k, policy)
     fitted = calibrate.fit(scores, policy)
     reports = {"calibration": calibrate.report(scores, fitted)}
     for path in args.test:
-        tested = calibrate.score(calibrate.load_questions(path), retriever, k, fitted)
+        tested = calibrate.score(load_items(path), retriever, k, fitted)
         reports[path.stem] = calibrate.report(tested, fitted)
     _out(calibrate.format_report(fitted, reports))
     if args.write:

@@ -25,30 +25,41 @@ embedding model shifts both scales; a refit is one command.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Protocol
 
 from assistant.answer import conversation, gate
 from assistant.answer.evidence import SentenceRanker
 from assistant.answer.policy import AnswerPolicy
-from assistant.errors import ConfigError
 from assistant.retrieval import Retriever
 
 STEP = 0.05  # the grid of the fitted bars
 
 
-@dataclass(frozen=True)
-class Question:
-    """One question to calibrate on (the fields of an eval item this needs)."""
+class Question(Protocol):
+    """What calibration reads of a question (an :class:`assistant.evaluation.EvalItem`)."""
 
-    id: str
-    question: str
-    answerable: bool
-    expect_all: tuple[str, ...] = ()
-    history: tuple[str, ...] = ()
+    @property
+    def id(self) -> str:
+        """The question's id."""
+
+    @property
+    def question(self) -> str:
+        """The question as asked."""
+
+    @property
+    def answerable(self) -> bool:
+        """Whether the reports answer it."""
+
+    @property
+    def expect_all(self) -> tuple[str, ...]:
+        """Patterns the right answer matches."""
+
+    @property
+    def history(self) -> tuple[str, ...]:
+        """Earlier user turns of its conversation."""
 
 
 @dataclass(frozen=True)
@@ -71,25 +82,6 @@ class SplitReport:
     unanswerable_stopped_at_gate: tuple[int, int]
     unanswerable_quoted: tuple[int, int]  # an unanswerable question would get a quoted sentence
     answerable_quoted_right: tuple[int, int]  # an answerable one would get a right one
-
-
-def load_questions(path: Path) -> list[Question]:
-    """The questions of an eval JSONL file."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path.name} ({exc.strerror})") from None
-    out = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            out.append(Question(str(raw["id"]), str(raw["question"]), bool(raw["answerable"]),
-                                tuple(raw.get("expect_all", ())), tuple(raw.get("history", ()))))
-        except (ValueError, KeyError, TypeError):
-            raise ConfigError(f"{path.name} line {number} is not a valid question") from None
-    return out
 
 
 def score(questions: Sequence[Question], retriever: Retriever, k: int,
