@@ -572,7 +572,11 @@ def _fillers(window: _Window) -> dict[tuple[str, str], set[str]]:
     return out
 
 
-_ANAPHORIC = frozenset({"he", "she", "it", "they", "this", "these", "those", "both", "such"})
+# words that point back at something named before (English grammar, not corpus words)
+REFERRING_PRONOUNS = frozenset({"he", "she", "it", "they", "him", "her", "them", "his", "its",
+                                "their"})
+REFERRING_DETERMINERS = frozenset({"this", "that", "these", "those", "both", "such"})
+_ANAPHORIC = REFERRING_PRONOUNS | REFERRING_DETERMINERS
 
 
 def _refers_back(window: _Window, span: Span, verb: str = "") -> bool:

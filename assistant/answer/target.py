@@ -30,8 +30,6 @@ from assistant import verify
 from assistant.answer import claims
 
 _FIGURE_NOUNS = frozenset("number amount figure total count size quantity".split())
-_ANAPHORIC_DETS = frozenset({"this", "that", "these", "those", "both", "such"})
-_PRONOUNS = frozenset({"he", "she", "it", "they", "him", "her", "them", "his", "its", "their"})
 
 
 @dataclass(frozen=True)
@@ -147,12 +145,12 @@ def refers_back(sentence: str, before: str) -> bool:
     """
     earlier: set[str] | None = None
     for token in verify.parse(sentence):
-        if token.lower_ in _PRONOUNS and token.pos_ == "PRON":
+        if token.lower_ in verify.REFERRING_PRONOUNS and token.pos_ == "PRON":
             return True
         if token.dep_ != "det" or token.head.pos_ != "NOUN" or token.head.ent_type_ in (
                 "DATE", "TIME"):  # "this year", "that day": time, not a reference
             continue
-        if token.lower_ in _ANAPHORIC_DETS:
+        if token.lower_ in verify.REFERRING_DETERMINERS:
             return True
         if token.lower_ == "the":
             earlier = _roots(before) if earlier is None else earlier
