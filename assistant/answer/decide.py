@@ -241,8 +241,7 @@ class AnswerBuilder:
         ranked = self._ranker(hits).rank(answer.question)
         own = [r for r in ranked if any(r.text in c.quote for c in answer.citations)]
         others = [r for r in ranked[:self._policy.candidates]
-                  if r not in own and r.score >= self._policy.judge_bar
-                  and r.matched >= self._policy.min_matched]
+                  if r not in own and self._strong(r, self._policy.judge_bar)]
         if not own or not others:
             return answer
         kept = self._best_judged(answer.question, own[:2], generator, self._policy)
@@ -423,7 +422,7 @@ class AnswerBuilder:
         if not hits or not self.uses("extractive"):
             return refused
         ranked = self._ranker(hits).rank(refused.question)
-        if not ranked or not self._strong(ranked[0]):
+        if not ranked or not self._strong(ranked[0], self._policy.extractive_threshold):
             return refused
         best = ranked[0]
         refused.trace["extractive"] = f"{best.score:.2f}: {best.text}"
@@ -580,10 +579,9 @@ class AnswerBuilder:
                                   draft.source_label(self._docs.get(hit.chunk.doc_id)),
                                   self._similarity)
 
-    def _strong(self, ranked: RankedSentence) -> bool:
-        """A match strong enough to stand without the model (threshold, two question words)."""
-        return (ranked.score >= self._policy.extractive_threshold
-                and ranked.matched >= self._policy.min_matched)
+    def _strong(self, ranked: RankedSentence, bar: float) -> bool:
+        """A match at or above ``bar`` with at least ``min_matched`` question words."""
+        return ranked.score >= bar and ranked.matched >= self._policy.min_matched
 
     def quoted(self, base: Answer, hits: list[Hit], n: int, sentence: str) -> Answer:
         """An answer that is ``sentence`` of passage ``n``, quoted and cited."""
