@@ -576,7 +576,7 @@ def _fillers(window: _Window) -> dict[tuple[str, str], set[str]]:
 REFERRING_PRONOUNS = frozenset({"he", "she", "it", "they", "him", "her", "them", "his", "its",
                                 "their"})
 REFERRING_DETERMINERS = frozenset({"this", "that", "these", "those", "both", "such"})
-_ANAPHORIC = REFERRING_PRONOUNS | REFERRING_DETERMINERS
+_ANAPHORIC = REFERRING_PRONOUNS | REFERRING_DETERMINERS | {"the"}  # "the chip": a common noun
 
 
 def _refers_back(window: _Window, span: Span, verb: str = "") -> bool:
@@ -591,7 +591,7 @@ def _refers_back(window: _Window, span: Span, verb: str = "") -> bool:
         subject = t if t.pos_ == "PRON" else t.head
         if subject.dep_ not in ("nsubj", "nsubjpass") or subject.ent_type_:
             continue
-        if t.pos_ != "PRON" and t.dep_ != "det":
+        if t.pos_ != "PRON" and (t.dep_ != "det" or (t.lower_ == "the" and subject.pos_ != "NOUN")):
             continue
         if not verb or _key(subject.head) == verb:
             return True
@@ -605,18 +605,20 @@ def _check_roles(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
     sits ..." fails where the evidence says "the H200 sits ...", but a claim that
     rephrases the sentence around other words is left to the other checks.
     """
-    if len(window.spans) > 1:  # each name stands in the sentence that has its clause's verb
-        # (or in the window, when that sentence's subject refers back: "Both agencies have")
-        for name, head in _names(claim, policy):
-            verb = _clause_verb(head)
-            if verb is None or _lemma(verb) in policy.reporting or _lemma(verb) == "be":
-                continue
-            homes = [sp for sp in window.spans if _key(verb) in _sentence_keys(window, sp)]
-            if homes and not any(_name_present(name, flat(sp.text), "", policy)
-                                 or (_refers_back(window, sp, _key(verb))
-                                     and _name_present(name, window.text, "", policy))
-                                 for sp in homes):
-                return f"{name} is not in the evidence sentence that says '{verb.text}'"
+    # each name stands in the sentence that has its clause's verb, reporting verbs too,
+    # or in the window when that sentence's subject refers back ("Both agencies have",
+    # "The chip sits"): "Officials ... told attendees" does not say that the agencies
+    # of another sentence told them anything
+    for name, head in _names(claim, policy):
+        verb = _clause_verb(head)
+        if verb is None or _lemma(verb) == "be":
+            continue
+        homes = [sp for sp in window.spans if _key(verb) in _sentence_keys(window, sp)]
+        if homes and not any(_name_present(name, flat(sp.text), "", policy)
+                             or (_refers_back(window, sp, _key(verb))
+                                 and _name_present(name, window.text, "", policy))
+                             for sp in homes):
+            return f"{name} is not in the evidence sentence that says '{verb.text}'"
     fillers = _fillers(window)
     present = window.keys
     mentioned = {_key(t) for t in claim}
@@ -874,8 +876,8 @@ def _failure(claim: str, parsed: Any, window: _Window, evidence: str, passage: s
     if reason:  # a dropped qualifier is named, so the claim can be given it back
         return ("qualifier", reason, dropped) if dropped else ("numbers", reason, "")
     echoed = {_key(t) for t in parse(given)} if given.strip() else set()
-    reason = (_check_roles(parsed, window, policy)
-              or _check_swaps(parsed, window, passage, echoed))
+    reason = (_check_swaps(parsed, window, passage, echoed)
+              or _check_roles(parsed, window, policy))
     if reason:
         return "roles", reason, ""
     reason = _check_polarity(parsed, window, policy)

@@ -40,7 +40,16 @@ def test_a_figure_question_names_its_attribute_and_owner() -> None:
     ("What did Jensen Huang say about purchase orders?", [Cited(SAID, HUANG)], ""),
     ("What did Randy Abrams say about purchase orders?", [Cited(SAID, HUANG)],
      "the cited sentences do not speak of Randy Abrams"),
-    # a name in the report's label counts (outlet, title, authors)
+    # a count names whose units it counts
+    ("How many units of the H20 were sold in China?", [Cited(UNITS)],
+     "the cited sentences do not speak of H20"),
+    # the title's topic may stand for a common-noun subject, never for another name
+    ("How many H200 units did the approval cover?",
+     [Cited(UNITS, title="Beijing weighs H200 imports")], ""),
+    ("How much revenue did the H200 generate for Nvidia in China?",
+     [Cited(H20, title="China discusses Nvidia H200 purchases")],
+     "the cited sentences do not speak of H200"),
+    # a name in the report's label counts (outlet, authors)
     ("What did the South China Morning Post say about purchase orders?",
      [Cited(SAID, HUANG, "South China Morning Post")], ""),
 ])

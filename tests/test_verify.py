@@ -230,6 +230,23 @@ def test_a_name_the_question_gives_does_not_excuse_a_swap_for_another_name() -> 
     assert not verdict.supported and verdict.reason == "H200 stands where the evidence has H20"
 
 
+def test_a_name_the_question_gives_must_stand_where_its_verb_does() -> None:
+    evidence = ("The meetings were led by the National Development and Reform Commission. "
+                "Both agencies have overseen AI chip procurement since 2022. Officials told "
+                "attendees they would issue guidance once responses are reviewed.")
+    claim = ("The National Development and Reform Commission told attendees they would issue "
+             "guidance once responses are reviewed.")
+    question = "What did the National Development and Reform Commission tell attendees?"
+    verdict = verify(claim, evidence, given=question,
+                     similarity=lambda a, b: 1.0 if "told" in b else 0.0)
+    assert not verdict.supported and "'told'" in verdict.reason
+    # "the chip" refers back, so the quote reaches the sentence that names it
+    passage = "The H200 is far more capable. The chip sits one generation below Blackwell."
+    kept = verify("The H200 sits one generation below Blackwell.", passage,
+                  given="Where does the H200 sit?")
+    assert kept.supported and "H200" in kept.quote
+
+
 def test_names_stand_in_for_a_subject_that_refers_back() -> None:
     evidence = ("The meetings were led by the National Development and Reform Commission and "
                 "the Ministry of Industry. Both agencies have overseen AI chip procurement "

@@ -314,7 +314,8 @@ class AnswerBuilder:
                 or comparison.about_several(answer.question, self._names):
             return answer
         want = target.target(answer.question)
-        cited = [target.Cited(c.quote, self._sentence_before(c), self._byline(c.doc_id))
+        cited = [target.Cited(c.quote, self._sentence_before(c), self._byline(c.doc_id),
+                              self._title(c.doc_id))
                  for c in answer.citations]
         why = target.addresses(want, cited, exempt)
         if not why:
@@ -361,6 +362,11 @@ class AnswerBuilder:
         if doc is None:
             return ""
         return " — ".join(p for p in (doc.outlet or "", ", ".join(doc.authors or ())) if p)
+
+    def _title(self, doc_id: str) -> str:
+        """A report's title: the topic its sentences may leave unnamed."""
+        doc = self._docs.get(doc_id)
+        return (doc.title or "") if doc is not None else ""
 
     def _sentence_before(self, citation: Citation) -> str:
         """The sentence of the report just before the cited one ("" at its start)."""

@@ -8,7 +8,9 @@ question (:func:`target`) is read from spaCy's parse:
 * its **principal names** (whose attribute is asked for, who is asked to have said
   something), each of which must stand in a cited sentence, or in the sentence
   before it when the cited sentence refers back ("he told journalists", "the GPU"
-  after "GPUs"), or in the report's label (outlet, title, authors);
+  after "GPUs"), or in the report's label (outlet, authors), or in its title when
+  the cited sentence's subject is a common noun ("The approval covered ..." in a
+  report titled about the H200; never "The H20 contributed ...");
 * for a question asking for a **figure** ("how much/many ...", "what share /
   price / rate ..."), the attribute asked for: a cited sentence must hold a figure
   together with that attribute (its word, a word of the same root, or for money and
@@ -45,17 +47,18 @@ class Target:
 
 @dataclass(frozen=True)
 class Cited:
-    """A cited sentence, the sentence before it in its passage, and its report's label."""
+    """A cited sentence, the sentence before it, its report's byline and its title."""
 
     sentence: str
     before: str = ""
     label: str = ""
+    title: str = ""
 
 
 def _asked_noun(doc: Any) -> Any | None:
     """The noun a figure question asks about: "how much revenue", "what share", "what was X"."""
     for token in doc:
-        if token.lower_ == "much" and token.i > 0 and doc[token.i - 1].lower_ == "how":
+        if token.lower_ in ("much", "many") and token.i > 0 and doc[token.i - 1].lower_ == "how":
             return token.head if token.head.pos_ in ("NOUN", "PROPN") else None
         if token.lower_ in ("what", "which") and token.dep_ == "det" \
                 and token.head.pos_ == "NOUN":
@@ -92,6 +95,9 @@ def _principal_names(doc: Any, noun: Any | None, names: Sequence[str]) -> tuple[
             for child in token.children:
                 if child.dep_ in ("nsubj", "nsubjpass") and (noun is None or child.i != noun.i):
                     found += _names_in(list(child.subtree), names)
+                # "did the H200 generate": the small parser may make the subject a compound
+                if noun is not None and child.dep_ == "compound":
+                    found += _names_in([child], names)
     nationalities = {e.text for e in doc.ents if e.label_ == "NORP"}
     return tuple(dict.fromkeys(n for n in found if n not in nationalities))
 
@@ -126,6 +132,9 @@ def target(question: str) -> Target:
         [noun.lemma_.lower(), *(c.lemma_.lower() for c in noun.children
                                 if c.dep_ == "compound" and c.pos_ == "NOUN")]))
     measured = set(attribute) & (claims.MONEY_WORDS | claims.SHARE_WORDS | _FIGURE_NOUNS)
+    how_many = any(t.lower_ == "many" and t.i > 0 and doc[t.i - 1].lower_ == "how" for t in doc)
+    if how_many and not measured:  # a count: whose units, but a sentence may count in words
+        return Target(_principal_names(doc, noun, names), speaker=_speaker(doc))
     if not how_much and not measured:
         return Target(_principal_names(doc, None, names),  # "What restrictions ...?": words
                       speaker=_speaker(doc))
@@ -156,6 +165,19 @@ def refers_back(sentence: str, before: str) -> bool:
             earlier = _roots(before) if earlier is None else earlier
             if verify.word_key(token.head) in earlier:
                 return True
+    return False
+
+
+def _named_subject(sentence: str) -> bool:
+    """True when the subject of ``sentence``'s main verb is a name ("The H20 contributed").
+
+    Such a sentence is about that name; one with a common-noun subject ("The approval
+    covered ...") may be about its report's topic, the name in the title.
+    """
+    for token in verify.parse(sentence):
+        if token.dep_ in ("nsubj", "nsubjpass") and token.head.dep_ == "ROOT":
+            return any(t.pos_ == "PROPN" or t.ent_type_ for t in token.subtree
+                       if t.dep_ in ("compound", "nsubj", "nsubjpass", "poss"))
     return False
 
 
@@ -202,6 +224,7 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
         if not any(verify.mentions(c.sentence, name) or verify.mentions(c.label, name)
                    or (c.before and refers_back(c.sentence, c.before)
                        and verify.mentions(c.before, name))
+                   or (verify.mentions(c.title, name) and not _named_subject(c.sentence))
                    for c in cited):
             return f"the cited sentences do not speak of {name}"
     if want.figure and not any(_figure_of(c.sentence, want) for c in cited):
