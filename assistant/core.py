@@ -210,6 +210,8 @@ class Assistant:
     def ask_stream(self, question: str, history: Sequence[Any] | None = None) -> Iterator[Event]:
         """Stream progress, then text deltas, then the final :class:`Answer`."""
         started = time.perf_counter()
+        # one generation of the corpus for the whole answer, though a reindex may land
+        builder, retriever, docs = self._builder, self._retriever, self._docs
         asked = self._check_question(question)
         turns = normalize_history(history)
         yield Status("searching", "searching the reports")
@@ -217,13 +219,13 @@ class Assistant:
         question = resolved.standalone  # every later step reads the question standing alone
         trace = {"standalone": question} if resolved.changed else {}
         context = [t["content"] for t in turns if t["role"] == "user"]
-        hits = self._retriever.search(question, self.settings.top_k, context)
-        relevance = self._retriever.relevance(question, hits, context)
+        hits = retriever.search(question, self.settings.top_k, context)
+        relevance = retriever.relevance(question, hits, context)
         timings = {"retrieval_s": time.perf_counter() - started, "relevance": relevance}
         passes, why = gate.on_topic(question, [h.chunk.text for h in hits], relevance,
                                     self.policy)
         trace["gate"] = why
-        summarised = self._builder.summary(question, hits, self._retriever.index.chunks, timings)
+        summarised = builder.summary(question, hits, retriever.index.chunks, timings)
         if summarised is not None:  # a summary request: the report's own lead, no model
             timings["total_s"] = time.perf_counter() - started
             yield dataclasses.replace(summarised, question=asked,
@@ -239,11 +241,11 @@ class Assistant:
         corpus = self.corpus_prompt(generator)
         if corpus is not None:
             shown_hits = corpus
-            messages = draft.build_messages(question, corpus, self._docs, earlier)
+            messages = draft.build_messages(question, corpus, docs, earlier)
             yield Status("reading", f"reading all {len(corpus)} passages", tuple(hits))
         else:
             shown_hits = self._fit_budget(hits, generator)
-            messages = draft.build_messages(question, shown_hits, self._docs, earlier)
+            messages = draft.build_messages(question, shown_hits, docs, earlier)
             yield Status("reading", f"reading {len(shown_hits)} passages", tuple(shown_hits))
         messages, shown_hits = self._fit_context(messages, question, shown_hits, generator,
                                                  fixed=corpus is not None)
@@ -266,21 +268,21 @@ class Assistant:
                     shown = visible
             raw = "".join(pieces).strip()
             timings["written_s"] = time.perf_counter() - started
-            answer, spans = self._builder.finish(question, raw, shown_hits, hits, timings)
+            answer, spans = builder.finish(question, raw, shown_hits, hits, timings)
             if answer.refused:  # the model chose a passage but wrote nothing that holds
-                answer, spans = self._builder.chosen(answer, raw, shown_hits)
+                answer, spans = builder.chosen(answer, raw, shown_hits)
             if not answer.refused and self.settings.confirm_answers:
                 yield Status("checking", "checking the answer against the passages")
-                answer = self._builder.confirm(answer, spans, generator, shown_hits,
+                answer = builder.confirm(answer, spans, generator, shown_hits,
                                                [*messages, {"role": "assistant", "content": raw}]
                                                if corpus else None)
-                answer = self._builder.reconsider(answer, generator, shown_hits)
+                answer = builder.reconsider(answer, generator, shown_hits)
         if answer.refused:  # the model found nothing: a sentence may still match strongly
-            answer = self._builder.extractive(answer, shown_hits)
-        answer = self._builder.on_target(answer, [name for _, name in resolved.replaced])
-        answer = self._builder.named(answer, shown_hits)
-        answer = self._builder.each_report(answer, shown_hits)
-        answer = self._builder.other_reports(answer, shown_hits)
+            answer = builder.extractive(answer, shown_hits)
+        answer = builder.on_target(answer, [name for _, name in resolved.replaced])
+        answer = builder.named(answer, shown_hits)
+        answer = builder.each_report(answer, shown_hits)
+        answer = builder.other_reports(answer, shown_hits)
         timings["total_s"] = time.perf_counter() - started
         yield dataclasses.replace(answer, question=asked, trace={**trace, **answer.trace},
                                   closest=closest_passages(answer, self.policy))

@@ -395,11 +395,13 @@ def _name_present(name: str, window: str, label: str, policy: VerifierPolicy) ->
     return _acronym_in(name, window)
 
 
-def _check_names(claim: Any, window: _Window, label: str, given: str,
-                 policy: VerifierPolicy) -> str:
+def _check_names(claim: Any, window: _Window, label: str, policy: VerifierPolicy) -> str:
+    """Each name of the claim stands in the window or the report's label.
+
+    Never only in the question: a name the quote lacks cannot be checked in one click.
+    """
     for name, _ in _names(claim, policy):
-        if not _name_present(name, window.text, label, policy) and not (
-                given and _name_present(name, given, "", policy)):
+        if not _name_present(name, window.text, label, policy):
             return f"the evidence does not name {name}"
     return ""
 
@@ -451,7 +453,7 @@ def _check_qualifier(claim_text: str, wanted: Number, evidence: str, stated: Num
 
 
 def _check_numbers(claim_text: str, claim: Any, window: _Window, evidence: str,
-                   given: str, label: str, policy: VerifierPolicy) -> tuple[str, str]:
+                   label: str, policy: VerifierPolicy) -> tuple[str, str]:
     """Why the claim's figures are not the evidence's, and a qualifier it dropped, if any."""
     lo, hi = window.spans[0].start, window.spans[-1].end
     ones = {_key(t.head) for t in window.tokens if t.lower_ == "one" and t.dep_ == "nummod"}
@@ -459,12 +461,9 @@ def _check_numbers(claim_text: str, claim: Any, window: _Window, evidence: str,
         if t.lower_ == "one" and t.dep_ == "nummod" and _key(t.head) not in ones:
             return f"the evidence does not say one {t.head.text}", ""
     stated = [n for n in numbers(evidence, policy) if lo <= n.start < hi]
-    context = [n for n in numbers(given, policy)] if given else []
     for wanted in numbers(claim_text, policy):
         matches = [n for n in stated if _same_number(wanted, n)]
         if not matches:
-            if any(_same_number(wanted, n) for n in context):
-                continue
             return f"the evidence does not state {claim_text[wanted.start:wanted.end]}", ""
         claim_tok = claim.char_span(wanted.start, wanted.end, alignment_mode="expand")
         if claim_tok is None:
@@ -483,7 +482,6 @@ def _check_numbers(claim_text: str, claim: Any, window: _Window, evidence: str,
                 t.lower_ for t in window.tokens if sentence.start <= t.idx < sentence.end}
             there = flat(sentence.text)
             if asked <= nearby and all(_name_present(p, there, label, policy)
-                                       or _name_present(p, flat(given), "", policy)
                                        or (_refers_back(window, sentence)
                                            and _name_present(p, window.text, "", policy))
                                        for p in partners):
@@ -869,10 +867,10 @@ def _failure(claim: str, parsed: Any, window: _Window, evidence: str, passage: s
              label: str, given: str, asked: set[str], policy: VerifierPolicy
              ) -> tuple[str, str, str]:
     """The first check the window fails: (check, reason, who was reported); empty if none."""
-    reason = _check_names(parsed, window, label, flat(given), policy)
+    reason = _check_names(parsed, window, label, policy)
     if reason:
         return "names", reason, ""
-    reason, dropped = _check_numbers(claim, parsed, window, evidence, given, label, policy)
+    reason, dropped = _check_numbers(claim, parsed, window, evidence, label, policy)
     if reason:  # a dropped qualifier is named, so the claim can be given it back
         return ("qualifier", reason, dropped) if dropped else ("numbers", reason, "")
     echoed = {_key(t) for t in parse(given)} if given.strip() else set()
@@ -923,7 +921,8 @@ def _prepare(claim: str, evidence: str, label: str, given: str,
     label_keys = {_key(t) for t in parse(label)} if label else set()
     given_here = ""
     asked = _markers(parse(given), policy) if given else set()
-    if given:  # the question's names and numbers, when the passage holds them somewhere
+    if given:  # the question's names and numbers the passage holds: they may stand for
+        # "the chip" in the swap check, but never excuse a name or figure the quote lacks
         given_here = " ".join(n for n, _ in _names(parse(given), policy)
                               if _name_present(n, flat(evidence), label_flat, policy))
         given_here += " " + " ".join(given[n.start:n.end] for n in numbers(given, policy)
@@ -946,8 +945,10 @@ def verify(claim: str, evidence: str, *, label: str = "", given: str = "",
     """Whether ``evidence`` states ``claim`` (one sentence), and where.
 
     ``label`` is the report's title, outlet and authors: names and words the claim
-    takes from it count as stated. ``given`` is text the claim may repeat names and
-    numbers from when the evidence holds them somewhere (the question).
+    takes from it count as stated. ``given`` is the question: its words of
+    modality are asked for, and its names may stand for the evidence's "the chip" in
+    the swap check; every name and figure of the claim must still stand in the
+    supporting window, so that the quote shown holds it.
     ``similarity`` (the embedding cosine of two texts) lets a claim that rewords the
     evidence pass the coverage check: fewer of its words, but close in meaning. The
     names, numbers, roles, polarity and modality checks apply all the same.

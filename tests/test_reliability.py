@@ -1264,7 +1264,7 @@ def test_reindex_while_answering_loses_nothing(tmp_path: Path, make_assistant: M
     release.set()
     worker.join(30)
     answer = out["answer"]
-    assert not answer.refused and answer.citations[0].doc_id == SCMP
+    assert not answer.refused and answer.citations[0].doc_id == SCMP, answer.trace
     with pytest.raises(CitationError, match="no report"):
         a.lookup(answer.citations[0].id)
     index = load(IndexLayout(tmp_path / "index"))

@@ -227,10 +227,10 @@ def test_a_name_the_question_gives_does_not_excuse_a_swap_for_another_name() -> 
                 "million in revenue during Nvidia's October quarter.")
     claim = "The H200 contributed just $50 million in revenue during Nvidia's October quarter."
     verdict = verify(claim, evidence, given="How much revenue did the H200 bring in?")
-    assert not verdict.supported and verdict.reason == "H200 stands where the evidence has H20"
+    assert not verdict.supported and "H200" in verdict.reason
 
 
-def test_a_name_the_question_gives_must_stand_where_its_verb_does() -> None:
+def test_a_name_only_the_question_gives_is_not_in_the_quote() -> None:
     evidence = ("The meetings were led by the National Development and Reform Commission. "
                 "Both agencies have overseen AI chip procurement since 2022. Officials told "
                 "attendees they would issue guidance once responses are reviewed.")
@@ -238,6 +238,13 @@ def test_a_name_the_question_gives_must_stand_where_its_verb_does() -> None:
              "guidance once responses are reviewed.")
     question = "What did the National Development and Reform Commission tell attendees?"
     verdict = verify(claim, evidence, given=question,
+                     similarity=lambda a, b: 1.0 if "told" in b else 0.0)
+    assert not verdict.supported
+    assert verdict.reason == "the evidence does not name National Development and Reform Commission"
+    # where the window names them, they must stand where the verb does, reporting verbs too
+    adjacent = ("The meetings were led by the National Development and Reform Commission. "
+                "Officials told attendees they would issue guidance once responses are reviewed.")
+    verdict = verify(claim, adjacent, given=question,
                      similarity=lambda a, b: 1.0 if "told" in b else 0.0)
     assert not verdict.supported and "'told'" in verdict.reason
     # "the chip" refers back, so the quote reaches the sentence that names it
