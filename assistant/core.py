@@ -281,6 +281,7 @@ class Assistant:
             answer = builder.extractive(answer, shown_hits)
         answer = builder.on_target(answer, [name for _, name in resolved.replaced])
         answer = builder.named(answer, shown_hits)
+        answer = builder.lead(answer)
         answer = builder.each_report(answer, shown_hits)
         answer = builder.other_reports(answer, shown_hits)
         timings["total_s"] = time.perf_counter() - started

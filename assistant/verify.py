@@ -620,6 +620,10 @@ def _check_roles(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
     fillers = _fillers(window)
     present = window.keys
     mentioned = {_key(t) for t in claim}
+    placed: dict[str, set[tuple[str, str]]] = {}  # the claim's own places of its names
+    for t in claim:
+        if _name_like(t):
+            placed.setdefault(_key(t), set()).update(_slots(t))
     for token in claim:
         if not _name_like(token):
             continue
@@ -630,8 +634,10 @@ def _check_roles(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
             if slot[0] in policy.reporting or slot[1] in ("punct", "dep"):
                 continue
             there = fillers.get(slot, set())
-            # a substitution: the evidence's own filler is gone from the claim
-            gone = there - mentioned
+            # a substitution: the evidence's own filler is gone from the claim, or moved
+            # to another place of it ("H20 is more capable than Blackwell" for "H200 is
+            # more capable than the H20")
+            gone = {f for f in there if f not in mentioned or slot not in placed.get(f, set())}
             if there and key not in there and gone:
                 return (f"in the evidence, {', '.join(sorted(gone))} (not {token.text}) "
                         f"is the {slot[1]} of '{slot[0]}'")

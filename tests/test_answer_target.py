@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer.target import Cited, Target, addresses, target
+from assistant.answer.decide import AnswerBuilder
+from assistant.answer.target import Cited, Target, addresses, figure_phrase, target
+from assistant.documents import load_corpus
+from assistant.records import Answer, Citation
+from conftest import CORPUS, SCMP, TOMS, FakeEmbedder
+
+DOCS = {d.doc_id: d for d in load_corpus(CORPUS).documents}
 
 H20 = ("The H20 contributed just $50 million in revenue during Nvidia's October quarter, "
        "compared to $4.6 billion in the period earlier this year.")
@@ -97,3 +103,43 @@ def test_a_reports_title_does_not_stand_for_its_sentences() -> None:
     checked = AnswerBuilder(docs, FakeEmbedder()).on_target(answer)
     assert checked.refused and checked.trace["target"] == \
         "the cited sentences do not speak of H200"
+
+
+@pytest.mark.parametrize(("question", "sentence", "phrase"), [
+    ("How many H200 units did the approval cover?", UNITS, "more than 400,000 units"),
+    ("What was Nvidia's China revenue in the quarter?",
+     "Nvidia's China revenue fell 63% year over year to about $3 billion.", "about $3 billion"),
+    ("By what percentage did Nvidia's China revenue fall?",
+     "Nvidia's China revenue fell 63% year over year to about $3 billion.", "63%"),
+    ("What tax applies to the chips?", TAX, "25%"),
+    # two sums of money: the reader needs the sentence to tell them apart
+    ("How much revenue did the H20 bring in?", H20, ""),
+    ("How many reporters wrote it?", UNITS, ""),  # a count of something else
+])
+def test_the_figure_that_answers(question: str, sentence: str, phrase: str) -> None:
+    assert figure_phrase(question, sentence) == phrase
+
+
+def _cited_answer(question: str, doc_id: str, opening: str) -> Answer:
+    text = DOCS[doc_id].text
+    start = text.index(opening)
+    end = text.index(".", text.index(" ", start + 60)) + 1
+    quote = text[start:end]
+    citation = Citation(3, "x", doc_id, DOCS[doc_id].title, start, end, quote)
+    return Answer(question, quote[:-1] + " [3].", False, (citation,))
+
+
+@pytest.mark.parametrize(("question", "doc_id", "opening", "led"), [
+    ("Is the H200 more capable than the H20?", TOMS, "The H200 sits",
+     "Yes — the H200 sits one generation below"),
+    ("How many H200 units did the approval cover?", SCMP, "The approval covered",
+     "More than 400,000 units, according to Reuters [3]."),
+    # "would be ... taxed at 25%": a bare "25%" would drop the condition, so it stays
+    ("What tax would apply to the chips?", TOMS, "Chips manufactured", "Chips manufactured"),
+    ("Is the H20 more capable than Blackwell?", TOMS, "The H200 sits", "The H200 sits"),
+])
+def test_yes_or_no_first_and_the_figure_alone(question: str, doc_id: str, opening: str,
+                                              led: str) -> None:
+    answer = AnswerBuilder(DOCS, FakeEmbedder()).lead(_cited_answer(question, doc_id, opening))
+    assert answer.text.startswith(led)
+    assert [c.n for c in answer.citations] == [3]

@@ -547,7 +547,8 @@ def test_a_chosen_passage_with_nothing_written_gives_its_best_sentence(
     # the passage says "vastly more capable": a bare "No." is dropped, a "Yes," kept
     ("No [{n}].", None, "No — the cited passages do not settle it"),
     ("Yes, the H200 remains vastly more capable than the H20 [{n}].", "Yes, the H200", None),
-    ("No, the H200 remains vastly more capable than the H20 [{n}].", "The H200 remains",
+    # the wrong "No" is dropped, and the settled yes leads the rest
+    ("No, the H200 remains vastly more capable than the H20 [{n}].", "Yes — the H200 remains",
      "No — the cited passages do not settle it"),
 ])
 def test_a_yes_or_no_stays_only_when_the_passages_settle_it(

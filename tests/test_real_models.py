@@ -244,3 +244,13 @@ def test_real_target_check_refuses_a_figure_of_something_else(
     answer = real_assistant.ask("How much revenue did the H200 bring Nvidia in the October "
                                 "quarter?")
     assert answer.refused and answer.citations == (), (answer.text, answer.trace)
+
+
+def test_real_yes_or_no_first_and_the_figure_alone(real_assistant: Assistant) -> None:
+    polar = real_assistant.ask("Is the H200 more capable than the H20?")
+    assert not polar.refused and polar.text.startswith("Yes"), (polar.text, polar.trace)
+    figure = real_assistant.ask("How many H200 units did the approval cover?")
+    assert not figure.refused and "400,000" in figure.text, (figure.text, figure.trace)
+    if "lead" in figure.trace:  # the figure alone, with its qualifier and source
+        assert figure.text.startswith("More than 400,000"), figure.text
+        assert len(figure.text.split()) < 12

@@ -324,6 +324,56 @@ class AnswerBuilder:
         answer.trace["before:target"] = answer.text
         return self._refuse(answer, why)
 
+    def lead(self, answer: Answer) -> Answer:
+        """Yes or no first for a yes/no question; for a figure question, the figure alone.
+
+        Both come from the first cited sentence's quote and are checked in code: the
+        yes or no is :func:`assistant.answer.polar.settle` of the question's statement
+        against the quote ("Yes — the H200 ... [6]."); the figure is
+        :func:`assistant.answer.target.figure_phrase` of the quote, verified as a
+        claim (with the attribution the quote gives it, "..., according to
+        Reuters"), and then is the whole answer, cited to the same quote ("More than
+        400,000 units, according to Reuters [2]."). Anything unsettled stays as it was.
+        """
+        if answer.refused or not answer.citations \
+                or comparison.about_several(answer.question, self._names):
+            return answer
+        parts = claims.split_answer(answer.text)
+        if not parts or not parts[0][1]:
+            return answer
+        first, markers = parts[0]
+        by_n = {c.n: c for c in answer.citations}
+        cited = [by_n[n] for n in markers if n in by_n]
+        if not cited:
+            return answer
+        quote = cited[0].quote
+        if polar.is_polar(answer.question):
+            word = polar.settle(answer.question, [c.quote for c in cited])
+            if not word or polar.leading(first)[0]:
+                return answer
+            head = answer.text.lstrip()
+            if head.split(" ", 1)[0] in ("The", "A", "An"):  # an article, not a name
+                head = head[:1].lower() + head[1:]
+            text = f"{word.capitalize()} — {head}"
+            return self._led(answer, text, answer.citations, word)
+        phrase = target.figure_phrase(answer.question, quote)
+        if not phrase:
+            return answer
+        claim = phrase[:1].upper() + phrase[1:] + "."
+        label = draft.source_label(self._docs.get(cited[0].doc_id))
+        verdict = verify.verify(claim, quote, label=label)
+        if not verdict.supported and verdict.check == "modality" and verdict.source:
+            claim = f"{claim[:-1]}, according to {verdict.source}."
+            verdict = verify.verify(claim, quote, label=label)
+        if not verdict.supported:
+            return answer
+        return self._led(answer, f"{claim[:-1]} [{cited[0].n}].", (cited[0],), phrase)
+
+    @staticmethod
+    def _led(answer: Answer, text: str, cited: tuple[Citation, ...], what: str) -> Answer:
+        trace = {**answer.trace, "lead": what, "before:lead": answer.text}
+        return dataclasses.replace(answer, text=text, citations=cited, trace=trace)
+
     def named(self, answer: Answer, hits: list[Hit]) -> Answer:
         """For a who / which-company question, also the sentence that names them.
 

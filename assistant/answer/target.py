@@ -24,6 +24,7 @@ not words of the reports.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -231,3 +232,60 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
         asked = " ".join(reversed(want.attribute)) or "figure"
         return f"no cited sentence gives a figure of the {asked} asked for"
     return ""
+
+
+_UNIT_AFTER = re.compile(r"(?:\s*(?:thousand|million|billion|trillion|bn)\b)?"
+                         r"(?:\s*(?:%|percent\b|per cent\b))?", re.IGNORECASE)
+
+
+def _figure_text(sentence: str, figure: verify.Number) -> tuple[int, int]:
+    """The extent of ``figure`` as written: with its currency sign, scale and percent sign."""
+    start = figure.start - 1 if figure.start and sentence[figure.start - 1] in "$€£" else \
+        figure.start
+    unit = _UNIT_AFTER.match(sentence, figure.end)
+    return start, unit.end() if unit else figure.end
+
+
+def figure_phrase(question: str, sentence: str) -> str:
+    """The figure of ``sentence`` that answers ``question``, as a short phrase, or "".
+
+    For "how much / how many / what share ..." questions (:func:`target`): the one
+    figure of the sentence of the asked kind ("more than 400,000 units", "25%",
+    "about $3 billion"): money for a sum of money, a percentage for a share or a
+    rate, else a figure of the asked noun; with its qualifier and, for a count, the
+    noun it counts. "" when the sentence holds no such figure or several (the
+    reader needs the sentence to tell them apart), and for dates.
+    """
+    doc = verify.parse(question)
+    how_many = any(t.lower_ == "many" and t.i > 0 and doc[t.i - 1].lower_ == "how" for t in doc)
+    want = target(question)
+    if not (want.figure or how_many):
+        return ""
+    asked_noun = _asked_noun(doc)
+    counted = verify.word_root(str(asked_noun.lemma_).lower()) if asked_noun is not None else ""
+    attribute = set(want.attribute)
+    roots = {verify.word_root(a) for a in attribute}
+    kinds = ({"money"} if attribute & claims.MONEY_WORDS else set()) | (
+        {"percent"} if attribute & claims.SHARE_WORDS else set())
+    parsed = verify.parse(sentence)
+    found: list[str] = []
+    for figure in verify.numbers(sentence):
+        start, end = _figure_text(sentence, figure)
+        span = parsed.char_span(start, end, alignment_mode="expand")
+        if span is None or any(t.ent_type_ in ("DATE", "TIME") for t in span):
+            continue
+        noun = span.root.head if span.root.head.i >= span.end else None
+        noun_root = verify.word_root(str(noun.lemma_).lower()) if noun is not None else ""
+        if how_many and not want.figure:  # a count: of the noun asked for
+            if noun is None or noun_root != counted:
+                continue
+            end = noun.idx + len(noun.text)
+        elif kinds:  # money for a sum, a percentage for a share ("tax": either)
+            if figure.kind not in kinds:
+                continue
+        elif not (noun_root and noun_root in roots):
+            continue
+        said = verify.qualifier(sentence, start)
+        text = sentence[start:end]
+        found.append(f"{said} {text}" if said else text)
+    return found[0] if len(found) == 1 else ""
