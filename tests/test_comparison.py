@@ -119,6 +119,20 @@ def test_a_question_about_both_reports_gets_each_reports_account(
     assert "Tom's Hardware: " + market in refused.text
 
 
+def test_each_reports_account_of_a_name_is_a_sentence_naming_it(
+        make_assistant: Callable[..., Assistant]) -> None:
+    # one shared word ("ByteDance") is below the ranking bar, but the name settles it
+    answer = make_assistant(["Passage: none"], context_mode="corpus").ask(
+        "What does each report say about ByteDance?")
+    assert not answer.refused, answer.trace
+    assert sorted(c.doc_id for c in answer.citations) == sorted([SCMP, TOMS])
+    assert all("ByteDance" in c.quote for c in answer.citations)
+    # without a name, the bar stands: nothing is offered for a question of common words
+    vague = make_assistant(["Passage: none"], context_mode="corpus").ask(
+        "What does each report say about the weather?")
+    assert vague.refused
+
+
 def test_a_relation_is_stated_only_as_the_verifier_finds_it(
         make_assistant: Callable[..., Assistant]) -> None:
     question = "Do the two reports agree on what Jensen Huang said about China?"

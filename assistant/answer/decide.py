@@ -502,8 +502,9 @@ class AnswerBuilder:
                 or not comparison.about_several(question, self._names)):
             return answer
         own, shared = self._sentences_by_report(answer)
-        accounts = self._best_per_report(comparison.without_reports(question, self._names),
-                                         hits, set(own), self._policy.account_bar)
+        topic = comparison.without_reports(question, self._names)
+        accounts = self._best_per_report(topic, hits, set(own), self._policy.account_bar)
+        accounts.update(self._naming_per_report(topic, hits, set(own) | set(accounts)))
         if len(own) + len(accounts) < 2:
             return answer
         order = list(dict.fromkeys([*own, *(h.chunk.doc_id for h in hits)]))
@@ -625,6 +626,27 @@ class AnswerBuilder:
             doc_id = hit.chunk.doc_id
             if (doc_id not in cited and doc_id not in chosen
                     and ranked.matched >= self._policy.min_matched
+                    and self._evidence(hit).verdict(ranked.text).supported):
+                chosen[doc_id] = ranked
+        return chosen
+
+    def _naming_per_report(self, question: str, hits: list[Hit], done: set[str]
+                           ) -> dict[str, RankedSentence]:
+        """Each other report's best sentence that names every name of ``question``.
+
+        "What does each report say about ByteDance?": a report's account is its
+        best-ranked sentence naming ByteDance, however few other words it shares.
+        Nothing for a question without names.
+        """
+        names = [n.strip(" ,;:") for n in verify.names(question) if n.strip(" ,;:")]
+        if not names:
+            return {}
+        chosen: dict[str, RankedSentence] = {}
+        for ranked in self._ranker(hits).rank(question):
+            hit = hits[ranked.n - 1]
+            doc_id = hit.chunk.doc_id
+            if (doc_id not in done and doc_id not in chosen
+                    and all(verify.mentions(ranked.text, n) for n in names)
                     and self._evidence(hit).verdict(ranked.text).supported):
                 chosen[doc_id] = ranked
         return chosen
