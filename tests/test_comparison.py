@@ -127,6 +127,11 @@ def test_each_reports_account_of_a_name_is_a_sentence_naming_it(
     assert not answer.refused, answer.trace
     assert sorted(c.doc_id for c in answer.citations) == sorted([SCMP, TOMS])
     assert all("ByteDance" in c.quote for c in answer.citations)
+    # a name each: each report's sentence naming its own
+    which = make_assistant(["Passage: none"], context_mode="corpus").ask(
+        "Which report mentions Huawei, and which mentions UBS?")
+    quotes = {c.doc_id: c.quote for c in which.citations}
+    assert "Huawei" in quotes[TOMS] and "UBS" in quotes[SCMP], which.text
     # without a name, the bar stands: nothing is offered for a question of common words
     vague = make_assistant(["Passage: none"], context_mode="corpus").ask(
         "What does each report say about the weather?")

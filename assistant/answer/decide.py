@@ -632,24 +632,27 @@ class AnswerBuilder:
 
     def _naming_per_report(self, question: str, hits: list[Hit], done: set[str]
                            ) -> dict[str, RankedSentence]:
-        """Each other report's best sentence that names every name of ``question``.
+        """Each other report's best sentence naming the most names of ``question``.
 
         "What does each report say about ByteDance?": a report's account is its
-        best-ranked sentence naming ByteDance, however few other words it shares.
-        Nothing for a question without names.
+        best-ranked sentence naming ByteDance, however few other words it shares;
+        "Which report mentions Huawei, and which UBS?": the sentence naming either.
+        A sentence naming more of the names comes first. Nothing for a question
+        without names.
         """
         names = [n.strip(" ,;:") for n in verify.names(question) if n.strip(" ,;:")]
         if not names:
             return {}
-        chosen: dict[str, RankedSentence] = {}
+        best: dict[str, tuple[int, RankedSentence]] = {}
         for ranked in self._ranker(hits).rank(question):
             hit = hits[ranked.n - 1]
             doc_id = hit.chunk.doc_id
-            if (doc_id not in done and doc_id not in chosen
-                    and all(verify.mentions(ranked.text, n) for n in names)
-                    and self._evidence(hit).verdict(ranked.text).supported):
-                chosen[doc_id] = ranked
-        return chosen
+            named = sum(verify.mentions(ranked.text, n) for n in names)
+            if (doc_id in done or not named or named <= best.get(doc_id, (0,))[0]
+                    or not self._evidence(hit).verdict(ranked.text).supported):
+                continue
+            best[doc_id] = (named, ranked)
+        return {doc_id: ranked for doc_id, (_, ranked) in best.items()}
 
     def _evidence(self, hit: Hit) -> claims.Evidence:
         """A passage as the verifier sees it: its text and its report's label."""
