@@ -348,7 +348,7 @@ class AnswerBuilder:
             return answer
         quote = cited[0].quote
         if polar.is_polar(answer.question):
-            word = polar.settle(answer.question, [c.quote for c in cited])
+            word = polar.settle(answer.question, [c.quote for c in cited], self._similarity)
             if not word or polar.leading(first)[0]:
                 return answer
             head = answer.text.lstrip()

@@ -50,14 +50,19 @@ def statement(question: str) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
-def settle(question: str, sentences: Sequence[str]) -> str:
-    """``"yes"``, ``"no"`` or ``""`` (not settled) for ``question`` by ``sentences``."""
+def settle(question: str, sentences: Sequence[str],
+           similarity: verify.Similarity | None = None) -> str:
+    """``"yes"``, ``"no"`` or ``""`` (not settled) for ``question`` by ``sentences``.
+
+    ``similarity`` lets the statement reword a sentence ("did hold meetings" for
+    "convened meetings"), as :func:`assistant.verify.verify` allows any claim.
+    """
     claim = statement(question)
     if not claim:
         return ""
     found = ""
     for sentence in sentences:
-        verdict = verify.verify(claim, sentence)
+        verdict = verify.verify(claim, sentence, similarity=similarity)
         if verdict.supported:
             return "yes"
         if verdict.check == "polarity":
