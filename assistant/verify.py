@@ -593,6 +593,11 @@ def _refers_back(window: _Window, span: Span, verb: str = "") -> bool:
             continue
         if not verb or _key(subject.head) == verb:
             return True
+        # "he told journalists upon arrival": a noun made of the verb has the agent of
+        # the clause that holds it
+        if subject.head.dep_ == "ROOT" and any(
+                _key(x) == verb and x.pos_ == "NOUN" for x in subject.head.subtree):
+            return True
     return False
 
 

@@ -254,6 +254,13 @@ def test_a_name_only_the_question_gives_is_not_in_the_quote() -> None:
     assert kept.supported and "H200" in kept.quote
 
 
+def test_a_noun_made_of_the_verb_has_the_agent_of_its_clause() -> None:
+    evidence = ("Nvidia CEO Jensen Huang disputed the information. \u201cWe have not received "
+                "purchase orders,\u201d he told journalists upon arrival in Taiwan on Thursday.")
+    assert verify("Huang arrived in Taiwan on Thursday.", evidence).supported
+    assert not verify("Officials arrived in Taiwan on Thursday.", evidence).supported
+
+
 def test_names_stand_in_for_a_subject_that_refers_back() -> None:
     evidence = ("The meetings were led by the National Development and Reform Commission and "
                 "the Ministry of Industry. Both agencies have overseen AI chip procurement "
