@@ -67,7 +67,7 @@ def test_cli_shows_what_the_verifier_kept(monkeypatch: pytest.MonkeyPatch,
                                "and Tencent. Martians bought the rest of the chips.")
     assert cli.main(["ask", "How many units were approved?"]) == 0
     out = capsys.readouterr().out
-    assert "Checked answer: More than 400,000 units were approved" in out
+    assert "Checked answer: More than 400,000 units" in out  # the figure leads
     assert "(left out: Martians bought the rest of the chips. — " in out
 
 
