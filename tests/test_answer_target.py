@@ -55,6 +55,10 @@ def test_a_figure_question_names_its_attribute_and_owner() -> None:
     ("How much revenue did the H200 generate for Nvidia in China?",
      [Cited(H20, title="China discusses Nvidia H200 purchases")],
      "the cited sentences do not speak of H200"),
+    # the title's topic owns what is asked, it does not act in it
+    ("What tax rate does China impose on imported chips?",
+     [Cited(TAX, title="China holds emergency meetings")],
+     "the cited sentences do not speak of China"),
     # a name in the report's label counts (outlet, authors)
     ("What did the South China Morning Post say about purchase orders?",
      [Cited(SAID, HUANG, "South China Morning Post")], ""),
@@ -84,6 +88,13 @@ def test_names_taken_from_the_conversation_may_be_called_by_a_common_noun() -> N
     assert addresses(want, [Cited(told)]) != ""
     assert addresses(want, [Cited(told)], exempt=["the National Development and Reform "
                                                   "Commission"]) == ""
+
+
+def test_a_name_from_the_conversation_is_not_called_by_another_name() -> None:
+    headline = "More than 400,000 H200 chips reportedly approved for ByteDance and Tencent"
+    want = target("How many units of the H20 were sold in China?")
+    assert addresses(want, [Cited(headline)], exempt=["the H20"]) == \
+        "the cited sentences do not speak of H20"
 
 
 def test_a_reports_title_does_not_stand_for_its_sentences() -> None:

@@ -44,6 +44,7 @@ class Target:
     attribute: tuple[str, ...] = ()  # lemmas of the asked-for noun and its compounds
     modifiers: tuple[str, ...] = ()  # lemmas of adjectives restricting it ("global")
     speaker: str = ""  # the noun of who is asked to have said something ("CEO")
+    owners: tuple[str, ...] = ()  # names within the asked-for noun's phrase ("H200 units")
 
 
 @dataclass(frozen=True)
@@ -134,15 +135,17 @@ def target(question: str) -> Target:
                                 if c.dep_ == "compound" and c.pos_ == "NOUN")]))
     measured = set(attribute) & (claims.MONEY_WORDS | claims.SHARE_WORDS | _FIGURE_NOUNS)
     how_many = any(t.lower_ == "many" and t.i > 0 and doc[t.i - 1].lower_ == "how" for t in doc)
+    owners = tuple(_names_in(list(noun.subtree), names))
     if how_many and not measured:  # a count: whose units, but a sentence may count in words
-        return Target(_principal_names(doc, noun, names), speaker=_speaker(doc))
+        return Target(_principal_names(doc, noun, names), speaker=_speaker(doc), owners=owners)
     if not how_much and not measured:
         return Target(_principal_names(doc, None, names),  # "What restrictions ...?": words
                       speaker=_speaker(doc))
     modifiers = tuple(c.lemma_.lower() for c in noun.children
                       if c.dep_ == "amod" and c.pos_ == "ADJ"
                       and c.lower_ not in ("much", "many"))
-    return Target(_principal_names(doc, noun, names), True, attribute, modifiers)
+    return Target(_principal_names(doc, noun, names), True, attribute, modifiers,
+                  owners=owners)
 
 
 def refers_back(sentence: str, before: str) -> bool:
@@ -170,15 +173,24 @@ def refers_back(sentence: str, before: str) -> bool:
 
 
 def _named_subject(sentence: str) -> bool:
-    """True when the subject of ``sentence``'s main verb is a name ("The H20 contributed").
+    """True when the subject of ``sentence``'s main verb has a name ("The H20 contributed").
 
     Such a sentence is about that name; one with a common-noun subject ("The approval
-    covered ...") may be about its report's topic, the name in the title.
+    covered ...") may be about its report's topic. A headline without a verb ("More
+    than 400,000 H200 chips reportedly approved ...") is about its head noun's phrase.
     """
-    for token in verify.parse(sentence):
-        if token.dep_ in ("nsubj", "nsubjpass") and token.head.dep_ == "ROOT":
-            return any(t.pos_ == "PROPN" or t.ent_type_ for t in token.subtree
-                       if t.dep_ in ("compound", "nsubj", "nsubjpass", "poss"))
+    doc = verify.parse(sentence)
+    for token in doc:
+        if token.dep_ != "ROOT":
+            continue
+        subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
+        if not subjects and token.pos_ in ("NOUN", "PROPN"):
+            phrase = [t for t in token.subtree if t.i <= token.i]
+        elif subjects:
+            phrase = list(subjects[0].subtree)
+        else:
+            return False
+        return bool(verify.names(" ".join(t.text for t in phrase)))
     return False
 
 
@@ -220,12 +232,18 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
     if want.speaker and not any(_quotes_speaker(want.speaker, c) for c in cited):
         return f"the cited sentences quote no {want.speaker} and no one by name"
     for name in want.names:
-        if any(verify.mentions(name, e) or verify.mentions(e, name) for e in exempt):
+        # a name from the conversation may be called by a common noun ("Officials"),
+        # not by another name ("the H200 chips" for the H20)
+        if any(verify.mentions(name, e) or verify.mentions(e, name) for e in exempt) and \
+                not all(_named_subject(c.sentence) for c in cited):
             continue
+        # the title's topic may own the asked-for thing ("H200 units"), never act in it
+        topic = name in want.owners
         if not any(verify.mentions(c.sentence, name) or verify.mentions(c.label, name)
                    or (c.before and refers_back(c.sentence, c.before)
                        and verify.mentions(c.before, name))
-                   or (verify.mentions(c.title, name) and not _named_subject(c.sentence))
+                   or (topic and verify.mentions(c.title, name)
+                       and not _named_subject(c.sentence))
                    for c in cited):
             return f"the cited sentences do not speak of {name}"
     if want.figure and not any(_figure_of(c.sentence, want) for c in cited):
