@@ -557,6 +557,8 @@ def _slots(token: Token) -> list[tuple[str, str]]:
         verb = _clause_verb(head)
         if verb is not None and head.dep_ in ("nsubj", "nsubjpass", "dobj"):
             out.append((_lemma(verb), {"nsubj": "subj"}.get(head.dep_, "obj")))
+        elif head.dep_ == "pobj" and head.head.head.i != head.head.i:  # "than the H20 chip"
+            out.append((_lemma(head.head.head), "prep:" + head.head.lower_))
     return out
 
 

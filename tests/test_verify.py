@@ -254,6 +254,15 @@ def test_a_name_only_the_question_gives_is_not_in_the_quote() -> None:
     assert kept.supported and "H200" in kept.quote
 
 
+def test_a_name_inside_a_phrase_keeps_the_phrase_place() -> None:
+    evidence = ("The H200 sits one generation below Nvidia's new Blackwell platform but remains "
+                "vastly more capable than the export-compliant H20.")
+    # "the Blackwell platform" is below, not the thing the H200 outdoes
+    swapped = "The H200 remains vastly more capable than Nvidia's new Blackwell platform."
+    assert not verify(swapped, evidence, similarity=lambda a, b: 1.0).supported
+    assert verify("The H200 remains vastly more capable than the H20.", evidence).supported
+
+
 def test_a_noun_made_of_the_verb_has_the_agent_of_its_clause() -> None:
     evidence = ("Nvidia CEO Jensen Huang disputed the information. \u201cWe have not received "
                 "purchase orders,\u201d he told journalists upon arrival in Taiwan on Thursday.")
