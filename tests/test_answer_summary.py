@@ -44,3 +44,25 @@ def test_two_named_reports_each_get_their_lead(make_assistant: Make) -> None:
     answer = a.ask("Summarise the SCMP and Tom's Hardware reports")
     assert {c.doc_id for c in answer.citations} == {SCMP, TOMS}
     assert "South China Morning Post: " in answer.text and "Tom's Hardware: " in answer.text
+
+
+@pytest.mark.parametrize(("question", "about"), [
+    ("Summarise the South China Morning Post report.", ""),
+    ("Summarise what Tom's Hardware says about the new tax mechanism.", "the new tax mechanism"),
+    ("Give me the gist of the SCMP report on Randy Abrams' view?", "Randy Abrams' view"),
+])
+def test_a_summary_may_be_about_a_topic(question: str, about: str) -> None:
+    from assistant.answer.summary import topic
+
+    assert topic(question) == about
+
+
+def test_a_summary_about_a_topic_quotes_the_reports_sentences_on_it(make_assistant: Make
+                                                                    ) -> None:
+    a = make_assistant(["Passage: 1\nAnswer: not used [1]."])
+    answer = a.ask("Summarise what Tom's Hardware says about chips imported into the United "
+                   "States for security reviews and taxed at 25%.")
+    assert not answer.refused and {c.doc_id for c in answer.citations} == {TOMS}
+    assert "taxed at 25%" in answer.text  # not only the report's lead
+    for c in answer.citations:
+        assert a.document(c.doc_id).text[c.start:c.end] == c.quote

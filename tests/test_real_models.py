@@ -254,3 +254,10 @@ def test_real_yes_or_no_first_and_the_figure_alone(real_assistant: Assistant) ->
     if "lead" in figure.trace:  # the figure alone, with its qualifier and source
         assert figure.text.startswith("More than 400,000"), figure.text
         assert len(figure.text.split()) < 12
+
+
+def test_real_summary_about_a_topic(real_assistant: Assistant) -> None:
+    answer = real_assistant.ask("Summarise what Tom's Hardware says about Nvidia's revenue "
+                                "in China.")
+    assert not answer.refused and answer.trace.get("summary"), answer.trace
+    assert "revenue" in answer.text and "$50 million" in answer.text, answer.text

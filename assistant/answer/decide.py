@@ -446,8 +446,7 @@ class AnswerBuilder:
             if doc is None:
                 continue
             label = f"{doc.outlet or doc.title or doc_id}: " if len(doc_ids) > 1 else ""
-            for chunk, sentence in summary.lead(doc, chunks, self._policy.summary_sentences,
-                                                self._policy.summary_min_words):
+            for chunk, sentence in self._summary_sentences(question, doc, chunks):
                 if not self._evidence(Hit(chunk, 0.0, 0)).verdict(sentence).supported:
                     continue
                 n = next((i for i, h in enumerate(hits, start=1) if h.chunk == chunk), 0)
@@ -466,6 +465,26 @@ class AnswerBuilder:
                                                 supports)
         return Answer(question, text, False, cited, tuple(hits), timings, (),
                       {"summary": ", ".join(doc_ids)})
+
+    def _summary_sentences(self, question: str, doc: Document, chunks: Sequence[Chunk]
+                           ) -> list[tuple[Chunk, str]]:
+        """The report's lead; for a summary about a topic, its sentences on that topic.
+
+        On a topic (:func:`assistant.answer.summary.topic`): the report's
+        ``summary_sentences`` sentences that rank best for the topic
+        (:class:`~assistant.answer.evidence.SentenceRanker`), in the report's order.
+        """
+        about = summary.topic(comparison.without_reports(question, self._names))
+        if not about:
+            return summary.lead(doc, chunks, self._policy.summary_sentences,
+                                self._policy.summary_min_words)
+        said = summary.sentences_of(doc, chunks, self._policy.summary_min_words)
+        if not said:
+            return []
+        texts = [text for _, text in said]
+        ranked = SentenceRanker(texts, self._embedder).rank(about)
+        best = sorted({r.n for r in ranked[:self._policy.summary_sentences]})
+        return [said[n - 1] for n in best]
 
     def extractive(self, refused: Answer, hits: list[Hit]) -> Answer:
         """The passage sentence that matches the question best, if it matches strongly.

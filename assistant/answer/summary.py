@@ -32,6 +32,24 @@ def asks_for_summary(question: str) -> bool:
     return bool(_SUMMARY_RE.search(question))
 
 
+_TOPIC_RE = re.compile(r"\b(?:about|on|regarding|concerning|over)\s+(?P<topic>.+?)[\s?.!]*$",
+                       re.IGNORECASE)
+
+
+def topic(question: str) -> str:
+    """What a summary request is about, beyond the report ("" for the whole report).
+
+    "Summarise what Tom's Hardware says about the new US mechanism" asks about "the
+    new US mechanism"; "Summarise the SCMP report" about nothing narrower. The
+    words after the summary request's "about / on / regarding / concerning / over".
+    """
+    found = _SUMMARY_RE.search(question)
+    if found is None:
+        return ""
+    match = _TOPIC_RE.search(question, found.end())
+    return match.group("topic").strip() if match else ""
+
+
 def _says_something(sentence: str, min_words: int) -> bool:
     words = re.findall(r"[A-Za-z][\w'’-]*", sentence)
     if len(words) < min_words:
@@ -39,23 +57,26 @@ def _says_something(sentence: str, min_words: int) -> bool:
     return any(t.pos_ in ("VERB", "AUX") for t in verify.parse(sentence))
 
 
-def lead(doc: Document, chunks: Sequence[Chunk], sentences: int, min_words: int
-         ) -> list[tuple[Chunk, str]]:
-    """The first ``sentences`` sentences of ``doc`` that say something, with their chunk.
+def sentences_of(doc: Document, chunks: Sequence[Chunk], min_words: int
+                 ) -> list[tuple[Chunk, str]]:
+    """Every sentence of ``doc`` that says something, in order, with the chunk it lies in.
 
     Only sentences that lie whole inside one of ``chunks`` (the report's indexed
     passages) are taken, so each can be cited and looked up.
     """
     ordered = sorted((c for c in chunks if c.doc_id == doc.doc_id), key=lambda c: c.start)
-    chosen: list[tuple[Chunk, str]] = []
+    out: list[tuple[Chunk, str]] = []
     for start, end in sentence_spans(doc.text, 0, len(doc.text)):
         text = doc.text[start:end]
         if not _says_something(text, min_words):
             continue
         chunk = next((c for c in ordered if c.start <= start and end <= c.end), None)
-        if chunk is None:
-            continue
-        chosen.append((chunk, text))
-        if len(chosen) >= sentences:
-            break
-    return chosen
+        if chunk is not None:
+            out.append((chunk, text))
+    return out
+
+
+def lead(doc: Document, chunks: Sequence[Chunk], sentences: int, min_words: int
+         ) -> list[tuple[Chunk, str]]:
+    """The first ``sentences`` sentences of ``doc`` that say something, with their chunk."""
+    return sentences_of(doc, chunks, min_words)[:sentences]
