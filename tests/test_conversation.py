@@ -67,3 +67,21 @@ def test_and_with_a_clause_is_not_an_ellipsis() -> None:
     turns = _turns("What are regulators considering?", "A cap on purchases [1].")
     resolved = resolve("And in which sectors would they bar purchases?", turns)
     assert resolved.standalone == "And in which sectors would regulators bar purchases?"
+
+
+def test_a_refusal_names_nothing_and_the_asked_unknown_is_no_antecedent() -> None:
+    refused = _turns("Which company owns the South China Morning Post?",
+                     "The reports do not say.")
+    standalone = resolve("Was it among the companies covered?", refused).standalone
+    assert "company among" not in standalone and "The reports" not in standalone
+    answered = _turns("Which company owns the South China Morning Post?",
+                      "Alibaba owns the Post [2].")
+    assert resolve("Was it among the companies covered?", answered).standalone == \
+        "Was Alibaba among the companies covered?"
+
+
+def test_its_is_the_name_that_owns_something() -> None:
+    turns = _turns("How sharply did Nvidia's China revenue fall in the October quarter?",
+                   "Nvidia's overall China revenue fell 63% to about $3 billion [6].")
+    assert resolve("And what has its CEO said about its market share?", turns).standalone == \
+        "And what has Nvidia's CEO said about Nvidia's market share?"

@@ -42,6 +42,9 @@ _WH = frozenset({"what", "which", "who", "whom", "whose", "where", "when", "why"
 _PERSON_LABELS = frozenset({"PERSON"})
 _THING_LABELS = frozenset({"ORG", "GPE", "PRODUCT", "NORP", "FAC", "LOC", "EVENT",
                            "WORK_OF_ART", "LAW"})
+_OWNER_LABELS = frozenset({"ORG", "PRODUCT"})  # what "its CEO", "its market share" belong to
+_OWNER = "owner"  # the label of a name written as a possessor ("Nvidia's")
+_REFUSAL_RE = re.compile(r"^\W*the reports do not say\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Mention:
 
     text: str
     kind: str  # "person", "thing" or "group"
+    label: str = ""  # spaCy's entity label of a name ("ORG"), "" for a common noun phrase
 
 
 @dataclass(frozen=True)
@@ -77,10 +81,17 @@ def mentions(text: str) -> list[Mention]:
     found: list[Mention] = []
     for ent in doc.ents:
         if ent.label_ in _PERSON_LABELS:
-            found.append(Mention(ent.text, "person"))
+            found.append(Mention(ent.text, "person", ent.label_))
+        elif ent.label_ in _OWNER_LABELS:
+            found.append(Mention(ent.text, "thing", ent.label_))
+    for token in doc:  # "Nvidia" of "Nvidia's China revenue": a name that owns something
+        if token.dep_ == "poss" and token.pos_ == "PROPN":
+            left = min([token.i, *(c.i for c in token.children if c.dep_ == "compound")])
+            found.append(Mention(doc[left:token.i + 1].text, "thing", _OWNER))
     for chunk in doc.noun_chunks:
         words = [t for t in chunk if t.lower_ not in _WH and t.pos_ != "PRON"]
-        if not words or chunk.root.pos_ == "PRON" or chunk.root.lower_ in _WH:
+        if (not words or chunk.root.pos_ == "PRON" or chunk.root.lower_ in _WH
+                or any(t.lower_ in _WH for t in chunk)):  # "which company": the unknown asked
             continue
         start = words[0].i
         text_ = doc[start:chunk.end].text
@@ -120,10 +131,18 @@ def _candidates(question: str, answer: str) -> list[Mention]:
     return [*named, *asked, *(m for m in said if m not in named)]
 
 
-def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]]) -> Mention | None:
-    """The latest mention of ``kind`` over the exchanges, newest exchange first."""
+def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]], owner: bool = False
+                ) -> Mention | None:
+    """The latest mention of ``kind`` over the exchanges, newest exchange first.
+
+    ``owner``: a possessive "its" ("its CEO") takes the latest organisation or
+    product named, before other things.
+    """
     for question, answer in reversed(exchanges):
         candidates = _candidates(question, answer)
+        if owner:
+            candidates = sorted(candidates,
+                                key=lambda m: m.label not in (*_OWNER_LABELS, _OWNER))
         if kind == "group":  # names joined by "and" before a plural noun phrase
             candidates = sorted(candidates, key=lambda m: " and " not in m.text)
         for mention in candidates:
@@ -153,7 +172,7 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
         if word in taken and kind == "person":  # "Where was he when he spoke": name once
             pieces.append(token.text_with_ws)
             continue
-        found = _antecedent(kind, exchanges)
+        found = _antecedent(kind, exchanges, owner=word == "its")
         if found is None:
             pieces.append(token.text_with_ws)
             continue
@@ -221,8 +240,9 @@ def resolve(question: str, turns: Sequence[Message]) -> Resolved:
                 exchanges.append((pending, ""))
             # each earlier question stands alone too, so a third turn sees names
             pending = _standalone(plain(turn["content"]), exchanges)[0]
-        elif pending is not None:
-            exchanges.append((pending, plain(turn["content"])))
+        elif pending is not None:  # a refusal names nothing ("The reports do not say.")
+            said = plain(turn["content"])
+            exchanges.append((pending, "" if _REFUSAL_RE.match(said) else said))
             pending = None
     if pending is not None:
         exchanges.append((pending, ""))
