@@ -148,6 +148,9 @@ def _cited_answer(question: str, doc_id: str, opening: str) -> Answer:
     # "would be ... taxed at 25%": a bare "25%" would drop the condition, so it stays
     ("What tax would apply to the chips?", TOMS, "Chips manufactured", "Chips manufactured"),
     ("Is the H20 more capable than Blackwell?", TOMS, "The H200 sits", "The H200 sits"),
+    # two questions in one: the figure alone would drop the second answer
+    ("How many H200 units were approved, and for which companies?", SCMP,
+     "The approval covered", "The approval covered more than 400,000 units for ByteDance"),
 ])
 def test_yes_or_no_first_and_the_figure_alone(question: str, doc_id: str, opening: str,
                                               led: str) -> None:

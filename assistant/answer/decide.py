@@ -357,7 +357,7 @@ class AnswerBuilder:
             text = f"{word.capitalize()} — {head}"
             return self._led(answer, text, answer.citations, word)
         phrase = target.figure_phrase(answer.question, quote)
-        if not phrase:
+        if not phrase or target.asks_more(answer.question):  # "How many ..., and for whom?"
             return answer
         claim = phrase[:1].upper() + phrase[1:] + "."
         label = draft.source_label(self._docs.get(cited[0].doc_id))

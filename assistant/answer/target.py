@@ -264,6 +264,14 @@ def _figure_text(sentence: str, figure: verify.Number) -> tuple[int, int]:
     return start, unit.end() if unit else figure.end
 
 
+_WH_WORDS = frozenset("who whom whose which what when where why how".split())
+
+
+def asks_more(question: str) -> bool:
+    """True when ``question`` asks two things ("How many ..., and for which companies?")."""
+    return sum(1 for t in verify.parse(question) if t.lower_ in _WH_WORDS) > 1
+
+
 def figure_phrase(question: str, sentence: str) -> str:
     """The figure of ``sentence`` that answers ``question``, as a short phrase, or "".
 
