@@ -356,7 +356,7 @@ def evaluate(assistant: Assistant, items: list[EvalItem],
 
 # The steps of the decide stage that can change an answer, in the order they run; each
 # records the answer it was given in the trace as "before:<step>".
-DECIDE_STEPS = ("chosen", "recovered", "judge", "extractive", "target", "named", "lead",
+DECIDE_STEPS = ("chosen", "judge", "extractive", "target", "named", "lead",
                 "accounts")
 
 

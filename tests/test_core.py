@@ -303,12 +303,15 @@ def test_reply_form_is_parsed_and_streamed_without_its_header(make_assistant: Ma
     assert none.ask("What is the capital of France?").refused
 
 
-@pytest.mark.parametrize(("extract", "recovered"), [
-    ("25%", True), ("taxed at 25%", True), ("none", False), ("Martians", False), ("5%", False),
-    ("middle ground", None)])
-def test_answer_check_recovers_the_sentence_it_names(
-        tmp_path: Path, fake_embedder: object, extract: str, recovered: bool | None) -> None:
-    """The model answered with a true but non-answering sentence; the check names the answer."""
+@pytest.mark.parametrize("extract", ["25%", "taxed at 25%", "none", "Martians", "5%",
+                                     "middle ground"])
+def test_an_answer_the_check_does_not_confirm_is_refused(
+        tmp_path: Path, fake_embedder: object, extract: str) -> None:
+    """The model answered with a true but non-answering sentence: it is not shown.
+
+    (The answer check's words once picked another sentence, "recovered"; that
+    fallback gained nothing on held-out questions and was removed.)
+    """
     from assistant.settings import Settings
     from conftest import CORPUS, ScriptedGenerator
 
@@ -319,22 +322,7 @@ def test_answer_check_recovers_the_sentence_it_names(
                        settings=Settings.from_env(), embedder=fake_embedder,
                        generator=generator)  # type: ignore[arg-type]
     answer = a.ask("Which tax applies to the H200 chips re-exported to China?")
-    if recovered is None:  # the check confirmed the model's own answer, which gives no tax:
-        # the question asks for a figure of a tax, so the target check refuses it
-        assert answer.refused and "recovered" not in answer.trace
-        assert answer.trace["target"] == "no cited sentence gives a figure of the tax asked for"
-        assert answer.unsupported[-1].endswith("middle ground. — " + answer.trace["target"])
-        return
-    if not recovered:
-        assert answer.refused and answer.citations == ()
-        return
-    assert not answer.refused
-    assert "taxed at 25%" in answer.text and "[1]" not in answer.text.replace(
-        f"[{answer.citations[0].n}]", "")
-    (cited,) = answer.citations
-    assert cited.doc_id == TOMS and "taxed at 25%" in cited.quote
-    assert a.document(TOMS).text[cited.start:cited.end] == cited.quote
-    assert answer.trace["recovered"] == cited.quote
+    assert "middle ground" not in answer.text and "recovered" not in answer.trace
 
 
 def test_other_reports_on_the_question_are_quoted_next_to_the_answer(

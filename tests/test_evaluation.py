@@ -371,13 +371,13 @@ def test_step_gains_score_each_decide_step_from_the_trace() -> None:
 
     item = EvalItem("a", "How many units?", True, ("400,000",))
     refusal = "The reports do not say."
-    # the answer check recovered a right sentence; the target check then refused it
+    # the model's chosen passage gave a right sentence; the target check then refused it
     r = ItemResult("a", "How many units?", True, refusal, True, (), False, None, False, None,
-                   1.0, None, trace={"before:recovered": "Some units [1].",
+                   1.0, None, trace={"before:chosen": "Some units [1].",
                                      "before:target": "400,000 units [1]."})
     unanswerable = EvalItem("u", "Price?", False)
     u = ItemResult("u", "Price?", False, "A sentence [1].", False, (), None, None, False, None,
                    1.0, None, trace={"before:extractive": refusal})
     gains = step_gains([r, u], [item, unanswerable])
-    assert gains["recovered"] == (1, 1, 0) and gains["target"] == (1, 0, 1)
+    assert gains["chosen"] == (1, 1, 0) and gains["target"] == (1, 0, 1)
     assert gains["extractive"] == (1, 0, 1) and gains["judge"] == (0, 0, 0)

@@ -305,35 +305,3 @@ def figure_fits(question: str, extract: str, spans: Sequence[str] = ()) -> bool:
 def states_figures(text: str, extract: str) -> bool:
     """True when ``text`` contains every number and model name of ``extract``."""
     return not missing_numbers(extract, text) and identifiers(extract) <= identifiers(text)
-
-
-def _flat(text: str) -> str:
-    """Lower-case, straight quotes, single spaces: for verbatim comparisons."""
-    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
-    return " ".join(text.lower().split())
-
-
-def find_extract(extract: str, passages: Sequence[str], question: str) -> tuple[int, str] | None:
-    """The passage sentence that contains ``extract`` verbatim, as (passage number, sentence).
-
-    The extract must say something (a number, a model name or two content words),
-    so a bare "yes" or "the" never selects a sentence. When several sentences
-    contain it, the one sharing most content words with ``question`` wins, then
-    the earliest passage.
-    """
-    wanted = _flat(extract).strip(" .,;:!?\"'")
-    if not wanted or wanted.startswith(("none", "no answer")):
-        return None
-    if not (numbers(extract) or identifiers(extract) or len(terms(extract)) >= 2):
-        return None
-    pattern = re.compile(r"(?<!\w)" + re.escape(wanted) + r"(?!\w)")
-    asked = terms(question)
-    found: list[tuple[int, int, str]] = []
-    for n, text in enumerate(passages, start=1):
-        for unit in Evidence(text).units():
-            if pattern.search(_flat(unit)):
-                found.append((len(asked & terms(unit)), -n, unit))
-    if not found:
-        return None
-    _, negative_n, sentence = max(found)
-    return -negative_n, sentence

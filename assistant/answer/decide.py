@@ -189,9 +189,7 @@ class AnswerBuilder:
         """Ask the model which words of the supporting sentences answer the question.
 
         An answer whose supporting sentences do not contain what the question asks
-        for (the model says none, or names words that are not there) is refused,
-        unless the words it names are written, verbatim, in a sentence of one of the
-        passages ``hits``: then that sentence, quoted and cited, is the answer.
+        for (the model says none, or names words that are not there) is refused.
         A how-much or how-many question whose answering words name no amount is
         refused. With ``chat`` (corpus mode) the check is the next turn of that chat.
         """
@@ -209,12 +207,6 @@ class AnswerBuilder:
                                                 self._policy)
         if grounded and claims.states_figures(answer.text, extract):
             return answer  # the supporting sentences hold the answer, and the answer states it
-        found = (claims.find_extract(extract, [h.chunk.text for h in hits], answer.question)
-                 if self.uses("recovered") else None)
-        if found is not None:
-            answer.trace["recovered"] = found[1]
-            answer.trace["before:recovered"] = answer.text
-            return self.quoted(answer, hits, *found)
         if grounded:
             return answer
         return self._refuse(answer)
