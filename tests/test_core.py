@@ -323,6 +323,7 @@ def test_an_answer_the_check_does_not_confirm_is_refused(
                        generator=generator)  # type: ignore[arg-type]
     answer = a.ask("Which tax applies to the H200 chips re-exported to China?")
     assert "middle ground" not in answer.text and "recovered" not in answer.trace
+    assert all(" — " in s for s in answer.unsupported)  # each left-out sentence says why
 
 
 def test_other_reports_on_the_question_are_quoted_next_to_the_answer(

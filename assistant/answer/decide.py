@@ -201,7 +201,8 @@ class AnswerBuilder:
         answer.trace["check"] = extract
         if not (claims.answers_quantity(answer.question, extract)
                 and claims.figure_fits(answer.question, extract, spans)):
-            return self._refuse(answer)  # asked how much: no amount, or the wrong kind of one
+            return self._refuse(answer, "the answer check found no amount of the kind asked "
+                                        f"for in it ('{extract}')")
         labels = {draft.source_label(self._docs.get(c.doc_id)) for c in answer.citations}
         grounded = claims.extract_is_grounded(extract, [*spans, *sorted(labels)],
                                                 self._policy)
@@ -209,7 +210,8 @@ class AnswerBuilder:
             return answer  # the supporting sentences hold the answer, and the answer states it
         if grounded:
             return answer
-        return self._refuse(answer)
+        return self._refuse(answer, "the answer check's words are not in its quotes "
+                                    f"('{extract}')")
 
     def reconsider(self, answer: Answer, generator: Generator, hits: list[Hit]) -> Answer:
         """Switch to another passage sentence when it answers the question clearly better.
@@ -285,9 +287,9 @@ class AnswerBuilder:
                 best = (judged, ranked)
         return best
 
-    def _refuse(self, answer: Answer, reason: str = "") -> Answer:
-        """Refuse ``answer``: its sentences are listed as unsupported (with ``reason``)."""
-        suffix = f" — {reason}" if reason else ""
+    def _refuse(self, answer: Answer, reason: str) -> Answer:
+        """Refuse ``answer``: its sentences are listed as unsupported, each with ``reason``."""
+        suffix = f" — {reason}"
         return self.refusal(answer.question, answer.hits, answer.timings,
                             (*answer.unsupported,
                              *(s + suffix for s, _ in claims.split_answer(answer.text))),
