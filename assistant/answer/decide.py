@@ -18,6 +18,9 @@ quoted sentence:
    passage sentence matches the question strongly (:mod:`assistant.answer.evidence`),
    that sentence, quoted and cited, is the answer instead of a refusal.
 
+Then :meth:`AnswerBuilder.lead` puts what was asked first: a yes or no settled in code
+against the cited quote, or, for a figure question, the figure alone with its quote.
+
 For a question about several reports ("What does each report say ...?"),
 :meth:`AnswerBuilder.each_report` adds to the answer the account of each report
 it does not cite. Then :meth:`AnswerBuilder.other_reports` adds, for each report
