@@ -656,7 +656,7 @@ class AnswerBuilder:
         A sentence naming more of the names comes first. Nothing for a question
         without names.
         """
-        names = [n.strip(" ,;:") for n in verify.names(question) if n.strip(" ,;:")]
+        names = target.question_names(question)
         if not names:
             return {}
         best: dict[str, tuple[int, RankedSentence]] = {}

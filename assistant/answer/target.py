@@ -114,6 +114,11 @@ def _speaker(doc: Any) -> str:
     return ""
 
 
+def question_names(question: str) -> list[str]:
+    """The names :func:`assistant.verify.names` finds in ``question``, without stray punctuation."""
+    return [n.strip(" ,;:") for n in verify.names(question) if n.strip(" ,;:")]
+
+
 def target(question: str) -> Target:
     """The principal names of ``question`` and, for a measure question, the attribute asked.
 
@@ -123,7 +128,7 @@ def target(question: str) -> Target:
     asks for no figure here.
     """
     doc = verify.parse(question)
-    names = [n.strip(" ,;:") for n in verify.names(question) if n.strip(" ,;:")]
+    names = question_names(question)
     how_much = any(t.lower_ == "much" and t.i > 0 and doc[t.i - 1].lower_ == "how"
                    for t in doc)
     noun = _asked_noun(doc)
