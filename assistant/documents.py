@@ -88,9 +88,11 @@ def neutralize(text: str) -> str:
     """Normalise newlines, drop control characters and defuse chat-template control tokens."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL_CHARS_RE.sub("", text)
-    return _CONTROL_TOKEN_RE.sub(
+    text = _CONTROL_TOKEN_RE.sub(
         lambda m: f"<{m.group(1)}>" if m.group(1) else f"({m.group(2)}{m.group(3)})", text
     )
+    # a stray "<|" could still meet "im_start|>" where passages are joined in a prompt
+    return text.replace("<|", "< |")
 
 
 def decode(data: bytes, name: str) -> str:

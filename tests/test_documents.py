@@ -113,6 +113,14 @@ def test_control_tokens_are_neutralized(tmp_path: Path) -> None:
     assert "<|" not in doc.text and "|>" not in doc.text
 
 
+def test_a_stray_token_opening_is_split(tmp_path: Path) -> None:
+    # a passage ending in "<|" must not form a control token with what the prompt adds
+    path = tmp_path / "stray.md"
+    path.write_text("A report whose last characters are <|", encoding="utf-8")
+    doc = load_document(path)
+    assert "<|" not in doc.text and doc.text.endswith("< |")
+
+
 def test_bad_files_are_skipped_with_reason(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text("A headline for a good report\n\nThis sentence is plain "
                                        "reporting and long enough to count.\n")
