@@ -249,17 +249,16 @@ class Assistant:
             yield Status("reading", f"reading {len(shown_hits)} passages", tuple(shown_hits))
         messages, shown_hits = self._fit_context(messages, question, shown_hits, generator,
                                                  fixed=corpus is not None)
-        if corpus is not None:
-            with generator.lock:
-                timings["warm_s"] = self._warm(generator, corpus)
         timings["mode_corpus"] = float(corpus is not None)
         pieces: list[str] = []
         shown = ""
         with generator.lock:
+            # every answer starts from the warmed state, whatever was asked before it
+            timings["warm_s"] = self._warm(generator, corpus, docs)
             for piece in generator.stream(messages, self.settings.max_answer_tokens):
                 if not pieces:
                     timings["first_token_s"] = time.perf_counter() - started
-                    timings.update(getattr(generator, "last_stats", {}))
+                    timings.update(generator.last_stats)
                     yield Status("writing", "writing the answer")
                 pieces.append(piece)
                 visible = draft.draft_text("".join(pieces))
@@ -317,16 +316,24 @@ class Assistant:
         """
         generator = self.generator
         corpus = self.corpus_prompt(generator)
+        with generator.lock:
+            seconds = self._warm(generator, corpus, self._docs)
         if corpus is None:
             return "model loaded"
-        with generator.lock:
-            seconds = self._warm(generator, corpus)
         return f"model loaded; {len(corpus)} passages read in {seconds:.1f} s"
 
-    def _warm(self, generator: Generator, corpus: list[Hit]) -> float:
-        """Have the model hold the corpus prompt (from its state file when one matches)."""
+    def _warm(self, generator: Generator, corpus: list[Hit] | None,
+              docs: dict[str, Document]) -> float:
+        """Have the model hold the prompt's fixed start, and only that.
+
+        The start is the instructions, and in corpus mode every passage (restored from
+        its state file when one matches).
+        """
         started = time.perf_counter()
-        messages = draft.build_messages("", corpus, self._docs)
+        if corpus is None:
+            generator.warm(draft.build_messages("", [], docs)[:1])
+            return time.perf_counter() - started
+        messages = draft.build_messages("", corpus, docs)
         key = hashlib.sha256(json.dumps([generator.name, messages]).encode()).hexdigest()
         state_file = self.settings.cache_dir / "states" / f"{key[:24]}.state"
         outcome = generator.warm(messages, state_file)

@@ -1,8 +1,11 @@
 """Text generation behind a small interface; the llama-cpp-python adapter runs a GGUF in-process.
 
 The adapter keeps llama.cpp's state between calls, so a prompt that starts like
-the previous one (the static instructions come first) only pays for its new
-tokens. It is not thread-safe: callers hold :attr:`LlamaCppGenerator.lock`.
+the warmed one (the static instructions and passages come first) only pays for its
+new tokens. Each request starts from the warmed state (see :meth:`warm`): reusing
+whatever the previous request left would change how the new tokens are batched, and
+with it the last digits of the logits, so an answer could depend on the questions
+asked before it. It is not thread-safe: callers hold :attr:`LlamaCppGenerator.lock`.
 """
 
 from __future__ import annotations
@@ -135,17 +138,26 @@ class LlamaCppGenerator:
         return first(_YES), first(_NO)
 
     def warm(self, messages: list[Message], state_file: Path | None = None) -> str:
-        """Read ``messages`` once; keep (and optionally save) the model state for them."""
+        """Read ``messages`` once; keep (and optionally save) the model state for them.
+
+        Afterwards the state holds the prompt's first tokens and nothing an earlier
+        request left behind, so what is read next is computed the same way whatever
+        came before: a reply does not depend on the questions asked before it.
+        """
         prompt = self._prompt_tokens(messages)
-        if self._held_prefix(prompt) >= len(prompt) - _WARM_SLACK:
-            return "unchanged"
-        if state_file is not None and self._load_state(state_file, prompt):
-            return "loaded"
-        self._llm.reset()  # type: ignore[no-untyped-call]
-        self._llm.eval(prompt)
-        if state_file is not None:
-            self._save_state(state_file, prompt)
-        return "computed"
+        anchor = max(0, len(prompt) - _WARM_SLACK)
+        if self._held_prefix(prompt) >= anchor:
+            outcome = "unchanged"
+        elif state_file is not None and self._load_state(state_file, prompt):
+            outcome = "loaded"
+        else:
+            self._llm.reset()  # type: ignore[no-untyped-call]
+            self._llm.eval(prompt)
+            if state_file is not None:
+                self._save_state(state_file, prompt)
+            outcome = "computed"
+        self._llm.n_tokens = anchor
+        return outcome
 
     def _held_prefix(self, prompt: list[int]) -> int:
         """How many leading tokens of ``prompt`` the model's state already holds."""
