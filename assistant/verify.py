@@ -82,6 +82,8 @@ class VerifierPolicy:
     reporting: frozenset[str] = frozenset(
         "say report tell claim state announce write allege cite confirm accord reportedly "
         "add note argue warn".split())
+    # verbs that say what a thing is or holds ("the firms were X", "the firms include X")
+    identity: frozenset[str] = frozenset("be include comprise".split())
     # hedging adverbs, adjectives and verbs: a claim restating what they qualify keeps one
     hedges: frozenset[str] = frozenset(
         "generally usually normally mostly often typically sometimes largely mainly partly "
@@ -651,6 +653,49 @@ def _check_roles(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
     return ""
 
 
+_MODIFIERS = ("amod", "compound", "nummod")
+
+
+def _check_identity(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
+    """A claim that says which names a thing is holds where the evidence ties them to it.
+
+    "The other firms were ByteDance and Alibaba" fails on "the approval covered units
+    for ByteDance and Alibaba, while other firms awaited approvals": the evidence has
+    the same "other firms", but in another clause than the names. A thing the
+    evidence does not name with the same modifiers ("the firms approved were ...")
+    is left to the other checks.
+    """
+    for verb in claim:
+        if _lemma(verb) not in policy.identity:
+            continue
+        sides = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass", "attr", "dobj")]
+        for thing in sides:
+            if thing.pos_ != "NOUN" or _name_like(thing):
+                continue
+            wanted = {_key(n) for side in sides if side is not thing
+                      for n in (side, *side.conjuncts) if _name_like(n)}
+            mods = {_key(c) for c in thing.children if c.dep_ in _MODIFIERS}
+            same = [t for t in window.tokens if t.pos_ == "NOUN" and _key(t) == _key(thing)
+                    and {_key(c) for c in t.children if c.dep_ in _MODIFIERS} == mods]
+            named = [t for t in window.tokens if _name_like(t) and _key(t) in wanted]
+            if not same or not named:
+                continue  # the names check covers names the evidence lacks
+            loose = sorted({t.text for t in named if not any(_tied(t, s) for s in same)})
+            if loose:
+                what = " ".join([*(c.text for c in thing.children if c.dep_ in _MODIFIERS),
+                                 thing.text])
+                return f"in the evidence, {', '.join(loose)} are not the {what}"
+    return ""
+
+
+def _tied(name: Token, thing: Token) -> bool:
+    """True when the evidence puts ``name`` in the phrase or the clause of ``thing``."""
+    if thing in name.ancestors or name in thing.ancestors:
+        return True
+    own = _clause_verb(name)
+    return own is not None and own == _clause_verb(thing)
+
+
 def _check_swaps(claim: Any, window: _Window, passage: set[str], given: set[str]) -> str:
     """A noun or name that takes the place of another word of the same sentence.
 
@@ -888,7 +933,8 @@ def _failure(claim: str, parsed: Any, window: _Window, evidence: str, passage: s
         return ("qualifier", reason, dropped) if dropped else ("numbers", reason, "")
     echoed = {_key(t) for t in parse(given)} if given.strip() else set()
     reason = (_check_swaps(parsed, window, passage, echoed)
-              or _check_roles(parsed, window, policy))
+              or _check_roles(parsed, window, policy)
+              or _check_identity(parsed, window, policy))
     if reason:
         return "roles", reason, ""
     reason = _check_polarity(parsed, window, policy)

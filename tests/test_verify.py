@@ -282,3 +282,20 @@ def test_names_stand_in_for_a_subject_that_refers_back() -> None:
              "Huawei has overseen AI chip procurement since 2022.")
     assert not verify("The National Development and Reform Commission has overseen AI chip "
                       "procurement since 2022.", other).supported
+
+
+def test_which_names_a_thing_is_needs_them_tied_to_it() -> None:
+    similar = lambda a, b: 0.9  # noqa: E731 - rewording allowed: only the checks decide
+    evidence = ("The grant funded new laboratories at Oxford, Leeds and York, while other "
+                "universities awaited decisions.")
+    assert not verify("The other universities were Oxford, Leeds and York.", evidence,
+                      similarity=similar).supported
+    assert not verify("The other universities include Oxford and Leeds.", evidence,
+                      similarity=similar).supported
+    assert verify("The other universities awaited decisions.", evidence).supported
+    tied = "Three universities, Oxford, Leeds and York, received grants."
+    assert verify("The three universities were Oxford, Leeds and York.", tied,
+                  similarity=similar).supported
+    # a thing the evidence names differently is not compared ("universities" alone)
+    assert verify("The universities that received grants were Oxford, Leeds and York.", tied,
+                  similarity=similar).supported
