@@ -7,13 +7,14 @@ loaded on first use and used by one request at a time.
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import hashlib
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -207,7 +208,8 @@ class Assistant:
         assert answer is not None
         return answer
 
-    def ask_stream(self, question: str, history: Sequence[Any] | None = None) -> Iterator[Event]:
+    def ask_stream(self, question: str, history: Sequence[Any] | None = None
+                   ) -> collections.abc.Generator[Event, None, None]:
         """Stream progress, then text deltas, then the final :class:`Answer`."""
         started = time.perf_counter()
         # one generation of the corpus for the whole answer, though a reindex may land
@@ -272,9 +274,9 @@ class Assistant:
                 answer, spans = builder.chosen(answer, raw, shown_hits)
             if not answer.refused and self.settings.confirm_answers:
                 yield Status("checking", "checking the answer against the passages")
-                answer = builder.confirm(answer, spans, generator, shown_hits,
-                                               [*messages, {"role": "assistant", "content": raw}]
-                                               if corpus else None)
+                answer = builder.confirm(answer, spans, generator,
+                                         [*messages, {"role": "assistant", "content": raw}]
+                                         if corpus else None)
                 answer = builder.reconsider(answer, generator, shown_hits)
         if answer.refused:  # the model found nothing: a sentence may still match strongly
             answer = builder.extractive(answer, shown_hits)

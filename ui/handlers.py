@@ -104,9 +104,7 @@ class Handlers:
             history[-1] = {"role": "assistant", "content": notice}
             yield history, notice, gr.Dataset(samples=[]), []
         finally:
-            close = getattr(events, "close", None)
-            if close is not None:
-                close()
+            events.close()
 
     def _final(self, answer: Answer, history: ChatHistory
                ) -> tuple[ChatHistory, str, Any, list[str]]:

@@ -203,7 +203,7 @@ def index_status_md(report: Any, documents: int, skipped: Sequence[tuple[str, st
     else:
         line = (f"**Index {report.status}:** {report.documents} reports, "
                 f"{report.chunks} passages (last refresh {report.seconds:.1f} s).")
-        if getattr(report, "reason", ""):
+        if report.reason:
             line += f" Reason: {report.reason}."
     lines = [line]
     if skipped:

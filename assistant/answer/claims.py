@@ -300,8 +300,3 @@ def figure_fits(question: str, extract: str, spans: Sequence[str] = ()) -> bool:
     if any(n.startswith("$") for n in found) and not asked & MONEY_WORDS:
         return False
     return not (any(n.endswith("%") for n in found) and not asked & SHARE_WORDS)
-
-
-def states_figures(text: str, extract: str) -> bool:
-    """True when ``text`` contains every number and model name of ``extract``."""
-    return not missing_numbers(extract, text) and identifiers(extract) <= identifiers(text)

@@ -188,7 +188,7 @@ class AnswerBuilder:
         return kept, dropped
 
     def confirm(self, answer: Answer, spans: list[str], generator: Generator,
-                hits: list[Hit], chat: list[Message] | None = None) -> Answer:
+                chat: list[Message] | None = None) -> Answer:
         """Ask the model which words of the supporting sentences answer the question.
 
         An answer whose supporting sentences do not contain what the question asks
@@ -209,10 +209,8 @@ class AnswerBuilder:
         labels = {draft.source_label(self._docs.get(c.doc_id)) for c in answer.citations}
         grounded = claims.extract_is_grounded(extract, [*spans, *sorted(labels)],
                                                 self._policy)
-        if grounded and claims.states_figures(answer.text, extract):
-            return answer  # the supporting sentences hold the answer, and the answer states it
         if grounded:
-            return answer
+            return answer  # the supporting sentences hold the answer
         return self._refuse(answer, "the answer check's words are not in its quotes "
                                     f"('{extract}')")
 
@@ -254,7 +252,7 @@ class AnswerBuilder:
             return answer
         candidate = dataclasses.replace(self.quoted(answer, hits, found[1].n, found[1].text),
                                         trace=dict(answer.trace))
-        switched = self.confirm(candidate, [found[1].text], generator, hits)
+        switched = self.confirm(candidate, [found[1].text], generator)
         if switched.refused:  # it must pass the answer check that the answer passed
             answer.trace["judge"] += f" (failed the answer check: {switched.trace['check']})"
             return answer
