@@ -353,6 +353,33 @@ _WHO_RE = re.compile(r"^\W*(?:who|whom|whose|which (?:company|companies|firm|fir
                      re.IGNORECASE)
 
 
+def list_lengths(text: str) -> set[int]:
+    """How many items each list of ``text`` has ("finance and energy": 2).
+
+    A list is a word and the words coordinated with it; words inside one name
+    count once ("the National Development and Reform Commission and the
+    Ministry of Industry": 2).
+    """
+    out: set[int] = set()
+    for token in parse(text):
+        if token.dep_ == "conj" or not token.conjuncts:
+            continue
+        items = {_entity_of(t) for t in (token, *token.conjuncts)}
+        if len(items) > 1:
+            out.add(len(items))
+    return out
+
+
+def _entity_of(token: Token) -> int:
+    """The start of the name ``token`` belongs to (the token itself when none)."""
+    start = int(token.i)
+    if not token.ent_type_:
+        return start
+    while start > 0 and token.doc[start].ent_iob_ == "I":
+        start -= 1
+    return start
+
+
 def agents(text: str) -> list[str]:
     """The people and organisations ``text`` names (what a "who" question asks for)."""
     return [e.text for e in parse(text).ents if e.label_ in ("PERSON", "ORG")]

@@ -12,13 +12,14 @@ from assistant import citations
 from assistant.answer.claims import (
     Evidence,
     answers_quantity,
+    counts_a_list,
     ground,
     missing_numbers,
     numbers,
     split_answer,
     terms,
 )
-from assistant.answer.draft import REFUSAL, SYSTEM_PROMPT, build_messages
+from assistant.answer.draft import REFUSAL, SYSTEM_PROMPT, build_messages, chosen_passage
 from assistant.core import Assistant, normalize_history
 from assistant.errors import CitationError, QuestionError
 from assistant.records import Answer, Status, TextDelta
@@ -530,6 +531,35 @@ def test_a_chosen_passage_with_nothing_written_gives_its_best_sentence(
     for said in ("Passage: none", "Passage: 2\nAnswer: The reports do not say."):
         assert make_assistant([said]).ask("Which publication did US officials tell that the "
                                           "arrangement was a middle ground?").refused
+
+
+def test_the_one_passage_a_reply_cites_counts_as_its_choice(make_assistant: Make) -> None:
+    # no Passage line, and a sentence the verifier rejects (an unsupported "two"): the
+    # passage its marker cites is the model's choice, and the sentence of it that
+    # matches the question and the reply is quoted
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = _passage_number(messages, "middle ground")
+        return f"Two officials told The Information it was a middle ground [{n}]."
+
+    answer = make_assistant(reply).ask("Which publication did US officials tell that the "
+                                       "arrangement was a middle ground?")
+    assert not answer.refused, answer.trace
+    assert "U.S. officials told The Information" in answer.text
+    assert "chosen" in answer.trace
+    assert chosen_passage("Passage: 3\nAnswer: It [2].") == 3
+    assert chosen_passage("It was [2]. And [2].") == 2
+    assert chosen_passage("It was [2]. And [4].") is None
+    assert chosen_passage("Passage: none\nAnswer: x [2].") is None
+
+
+def test_a_count_of_the_items_a_sentence_lists_is_grounded() -> None:
+    listed = ["The meetings were led by the National Development and Reform Commission and "
+              "the Ministry of Industry and Information Technology."]
+    assert counts_a_list("How many agencies led the meetings?", "2", listed)
+    assert counts_a_list("How many agencies led the meetings?", "two", listed)
+    assert not counts_a_list("How many agencies led the meetings?", "3", listed)
+    assert not counts_a_list("Which agencies led the meetings?", "2", listed)
+    assert counts_a_list("How many cities?", "4", ["Labs opened in Oxford, Leeds, York and Bath."])
 
 
 @pytest.mark.parametrize(("reply_text", "shown", "dropped"), [

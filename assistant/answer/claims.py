@@ -18,7 +18,7 @@ from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.chunking import sentence_spans
 from assistant.citations import MARKER_RE, markers
 from assistant.text import stem, terms
-from assistant.verify import Similarity, Verdict, qualifier, verify
+from assistant.verify import Similarity, Verdict, list_lengths, qualifier, verify
 from assistant.verify import numbers as numbers_in
 
 _NUMBER_RE = re.compile(r"(\$\s?)?(?<![A-Za-z\d.])(\d[\d,]*(?:\.\d+)?)(?![A-Za-z\d])"
@@ -244,6 +244,25 @@ _NUMBER_WORD_RE = re.compile(
     r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
     r"thousands?|millions?|billions?|half|double|twice|triple)\b", re.IGNORECASE)
 _ONE_RE = re.compile(r"\bone\s+(?P<next>[A-Za-z][\w-]*)", re.IGNORECASE)
+
+
+_COUNT_RE = re.compile(r"\bhow many\b", re.IGNORECASE)
+_COUNT_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())}
+
+
+def counts_a_list(question: str, extract: str, spans: Sequence[str]) -> bool:
+    """True when a how-many ``question`` gets a count of the items a sentence lists.
+
+    "How many agencies led the meetings?" with "2" for "led by the National
+    Development and Reform Commission and the Ministry of Industry": the count is
+    not written, but it is the length of the list, counted here in code.
+    """
+    words = extract.strip(" .").lower().split()
+    if not _COUNT_RE.search(question) or len(words) != 1:
+        return False
+    count = _COUNT_WORDS.get(words[0]) if not words[0].isdigit() else int(words[0])
+    return count is not None and any(count in list_lengths(span) for span in spans)
 
 
 def answers_quantity(question: str, extract: str) -> bool:

@@ -101,19 +101,27 @@ class AnswerBuilder:
         """The passage the model chose, when none of its reply survived: its best sentence.
 
         The model is better at choosing a passage than at restating it: when it names
-        a passage and writes nothing, or nothing the verifier keeps, the sentence of
-        that passage that best matches the question (at least ``min_matched``
-        question words, verified) is quoted, cited, and then checked like any
-        answer (the answer check, the second opinion, the target). A reply that
-        names no passage, or says the reports do not answer, stays a refusal.
+        a passage (on its Passage line, or as the one passage its markers cite) and
+        writes nothing, or nothing the verifier keeps, the sentence of that passage
+        that best matches the question and the reply together (ranking scores added;
+        at least ``min_matched`` question words, verified) is quoted, cited, and then
+        checked like any answer (the answer check, the second opinion, the target).
+        A reply that names no passage, or says the reports do not answer, stays a
+        refusal.
         """
-        choice, reply = draft.parse_reply(raw)
+        _, reply = draft.parse_reply(raw)
+        choice = draft.chosen_passage(raw)
         if (not self.uses("chosen") or not refused.refused or choice is None
                 or not 1 <= choice <= len(hits) or draft.chose_none(raw)
                 or draft.is_refusal(reply)):
             return refused, []
-        for ranked in self._ranker(hits).rank(refused.question):
-            if ranked.n != choice or ranked.matched < self._policy.min_matched:
+        ranker = self._ranker(hits)
+        # the sentence that matches both the question and what the model wrote from it
+        asked = {r.text: r for r in ranker.rank(refused.question) if r.n == choice}
+        written = {r.text: r.score for r in ranker.rank(citations.MARKER_RE.sub("", reply))
+                   if r.n == choice} if reply else {}
+        for ranked in sorted(asked.values(), key=lambda r: -(r.score + written.get(r.text, 0))):
+            if ranked.matched < self._policy.min_matched:
                 continue
             if not self._evidence(hits[choice - 1]).verdict(ranked.text).supported:
                 continue
@@ -207,8 +215,9 @@ class AnswerBuilder:
             return self._refuse(answer, "the answer check found no amount of the kind asked "
                                         f"for in it ('{extract}')")
         labels = {draft.source_label(self._docs.get(c.doc_id)) for c in answer.citations}
-        grounded = claims.extract_is_grounded(extract, [*spans, *sorted(labels)],
-                                                self._policy)
+        grounded = (claims.extract_is_grounded(extract, [*spans, *sorted(labels)],
+                                                 self._policy)
+                    or claims.counts_a_list(answer.question, extract, spans))
         if grounded:
             return answer  # the supporting sentences hold the answer
         return self._refuse(answer, "the answer check's words are not in its quotes "

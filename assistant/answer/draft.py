@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.citations import markers
 from assistant.generation import Message
 from assistant.records import Document, Hit
 
@@ -58,6 +59,18 @@ def parse_reply(raw: str) -> tuple[int | None, str]:
         return None, _ANSWER_RE.sub("", raw.strip()).strip()
     digits = re.search(r"\d+", match.group("choice"))
     return (int(digits.group()) if digits else None), _ANSWER_RE.sub("", raw[match.end():]).strip()
+
+
+def chosen_passage(raw: str) -> int | None:
+    """The passage the reply names on its Passage line, else the one its markers all cite.
+
+    ``None`` when it names none, or cites several.
+    """
+    choice, reply = parse_reply(raw)
+    if choice is not None or _PASSAGE_LINE_RE.match(raw):
+        return choice
+    cited = set(markers(reply))
+    return cited.pop() if len(cited) == 1 else None
 
 
 def chose_none(raw: str) -> bool:
