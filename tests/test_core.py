@@ -552,6 +552,20 @@ def test_the_one_passage_a_reply_cites_counts_as_its_choice(make_assistant: Make
     assert chosen_passage("Passage: none\nAnswer: x [2].") is None
 
 
+def test_the_passage_a_reply_copies_from_counts_when_its_number_is_off(
+        make_assistant: Make) -> None:
+    def reply(messages: list[dict[str, str]]) -> str:
+        wrong = _passage_number(messages, "400,000")
+        return (f"Passage: {wrong}\nAnswer: Three US officials told The Information that the "
+                "arrangement was designed as a middle ground.")
+
+    answer = make_assistant(reply).ask("Which publication did US officials tell that the "
+                                       "arrangement was a middle ground?")
+    assert not answer.refused, answer.trace
+    assert "U.S. officials told The Information" in answer.text
+    assert answer.citations[0].doc_id == TOMS
+
+
 def test_a_count_of_the_items_a_sentence_lists_is_grounded() -> None:
     listed = ["The meetings were led by the National Development and Reform Commission and "
               "the Ministry of Industry and Information Technology."]

@@ -100,14 +100,15 @@ class AnswerBuilder:
     def chosen(self, refused: Answer, raw: str, hits: list[Hit]) -> tuple[Answer, list[str]]:
         """The passage the model chose, when none of its reply survived: its best sentence.
 
-        The model is better at choosing a passage than at restating it: when it names
-        a passage (on its Passage line, or as the one passage its markers cite) and
-        writes nothing, or nothing the verifier keeps, the sentence of that passage
-        that best matches the question and the reply together (ranking scores added;
-        at least ``min_matched`` question words, verified) is quoted, cited, and then
-        checked like any answer (the answer check, the second opinion, the target).
-        A reply that names no passage, or says the reports do not answer, stays a
-        refusal.
+        The model is better at choosing a passage and copying from it than at
+        restating it: when it names a passage (on its Passage line, or as the one
+        passage its markers cite) and writes nothing, or nothing the verifier keeps,
+        a sentence is quoted, cited, and then checked like any answer (the answer
+        check, the second opinion, the target). It is the sentence, of that passage
+        or of the one whose sentence the reply's words match best (the number may be
+        off), that best matches the question and the reply together (ranking scores
+        added; at least ``min_matched`` question words; verified). A reply that names
+        no passage, or says the reports do not answer, stays a refusal.
         """
         _, reply = draft.parse_reply(raw)
         choice = draft.chosen_passage(raw)
@@ -116,18 +117,20 @@ class AnswerBuilder:
                 or draft.is_refusal(reply)):
             return refused, []
         ranker = self._ranker(hits)
-        # the sentence that matches both the question and what the model wrote from it
-        asked = {r.text: r for r in ranker.rank(refused.question) if r.n == choice}
-        written = {r.text: r.score for r in ranker.rank(citations.MARKER_RE.sub("", reply))
-                   if r.n == choice} if reply else {}
-        for ranked in sorted(asked.values(), key=lambda r: -(r.score + written.get(r.text, 0))):
+        # the sentence that matches both the question and what the model wrote; the
+        # passage its words come from counts as chosen too (the number may be off)
+        by_reply = ranker.rank(citations.MARKER_RE.sub("", reply)) if reply else []
+        chosen = {choice, *(r.n for r in by_reply[:1])}
+        written = {(r.n, r.text): r.score for r in by_reply}
+        asked = [r for r in ranker.rank(refused.question) if r.n in chosen]
+        for ranked in sorted(asked, key=lambda r: -(r.score + written.get((r.n, r.text), 0))):
             if ranked.matched < self._policy.min_matched:
                 continue
-            if not self._evidence(hits[choice - 1]).verdict(ranked.text).supported:
+            if not self._evidence(hits[ranked.n - 1]).verdict(ranked.text).supported:
                 continue
             refused.trace["chosen"] = f"{ranked.score:.2f}: {ranked.text}"
             refused.trace["before:chosen"] = refused.text
-            return self.quoted(refused, hits, choice, ranked.text), [ranked.text]
+            return self.quoted(refused, hits, ranked.n, ranked.text), [ranked.text]
         return refused, []
 
     def _settle_polar(self, question: str, sentences: list[claims.GroundedSentence],
