@@ -120,7 +120,8 @@ class AnswerBuilder:
         # the sentence that matches both the question and what the model wrote; the
         # passage its words come from counts as chosen too (the number may be off)
         by_reply = ranker.rank(citations.MARKER_RE.sub("", reply)) if reply else []
-        chosen = {choice, *(r.n for r in by_reply[:1])}
+        chosen = {choice, *(r.n for r in by_reply[:1]
+                             if r.coverage >= self._policy.copied_coverage)}
         written = {(r.n, r.text): r.score for r in by_reply}
         asked = [r for r in ranker.rank(refused.question) if r.n in chosen]
         for ranked in sorted(asked, key=lambda r: -(r.score + written.get((r.n, r.text), 0))):

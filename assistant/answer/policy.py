@@ -86,6 +86,11 @@ class AnswerPolicy:
     extract_coverage: float = 0.6
     """Share of the answer check's content words that must stand in the supporting
     sentences for the check to confirm the answer. Chosen by hand."""
+    copied_coverage: float = 0.6
+    """Share of a refused reply's content words (weighted as in sentence ranking) a
+    sentence must hold to count as what the reply was copied from, so that its
+    passage counts as the model's choice too. Chosen by hand: the value of
+    ``extract_coverage``, the same question (are these the model's source words?)."""
 
     # Summaries (:mod:`assistant.answer.summary`).
     summary_sentences: int = 3
