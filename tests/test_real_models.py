@@ -294,3 +294,12 @@ def test_real_summary_about_a_topic(real_assistant: Assistant) -> None:
                                 "in China.")
     assert not answer.refused and answer.trace.get("summary"), answer.trace
     assert "revenue" in answer.text and "$50 million" in answer.text, answer.text
+
+
+def test_real_count_of_a_listed_pair(real_assistant: Assistant) -> None:
+    """A how-many answer that is the length of the list a sentence gives, counted in code."""
+    answer = real_assistant.ask("How many government agencies led the emergency meetings?")
+    assert not answer.refused, answer.trace
+    assert "National Development and Reform Commission" in answer.text, answer.text
+    assert "Ministry of Industry" in answer.text, answer.text
+    assert [c.doc_id for c in answer.citations] == [TOMS]
