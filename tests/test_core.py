@@ -546,6 +546,12 @@ def test_the_one_passage_a_reply_cites_counts_as_its_choice(make_assistant: Make
     assert not answer.refused, answer.trace
     assert "U.S. officials told The Information" in answer.text
     assert "chosen" in answer.trace
+    # no Passage line and no marker: the sentence the reply copies from is its choice
+    copied = make_assistant(["Officials told The Information that the arrangement was "
+                             "designed as a middle ground, said three sources."])
+    answer = copied.ask("Which publication did US officials tell that the arrangement was a "
+                        "middle ground?")
+    assert not answer.refused and "U.S. officials told The Information" in answer.text
     assert chosen_passage("Passage: 3\nAnswer: It [2].") == 3
     assert chosen_passage("It was [2]. And [2].") == 2
     assert chosen_passage("It was [2]. And [4].") is None

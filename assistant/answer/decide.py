@@ -102,26 +102,27 @@ class AnswerBuilder:
 
         The model is better at choosing a passage and copying from it than at
         restating it: when it names a passage (on its Passage line, or as the one
-        passage its markers cite) and writes nothing, or nothing the verifier keeps,
-        a sentence is quoted, cited, and then checked like any answer (the answer
-        check, the second opinion, the target). It is the sentence, of that passage
-        or of the one whose sentence the reply's words match best (the number may be
-        off), that best matches the question and the reply together (ranking scores
-        added; at least ``min_matched`` question words; verified). A reply that names
-        no passage, or says the reports do not answer, stays a refusal.
+        passage its markers cite) or copies from one (a sentence of it holds
+        ``copied_coverage`` of the reply's words), and writes nothing the verifier
+        keeps, a sentence is quoted, cited, and then checked like any answer (the
+        answer check, the second opinion, the target). It is the sentence of the
+        chosen passages (the named one's number may be off) that best matches the
+        question and the reply together (ranking scores added; at least
+        ``min_matched`` question words; verified). A reply that names no passage
+        and copies from none, or says the reports do not answer, stays a refusal.
         """
         _, reply = draft.parse_reply(raw)
-        choice = draft.chosen_passage(raw)
-        if (not self.uses("chosen") or not refused.refused or choice is None
-                or not 1 <= choice <= len(hits) or draft.chose_none(raw)
+        if (not self.uses("chosen") or not refused.refused or draft.chose_none(raw)
                 or draft.is_refusal(reply)):
             return refused, []
         ranker = self._ranker(hits)
         # the sentence that matches both the question and what the model wrote; the
         # passage its words come from counts as chosen too (the number may be off)
         by_reply = ranker.rank(citations.MARKER_RE.sub("", reply)) if reply else []
-        chosen = {choice, *(r.n for r in by_reply[:1]
-                             if r.coverage >= self._policy.copied_coverage)}
+        chosen = {n for n in (draft.chosen_passage(raw),) if n is not None and 1 <= n <= len(hits)}
+        chosen |= {r.n for r in by_reply[:1] if r.coverage >= self._policy.copied_coverage}
+        if not chosen:
+            return refused, []
         written = {(r.n, r.text): r.score for r in by_reply}
         asked = [r for r in ranker.rank(refused.question) if r.n in chosen]
         for ranked in sorted(asked, key=lambda r: -(r.score + written.get((r.n, r.text), 0))):
