@@ -24,7 +24,7 @@ from assistant.records import Answer, Citation, Status, TextDelta
 from assistant.settings import EMBED_BACKENDS, Settings
 
 if TYPE_CHECKING:
-    from assistant.indexing import BuildReport
+    from assistant.refresh_plan import BuildReport
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

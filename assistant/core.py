@@ -25,8 +25,9 @@ from assistant.documents import LoadReport, load_corpus, neutralize
 from assistant.embedding import Embedder
 from assistant.errors import AssistantError, CitationError, QuestionError
 from assistant.generation import Generator, Message
-from assistant.indexing import BuildReport, Progress, refresh
+from assistant.indexing import refresh
 from assistant.records import Answer, Chunk, Document, Hit, Passage, Status, TextDelta
+from assistant.refresh_plan import BuildReport, Progress
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from assistant.vectorstore import SearchIndex, store_config

@@ -7,13 +7,16 @@ vectors, the same scores FAISS gives) and its payload is the passage itself
 document version it came from and that version's passage count.
 
 The collection's name carries a fingerprint of the embedding model and chunker
-settings, so changing either starts a new collection (the old ones of the same
-base name are dropped once the new one is complete). Which documents are stored,
-and in which version, is read from the points themselves: a document counts as
-stored when all its points carry the current SHA-256 and there are as many as
-its passage count. Refreshing therefore deletes the points of deleted and changed
-documents and embeds only new and changed ones; an update interrupted half-way
-leaves documents that are simply embedded again next time.
+settings (:func:`assistant.refresh_plan.settings_fingerprint`), so changing either
+starts a new collection (the old ones of the same base name are dropped once the
+new one is complete). Which documents are stored, and in which version, is read
+from the points themselves: a document counts as stored when all its points carry
+the same SHA-256 and there are as many as its passage count. Points are written
+document batch by document batch, so an update interrupted half-way leaves
+documents stored in part, which the next refresh embeds again.
+
+This module stores and loads; what to keep, embed or delete is decided by
+:mod:`assistant.refresh_plan` and carried out by :mod:`assistant.indexing`.
 
 Local mode allows one process at a time per folder (Qdrant's own lock); use a
 Qdrant server to share a collection between processes or machines.
@@ -23,11 +26,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import hashlib
-import json
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -36,11 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from assistant.chunking import ChunkerSettings, chunk_text
-from assistant.embedding import Embedder, Vectors
+from assistant.embedding import Vectors
 from assistant.errors import StoreError
-from assistant.indexing import BuildReport, Progress, embedding_text, expected_settings
-from assistant.records import Chunk, Document
+from assistant.records import Chunk, doc_positions
+from assistant.refresh_plan import settings_fingerprint
 from assistant.vectorstore import StoreConfig
 
 logger = logging.getLogger(__name__)
@@ -48,7 +47,7 @@ logger = logging.getLogger(__name__)
 _NAMESPACE = uuid.UUID("6f1f7c2e-2b1a-4d8e-9a57-0c7e3c1d5a10")
 _PAGE = 1024  # points per scroll page and per delete/retrieve request
 _META_FIELDS = ["doc_id", "doc_sha256", "doc_chunks"]
-UPSERT_BATCH = 256  # passages embedded and written per step by :func:`refresh`
+_FINGERPRINT_DIGITS = "0123456789abcdef"
 
 
 def point_id(doc_id: str, start: int, end: int) -> str:
@@ -125,10 +124,12 @@ class StoredDocument:
 
 
 class QdrantCollection:
-    """The collection for one embedding model and chunker setting, with batch writes."""
+    """The collection for one embedding model and chunker setting, with batch writes.
 
-    def __init__(self, config: StoreConfig, wanted: dict[str, Any], dimension: int,
-                 force: bool = False) -> None:
+    Opening it creates it when missing (``created`` then says so).
+    """
+
+    def __init__(self, config: StoreConfig, wanted: dict[str, Any], dimension: int) -> None:
         from qdrant_client import models
 
         self.config = config
@@ -136,21 +137,28 @@ class QdrantCollection:
         self.dimension = dimension
         self._models = models
         self._conn = connect(config)
-        fingerprint = hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()
-        self.name = f"{config.collection}-{fingerprint[:12]}"
+        self.fingerprint = settings_fingerprint(wanted)
+        self.name = f"{config.collection}-{self.fingerprint}"
         with self._call("open the collection"):
-            client = self._conn.client
-            exists = bool(client.collection_exists(self.name))
-            if exists and force:
-                client.delete_collection(self.name)
-                exists = False
-            self.created = not exists
-            if not exists:
-                client.create_collection(self.name, vectors_config=models.VectorParams(
-                    size=dimension, distance=models.Distance.DOT))
-                if config.url:  # deletes filter by document; local mode has no indexes
-                    client.create_payload_index(self.name, "doc_id",
-                                                field_schema=models.PayloadSchemaType.KEYWORD)
+            self.created = not bool(self._conn.client.collection_exists(self.name))
+            if self.created:
+                self._create()
+
+    def _create(self) -> None:
+        """Create the (missing) collection; the caller holds the client's lock."""
+        models = self._models
+        client = self._conn.client
+        client.create_collection(self.name, vectors_config=models.VectorParams(
+            size=self.dimension, distance=models.Distance.DOT))
+        if self.config.url:  # deletes filter by document; local mode has no indexes
+            client.create_payload_index(self.name, "doc_id",
+                                        field_schema=models.PayloadSchemaType.KEYWORD)
+
+    def clear(self) -> None:
+        """Remove every point: the collection is dropped and made again, empty."""
+        with self._call("be emptied"):
+            self.client.delete_collection(self.name)
+            self._create()
 
     def _call(self, what: str) -> contextlib.AbstractContextManager[None]:
         """A context that holds the client's lock and turns client errors into StoreError."""
@@ -219,18 +227,25 @@ class QdrantCollection:
         with self._call("write passages"):
             self.client.upsert(self.name, points=batch, wait=True)
 
-    def drop_other_collections(self) -> None:
-        """Drop the collections of the same base name made for other settings."""
+    def other_settings(self) -> dict[str, str]:
+        """The collections of the same base name made for other settings: name -> fingerprint."""
         prefix = f"{self.config.collection}-"
         with self._call("list its collections"):
             names = [c.name for c in self.client.get_collections().collections]
-        for name in names:
+        out: dict[str, str] = {}
+        for name in sorted(names):
             rest = name[len(prefix):]
-            if name != self.name and name.startswith(prefix) and len(rest) == 12 and all(
-                    ch in "0123456789abcdef" for ch in rest):
-                logger.info("dropping the Qdrant collection %s (other settings)", name)
-                with self._call("drop an old collection"):
-                    self.client.delete_collection(name)
+            if name != self.name and name.startswith(prefix) and len(rest) == len(
+                    self.fingerprint) and all(ch in _FINGERPRINT_DIGITS for ch in rest):
+                out[name] = rest
+        return out
+
+    def drop_other_collections(self) -> None:
+        """Drop the collections of the same base name made for other settings."""
+        for name in self.other_settings():
+            logger.info("dropping the Qdrant collection %s (other settings)", name)
+            with self._call("drop an old collection"):
+                self.client.delete_collection(name)
 
     def index(self, chunks: list[Chunk], manifest: dict[str, Any]) -> QdrantIndex:
         """A searchable view of the collection holding exactly ``chunks``."""
@@ -286,10 +301,7 @@ class QdrantIndex:
 
     def doc_chunks(self) -> dict[str, list[int]]:
         """Positions of each document's passages."""
-        out: dict[str, list[int]] = {}
-        for pos, chunk in enumerate(self.chunks):
-            out.setdefault(chunk.doc_id, []).append(pos)
-        return out
+        return doc_positions(self.chunks)
 
     def vectors(self) -> Vectors:
         """All vectors, in passage order (read back from the collection)."""
@@ -303,103 +315,6 @@ class QdrantIndex:
                 out[self._positions[str(record.id)]] = np.asarray(record.vector,
                                                                   dtype=np.float32)
         return out
-
-
-def manifest_for(wanted: dict[str, Any], collection: QdrantCollection,
-                 documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The manifest of a Qdrant index: settings, store, collection and documents."""
-    return dict(wanted, store="qdrant", collection=collection.name,
-                location=collection.config.location, documents=documents)
-
-
-def refresh(documents: tuple[Document, ...], embedder: Embedder, chunker: ChunkerSettings,
-            config: StoreConfig, force: bool = False, progress: Progress | None = None,
-            batch: int = UPSERT_BATCH) -> tuple[QdrantIndex, BuildReport]:
-    """Bring the Qdrant collection up to date with ``documents``; the loaded index.
-
-    Documents stored in their current version, whose passages are still their text
-    at the stored offsets, are kept; the others are deleted and embedded again (in
-    batches of ``batch`` passages); documents no longer in the corpus are deleted.
-    """
-    started = time.perf_counter()
-    wanted = expected_settings(embedder, chunker)
-    collection = QdrantCollection(config, wanted, embedder.dimension, force=force)
-    stored, kept_chunks = collection.contents()
-    keep: set[str] = set()
-    reason = "rebuilt on request" if force else ""
-    for doc in documents:
-        entry = stored.get(doc.doc_id)
-        if entry is None or not entry.complete or entry.sha256 != doc.sha256:
-            continue
-        if any(doc.text[c.start : c.end] != c.text for c in kept_chunks.get(doc.doc_id, ())):
-            reason = f"the stored passages of {doc.doc_id} do not match the report's text"
-            logger.warning("re-embedding %s: %s", doc.doc_id, reason)
-            continue
-        keep.add(doc.doc_id)
-    current = {d.doc_id for d in documents}
-    removed = sorted(set(stored) - current)
-    stale = sorted(set(stored) - keep)
-    if stale:
-        collection.delete_documents(stale)
-    chunks: list[Chunk] = []
-    pending: list[Chunk] = []
-    pending_texts: list[str] = []
-    versions: dict[str, tuple[str, int]] = {}
-    embedded: list[str] = []
-    embedded_chunks = 0
-
-    def flush() -> None:
-        collection.upsert(pending, embedder.embed(pending_texts), versions)
-        pending.clear()
-        pending_texts.clear()
-
-    for i, doc in enumerate(documents):
-        if progress:
-            progress(doc.doc_id, i, len(documents))
-        if doc.doc_id in keep:
-            chunks.extend(kept_chunks[doc.doc_id])
-            continue
-        doc_chunks = chunk_text(doc.doc_id, doc.text, chunker)
-        versions[doc.doc_id] = (doc.sha256, len(doc_chunks))
-        for chunk in doc_chunks:
-            pending.append(chunk)
-            pending_texts.append(embedding_text(doc, chunk))
-            if len(pending) >= batch:
-                flush()
-        chunks.extend(doc_chunks)
-        embedded.append(doc.doc_id)
-        embedded_chunks += len(doc_chunks)
-    if pending:
-        flush()
-    if progress:
-        progress("", len(documents), len(documents))
-    collection.drop_other_collections()
-    per_doc = {d: len(c) for d, c in _group(chunks).items()}
-    manifest = manifest_for(wanted, collection, {
-        d.doc_id: {"sha256": d.sha256, "title": d.title, "chunks": per_doc.get(d.doc_id, 0)}
-        for d in documents})
-    if collection.created and not force:
-        status = "built"
-    elif force:
-        status = "rebuilt"
-    elif embedded or removed or stale:
-        status = "updated"
-    else:
-        status = "up to date"
-    report = BuildReport(status, len(documents), len(chunks), tuple(embedded),
-                         tuple(d.doc_id for d in documents if d.doc_id in keep),
-                         tuple(removed), embedded_chunks, time.perf_counter() - started,
-                         reason)
-    logger.info("Qdrant index %s: %d documents embedded, %d kept, %d removed", status,
-                len(embedded), len(keep), len(removed))
-    return collection.index(chunks, manifest), report
-
-
-def _group(chunks: Iterable[Chunk]) -> dict[str, list[Chunk]]:
-    out: dict[str, list[Chunk]] = {}
-    for chunk in chunks:
-        out.setdefault(chunk.doc_id, []).append(chunk)
-    return out
 
 
 def _documents(payloads: Iterable[dict[str, Any]]) -> dict[str, StoredDocument]:

@@ -7,6 +7,7 @@ All are frozen: a stage never edits what an earlier stage produced.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -57,6 +58,14 @@ class Chunk:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return asdict(self)
+
+
+def doc_positions(chunks: Iterable[Chunk]) -> dict[str, list[int]]:
+    """The positions of each document's chunks in ``chunks`` (an index's passages)."""
+    out: dict[str, list[int]] = {}
+    for pos, chunk in enumerate(chunks):
+        out.setdefault(chunk.doc_id, []).append(pos)
+    return out
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ import numpy as np
 from assistant import ann
 from assistant.embedding import Vectors
 from assistant.errors import StoreError
-from assistant.records import Chunk
+from assistant.records import Chunk, doc_positions
 
 logger = logging.getLogger(__name__)
 
@@ -116,10 +116,7 @@ class VectorIndex:
 
     def doc_chunks(self) -> dict[str, list[int]]:
         """Positions of each document's chunks."""
-        out: dict[str, list[int]] = {}
-        for pos, chunk in enumerate(self.chunks):
-            out.setdefault(chunk.doc_id, []).append(pos)
-        return out
+        return doc_positions(self.chunks)
 
 
 @contextlib.contextmanager

@@ -44,9 +44,9 @@ from assistant.embedding import (  # noqa: E402
     make_embedder,
 )
 from assistant.evaluation import load_items  # noqa: E402
-from assistant.indexing import embedding_text  # noqa: E402
 from assistant.onnx_export import ensure_export, export_dir  # noqa: E402
 from assistant.records import Document  # noqa: E402
+from assistant.refresh_plan import embedding_text  # noqa: E402
 from assistant.settings import EMBED_BACKENDS, Settings  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"

@@ -155,3 +155,81 @@ def test_the_onnx_export_is_made_once_before_the_workers_start(
         factory = ingest.default_factory(settings, workers=2)
         assert made == [tmp_path] * exports
         assert factory.keywords["threads"] == 2  # type: ignore[attr-defined]
+
+
+def _shift_passages(index_dir: Path, doc_id: str) -> None:
+    """Move ``doc_id``'s stored passages by one character (checksums made to match)."""
+    import hashlib
+    import json
+
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    path = index_dir / manifest["generation"] / "chunks.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    for row in rows:
+        if row["doc_id"] == doc_id and row["start"] > 0:
+            row["start"] -= 1
+            row["end"] -= 1
+            row["text"] = " " + row["text"][:-1]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    manifest["files"]["chunks.jsonl"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (index_dir / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ingest_checks_kept_passages_against_the_text(tmp_path: Path, big_corpus: Path,
+                                                      workers: int) -> None:
+    """The same plan as a refresh: passages no longer at their offsets rebuild the index."""
+    index = tmp_path / "index"
+    ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
+    _shift_passages(index, TOMS)
+    report, _ = ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=workers)
+    assert report.status == "rebuilt" and TOMS in report.reason and "text" in report.reason
+    fake = FakeEmbedder()
+    assert open_assistant(big_corpus, index, fake).build_report.status == "up to date"
+
+
+def test_ingest_rebuilds_a_manifest_that_miscounts_passages(tmp_path: Path,
+                                                           big_corpus: Path) -> None:
+    import json
+
+    index = tmp_path / "index"
+    ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
+    manifest = json.loads((index / "manifest.json").read_text())
+    manifest["documents"]["gen-04"]["chunks"] += 1
+    (index / "manifest.json").write_text(json.dumps(manifest))
+    report, _ = ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
+    assert report.status == "rebuilt" and "passage counts differ" in report.reason
+
+
+def test_ingest_rewrites_the_vector_index_when_its_kind_changes(
+        tmp_path: Path, big_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant import ann
+
+    index = tmp_path / "index"
+    ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
+    monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 4)
+    report, _ = ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
+    assert report.status == "updated" and "kind changed" in report.reason
+    assert report.embedded_documents == () and report.embedded_chunks == 0
+    again, _ = ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
+    assert again.status == "up to date"
+
+
+def test_ingest_into_qdrant_checks_kept_passages_against_the_text(
+        tmp_path: Path, big_corpus: Path) -> None:
+    from assistant.refresh_plan import expected_settings
+
+    store = StoreConfig(path=tmp_path / "index" / "qdrant")
+    ingest.ingest(big_corpus, tmp_path / "index", FakeEmbedder, CHUNKER, store=store)
+    collection = qdrant_store.QdrantCollection(
+        store, expected_settings(FakeEmbedder(), CHUNKER), FakeEmbedder.dimension)
+    _, chunks = collection.contents()
+    first = chunks[SCMP][0]
+    collection.client.set_payload(collection.name, payload={"text": "tampered"}, points=[
+        qdrant_store.point_id(first.doc_id, first.start, first.end)], wait=True)
+    report, _ = ingest.ingest(big_corpus, tmp_path / "index", FakeEmbedder, CHUNKER,
+                              store=store)
+    assert report.status == "rebuilt" and SCMP in report.reason
+    assert report.embedded_chunks == report.chunks
+    _, chunks = collection.contents()
+    assert chunks[SCMP][0].text != "tampered"

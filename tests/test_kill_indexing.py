@@ -26,8 +26,9 @@ import pytest
 from assistant.chunking import ChunkerSettings, chunk_text
 from assistant.documents import load_corpus
 from assistant.errors import StoreError
-from assistant.indexing import embedding_text, inconsistency, refresh
+from assistant.indexing import inconsistency, refresh
 from assistant.records import Document
+from assistant.refresh_plan import embedding_text
 from assistant.store import IndexLayout, load
 from conftest import CORPUS, PROJECT, FakeEmbedder
 

@@ -102,7 +102,7 @@ def test_refresh_is_incremental(tmp_path: Path, corpus_copy: Path,
 
 
 def _collection(a: Assistant) -> qdrant_store.QdrantCollection:
-    from assistant.indexing import expected_settings
+    from assistant.refresh_plan import expected_settings
 
     config = store_config(a.settings)
     assert config is not None
@@ -126,12 +126,28 @@ def test_an_interrupted_update_is_finished_next_time(tmp_path: Path, corpus_copy
                                                     fake_embedder)._retriever.index.chunks
 
 
+def test_stored_passages_that_are_not_the_text_rebuild(tmp_path: Path, corpus_copy: Path,
+                                                      fake_embedder: FakeEmbedder) -> None:
+    """The rule FAISS follows: a kept passage must be its report's text, else all is rebuilt."""
+    a = open_qdrant(corpus_copy, tmp_path, fake_embedder)
+    collection = _collection(a)
+    first = next(c for c in a._retriever.index.chunks if c.doc_id == TOMS)
+    collection.client.set_payload(collection.name, payload={"text": "tampered"}, points=[
+        qdrant_store.point_id(first.doc_id, first.start, first.end)], wait=True)
+    report = a.reindex()
+    assert report.status == "rebuilt" and TOMS in report.reason
+    assert set(report.embedded_documents) == {SCMP, TOMS}
+    assert "tampered" not in {c.text for c in a._retriever.index.chunks}
+    assert a.reindex().status == "up to date"
+
+
 def test_changed_settings_start_a_new_collection(tmp_path: Path,
                                                  fake_embedder: FakeEmbedder) -> None:
     a = open_qdrant(CORPUS, tmp_path, fake_embedder)
     old = _collection(a).name
     b = open_qdrant(CORPUS, tmp_path, fake_embedder, chunk_tokens=120)
-    assert b.build_report.status == "built"
+    # As with FAISS: the index of the old settings was there, so it is rebuilt, with the reason.
+    assert b.build_report.status == "rebuilt" and "settings changed" in b.build_report.reason
     names = {c.name for c in _collection(b).client.get_collections().collections}
     assert old not in names and _collection(b).name in names
     assert len(b._retriever.index.chunks) > len(a._retriever.index.chunks)
