@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from assistant import verify
 from assistant.chunking import sentence_spans
 from assistant.records import Chunk, Document
+from assistant.text import terms
 
 _SUMMARY_RE = re.compile(
     r"\b(?:summari[sz]e|summari[sz]ing|summary|sum up|main points|key points|gist|overview|"
@@ -32,22 +33,27 @@ def asks_for_summary(question: str) -> bool:
     return bool(_SUMMARY_RE.search(question))
 
 
-_TOPIC_RE = re.compile(r"\b(?:about|on|regarding|concerning|over)\s+(?P<topic>.+?)[\s?.!]*$",
-                       re.IGNORECASE)
+# the words that frame a summary request rather than say what it is about (English:
+# report nouns, saying verbs, the question's scaffolding, articles and prepositions)
+_FRAME_RE = re.compile(
+    r"(?:'s\b|’s\b|\b(?:reports?|reported|reporting|article|story|piece|coverage|account|"
+    r"says?|said|writes?|wrote|describes?|described|tells?|told|what|how|give|me|us|please|"
+    r"briefly|quick|short|the|a|an|of|in|on|about|regarding|concerning|over|this|that|its|"
+    r"their|it|they|is|was|do|does|did)\b)", re.IGNORECASE)
 
 
 def topic(question: str) -> str:
     """What a summary request is about, beyond the report ("" for the whole report).
 
-    "Summarise what Tom's Hardware says about the new US mechanism" asks about "the
-    new US mechanism"; "Summarise the SCMP report" about nothing narrower. The
-    words after the summary request's "about / on / regarding / concerning / over".
+    The request without its framing: "Summarise what Randy Abrams says in the report
+    about H200 imports" is about "Randy Abrams H200 imports"; "Summarise the report"
+    about nothing narrower. Callers take the report's own names out first.
     """
-    found = _SUMMARY_RE.search(question)
-    if found is None:
+    if not asks_for_summary(question):
         return ""
-    match = _TOPIC_RE.search(question, found.end())
-    return match.group("topic").strip() if match else ""
+    text = _FRAME_RE.sub(" ", _SUMMARY_RE.sub(" ", question))
+    text = " ".join(re.sub(r"[^\w'’%$.,:-]+", " ", text).split()).strip(" .,:;-")
+    return text if terms(text) else ""
 
 
 def _says_something(sentence: str, min_words: int) -> bool:
