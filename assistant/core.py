@@ -275,7 +275,7 @@ class Assistant:
                 answer, spans = builder.chosen(answer, raw, shown_hits)
             if not answer.refused and self.settings.confirm_answers:
                 yield Status("checking", "checking the answer against the passages")
-                answer = builder.confirm(answer, spans, generator,
+                answer = builder.confirm(answer, spans, generator, shown_hits,
                                          [*messages, {"role": "assistant", "content": raw}]
                                          if corpus else None)
                 answer = builder.reconsider(answer, generator, shown_hits)

@@ -573,6 +573,30 @@ def test_the_passage_a_reply_copies_from_counts_when_its_number_is_off(
     assert answer.citations[0].doc_id == TOMS
 
 
+def test_a_name_the_sentence_before_gives_is_quoted_with_the_answer(
+        tmp_path: Path, fake_embedder: object) -> None:
+    from conftest import ScriptedGenerator
+
+    said = "we have not received purchase orders"
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        return f"Passage: 1\nAnswer: He said {said} [{_passage_number(messages, said)}]."
+
+    # the check names the executive, whom the cited sentence only calls "he"
+    gen = ScriptedGenerator(reply, extract="Jensen Huang")
+    a = _judged(tmp_path, fake_embedder, gen)
+    answer = a.ask("Which executive told journalists in Taiwan that no purchase orders had "
+                   "been received?")
+    assert not answer.refused, answer.unsupported
+    assert "Jensen Huang" in answer.text and said in answer.text
+    assert answer.trace["named"].startswith("Nvidia CEO Jensen Huang")
+    # words the sentence before does not hold either are not confirmed by it
+    gen.extract = "Lisa Su"
+    other = a.ask("Which executive told journalists in Taiwan that no purchase orders had "
+                  "been received?")
+    assert "named" not in other.trace and "Lisa Su" not in other.text
+
+
 def test_a_count_of_the_items_a_sentence_lists_is_grounded() -> None:
     listed = ["The meetings were led by the National Development and Reform Commission and "
               "the Ministry of Industry and Information Technology."]

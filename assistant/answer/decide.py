@@ -201,13 +201,16 @@ class AnswerBuilder:
         return kept, dropped
 
     def confirm(self, answer: Answer, spans: list[str], generator: Generator,
-                chat: list[Message] | None = None) -> Answer:
+                hits: list[Hit], chat: list[Message] | None = None) -> Answer:
         """Ask the model which words of the supporting sentences answer the question.
 
         An answer whose supporting sentences do not contain what the question asks
-        for (the model says none, or names words that are not there) is refused.
-        A how-much or how-many question whose answering words name no amount is
-        refused. With ``chat`` (corpus mode) the check is the next turn of that chat.
+        for (the model says none, or names words that are not there) is refused,
+        unless a quote refers back ("he told journalists") to the sentence before it,
+        which names the person or organisation the words give: that sentence is then
+        quoted first. A how-much or how-many question whose answering words name no
+        amount is refused. With ``chat`` (corpus mode) the check is the next turn of
+        that chat.
         """
         messages = (draft.followup_extraction_messages(answer.question, spans, chat)
                     if chat else draft.extraction_messages(answer.question, spans))
@@ -230,6 +233,13 @@ class AnswerBuilder:
                     or claims.counts_a_list(answer.question, extract, spans))
         if grounded:
             return answer  # the supporting sentences hold the answer
+        for c in answer.citations if verify.agents(extract) else ():
+            before = self._sentence_before(c)
+            if (before and target.refers_back(c.quote, before)
+                    and claims.extract_is_grounded(extract, [*spans, before], self._policy)):
+                named = self._with_sentence_before(answer, c, before, hits)
+                if named is not None:
+                    return named
         return self._refuse(answer, "the answer check's words are not in its quotes "
                                     f"('{extract}')")
 
@@ -271,7 +281,7 @@ class AnswerBuilder:
             return answer
         candidate = dataclasses.replace(self.quoted(answer, hits, found[1].n, found[1].text),
                                         trace=dict(answer.trace))
-        switched = self.confirm(candidate, [found[1].text], generator)
+        switched = self.confirm(candidate, [found[1].text], generator, hits)
         if switched.refused:  # it must pass the answer check that the answer passed
             answer.trace["judge"] += f" (failed the answer check: {switched.trace['check']})"
             return answer
@@ -404,18 +414,28 @@ class AnswerBuilder:
             before = self._sentence_before(c)
             if not before or not verify.agents(before) or not target.refers_back(c.quote, before):
                 continue
-            n = next((i for i, h in enumerate(hits, start=1)
-                      if h.chunk.doc_id == c.doc_id and before in h.chunk.text), 0)
-            if not n:
-                continue
-            lead = claims.render([claims.GroundedSentence(before, (n,), 1.0, before)])
-            supports: dict[int, list[str]] = {x.n: [x.quote] for x in answer.citations}
-            supports.setdefault(n, []).insert(0, before)
-            text, cited = citations.build_citations(f"{lead} {answer.text}", hits, self._titles,
-                                                    supports)
-            trace = {**answer.trace, "before:named": answer.text, "named": before}
-            return dataclasses.replace(answer, text=text, citations=cited, trace=trace)
+            named = self._with_sentence_before(answer, c, before, hits)
+            if named is not None:
+                return named
         return answer
+
+    def _with_sentence_before(self, answer: Answer, citation: Citation, before: str,
+                              hits: list[Hit]) -> Answer | None:
+        """``answer`` with ``before`` (the sentence before a cited one) quoted first.
+
+        ``None`` when no passage of ``hits`` holds it, so that it cannot be cited.
+        """
+        n = next((i for i, h in enumerate(hits, start=1)
+                  if h.chunk.doc_id == citation.doc_id and before in h.chunk.text), 0)
+        if not n:
+            return None
+        lead = claims.render([claims.GroundedSentence(before, (n,), 1.0, before)])
+        supports: dict[int, list[str]] = {x.n: [x.quote] for x in answer.citations}
+        supports.setdefault(n, []).insert(0, before)
+        text, cited = citations.build_citations(f"{lead} {answer.text}", hits, self._titles,
+                                                supports)
+        trace = {**answer.trace, "before:named": answer.text, "named": before}
+        return dataclasses.replace(answer, text=text, citations=cited, trace=trace)
 
     def _byline(self, doc_id: str) -> str:
         """A report's outlet and authors, not its title.
