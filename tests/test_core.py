@@ -415,19 +415,21 @@ def test_a_better_judged_sentence_must_pass_the_answer_check(
     assert len(gen.checks) == 2  # the answer's check, then the other sentence's
 
 
-def test_a_bare_yes_from_the_check_confirms_only_a_sentence_that_settles_it(
+def test_a_bare_yes_from_the_check_does_not_switch_the_answer(
         tmp_path: Path, fake_embedder: object) -> None:
     from conftest import ScriptedGenerator
 
     disputed = _DISPUTED
-    # a yes/no question: the check replies "Yes" whatever sentence it is shown; the
-    # disputed sentence does not say whether Huang spoke of market share, so it is not
-    # confirmed by it
+    # a yes/no question: the check replies "Yes" whatever sentence it is shown
     gen = ScriptedGenerator(_answer_from_disputed, extract=lambda s: "Yes",
                             judge={"virtually no market share": 1.0, "yet to make": 0.0})
     a = _judged(tmp_path, fake_embedder, gen)
     answer = a.ask("Did Jensen Huang say anything about Nvidia's market share in China?")
-    assert disputed not in answer.text, answer.text
+    assert [c.doc_id for c in answer.citations] == [SCMP] and disputed in answer.text
+    assert "bare yes/no" in answer.trace["judge"]
+    # a bare yes confirms nothing about a sentence on something else
+    off = a.ask("Did the memory bandwidth of the H200 double on cargo ships?")
+    assert disputed not in off.text
     # the same judgement with a check that names the words switches
     gen.extract = lambda s: s
     switched = a.ask("Did Jensen Huang say anything about Nvidia's market share in China?")

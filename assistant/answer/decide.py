@@ -223,10 +223,10 @@ class AnswerBuilder:
             return self._refuse(answer, "the answer check found no amount of the kind asked "
                                         f"for in it ('{extract}')")
         if claims.is_bare_polar(extract) and polar.is_polar(answer.question) and not \
-                polar.settle(answer.question, spans, self._similarity):
+                polar.bears_on(answer.question, spans):
             # a bare yes or no says what the model believes, not that these sentences say it
             return self._refuse(answer, f"the answer check said '{extract}', but the "
-                                        "supporting sentences do not settle the question")
+                                        "supporting sentences are about something else")
         labels = {draft.source_label(self._docs.get(c.doc_id)) for c in answer.citations}
         grounded = (claims.extract_is_grounded(extract, [*spans, *sorted(labels)],
                                                  self._policy)

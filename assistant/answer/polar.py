@@ -70,6 +70,22 @@ def settle(question: str, sentences: Sequence[str],
     return found
 
 
+def bears_on(question: str, sentences: Sequence[str],
+             policy: verify.VerifierPolicy = verify.DEFAULT_POLICY) -> bool:
+    """True when one of ``sentences`` speaks to ``question``'s statement, settled or not.
+
+    It holds at least ``min_coverage_reworded`` of the statement's content words, the
+    share below which the verifier treats a sentence as about something else ("The
+    H200 sits one generation below Blackwell" does not bear on "Had the agencies
+    issued their guidance?"; "Beijing has begun approving imports, according to two
+    sources" bears on "Has Beijing decided to allow imports?").
+    """
+    claim = statement(question)
+    return bool(claim) and any(
+        verify.verify(claim, s, policy=policy).coverage >= policy.min_coverage_reworded
+        for s in sentences)
+
+
 def leading(text: str) -> tuple[str, str]:
     """A sentence's leading yes or no (lower case, "" if none) and the rest of it."""
     match = _LEAD_RE.match(text)
