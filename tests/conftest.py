@@ -8,6 +8,7 @@ only used by tests marked ``real``.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import threading
@@ -191,3 +192,18 @@ def real_assistant(tmp_path_factory: pytest.TempPathFactory, real_embedder: obje
     index_dir = tmp_path_factory.mktemp("real") / "index"
     return Assistant.open(corpus_dir=CORPUS, index_dir=index_dir, model="default",
                           settings=Settings(), embedder=real_embedder)  # type: ignore[arg-type]
+
+
+def shift_passages(index_dir: Path, doc_id: str) -> None:
+    """Move ``doc_id``'s stored passages by one character (checksums made to match)."""
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    path = index_dir / manifest["generation"] / "chunks.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    for row in rows:
+        if row["doc_id"] == doc_id and row["start"] > 0:
+            row["start"] -= 1
+            row["end"] -= 1
+            row["text"] = " " + row["text"][:-1]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    manifest["files"]["chunks.jsonl"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (index_dir / "manifest.json").write_text(json.dumps(manifest))

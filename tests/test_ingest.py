@@ -14,7 +14,7 @@ from assistant.chunking import ChunkerSettings
 from assistant.core import Assistant
 from assistant.settings import Settings
 from assistant.vectorstore import StoreConfig
-from conftest import CORPUS, SCMP, TOMS, FakeEmbedder, ScriptedGenerator
+from conftest import CORPUS, SCMP, TOMS, FakeEmbedder, ScriptedGenerator, shift_passages
 
 CHUNKER = ChunkerSettings(180, 40)
 
@@ -157,22 +157,6 @@ def test_the_onnx_export_is_made_once_before_the_workers_start(
         assert factory.keywords["threads"] == 2  # type: ignore[attr-defined]
 
 
-def _shift_passages(index_dir: Path, doc_id: str) -> None:
-    """Move ``doc_id``'s stored passages by one character (checksums made to match)."""
-    import hashlib
-    import json
-
-    manifest = json.loads((index_dir / "manifest.json").read_text())
-    path = index_dir / manifest["generation"] / "chunks.jsonl"
-    rows = [json.loads(line) for line in path.read_text().splitlines()]
-    for row in rows:
-        if row["doc_id"] == doc_id and row["start"] > 0:
-            row["start"] -= 1
-            row["end"] -= 1
-            row["text"] = " " + row["text"][:-1]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    manifest["files"]["chunks.jsonl"] = hashlib.sha256(path.read_bytes()).hexdigest()
-    (index_dir / "manifest.json").write_text(json.dumps(manifest))
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -181,7 +165,7 @@ def test_ingest_checks_kept_passages_against_the_text(tmp_path: Path, big_corpus
     """The same plan as a refresh: passages no longer at their offsets rebuild the index."""
     index = tmp_path / "index"
     ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
-    _shift_passages(index, TOMS)
+    shift_passages(index, TOMS)
     report, _ = ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=workers)
     assert report.status == "rebuilt" and TOMS in report.reason and "text" in report.reason
     fake = FakeEmbedder()

@@ -52,6 +52,7 @@ from conftest import (
     FakeEmbedder,
     ScriptedGenerator,
     fake_bundled_model,
+    shift_passages,
 )
 
 Make = Callable[..., Assistant]
@@ -371,15 +372,8 @@ def test_manifest_that_does_not_match_the_index_is_rebuilt(tmp_path: Path, tampe
     elif tamper == "documents-type":
         manifest["documents"] = [SCMP, TOMS]
     else:  # passages moved by one character, checksums made to match
-        chunks_path = index_dir / manifest["generation"] / CHUNKS
-        rows = [json.loads(line) for line in chunks_path.read_text().splitlines()]
-        for row in rows:
-            if row["doc_id"] == TOMS and row["start"] > 0:
-                row["start"] -= 1
-                row["end"] -= 1
-                row["text"] = " " + row["text"][:-1]
-        chunks_path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-        manifest["files"][CHUNKS] = hashlib.sha256(chunks_path.read_bytes()).hexdigest()
+        shift_passages(index_dir, TOMS)
+        manifest = _manifest(index_dir)
     _write_manifest(index_dir, manifest)
     with caplog.at_level(logging.WARNING, logger="assistant.indexing"):
         index, report = _build(index_dir)
