@@ -279,8 +279,6 @@ class Assistant:
                                          [*messages, {"role": "assistant", "content": raw}]
                                          if corpus else None)
                 answer = builder.reconsider(answer, generator, shown_hits)
-        if answer.refused:  # the model found nothing: a sentence may still match strongly
-            answer = builder.extractive(answer, shown_hits)
         answer = builder.on_target(answer, [name for _, name in resolved.replaced])
         answer = builder.named(answer, shown_hits)
         answer = builder.lead(answer)

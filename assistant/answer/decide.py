@@ -1,6 +1,6 @@
 """From the model's raw reply to a verified :class:`Answer`.
 
-Four steps, each able to turn an answer into a refusal or a refusal into a
+Three steps, each able to turn an answer into a refusal or a refusal into a
 quoted sentence:
 
 1. :meth:`AnswerBuilder.finish` checks every sentence of the reply against the
@@ -14,9 +14,10 @@ quoted sentence:
    against the best-ranked other sentences of the passages: ranking score plus
    the model's probability that the sentence, shown alone, answers the
    question. A clearly better sentence, quoted and cited, replaces the answer.
-4. :meth:`AnswerBuilder.extractive` runs when the model found nothing: if one
-   passage sentence matches the question strongly (:mod:`assistant.answer.evidence`),
-   that sentence, quoted and cited, is the answer instead of a refusal.
+
+(A fourth, the extractive answer, quoted the best-ranked sentence when the model
+found nothing; on two blind splits it changed 1 answer, for the worse, and was
+removed.)
 
 Then :meth:`AnswerBuilder.lead` puts what was asked first: a yes or no settled in code
 against the cited quote, or, for a figure question, the figure alone with its quote.
@@ -520,24 +521,6 @@ class AnswerBuilder:
         best = sorted({r.n for r in ranked[:self._policy.summary_sentences]})
         return [said[n - 1] for n in best]
 
-    def extractive(self, refused: Answer, hits: list[Hit]) -> Answer:
-        """The passage sentence that matches the question best, if it matches strongly.
-
-        Used when the model found no answer. Returns ``refused`` unchanged when no
-        sentence of ``hits`` reaches the threshold (lexical coverage of the
-        question's words plus embedding similarity; see :mod:`assistant.answer.evidence`)
-        with at least two of the question's content words.
-        """
-        if not hits or not self.uses("extractive"):
-            return refused
-        ranked = self._ranker(hits).rank(refused.question)
-        if not ranked or not self._strong(ranked[0], self._policy.extractive_threshold):
-            return refused
-        best = ranked[0]
-        refused.trace["extractive"] = f"{best.score:.2f}: {best.text}"
-        refused.trace["before:extractive"] = refused.text
-        return self.quoted(refused, hits, best.n, best.text)
-
     def each_report(self, answer: Answer, hits: list[Hit]) -> Answer:
         """For a question about several reports, one cited line per report.
 
@@ -648,8 +631,8 @@ class AnswerBuilder:
 
         For each report among ``hits`` that no citation of the answer points at,
         its best sentence for the question is added (as a citation in
-        ``Answer.other_reports``) when it matches as strongly as an extractive
-        answer must: the same score threshold and at least two question words.
+        ``Answer.other_reports``) when it matches strongly: the rank score
+        ``extractive_threshold`` and at least two question words.
         Nothing is added to a refusal, and no claim is made that the reports agree
         or differ: the reader compares the quotes.
         """

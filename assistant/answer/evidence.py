@@ -84,8 +84,8 @@ class SentenceRanker:
     def rank(self, question: str) -> list[RankedSentence]:
         """The sentences, best match for ``question`` first.
 
-        An answer ranks for the same question up to three times (second opinion,
-        extractive answer, other reports); the last few rankings are kept.
+        An answer ranks for the same question several times (chosen passage, second
+        opinion, other reports); the last few rankings are kept.
         """
         with self._lock:
             cached = self._recent.get(question)

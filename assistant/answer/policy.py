@@ -32,12 +32,10 @@ class AnswerPolicy:
 
     # The named fallbacks of the decide step that are on (:data:`FALLBACKS`). Each one's
     # effect on held-out questions is scored by ``assistant eval`` ("decide steps").
-    fallbacks: tuple[str, ...] = ("chosen", "judge", "extractive", "named", "accounts",
-                                  "other_reports")
+    fallbacks: tuple[str, ...] = ("chosen", "judge", "named", "accounts", "other_reports")
     """The decide step's fallbacks that run: ``chosen`` (the model's passage, when
-    nothing it wrote holds), ``judge`` (the second opinion), ``extractive`` (a strong
-    sentence when the model found nothing), ``named`` (the sentence before, naming who
-    a who-question asks for, when the answer's sentence only refers back),
+    nothing it wrote holds), ``judge`` (the second opinion), ``named`` (the sentence
+    before, naming who a who-question asks for, when the answer's sentence only refers back),
     ``accounts`` (each report's line for a question about several reports),
     ``other_reports`` (other reports' quotes beside an answer)."""
 
@@ -49,12 +47,13 @@ class AnswerPolicy:
     Fitted by ``assistant calibrate`` on calibration (101 questions): the highest
     bar every answerable one passes. It was 0.3, chosen by hand."""
 
-    # Quoting a sentence without the model (extractive answer, other reports' accounts).
+    # Quoting a sentence without the model (other reports' accounts beside an answer).
     extractive_threshold: float = 1.4
-    """Rank score a passage sentence needs to be quoted as the answer when the model
-    found none. Fitted by ``assistant calibrate`` on calibration (101 questions): the
-    lowest bar no unanswerable question's best sentence reaches. It was 1.05, the
-    same rule on the first 67 questions only."""
+    """Rank score a passage sentence needs to be quoted without the model, as another
+    report's account beside an answer. Fitted by ``assistant calibrate`` on calibration
+    (101 questions): the lowest bar no unanswerable question's best sentence reaches
+    (it also gated the extractive answer, removed since). It was 1.05, the same rule on
+    the first 67 questions only."""
     min_matched: int = 2
     """Question content words such a sentence must contain: one shared word (say
     "H200") is no evidence that it answers. Chosen by hand, not fitted."""
@@ -113,7 +112,7 @@ class AnswerPolicy:
     """How far back (characters) the sentence before a cited one is looked for."""
 
 
-FALLBACKS = frozenset({"chosen", "judge", "extractive", "named", "accounts", "other_reports"})
+FALLBACKS = frozenset({"chosen", "judge", "named", "accounts", "other_reports"})
 # Removed: "recovered" (the passage sentence holding the answer check's words, put in
 # place of the answer). On held-out questions it changed 3 answers of the fresh split
 # (0 made right, 0 made wrong) and 2 of the blind split (0 right, 1 wrong).
