@@ -18,6 +18,7 @@ from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.chunking import sentence_spans
 from assistant.citations import MARKER_RE, markers
 from assistant.text import stem, terms
+from assistant.verify import DEFAULT_POLICY as VERIFIER_POLICY
 from assistant.verify import Similarity, Verdict, list_lengths, qualifier, verify
 from assistant.verify import numbers as numbers_in
 
@@ -247,8 +248,6 @@ _ONE_RE = re.compile(r"\bone\s+(?P<next>[A-Za-z][\w-]*)", re.IGNORECASE)
 
 
 _COUNT_RE = re.compile(r"\bhow many\b", re.IGNORECASE)
-_COUNT_WORDS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())}
 
 
 def counts_a_list(question: str, extract: str, spans: Sequence[str]) -> bool:
@@ -261,8 +260,8 @@ def counts_a_list(question: str, extract: str, spans: Sequence[str]) -> bool:
     words = extract.strip(" .").lower().split()
     if not _COUNT_RE.search(question) or len(words) != 1:
         return False
-    count = _COUNT_WORDS.get(words[0]) if not words[0].isdigit() else int(words[0])
-    return count is not None and any(count in list_lengths(span) for span in spans)
+    written = VERIFIER_POLICY.number_words.get(words[0], words[0])  # "two" → "2"
+    return written.isdigit() and any(int(written) in list_lengths(span) for span in spans)
 
 
 def answers_quantity(question: str, extract: str) -> bool:

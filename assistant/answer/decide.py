@@ -120,7 +120,8 @@ class AnswerBuilder:
         # the sentence that matches both the question and what the model wrote; the
         # passage its words come from counts as chosen too (the number may be off)
         by_reply = ranker.rank(citations.MARKER_RE.sub("", reply)) if reply else []
-        chosen = {n for n in (draft.chosen_passage(raw),) if n is not None and 1 <= n <= len(hits)}
+        named = draft.chosen_passage(raw)
+        chosen = {named} if named is not None and 1 <= named <= len(hits) else set()
         chosen |= {r.n for r in by_reply[:1] if r.coverage >= self._policy.copied_coverage}
         if not chosen:
             return refused, []
