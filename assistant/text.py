@@ -49,12 +49,17 @@ def terms(text: str) -> set[str]:
 
     Dotted abbreviations count as one word: "U.S." is "us", as "US" is.
     """
-    out = set()
+    return {root for _, root in terms_in_order(text)}
+
+
+def terms_in_order(text: str) -> list[tuple[str, str]]:
+    """The content words of ``text`` in order, each as (word as written, its term)."""
+    out = []
     text = _ABBREVIATION_RE.sub(lambda m: m.group().replace(".", ""), text)
     for word in _WORD_RE.findall(text):
         if word.lower().replace("’", "'") in STOPWORDS:
             continue
         root = stem(word.replace(",", "")) if word[0].isalpha() else word.replace(",", "")
         if root and root not in STOPWORDS and (len(root) > 1 or root.isdigit()):
-            out.add(root)
+            out.append((word, root))
     return out

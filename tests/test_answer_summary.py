@@ -72,3 +72,13 @@ def test_a_summary_about_a_topic_quotes_the_reports_sentences_on_it(make_assista
     assert "taxed at 25%" in answer.text  # not only the report's lead
     for c in answer.citations:
         assert a.document(c.doc_id).text[c.start:c.end] == c.quote
+
+
+def test_a_summary_of_what_someone_says_quotes_them_and_what_they_go_on_to_say(
+        make_assistant: Make) -> None:
+    a = make_assistant(["Passage: 1\nAnswer: not used [1]."])
+    answer = a.ask("Summarise what UBS's Randy Abrams says in the SCMP about the H200 imports.")
+    assert not answer.refused and {c.doc_id for c in answer.citations} == {SCMP}
+    assert "balanced outcome" in answer.text
+    assert "he added" in answer.text  # the next sentence goes on about him
+    assert "Beijing weighs" not in answer.text  # not the report's headline

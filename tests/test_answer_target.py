@@ -29,6 +29,17 @@ def test_a_figure_question_names_its_attribute_and_owner() -> None:
     assert target("By what percentage did Nvidia's global revenue grow?").figure
     assert not target("What restrictions are regulators weighing?").figure  # words, not a figure
     assert not target("How many reporters wrote it?").figure  # a count may be stated in words
+    # the first wh-word says what is asked: a "how much" further on is part of the topic
+    assert not target("Purchases of which kind of hardware would determine how much Nvidia "
+                      "hardware a company may buy?").figure
+    assert target("In the quarter, how much revenue did the H20 bring?").figure
+
+
+def test_a_generic_figure_noun_accepts_any_figure() -> None:
+    # "what figure ...?" asks for a figure, whatever it measures
+    assert addresses(target("And what figure is that compared against?"), [Cited(H20)]) == ""
+    assert addresses(target("What number did the report give?"), [Cited(HUANG)]) == (
+        "no cited sentence gives a figure of the number asked for")
 
 
 @pytest.mark.parametrize(("question", "cited", "reason"), [

@@ -19,7 +19,13 @@ from assistant.answer.claims import (
     split_answer,
     terms,
 )
-from assistant.answer.draft import REFUSAL, SYSTEM_PROMPT, build_messages, chosen_passage
+from assistant.answer.draft import (
+    REFUSAL,
+    SYSTEM_PROMPT,
+    added_words,
+    build_messages,
+    chosen_passage,
+)
 from assistant.core import Assistant, normalize_history
 from assistant.errors import CitationError, QuestionError
 from assistant.records import Answer, Status, TextDelta
@@ -538,6 +544,24 @@ def test_the_one_passage_a_reply_cites_counts_as_its_choice(make_assistant: Make
     assert chosen_passage("It was [2]. And [2].") == 2
     assert chosen_passage("It was [2]. And [4].") is None
     assert chosen_passage("Passage: none\nAnswer: x [2].") is None
+
+
+def test_the_words_a_reply_adds_to_the_question_say_where_it_copied_from(
+        make_assistant: Make) -> None:
+    # a restated question around one copied name: most of the reply's words are the
+    # question's, which a passage does not hold, but the one it adds stands in one
+    question = ("Which publication, in the arrangement US officials described as a middle "
+                "ground that analysts now debate, did they talk to?")
+    answer = make_assistant(["The Information is the publication in the arrangement US "
+                             "officials described as a middle ground that analysts now "
+                             "debate."]).ask(question)
+    assert not answer.refused, (answer.unsupported, answer.trace)
+    assert "U.S. officials told The Information" in answer.text and "chosen" in answer.trace
+    assert added_words("The H100-class chips could still ship in that period.",
+                       "Which chips could still ship in that period?") == "H100-class"
+    # a reply that adds nothing chooses nothing
+    echo = make_assistant([question.rstrip("?") + "."]).ask(question)
+    assert echo.refused
 
 
 def test_the_passage_a_reply_copies_from_counts_when_its_number_is_off(

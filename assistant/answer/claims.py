@@ -220,13 +220,16 @@ def is_bare_polar(extract: str) -> bool:
 
 
 def extract_is_grounded(extract: str, spans: Sequence[str],
-                        policy: AnswerPolicy = DEFAULT_POLICY) -> bool:
+                        policy: AnswerPolicy = DEFAULT_POLICY, question: str = "") -> bool:
     """True when an extracted answer names something that ``spans`` contain.
 
     Used to confirm an answer: the model is asked to copy the words of the supporting
     sentences that answer the question. "none", a number or model name that is not
     there, or words mostly not there (a claim the sentences do not make) mean the
     question is not answered. A bare "yes" or "no" (a yes/no question) confirms.
+    Words and numbers the extract repeats from ``question`` ("... led China's
+    December 10 meetings") do not answer it, so they need not be in ``spans``;
+    an extract made only of the question's words must be there all the same.
     """
     cleaned = extract.strip().strip(" .!\"'“”").lower()
     if is_bare_polar(extract):
@@ -234,20 +237,30 @@ def extract_is_grounded(extract: str, spans: Sequence[str],
     if not cleaned or cleaned.startswith(("none", "no answer", "not ")):
         return False
     source = " ".join(spans)
-    if missing_numbers(extract, source) or identifiers(extract) - identifiers(source):
+    given = f"{source} {question}"
+    if missing_numbers(extract, given) or identifiers(extract) - identifiers(given):
         return False
-    wanted = terms(extract)
+    wanted = (terms(extract) - terms(question)) or terms(extract)
     return bool(wanted) and len(wanted & terms(source)) / len(wanted) >= policy.extract_coverage
 
 
-_QUANTITY_QUESTION_RE = re.compile(r"\bhow (?:much|many)\b(?P<rest>.*)", re.IGNORECASE)
+_QUANTITY_QUESTION_RE = re.compile(r"how (?P<which>much|many)\b(?P<rest>.*)",
+                                   re.IGNORECASE)
+_WH_RE = re.compile(r"\b(?:who|whom|whose|which|what|when|where|why|how)\b", re.IGNORECASE)
+
+
+def asked_quantity(question: str) -> re.Match[str] | None:
+    """The "how much / how many" that ``question`` asks, when that is what it asks.
+
+    The question's first wh-word says what it asks: "Which kind of hardware would
+    determine how much a company may buy?" asks which kind, not how much.
+    """
+    first = _WH_RE.search(question)
+    return _QUANTITY_QUESTION_RE.match(question, first.start()) if first else None
 _NUMBER_WORD_RE = re.compile(
     r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
     r"thousands?|millions?|billions?|half|double|twice|triple)\b", re.IGNORECASE)
 _ONE_RE = re.compile(r"\bone\s+(?P<next>[A-Za-z][\w-]*)", re.IGNORECASE)
-
-
-_COUNT_RE = re.compile(r"\bhow many\b", re.IGNORECASE)
 
 
 def counts_a_list(question: str, extract: str, spans: Sequence[str]) -> bool:
@@ -258,7 +271,8 @@ def counts_a_list(question: str, extract: str, spans: Sequence[str]) -> bool:
     not written, but it is the length of the list, counted here in code.
     """
     words = extract.strip(" .").lower().split()
-    if not _COUNT_RE.search(question) or len(words) != 1:
+    asked = asked_quantity(question)
+    if asked is None or asked.group("which").lower() != "many" or len(words) != 1:
         return False
     written = VERIFIER_POLICY.number_words.get(words[0], words[0])  # "two" → "2"
     return written.isdigit() and any(int(written) in list_lengths(span) for span in spans)
@@ -273,7 +287,7 @@ def answers_quantity(question: str, extract: str) -> bool:
     only when the word after it is what the question counts ("how many
     generations" → "one generation").
     """
-    asked = _QUANTITY_QUESTION_RE.search(question)
+    asked = asked_quantity(question)
     if not asked:
         return True
     if numbers(extract) or _NUMBER_WORD_RE.search(extract):
@@ -306,7 +320,7 @@ def figure_fits(question: str, extract: str, spans: Sequence[str] = ()) -> bool:
     number of the extract takes its unit from the supporting sentences ``spans``
     ("50 million" where they say "$50 million").
     """
-    if not _QUANTITY_QUESTION_RE.search(question):
+    if not asked_quantity(question):
         return True
     asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
     stated = numbers(" ".join(spans))

@@ -104,11 +104,13 @@ class AnswerBuilder:
         The model is better at choosing a passage and copying from it than at
         restating it: when it names a passage (on its Passage line, or as the one
         passage its markers cite) or copies from one (a sentence of it holds
-        ``copied_coverage`` of the reply's words), and writes nothing the verifier
-        keeps, a sentence is quoted, cited, and then checked like any answer (the
-        answer check, the second opinion, the target). It is the sentence of the
+        ``copied_coverage`` of the reply's words, or of the words the reply adds to
+        the question's), and writes nothing the verifier keeps, a sentence is
+        quoted, cited, and then checked like any answer (the answer check, the
+        second opinion, the target). It is the sentence of the
         chosen passages (the named one's number may be off) that best matches the
-        question and the reply together (ranking scores added; at least
+        question, the reply and the words it adds together (ranking scores and
+        the added words' coverage summed; at least
         ``min_matched`` question words; verified). A reply that names no passage
         and copies from none, or says the reports do not answer, stays a refusal.
         """
@@ -123,11 +125,22 @@ class AnswerBuilder:
         named = draft.chosen_passage(raw)
         chosen = {named} if named is not None and 1 <= named <= len(hits) else set()
         chosen |= {r.n for r in by_reply[:1] if r.coverage >= self._policy.copied_coverage}
+        # the words the reply adds to the question's own say best where it copied from
+        added = draft.added_words(citations.MARKER_RE.sub("", reply), refused.question)
+        by_added = ranker.rank(added) if added else []
+        most = max((r.coverage for r in by_added), default=0.0)
+        if most >= self._policy.copied_coverage:  # every passage that holds them as well
+            chosen |= {r.n for r in by_added if r.coverage >= most}
         if not chosen:
             return refused, []
         written = {(r.n, r.text): r.score for r in by_reply}
+        adds = {(r.n, r.text): r.coverage for r in by_added}
+
+        def weight(r: RankedSentence) -> float:
+            return r.score + written.get((r.n, r.text), 0) + adds.get((r.n, r.text), 0)
+
         asked = [r for r in ranker.rank(refused.question) if r.n in chosen]
-        for ranked in sorted(asked, key=lambda r: -(r.score + written.get((r.n, r.text), 0))):
+        for ranked in sorted(asked, key=lambda r: -weight(r)):
             if ranked.matched < self._policy.min_matched:
                 continue
             if not self._evidence(hits[ranked.n - 1]).verdict(ranked.text).supported:
@@ -231,14 +244,15 @@ class AnswerBuilder:
                                         "supporting sentences are about something else")
         labels = {draft.source_label(self._docs.get(c.doc_id)) for c in answer.citations}
         grounded = (claims.extract_is_grounded(extract, [*spans, *sorted(labels)],
-                                                 self._policy)
+                                                 self._policy, answer.question)
                     or claims.counts_a_list(answer.question, extract, spans))
         if grounded:
             return answer  # the supporting sentences hold the answer
         for c in answer.citations if verify.agents(extract) else ():
             before = self._sentence_before(c)
             if (before and target.refers_back(c.quote, before)
-                    and claims.extract_is_grounded(extract, [*spans, before], self._policy)):
+                    and claims.extract_is_grounded(extract, [*spans, before], self._policy,
+                                                      answer.question)):
                 named = self._with_sentence_before(answer, c, before, hits)
                 if named is not None:
                     return named
@@ -509,8 +523,11 @@ class AnswerBuilder:
         On a topic (:func:`assistant.answer.summary.topic`): the report's
         ``summary_sentences`` sentences that rank best for the topic
         (:class:`~assistant.answer.evidence.SentenceRanker`), in the report's order.
+        A topic that names a person or an organisation the report names takes only
+        the sentences naming them and those that go on about them ("he added").
         """
-        about = summary.topic(comparison.without_reports(question, self._names))
+        request = comparison.without_reports(question, self._names)
+        about = summary.topic(request)
         if not about:
             return summary.lead(doc, chunks, self._policy.summary_sentences,
                                 self._policy.summary_min_words)
@@ -519,6 +536,16 @@ class AnswerBuilder:
             return []
         texts = [text for _, text in said]
         ranked = SentenceRanker(texts, self._embedder).rank(about)
+        people = [a for a in verify.agents(request) if not summary.asks_for_summary(a)]
+        # about a person or body ("what Randy Abrams says"): the sentences that name
+        # them, and those that go on about them ("..., he added")
+        naming = [i for i, text in enumerate(texts)
+                  if any(verify.mentions(text, name) for name in people)]
+        if naming:
+            going_on = {i + 1 for i in naming
+                        if i + 1 < len(texts) and target.refers_back(texts[i + 1], texts[i])}
+            about_them = set(naming) | going_on
+            ranked = [r for r in ranked if r.n - 1 in about_them]
         best = sorted({r.n for r in ranked[:self._policy.summary_sentences]})
         return [said[n - 1] for n in best]
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from assistant.citations import markers
 from assistant.generation import Message
 from assistant.records import Document, Hit
+from assistant.text import terms, terms_in_order
 
 REFUSAL = "The reports do not say."
 
@@ -71,6 +72,17 @@ def chosen_passage(raw: str) -> int | None:
         return choice
     cited = set(markers(reply))
     return cited.pop() if len(cited) == 1 else None
+
+
+def added_words(reply: str, question: str) -> str:
+    """The words of ``reply`` the question did not give, in order ("H100-class processors").
+
+    A small model restates the question around its answer; the words it adds are
+    the ones it took from a passage.
+    """
+    asked = terms(question)
+    added = [w for w in terms_in_order(reply) if w[1] not in asked]
+    return " ".join(dict.fromkeys(word for word, _ in added))
 
 
 def chose_none(raw: str) -> bool:

@@ -129,8 +129,9 @@ def target(question: str) -> Target:
     """
     doc = verify.parse(question)
     names = question_names(question)
-    how_much = any(t.lower_ == "much" and t.i > 0 and doc[t.i - 1].lower_ == "how"
-                   for t in doc)
+    quantity = claims.asked_quantity(question)
+    how_much = quantity is not None and quantity.group("which").lower() == "much"
+    how_many = quantity is not None and quantity.group("which").lower() == "many"
     noun = _asked_noun(doc)
     if noun is None:
         return Target(_principal_names(doc, None, names), figure=how_much,
@@ -139,7 +140,6 @@ def target(question: str) -> Target:
         [noun.lemma_.lower(), *(c.lemma_.lower() for c in noun.children
                                 if c.dep_ == "compound" and c.pos_ == "NOUN")]))
     measured = set(attribute) & (claims.MONEY_WORDS | claims.SHARE_WORDS | _FIGURE_NOUNS)
-    how_many = any(t.lower_ == "many" and t.i > 0 and doc[t.i - 1].lower_ == "how" for t in doc)
     owners = tuple(_names_in(list(noun.subtree), names))
     if how_many and not measured:  # a count: whose units, but a sentence may count in words
         return Target(_principal_names(doc, noun, names), speaker=_speaker(doc), owners=owners)
@@ -212,7 +212,7 @@ def _figure_of(sentence: str, want: Target) -> bool:
     asked = {verify.word_root(a) for a in want.attribute}
     if want.modifiers and not {verify.word_root(m) for m in want.modifiers} <= roots:
         return False
-    if asked & roots or asked & _FIGURE_NOUNS or not asked:
+    if asked & roots or set(want.attribute) & _FIGURE_NOUNS or not asked:
         return True
     kinds = {f.kind for f in figures}
     return bool(("money" in kinds and set(want.attribute) & claims.MONEY_WORDS)
@@ -288,7 +288,8 @@ def figure_phrase(question: str, sentence: str) -> str:
     reader needs the sentence to tell them apart), and for dates.
     """
     doc = verify.parse(question)
-    how_many = any(t.lower_ == "many" and t.i > 0 and doc[t.i - 1].lower_ == "how" for t in doc)
+    quantity = claims.asked_quantity(question)
+    how_many = quantity is not None and quantity.group("which").lower() == "many"
     want = target(question)
     if not (want.figure or how_many):
         return ""
