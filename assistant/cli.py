@@ -24,7 +24,7 @@ from assistant.records import Answer, Citation, Status, TextDelta
 from assistant.settings import EMBED_BACKENDS, Settings
 
 if TYPE_CHECKING:
-    from assistant.refresh_plan import BuildReport
+    from assistant.records import BuildReport
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -146,8 +146,8 @@ def _print_build(r: BuildReport, skipped: Sequence[tuple[str, str]], how: str = 
 
 def _cmd_ingest(args: argparse.Namespace) -> None:
     """``index --workers N``: batch ingestion, documents streamed and embedded in parallel."""
-    from assistant.ingest import DEFAULT_BATCH, default_factory, ingest
-    from assistant.vectorstore import store_config
+    from assistant.index.batch import DEFAULT_BATCH, default_factory, ingest
+    from assistant.index.vectorstore import store_config
 
     settings = settings_from_args(args)
     workers = args.workers or 1
@@ -247,8 +247,8 @@ def _cmd_eval(args: argparse.Namespace) -> None:
     )
 
     if args.claims:
-        from assistant.embedding import EmbeddingSimilarity, make_embedder
         from assistant.evaluation import format_claim_table, load_claims, run_claims
+        from assistant.models.embedding import EmbeddingSimilarity, make_embedder
 
         claims = [c for c in load_claims(args.file) if args.split in (None, c.split)]
         cfg = settings_from_args(args)

@@ -21,16 +21,25 @@ from typing import Any
 from assistant import citations
 from assistant.answer import conversation, draft, gate
 from assistant.answer.decide import AnswerBuilder, closest_passages
-from assistant.documents import LoadReport, load_corpus, neutralize
-from assistant.embedding import Embedder
 from assistant.errors import AssistantError, CitationError, QuestionError
-from assistant.generation import Generator, Message
-from assistant.indexing import refresh
-from assistant.records import Answer, Chunk, Document, Hit, Passage, Status, TextDelta
-from assistant.refresh_plan import BuildReport, Progress
-from assistant.retrieval import Retriever
+from assistant.index.indexing import refresh
+from assistant.index.vectorstore import SearchIndex, store_config
+from assistant.ingest.documents import LoadReport, load_corpus, neutralize
+from assistant.models.embedding import Embedder
+from assistant.models.generation import Generator, Message
+from assistant.records import (
+    Answer,
+    BuildReport,
+    Chunk,
+    Document,
+    Hit,
+    Passage,
+    Progress,
+    Status,
+    TextDelta,
+)
+from assistant.retrieve.retriever import Retriever
 from assistant.settings import Settings
-from assistant.vectorstore import SearchIndex, store_config
 
 logger = logging.getLogger(__name__)
 
@@ -42,18 +51,18 @@ _CHECK_PROMPT_TOKENS = 64 + 256  # corpus mode's check turn: its request and sen
 
 
 def _default_embedder(settings: Settings) -> Embedder:
-    from assistant.embedding import make_embedder
+    from assistant.models.embedding import make_embedder
 
     return make_embedder(settings.embed_backend, settings.cache_dir, threads=settings.threads)
 
 
 def _default_generator(settings: Settings) -> Generator:
     if settings.llm_url:  # an OpenAI-compatible server (llama-server, vLLM, ...)
-        from assistant.openai_backend import from_settings
+        from assistant.models.openai_backend import from_settings
 
         return from_settings(settings)
-    from assistant.generation import LlamaCppGenerator
-    from assistant.models import resolve_model
+    from assistant.models.files import resolve_model
+    from assistant.models.generation import LlamaCppGenerator
 
     path = resolve_model(settings.model, settings.cache_dir)
     return LlamaCppGenerator(path, settings.context_tokens, settings.threads,

@@ -7,7 +7,7 @@ All are frozen: a stage never edits what an earlier stage produced.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -170,3 +170,22 @@ class Status:
     stage: str
     detail: str = ""
     hits: tuple[Hit, ...] = ()
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a refresh of the index did."""
+
+    status: str  # "up to date", "updated", "built", "rebuilt"
+    documents: int
+    chunks: int
+    embedded_documents: tuple[str, ...]
+    reused_documents: tuple[str, ...]
+    removed_documents: tuple[str, ...]
+    embedded_chunks: int
+    seconds: float
+    reason: str = ""
+
+
+# Called while indexing with (what is being done, how many are done, how many in all).
+Progress = Callable[[str, int, int], None]

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import models
 from assistant.answer.draft import EXTRACT_PROMPT, EXTRACT_REQUEST, JUDGE_PROMPT
 from assistant.core import Assistant
+from assistant.models import files as models
 from assistant.settings import Settings
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -180,7 +180,7 @@ def real_embedder() -> object:
     Built like ``Assistant.open`` builds it, so a CLI run in a subprocess on the same index
     has the same fingerprint and reuses the index instead of rebuilding it.
     """
-    from assistant.embedding import make_embedder
+    from assistant.models.embedding import make_embedder
 
     cfg = Settings.from_env()
     return make_embedder(cfg.embed_backend, cfg.cache_dir)

@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import ann
-from assistant.chunking import ChunkerSettings
-from assistant.documents import load_corpus
 from assistant.errors import StoreError
-from assistant.indexing import VECTOR_INDEX_STAGE, refresh
+from assistant.index import ann
+from assistant.index.faiss_store import MANIFEST, IndexLayout, load, save
+from assistant.index.indexing import VECTOR_INDEX_STAGE, refresh
+from assistant.ingest.documents import load_corpus
 from assistant.records import Chunk
-from assistant.store import MANIFEST, IndexLayout, load, save
+from assistant.settings import ChunkerSettings
 from conftest import CORPUS, SCMP, TOMS, FakeEmbedder
 
 
@@ -252,7 +252,7 @@ def test_building_an_approximate_index_logs_progress(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 4)
     monkeypatch.setattr(ann, "BUILD_BATCH", 4)
-    caplog.set_level("INFO", logger="assistant.indexing")
+    caplog.set_level("INFO", logger="assistant.index.indexing")
     index, _ = refresh(load_corpus(CORPUS).documents, tmp_path / "index", FakeEmbedder(),
                        ChunkerSettings())  # no progress callback: the log still tells
     lines = [r.getMessage() for r in caplog.records if VECTOR_INDEX_STAGE in r.getMessage()]
@@ -281,7 +281,7 @@ def test_sigkill_while_building_an_ivf_index_keeps_a_loadable_index(
     assert first.params.kind == ann.IVF and kill._problem(index_dir, corpora) == ""
     script = kill.CHILD.format(project=str(kill.PROJECT), tests=str(kill.PROJECT / "tests"))
     script = script.replace("from conftest import FakeEmbedder\n",
-                            "from conftest import FakeEmbedder\nfrom assistant import ann\n"
+                            "from conftest import FakeEmbedder\nfrom assistant.index import ann\n"
                             "ann.FLAT_MAX_VECTORS = 4\nann.LARGE_KIND = 'ivf'\n")
     assert "ann.FLAT_MAX_VECTORS = 4" in script
     rng = random.Random(7)

@@ -39,7 +39,7 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``python -m llama_cpp.server`` with the fast model on a free loopback port; its URL."""
     pytest.importorskip("sse_starlette", reason="pip install -e '.[server]'")
     pytest.importorskip("starlette_context", reason="pip install -e '.[server]'")
-    from assistant.models import resolve_model
+    from assistant.models.files import resolve_model
 
     settings = Settings()
     try:
@@ -87,7 +87,7 @@ def backend_assistant(request: pytest.FixtureRequest, tmp_path: Path,
         yield real_assistant
         return
     if combination == "inprocess-qdrant":
-        from assistant import qdrant_store
+        from assistant.index import qdrant_store
 
         settings = Settings(vector_store="qdrant", qdrant_path=tmp_path / "qdrant")
         yield Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", model="default",

@@ -5,8 +5,9 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.chunking import ChunkerSettings, chunk_text, count_tokens, sentence_spans
-from assistant.documents import load_corpus
+from assistant.ingest.chunking import chunk_text, count_tokens, sentence_spans
+from assistant.ingest.documents import load_corpus
+from assistant.settings import ChunkerSettings
 from conftest import CORPUS
 
 WORDS = st.sampled_from(["Beijing", "chips", "the", "U.S.", "approved", "400,000", "Dr.",

@@ -8,7 +8,7 @@ import pytest
 
 from assistant import cli, core
 from assistant.errors import ConfigError, ModelError
-from assistant.models import BundledModel, assemble, resolve_model
+from assistant.models.files import BundledModel, assemble, resolve_model
 from assistant.settings import Settings
 from conftest import SCMP, FakeEmbedder, ScriptedGenerator, fake_bundled_model
 

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.answer import comparison
 from assistant.core import Assistant
-from assistant.documents import load_corpus
+from assistant.ingest.documents import load_corpus
 from assistant.records import Answer, Document
 from conftest import CORPUS, SCMP, TOMS
 from conftest import passage_number as _n

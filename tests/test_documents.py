@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.documents import clean_text, decode, load_corpus, load_document, repair_byline
 from assistant.errors import DocumentError
+from assistant.ingest.documents import clean_text, decode, load_corpus, load_document, repair_byline
 from conftest import CORPUS, SCMP, TOMS
 
 REMNANTS = ["Advertisement", "Select Voice", "Select Speed", "read original related products",

@@ -17,13 +17,12 @@ import numpy as np
 import pytest
 
 from assistant import core
-from assistant.chunking import ChunkerSettings
 from assistant.cli import build_parser, settings_from_args
-from assistant.documents import load_corpus
 from assistant.errors import ConfigError, ModelError
-from assistant.indexing import refresh
-from assistant.models import EMBEDDING_SHA256
-from assistant.onnx_export import (
+from assistant.index.indexing import refresh
+from assistant.ingest.documents import load_corpus
+from assistant.models.files import EMBEDDING_SHA256
+from assistant.models.onnx_export import (
     FP32_FILE,
     INT8_FILE,
     STAMP_FILE,
@@ -31,7 +30,7 @@ from assistant.onnx_export import (
     ensure_export,
     export_dir,
 )
-from assistant.settings import EMBED_BACKENDS, Settings
+from assistant.settings import EMBED_BACKENDS, ChunkerSettings, Settings
 
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT / "corpus"
@@ -113,7 +112,7 @@ def test_cli_flag_overrides_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_assistant_builds_the_embedder_of_the_setting(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import assistant.embedding as embedding
+    import assistant.models.embedding as embedding
 
     calls: list[tuple[Any, ...]] = []
 
@@ -128,7 +127,7 @@ def test_assistant_builds_the_embedder_of_the_setting(
 
 
 def test_make_embedder_refuses_an_unknown_backend(tmp_path: Path) -> None:
-    from assistant.embedding import make_embedder
+    from assistant.models.embedding import make_embedder
 
     with pytest.raises(ConfigError):
         make_embedder("tpu", tmp_path)
@@ -196,7 +195,7 @@ def test_an_export_finished_by_another_process_first_is_used(tmp_path: Path) -> 
 # ------------------------------------------------------------------ names and fingerprints
 @pytest.fixture
 def tiny_embedder(tmp_path: Path) -> Callable[[bool], Any]:
-    from assistant.embedding import OnnxEmbedder
+    from assistant.models.embedding import OnnxEmbedder
 
     def make(quantized: bool) -> OnnxEmbedder:
         return OnnxEmbedder(tmp_path / "cache", quantized=quantized, batch_size=2,
@@ -258,14 +257,14 @@ def real_export(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OnnxExport
 
 @pytest.fixture(scope="session")
 def torch_embedder() -> Any:
-    from assistant.embedding import SentenceTransformerEmbedder
+    from assistant.models.embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()
 
 
 @pytest.mark.real
 def test_real_onnx_vectors_match_torch(real_export: OnnxExport, torch_embedder: Any) -> None:
-    from assistant.embedding import OnnxEmbedder
+    from assistant.models.embedding import OnnxEmbedder
 
     real_embedder = torch_embedder
 
@@ -295,7 +294,8 @@ def test_real_onnx_vectors_match_torch(real_export: OnnxExport, torch_embedder: 
 
 def test_a_damaged_embedding_model_is_refused_by_both_backends(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant import embedding, models, onnx_export
+    from assistant.models import embedding, onnx_export
+    from assistant.models import files as models
 
     monkeypatch.setattr(models, "sha256_file", lambda path: "0" * 64)
     for load in (lambda: embedding.SentenceTransformerEmbedder(),

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import ChunkerSettings
-from assistant.documents import load_corpus
 from assistant.errors import StoreError
-from assistant.indexing import refresh
-from assistant.store import CHUNKS, VECTORS, IndexLayout, load
+from assistant.index.faiss_store import CHUNKS, VECTORS, IndexLayout, load
+from assistant.index.indexing import refresh
+from assistant.ingest.documents import load_corpus
+from assistant.settings import ChunkerSettings
 from conftest import CORPUS, SCMP, TOMS, FakeEmbedder
 
 

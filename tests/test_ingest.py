@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import cli, ingest, qdrant_store
-from assistant.chunking import ChunkerSettings
+from assistant import cli
 from assistant.core import Assistant
-from assistant.settings import Settings
-from assistant.vectorstore import StoreConfig
+from assistant.index import batch, qdrant_store
+from assistant.index.vectorstore import StoreConfig
+from assistant.settings import ChunkerSettings, Settings
 from conftest import CORPUS, SCMP, TOMS, FakeEmbedder, ScriptedGenerator, shift_passages
 
 CHUNKER = ChunkerSettings(180, 40)
@@ -49,7 +49,7 @@ def open_assistant(corpus: Path, index_dir: Path, embedder: FakeEmbedder,
 
 def test_parallel_ingest_builds_the_index_the_assistant_builds(
         tmp_path: Path, big_corpus: Path) -> None:
-    report, skipped = ingest.ingest(big_corpus, tmp_path / "ingested", FakeEmbedder, CHUNKER,
+    report, skipped = batch.ingest(big_corpus, tmp_path / "ingested", FakeEmbedder, CHUNKER,
                                     workers=2, batch_size=4)
     assert report.status == "built" and report.documents == 32
     assert dict(skipped) == {
@@ -70,13 +70,13 @@ def test_parallel_ingest_builds_the_index_the_assistant_builds(
 
 def test_ingest_is_incremental(tmp_path: Path, big_corpus: Path) -> None:
     index = tmp_path / "index"
-    ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1, batch_size=5)
-    again, _ = ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
+    batch.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1, batch_size=5)
+    again, _ = batch.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
     assert again.status == "up to date" and again.embedded_documents == ()
     (big_corpus / "gen-05.txt").write_text("Changed report\n\nNow it says 99 units.\n",
                                            encoding="utf-8")
     (big_corpus / f"{TOMS}.txt").unlink()
-    report, _ = ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=2, batch_size=3)
+    report, _ = batch.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=2, batch_size=3)
     assert report.status == "updated" and report.embedded_documents == ("gen-05",)
     assert report.removed_documents == (TOMS,) and len(report.reused_documents) == 30
     fake = FakeEmbedder()
@@ -97,7 +97,7 @@ def test_ingest_into_qdrant_writes_batches(tmp_path: Path, big_corpus: Path,
 
     monkeypatch.setattr(qdrant_store.QdrantCollection, "upsert", counting)
     store = StoreConfig(path=tmp_path / "index" / "qdrant")
-    report, _ = ingest.ingest(big_corpus, tmp_path / "index", FakeEmbedder, CHUNKER,
+    report, _ = batch.ingest(big_corpus, tmp_path / "index", FakeEmbedder, CHUNKER,
                               store=store, workers=2, batch_size=4)
     assert report.status == "built" and len(writes) == 8  # 32 documents, 4 a batch
     assert sum(writes) == report.chunks == report.embedded_chunks
@@ -108,7 +108,7 @@ def test_ingest_into_qdrant_writes_batches(tmp_path: Path, big_corpus: Path,
     assert len(a._retriever.index.chunks) == report.chunks
     qdrant_store.close_all()
     (big_corpus / f"{SCMP}.txt").unlink()
-    again, _ = ingest.ingest(big_corpus, tmp_path / "index", FakeEmbedder, CHUNKER,
+    again, _ = batch.ingest(big_corpus, tmp_path / "index", FakeEmbedder, CHUNKER,
                              store=store, workers=1)
     assert again.status == "updated" and again.removed_documents == (SCMP,)
     assert again.embedded_documents == ()
@@ -123,8 +123,8 @@ def test_the_task_window_is_bounded() -> None:
             pulled.append(i)
             yield ([],)
 
-    with ingest._Workers(FakeEmbedder, 2) as pool:
-        results = pool.map(ingest._scan_task, tasks())
+    with batch._Workers(FakeEmbedder, 2) as pool:
+        results = pool.map(batch._scan_task, tasks())
         for _ in range(3):
             next(results)
         assert len(pulled) <= 3 + 2 * 2
@@ -133,7 +133,7 @@ def test_the_task_window_is_bounded() -> None:
 def test_cli_index_with_workers(tmp_path: Path, big_corpus: Path,
                                 monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(ingest, "default_factory", lambda settings, workers: FakeEmbedder)
+    monkeypatch.setattr(batch, "default_factory", lambda settings, workers: FakeEmbedder)
     code = cli.main(["index", "--corpus-dir", str(big_corpus), "--index-dir",
                      str(tmp_path / "index"), "--workers", "2", "--batch-size", "8"])
     out = capsys.readouterr().out
@@ -145,14 +145,14 @@ def test_cli_index_with_workers(tmp_path: Path, big_corpus: Path,
 
 def test_the_onnx_export_is_made_once_before_the_workers_start(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from assistant import onnx_export
+    from assistant.models import onnx_export
 
     made: list[Path] = []
     monkeypatch.setattr(onnx_export, "ensure_export", lambda cache_dir: made.append(cache_dir))
     for backend, exports in (("onnx", 1), ("onnx-int8", 1), ("torch", 0)):
         made.clear()
         settings = Settings.from_env(embed_backend=backend, cache_dir=tmp_path, threads=4)
-        factory = ingest.default_factory(settings, workers=2)
+        factory = batch.default_factory(settings, workers=2)
         assert made == [tmp_path] * exports
         assert factory.keywords["threads"] == 2  # type: ignore[attr-defined]
 
@@ -164,9 +164,9 @@ def test_ingest_checks_kept_passages_against_the_text(tmp_path: Path, big_corpus
                                                       workers: int) -> None:
     """The same plan as a refresh: passages no longer at their offsets rebuild the index."""
     index = tmp_path / "index"
-    ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
+    batch.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
     shift_passages(index, TOMS)
-    report, _ = ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=workers)
+    report, _ = batch.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=workers)
     assert report.status == "rebuilt" and TOMS in report.reason and "text" in report.reason
     fake = FakeEmbedder()
     assert open_assistant(big_corpus, index, fake).build_report.status == "up to date"
@@ -177,41 +177,41 @@ def test_ingest_rebuilds_a_manifest_that_miscounts_passages(tmp_path: Path,
     import json
 
     index = tmp_path / "index"
-    ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
+    batch.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
     manifest = json.loads((index / "manifest.json").read_text())
     manifest["documents"]["gen-04"]["chunks"] += 1
     (index / "manifest.json").write_text(json.dumps(manifest))
-    report, _ = ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
+    report, _ = batch.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
     assert report.status == "rebuilt" and "passage counts differ" in report.reason
 
 
 def test_ingest_rewrites_the_vector_index_when_its_kind_changes(
         tmp_path: Path, big_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant import ann
+    from assistant.index import ann
 
     index = tmp_path / "index"
-    ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
+    batch.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
     monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 4)
-    report, _ = ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
+    report, _ = batch.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
     assert report.status == "updated" and "kind changed" in report.reason
     assert report.embedded_documents == () and report.embedded_chunks == 0
-    again, _ = ingest.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
+    again, _ = batch.ingest(big_corpus, index, FakeEmbedder, CHUNKER, workers=1)
     assert again.status == "up to date"
 
 
 def test_ingest_into_qdrant_checks_kept_passages_against_the_text(
         tmp_path: Path, big_corpus: Path) -> None:
-    from assistant.refresh_plan import expected_settings
+    from assistant.index.refresh_plan import expected_settings
 
     store = StoreConfig(path=tmp_path / "index" / "qdrant")
-    ingest.ingest(big_corpus, tmp_path / "index", FakeEmbedder, CHUNKER, store=store)
+    batch.ingest(big_corpus, tmp_path / "index", FakeEmbedder, CHUNKER, store=store)
     collection = qdrant_store.QdrantCollection(
         store, expected_settings(FakeEmbedder(), CHUNKER), FakeEmbedder.dimension)
     _, chunks = collection.contents()
     first = chunks[SCMP][0]
     collection.client.set_payload(collection.name, payload={"text": "tampered"}, points=[
         qdrant_store.point_id(first.doc_id, first.start, first.end)], wait=True)
-    report, _ = ingest.ingest(big_corpus, tmp_path / "index", FakeEmbedder, CHUNKER,
+    report, _ = batch.ingest(big_corpus, tmp_path / "index", FakeEmbedder, CHUNKER,
                               store=store)
     assert report.status == "rebuilt" and SCMP in report.reason
     assert report.embedded_chunks == report.chunks

@@ -23,13 +23,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.chunking import ChunkerSettings, chunk_text
-from assistant.documents import load_corpus
 from assistant.errors import StoreError
-from assistant.indexing import inconsistency, refresh
+from assistant.index.faiss_store import IndexLayout, load
+from assistant.index.indexing import inconsistency, refresh
+from assistant.index.refresh_plan import embedding_text
+from assistant.ingest.chunking import chunk_text
+from assistant.ingest.documents import load_corpus
 from assistant.records import Document
-from assistant.refresh_plan import embedding_text
-from assistant.store import IndexLayout, load
+from assistant.settings import ChunkerSettings
 from conftest import CORPUS, PROJECT, FakeEmbedder
 
 RUNS = int(os.environ.get("ASSISTANT_KILL_RUNS", "12"))
@@ -40,9 +41,10 @@ import sys, time
 from pathlib import Path
 sys.path[:0] = [{project!r}, {tests!r}]
 import faiss  # noqa: F401  (imported before 'ready' so kills land in the work)
-from assistant.chunking import ChunkerSettings, chunk_text
-from assistant.documents import load_corpus
-from assistant.indexing import refresh
+from assistant.ingest.chunking import chunk_text
+from assistant.settings import ChunkerSettings
+from assistant.ingest.documents import load_corpus
+from assistant.index.indexing import refresh
 from conftest import FakeEmbedder
 
 class SlowEmbedder(FakeEmbedder):

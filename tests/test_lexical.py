@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from assistant.lexical import BM25, _tokens
+from assistant.retrieve.lexical import BM25, _tokens
 
 
 def _reference(texts: list[str], query: str, k: int, k1: float = 1.2,

@@ -14,7 +14,7 @@ import pytest
 from assistant import core
 from assistant.answer.draft import EXTRACT_PROMPT, EXTRACT_REQUEST
 from assistant.errors import ModelError
-from assistant.openai_backend import OpenAIChatGenerator, display_url, estimate_tokens
+from assistant.models.openai_backend import OpenAIChatGenerator, display_url, estimate_tokens
 from assistant.settings import Settings
 from conftest import CORPUS, SCMP, FakeEmbedder
 
@@ -118,7 +118,7 @@ def test_falls_back_to_llama_server_tokenize_then_to_an_estimate() -> None:
 
 def test_estimate_is_not_below_a_real_tokenizer() -> None:
     tiktoken = pytest.importorskip("tiktoken")
-    from assistant.chunking import count_tokens
+    from assistant.ingest.chunking import count_tokens
 
     del tiktoken
     text = (CORPUS / f"{SCMP}.txt").read_text(encoding="utf-8")
@@ -195,7 +195,7 @@ def test_settings_choose_the_server_backend(monkeypatch: pytest.MonkeyPatch) -> 
         def __init__(self, url: str, **kwargs: object) -> None:
             made.update(kwargs, url=url)
 
-    monkeypatch.setattr("assistant.openai_backend.OpenAIChatGenerator", Recorder)
+    monkeypatch.setattr("assistant.models.openai_backend.OpenAIChatGenerator", Recorder)
     core._default_generator(settings)
     assert made["url"] == "http://127.0.0.1:9/v1" and made["api_key"] == KEY
     assert made["model"] == "served-name" and made["context_tokens"] == 4096

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import qdrant_store
 from assistant.core import Assistant
 from assistant.errors import StoreError
+from assistant.index import qdrant_store
+from assistant.index.vectorstore import store_config
 from assistant.settings import Settings
-from assistant.vectorstore import store_config
 from conftest import CORPUS, SCMP, TOMS, FakeEmbedder, ScriptedGenerator
 
 
@@ -102,7 +102,7 @@ def test_refresh_is_incremental(tmp_path: Path, corpus_copy: Path,
 
 
 def _collection(a: Assistant) -> qdrant_store.QdrantCollection:
-    from assistant.refresh_plan import expected_settings
+    from assistant.index.refresh_plan import expected_settings
 
     config = store_config(a.settings)
     assert config is not None
@@ -166,8 +166,8 @@ def test_a_folder_in_use_by_another_process_is_a_clear_error(
         tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
     open_qdrant(CORPUS, tmp_path, fake_embedder)
     folder = tmp_path / "index" / "qdrant"
-    code = ("from pathlib import Path\nfrom assistant.vectorstore import StoreConfig\n"
-            "from assistant.qdrant_store import connect\n"
+    code = ("from pathlib import Path\nfrom assistant.index.vectorstore import StoreConfig\n"
+            "from assistant.index.qdrant_store import connect\n"
             "from assistant.errors import StoreError\n"
             f"try:\n    connect(StoreConfig(path=Path({str(folder)!r})))\n"
             "except StoreError as e:\n    print(e)\n")

@@ -6,9 +6,8 @@ import dataclasses
 
 import pytest
 
-from assistant import ann
-from assistant.records import Chunk, Document
-from assistant.refresh_plan import (
+from assistant.index import ann
+from assistant.index.refresh_plan import (
     BUILT,
     COUNTS_DIFFER,
     NOT_READ,
@@ -29,6 +28,7 @@ from assistant.refresh_plan import (
     plan_refresh,
     settings_fingerprint,
 )
+from assistant.records import Chunk, Document
 
 SETTINGS = {"embedding_model": "m", "embedding_fingerprint": "f", "dimension": 4,
             "chunker": {"max_tokens": 180, "overlap_tokens": 40, "encoding": "e"}}

@@ -4,8 +4,8 @@ import itertools
 from collections.abc import Callable
 
 from assistant.core import Assistant
-from assistant.lexical import BM25
-from assistant.retrieval import Retriever
+from assistant.retrieve.lexical import BM25
+from assistant.retrieve.retriever import Retriever
 from conftest import TOMS
 
 Make = Callable[..., Assistant]

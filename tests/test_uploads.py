@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.documents import DOC_ID_RE, MAX_DOCUMENT_BYTES, load_corpus
 from assistant.errors import DocumentError
-from assistant.uploads import MAX_STEM_CHARS, clean_filename, store_upload
+from assistant.ingest.documents import DOC_ID_RE, MAX_DOCUMENT_BYTES, load_corpus
+from assistant.ingest.uploads import MAX_STEM_CHARS, clean_filename, store_upload
 
 GOOD = (b"Chip makers face new rules\n\n"
         b"The government announced on Monday that chip exports will need a licence from "

@@ -17,7 +17,7 @@ import ui  # noqa: F401  (switches analytics off before Gradio is imported)
 import gradio as gr  # isort: skip
 from gradio.events import api as gradio_api  # isort: skip
 
-from assistant.documents import MAX_DOCUMENT_BYTES
+from assistant.ingest.documents import MAX_DOCUMENT_BYTES
 from assistant.settings import Settings
 from ui import render
 from ui.handlers import PASSAGE_HINT, Handlers

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from assistant.errors import AssistantError, DocumentError
+from assistant.ingest.uploads import store_upload
 from assistant.records import Answer, Status, TextDelta
-from assistant.uploads import store_upload
 from ui import render
 
 if TYPE_CHECKING:

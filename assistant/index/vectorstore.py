@@ -1,8 +1,8 @@
 """Which vector store holds the passages, and what retrieval needs from it.
 
 Two stores satisfy :class:`SearchIndex`: FAISS files in the index folder
-(:class:`assistant.store.VectorIndex`, the default) and a Qdrant collection
-(:class:`assistant.qdrant_store.QdrantIndex`), in local mode (a folder) or on a
+(:class:`assistant.index.faiss_store.VectorIndex`, the default) and a Qdrant collection
+(:class:`assistant.index.qdrant_store.QdrantIndex`), in local mode (a folder) or on a
 Qdrant server. Both give the passages (for BM25 and citations) and a dense
 search that answers with positions into them.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.embedding import Vectors
+from assistant.models.embedding import Vectors
 from assistant.records import Chunk
 from assistant.settings import Settings
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import ModelError
-from assistant.models import (
+from assistant.models.files import (
     EMBEDDING_MODEL_NAME,
     EMBEDDING_SHA256,
     hub_offline,

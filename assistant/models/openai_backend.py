@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from assistant.errors import ModelError
-from assistant.generation import Message
+from assistant.models.generation import Message
 from assistant.settings import Settings
 
 logger = logging.getLogger(__name__)

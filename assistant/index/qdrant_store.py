@@ -7,7 +7,7 @@ vectors, the same scores FAISS gives) and its payload is the passage itself
 document version it came from and that version's passage count.
 
 The collection's name carries a fingerprint of the embedding model and chunker
-settings (:func:`assistant.refresh_plan.settings_fingerprint`), so changing either
+settings (:func:`assistant.index.refresh_plan.settings_fingerprint`), so changing either
 starts a new collection (the old ones of the same base name are dropped once the
 new one is complete). Which documents are stored, and in which version, is read
 from the points themselves: a document counts as stored when all its points carry
@@ -16,7 +16,7 @@ document batch by document batch, so an update interrupted half-way leaves
 documents stored in part, which the next refresh embeds again.
 
 This module stores and loads; what to keep, embed or delete is decided by
-:mod:`assistant.refresh_plan` and carried out by :mod:`assistant.indexing`.
+:mod:`assistant.index.refresh_plan` and carried out by :mod:`assistant.index.indexing`.
 
 Local mode allows one process at a time per folder (Qdrant's own lock); use a
 Qdrant server to share a collection between processes or machines.
@@ -36,11 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from assistant.embedding import Vectors
 from assistant.errors import StoreError
+from assistant.index.refresh_plan import settings_fingerprint
+from assistant.index.vectorstore import StoreConfig
+from assistant.models.embedding import Vectors
 from assistant.records import Chunk, doc_positions
-from assistant.refresh_plan import settings_fingerprint
-from assistant.vectorstore import StoreConfig
 
 logger = logging.getLogger(__name__)
 

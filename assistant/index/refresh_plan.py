@@ -21,7 +21,7 @@ and ask :func:`plan_refresh` what to do. The rules, in order:
    corpus are reported removed. In a store written document by document (Qdrant),
    a document stored in part (an interrupted update) is simply embedded again.
 7. Nothing to embed or delete, but the FAISS index kind chosen for this many
-   passages changed (:func:`assistant.ann.choose`): the index is written again from
+   passages changed (:func:`assistant.index.ann.choose`): the index is written again from
    the kept vectors, nothing embedded: ``updated``.
 
 Also here, shared by the stores and the insert pipeline: what is embedded for a
@@ -33,18 +33,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from assistant import ann
-from assistant.chunking import ChunkerSettings
-from assistant.records import Chunk, Document
+from assistant.index import ann
+from assistant.records import BuildReport, Chunk, Document
+from assistant.settings import ChunkerSettings
 
 if TYPE_CHECKING:
-    from assistant.embedding import Embedder
-
-Progress = Callable[[str, int, int], None]
+    from assistant.models.embedding import Embedder
 
 BUILT = "built"
 REBUILT = "rebuilt"
@@ -55,21 +53,6 @@ SETTINGS_CHANGED = "the embedding model or chunker settings changed"
 UNLISTED_DOCUMENTS = "the index manifest does not list its documents"
 UNLISTED_PASSAGES = "the index holds passages of documents its manifest does not list"
 COUNTS_DIFFER = "the index manifest does not match the index (passage counts differ)"
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    """What a refresh did."""
-
-    status: str  # "up to date", "updated", "built", "rebuilt"
-    documents: int
-    chunks: int
-    embedded_documents: tuple[str, ...]
-    reused_documents: tuple[str, ...]
-    removed_documents: tuple[str, ...]
-    embedded_chunks: int
-    seconds: float
-    reason: str = ""
 
 
 def embedding_text(doc: Document, chunk: Chunk) -> str:

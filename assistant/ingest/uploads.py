@@ -15,7 +15,8 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-from assistant.documents import (
+from assistant.errors import DocumentError
+from assistant.ingest.documents import (
     DOC_ID_RE,
     MAX_DOCUMENT_BYTES,
     SUPPORTED_SUFFIXES,
@@ -23,7 +24,6 @@ from assistant.documents import (
     load_document,
     text_sha256,
 )
-from assistant.errors import DocumentError
 
 MAX_STEM_CHARS = 100
 _UNSAFE_RE = re.compile(r"[^A-Za-z0-9._-]+")

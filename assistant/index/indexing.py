@@ -1,13 +1,13 @@
 """Keep the index in step with the corpus: the one insert pipeline, for both stores.
 
-A refresh reads what the store holds, asks :func:`assistant.refresh_plan.plan_refresh`
+A refresh reads what the store holds, asks :func:`assistant.index.refresh_plan.plan_refresh`
 what to keep, embed and delete, and carries the plan out with the writer of the
 store: :class:`FaissWriter` (FAISS files in the index folder, written as a new
 checksummed generation that replaces the last one atomically, see
-:mod:`assistant.store`) or :class:`QdrantWriter` (a Qdrant collection, written
+:mod:`assistant.index.faiss_store`) or :class:`QdrantWriter` (a Qdrant collection, written
 document batch by document batch). The embeddings come from an
 :data:`EmbedStream`: in this process (:func:`embed_in_process`, used by
-:func:`refresh`) or in worker processes (:mod:`assistant.ingest`).
+:func:`refresh`) or in worker processes (:mod:`assistant.index.batch`).
 
 Unchanged documents (same SHA-256, same embedding model and chunker settings)
 keep their chunks and vectors; only new or changed documents are chunked and
@@ -26,18 +26,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from assistant import ann
-from assistant.chunking import ChunkerSettings, chunk_text
-from assistant.embedding import Embedder, Vectors
 from assistant.errors import StoreError
-from assistant.qdrant_store import QdrantCollection, QdrantIndex
-from assistant.records import Chunk, Document
-from assistant.refresh_plan import (
+from assistant.index import ann
+from assistant.index.faiss_store import IndexLayout, VectorIndex, build_lock, load, save
+from assistant.index.qdrant_store import QdrantCollection, QdrantIndex
+from assistant.index.refresh_plan import (
     NOT_READ,
     REQUESTED,
-    BuildReport,
     CorpusDoc,
-    Progress,
     RefreshPlan,
     StoredDoc,
     StoredIndex,
@@ -51,8 +47,11 @@ from assistant.refresh_plan import (
     plan_refresh,
     settings_fingerprint,
 )
-from assistant.store import IndexLayout, VectorIndex, build_lock, load, save
-from assistant.vectorstore import SearchIndex, StoreConfig
+from assistant.index.vectorstore import SearchIndex, StoreConfig
+from assistant.ingest.chunking import chunk_text
+from assistant.models.embedding import Embedder, Vectors
+from assistant.records import BuildReport, Chunk, Document, Progress
+from assistant.settings import ChunkerSettings
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +157,7 @@ class FaissWriter:
     """FAISS files in the index folder: a refresh writes one new generation at the end.
 
     The new generation is written to a temporary folder and made live by renaming
-    the manifest over the old one (:func:`assistant.store.save`), so a crash at any
+    the manifest over the old one (:func:`assistant.index.faiss_store.save`), so a crash at any
     moment leaves the last complete index.
     """
 
@@ -240,7 +239,7 @@ class QdrantWriter:
     """A Qdrant collection: stale documents deleted first, then each batch written at once.
 
     A document counts as stored only when all its points are there (see
-    :mod:`assistant.qdrant_store`), so an interrupted refresh leaves documents that
+    :mod:`assistant.index.qdrant_store`), so an interrupted refresh leaves documents that
     the next one embeds again.
     """
 
@@ -379,7 +378,7 @@ def refresh(
 def inconsistency(index: VectorIndex, documents: tuple[Document, ...]) -> str:
     """Why the FAISS ``index`` cannot be reused for ``documents`` although its files are intact.
 
-    "" when it can (:func:`assistant.refresh_plan.damage` on what the index holds).
+    "" when it can (:func:`assistant.index.refresh_plan.damage` on what the index holds).
     """
     stored = faiss_stored(index.manifest, index.chunks, (), index.params.kind)
     held = {d: [index.chunks[p] for p in pos] for d, pos in index.doc_chunks().items()}

@@ -5,17 +5,17 @@ that opening the assistant builds, without holding the corpus in memory:
 
 1. *Scan*: worker processes read and clean the reports, ``B`` files a task, and send
    back only their id, SHA-256 and title (duplicates are resolved by the same rules as
-   :func:`assistant.documents.load_corpus`).
+   :func:`assistant.ingest.documents.load_corpus`).
    The scan also checks the stored passages of each report against its text
    (a digest of the text at their offsets), as a refresh in one process does.
-2. *Plan*: the same plan as :func:`assistant.indexing.refresh`
-   (:func:`assistant.refresh_plan.plan_refresh`): documents stored whole in their
+2. *Plan*: the same plan as :func:`assistant.index.indexing.refresh`
+   (:func:`assistant.index.refresh_plan.plan_refresh`): documents stored whole in their
    current version are kept; the others are embedded; documents no longer in the
    folder are removed; a changed model or damaged index is rebuilt.
 3. *Embed*: each worker process has its own embedding model; a task reads ``B``
    reports again, chunks them and embeds their passages in one call. At most
    ``2 × N`` tasks are in flight, so memory holds a few batches, not the corpus.
-4. *Write*: by the same writers as a refresh (:mod:`assistant.indexing`): Qdrant
+4. *Write*: by the same writers as a refresh (:mod:`assistant.index.indexing`): Qdrant
    gets every finished batch at once (upsert); FAISS, whose index is one file,
    collects the vectors (1.5 kB a passage) and writes the generation at the end.
 
@@ -35,30 +35,29 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from assistant.chunking import ChunkerSettings, chunk_text
-from assistant.documents import (
-    distinct_reports,
-    doc_id_for,
-    load_document,
-    supported_files,
-    text_sha256,
-)
-from assistant.embedding import Embedder
 from assistant.errors import DocumentError
-from assistant.indexing import Embedded, EmbedStream, carry_out, embed_documents, open_writer
-from assistant.refresh_plan import (
-    BuildReport,
+from assistant.index.faiss_store import build_lock
+from assistant.index.indexing import Embedded, EmbedStream, carry_out, embed_documents, open_writer
+from assistant.index.refresh_plan import (
     CorpusDoc,
-    Progress,
     expected_settings,
     passages_digest,
     plan_refresh,
     settings_fingerprint,
     text_at,
 )
-from assistant.settings import Settings
-from assistant.store import build_lock
-from assistant.vectorstore import StoreConfig
+from assistant.index.vectorstore import StoreConfig
+from assistant.ingest.chunking import chunk_text
+from assistant.ingest.documents import (
+    distinct_reports,
+    doc_id_for,
+    load_document,
+    supported_files,
+    text_sha256,
+)
+from assistant.models.embedding import Embedder
+from assistant.records import BuildReport, Progress
+from assistant.settings import ChunkerSettings, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +189,7 @@ def scan(corpus_dir: Path, workers: _Workers, batch_size: int,
          ) -> tuple[list[Entry], list[tuple[str, str]]]:
     """The reports of ``corpus_dir`` (in name order) and the files skipped, with reasons.
 
-    The same rules as :func:`assistant.documents.load_corpus`: a second file with
+    The same rules as :func:`assistant.ingest.documents.load_corpus`: a second file with
     the same document id is skipped; of reports with the same clean text the older
     file (by modification time, then name) is kept. ``stored`` gives the offsets of
     each document's stored passages (see :func:`_scan_task`).
@@ -286,10 +285,10 @@ def default_factory(settings: Settings, workers: int) -> EmbedderFactory:
     """
     from functools import partial
 
-    from assistant.embedding import make_embedder
+    from assistant.models.embedding import make_embedder
 
     if settings.embed_backend != "torch":
-        from assistant.onnx_export import ensure_export
+        from assistant.models.onnx_export import ensure_export
 
         ensure_export(settings.cache_dir)
     return partial(make_embedder, settings.embed_backend, settings.cache_dir,

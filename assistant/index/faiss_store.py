@@ -4,7 +4,7 @@ Layout of ``index/``::
 
     manifest.json          written last, by rename; names the live generation
     gen-<id>/vectors.faiss FAISS index (inner product over unit vectors; exact or IVF by
-                           size, see assistant.ann; its parameters are in the manifest)
+                           size, see assistant.index.ann; its parameters are in the manifest)
     gen-<id>/chunks.jsonl  one chunk a line, in vector order
     .lock                  held while building
 
@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant import ann
-from assistant.embedding import Vectors
 from assistant.errors import StoreError
+from assistant.index import ann
+from assistant.models.embedding import Vectors
 from assistant.records import Chunk, doc_positions
 
 logger = logging.getLogger(__name__)

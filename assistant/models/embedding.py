@@ -21,14 +21,14 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.errors import ConfigError, ModelError
-from assistant.models import (
+from assistant.models.files import (
     EMBEDDING_MODEL_NAME,
     EMBEDDING_SHA256,
     embedding_model_dir,
     hub_offline,
     verified_embedding_model_dir,
 )
-from assistant.onnx_export import FP32_FILE, INPUT_NAMES, INT8_FILE, Builder, ensure_export
+from assistant.models.onnx_export import FP32_FILE, INPUT_NAMES, INT8_FILE, Builder, ensure_export
 from assistant.settings import EMBED_BACKENDS
 
 logger = logging.getLogger(__name__)
