@@ -163,6 +163,18 @@ class Settings:
                 values[name] = _convert(types[name], raw.strip(), var)
         return cls(**values).with_overrides(**overrides)
 
+    @classmethod
+    def from_args(cls, args: Any, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment, overridden by a command line's parsed flags.
+
+        Every flag named after a setting overrides it (``--top-k`` is ``top_k``); flags
+        not given (``None``) leave the environment's value. ``args`` is an
+        :class:`argparse.Namespace` (the common flags of every ``assistant`` command).
+        """
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls.from_env(environ, **{name: value for name, value in vars(args).items()
+                                        if name in names})
+
     def answer_policy(self) -> AnswerPolicy:
         """The answering policy: defaults, then ``answer_policy_file``, then the two gate values.
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from assistant import core
-from assistant.cli import build_parser, settings_from_args
+from assistant.cli import build_parser
 from assistant.errors import ConfigError, ModelError
 from assistant.index.indexing import refresh
 from assistant.ingest.documents import load_corpus
@@ -103,9 +103,9 @@ def test_backend_setting_defaults_to_onnx_and_reads_the_environment() -> None:
 def test_cli_flag_overrides_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASSISTANT_EMBED_BACKEND", "onnx")
     args = build_parser().parse_args(["search", "chips"])
-    assert settings_from_args(args).embed_backend == "onnx"
+    assert Settings.from_args(args).embed_backend == "onnx"
     args = build_parser().parse_args(["search", "chips", "--embed-backend", "onnx-int8"])
-    assert settings_from_args(args).embed_backend == "onnx-int8"
+    assert Settings.from_args(args).embed_backend == "onnx-int8"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["index", "--embed-backend", "cuda"])
 

@@ -202,10 +202,10 @@ def test_settings_choose_the_server_backend(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_cli_flag_sets_the_server_url() -> None:
-    from assistant.cli import build_parser, settings_from_args
+    from assistant.cli import build_parser
 
     args = build_parser().parse_args(["ask", "q", "--llm-url", "http://127.0.0.1:8080"])
-    assert settings_from_args(args).llm_url == "http://127.0.0.1:8080"
+    assert Settings.from_args(args).llm_url == "http://127.0.0.1:8080"
 
 
 def test_assistant_answers_through_the_server_backend(tmp_path: Path) -> None:
