@@ -27,6 +27,11 @@ PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT / "corpus"
 SCMP = "scmp-beijing-weighs-h200-imports"
 TOMS = "tomshardware-h200-emergency-meetings"
+# A short report that loads and chunks (for uploads and awkward files).
+REPORT = ("Chip makers face new export rules\n\n"
+          "The government announced on Monday that chip exports will need a licence from next "
+          "year, according to officials familiar with the plan.\n\n"
+          "Companies said they were studying the details of the new rules carefully.\n")
 
 
 def passage_number(messages: list[dict[str, str]], needle: str) -> int:

@@ -25,12 +25,9 @@ from assistant.records import (
     make_id,
     strip_markers,
 )
-from conftest import TOMS
+from conftest import REPORT, TOMS
 
 Make = Callable[..., Assistant]
-REPORT = ("Chip makers face new export rules\n\n"
-          "The government announced on Monday that chip exports will need a licence from next "
-          "year, according to officials familiar with the plan.\n")
 
 
 def test_add_report_stores_then_reindex_indexes_it(corpus_copy: Path, make_assistant: Make

@@ -1,3 +1,5 @@
+"""Chunking: token-sized passages on sentence and paragraph boundaries, with exact offsets."""
+
 from __future__ import annotations
 
 import itertools

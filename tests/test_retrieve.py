@@ -1,3 +1,5 @@
+"""Retrieval: BM25 and dense search combined, the off-topic gate, follow-ups searched alone."""
+
 from __future__ import annotations
 
 import itertools

@@ -262,7 +262,7 @@ def test_building_an_approximate_index_logs_progress(
 
 def test_sigkill_while_building_an_ivf_index_keeps_a_loadable_index(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The kill test of test_kill_indexing, with the corpora indexed as IVF (a few kills)."""
+    """The kill test of test_index_kill, with the corpora indexed as IVF (a few kills)."""
     import os
     import random
     import signal
@@ -270,7 +270,7 @@ def test_sigkill_while_building_an_ivf_index_keeps_a_loadable_index(
     import sys
     import time
 
-    import test_kill_indexing as kill
+    import test_index_kill as kill
 
     monkeypatch.setattr(ann, "FLAT_MAX_VECTORS", 4)
     monkeypatch.setattr(ann, "LARGE_KIND", ann.IVF)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from assistant.errors import DocumentError
 from assistant.ingest.documents import DOC_ID_RE, MAX_DOCUMENT_BYTES, load_corpus
 from assistant.ingest.uploads import MAX_STEM_CHARS, clean_filename, store_upload
+from conftest import CORPUS, TOMS
 
 GOOD = (b"Chip makers face new rules\n\n"
         b"The government announced on Monday that chip exports will need a licence from "
@@ -147,3 +149,14 @@ def test_missing_corpus_folder(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match="does not exist"):
         store_upload(tmp_path / "nope", "x.txt", GOOD)
     assert not (tmp_path / "nope").exists()
+
+
+def test_duplicate_upload_is_refused(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    data = (CORPUS / f"{TOMS}.txt").read_bytes()
+    with pytest.raises(DocumentError, match=f"same text as the report {TOMS}.txt"):
+        store_upload(corpus, "again.txt", data)
+    assert not (corpus / "again.txt").exists()
+    # Replacing a report by itself is not a duplicate.
+    assert store_upload(corpus, f"{TOMS}.txt", data, overwrite=True).read_bytes() == data

