@@ -88,6 +88,18 @@ class VerifierPolicy:
     hedges: frozenset[str] = frozenset(
         "generally usually normally mostly often typically sometimes largely mainly partly "
         "probably possibly perhaps likely unlikely potentially expect".split())
+    # words of change or permission in one direction and the other (English words, not
+    # of any corpus): a claim that rewords its evidence may not say one where the
+    # evidence says the other ("hold back" where it says "accelerate"); embeddings of
+    # such opposites are close, so the rewording allowance alone lets them through
+    raising: frozenset[str] = frozenset(
+        "increase raise rise grow accelerate speed boost spur expand allow permit approve "
+        "ease lift gain strengthen help encourage promote advance enable fuel drive more "
+        "higher formal official".split())
+    lowering: frozenset[str] = frozenset(
+        "decrease cut reduce fall drop decline slow hinder hamper curb restrict limit ban "
+        "bar block prohibit reject deny tighten less fewer lower lose weaken harm impede "
+        "stall delay undermine stifle suppress cap hold_back informal unofficial".split())
     # words that make a claim stronger than evidence lacking them
     absolutes: frozenset[str] = frozenset("always never must all every only".split())
     # negating words the parser does not mark "neg" ("never", "no chips")
@@ -162,6 +174,33 @@ def nlp() -> Any:
             except (ImportError, OSError, ValueError) as exc:
                 raise ModelError(f"the spaCy pipeline could not be loaded: {exc}") from None
         return _NLP
+
+
+def _direction_words(text: str) -> set[str]:
+    """The lemmas of ``text``, with phrasal verbs joined ("hold_back")."""
+    found: set[str] = set()
+    for t in parse(text):
+        lemma = t.lemma_.lower()
+        found.add(lemma)
+        found.update(f"{lemma}_{c.lower_}" for c in t.children if c.dep_ == "prt")
+    return found
+
+
+def opposite_directions(claim: str, evidence: str, policy: VerifierPolicy = DEFAULT_POLICY
+                        ) -> tuple[str, str] | None:
+    """A word of ``claim`` and one of ``evidence`` of opposite directions, neither in the other.
+
+    "would hold back development" against "likely to accelerate development" gives
+    ("hold_back", "accelerate"). ``None`` when there is no such pair.
+    """
+    said, stated = _direction_words(claim), _direction_words(evidence)
+    own, theirs = said - stated, stated - said
+    for up, down in ((policy.raising, policy.lowering), (policy.lowering, policy.raising)):
+        mine = sorted(own & up)
+        other = sorted(theirs & down)
+        if mine and other:
+            return mine[0], other[0]
+    return None
 
 
 def parse(text: str) -> Any:
@@ -808,7 +847,33 @@ def _check_polarity(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
             return f"the evidence negates '{lemma}', the claim does not"
     if claim_neg and not window_neg and not (claim_neg & window_lemmas):
         return "the claim is negated, the evidence is not"
+    # "does not produce an equivalent" against "does make an equivalent": the claim's
+    # verb is another word, but its object is the one the evidence's negation governs
+    # (when the claim has the evidence's verb, the checks above compare them)
+    said = {_lemma(t) for t in claim}
+    for verb, objects in _negated_objects(window.tokens, policy).items():
+        if verb in said:
+            continue
+        for t in claim:
+            if (_lemma(t) in objects and t.dep_ in _OBJECTS
+                    and _lemma(t.head) not in claim_neg and _lemma(t.head) != verb):
+                return f"the evidence negates '{verb} {t.lower_}', the claim does not"
     return ""
+
+
+_OBJECTS = frozenset({"dobj", "attr", "oprd"})
+
+
+def _negated_objects(tokens: Iterable[Token], policy: VerifierPolicy) -> dict[str, set[str]]:
+    """The objects of each negated verb: {"produce": {"equivalent"}}."""
+    out: dict[str, set[str]] = {}
+    for t in tokens:
+        if t.dep_ == "neg" or (t.lower_ in policy.negations and t.dep_ == "advmod"):
+            verb = t.head.head if t.head.pos_ == "AUX" and t.head.dep_ == "aux" else t.head
+            objects = {_lemma(c) for c in verb.children if c.dep_ in _OBJECTS}
+            if objects:
+                out.setdefault(_lemma(verb), set()).update(objects)
+    return out
 
 
 @dataclass(frozen=True)
@@ -1053,12 +1118,20 @@ def verify(claim: str, evidence: str, *, label: str = "", given: str = "",
                     or reworded >= policy.reworded_windows or covered_failed):
                 break
             reworded += 1
-            close = similarity(prepared.claim, " ".join(sp.text for sp in window.spans))
+            window_text = " ".join(sp.text for sp in window.spans)
+            close = similarity(prepared.claim, window_text)
             if close < policy.min_similarity:
                 if first_failure is None:
                     first_failure = Verdict(
                         False, f"only {coverage:.0%} of the claim's words are in the evidence",
                         window.spans, coverage, "coverage")
+                continue
+            opposed = opposite_directions(prepared.claim, window_text, policy)
+            if opposed:
+                if first_failure is None:
+                    first_failure = Verdict(
+                        False, f"the claim says '{opposed[0]}' where the evidence says "
+                               f"'{opposed[1]}'", window.spans, coverage, "direction")
                 continue
         verdict = prepared.check(window, coverage)
         if verdict.supported:

@@ -44,3 +44,4 @@ def test_an_embedded_how_much_asks_for_no_amount() -> None:
     question = "Purchases of which kind of hardware would determine how much a company may buy?"
     assert answers_quantity(question, "domestic accelerators")
     assert not answers_quantity("How much hardware may a company buy?", "domestic accelerators")
+

@@ -299,3 +299,42 @@ def test_which_names_a_thing_is_needs_them_tied_to_it() -> None:
     # a thing the evidence names differently is not compared ("universities" alone)
     assert verify("The universities that received grants were Oxford, Leeds and York.", tied,
                   similarity=similar).supported
+
+
+BAN = ("U.S. officials told The Information that a complete ban on H200 shipments was viewed "
+       "as likely to accelerate China's domestic chip development.")
+
+
+@pytest.mark.parametrize(("claim", "pair"), [
+    ("US officials thought a total ban on H200 shipments would hold back China's domestic "
+     "chip development.", ("hold_back", "accelerate")),
+    ("Officials said a ban would slow China's chip development.", ("slow", "accelerate")),
+])
+def test_a_rewording_may_not_say_the_opposite(claim: str, pair: tuple[str, str]) -> None:
+    # embeddings of opposites are close: the allowance for rewording would pass these
+    verdict = verify(claim, BAN, similarity=lambda a, b: 0.95)
+    assert not verdict.supported and verdict.check == "direction"
+    assert pair[0] in verdict.reason and pair[1] in verdict.reason
+
+
+def test_a_rewording_in_the_same_direction_still_passes() -> None:
+    claim = ("U.S. officials told The Information that a total ban on H200 shipments would "
+             "likely spur China's domestic chip development.")
+    assert verify(claim, BAN, similarity=lambda a, b: 0.95).supported
+
+
+EQUIVALENT = ("China does not currently produce a domestic equivalent to the H200 for "
+              "large-scale training workloads.")
+
+
+def test_a_negation_of_another_verb_with_the_same_object_is_caught() -> None:
+    # "make" is not "produce", but "an equivalent" is what the evidence says China lacks
+    verdict = verify("China currently makes a domestic equivalent to the H200 for "
+                     "large-scale training workloads.", EQUIVALENT, similarity=lambda a, b: 0.95)
+    assert not verdict.supported and verdict.check == "polarity"
+    assert verify("China does not currently make a domestic equivalent to the H200 for "
+                  "large-scale training workloads.", EQUIVALENT).supported
+    # the evidence's own verb in the claim is compared by the verb checks, not this one
+    both = ("It can read encrypted ZIP files, but it cannot create an encrypted file.")
+    assert verify("It can read encrypted ZIP files, but it cannot create an encrypted file.",
+                  both).supported

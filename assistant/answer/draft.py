@@ -48,6 +48,10 @@ def is_refusal(text: str) -> bool:
 
 _PASSAGE_LINE_RE = re.compile(r"^\s*passage\s*:?\s*(?P<choice>[^\n]*)\n?", re.IGNORECASE)
 _ANSWER_RE = re.compile(r"^\s*answer\s*:\s*", re.IGNORECASE)
+# the Passage line written as a sentence, and nothing else on its line
+_PASSAGE_SAID_RE = re.compile(
+    r"^\s*(?:(?:the\s+)?answer\s+is\s+in\s+passage|(?:the\s+)?passage(?:\s+number)?\s+is)"
+    r"\s+(?P<n>\d+)\s*\.?\s*(?:\n|$)", re.IGNORECASE)
 
 
 def parse_reply(raw: str) -> tuple[int | None, str]:
@@ -55,6 +59,9 @@ def parse_reply(raw: str) -> tuple[int | None, str]:
 
     A reply that does not follow the form is taken as an answer with no choice.
     """
+    named = _PASSAGE_SAID_RE.match(raw)  # "The passage number is 4."
+    if named:
+        return int(named.group("n")), _ANSWER_RE.sub("", raw[named.end():]).strip()
     match = _PASSAGE_LINE_RE.match(raw)
     if not match:
         return None, _ANSWER_RE.sub("", raw.strip()).strip()

@@ -4,8 +4,9 @@ A small model's bare "No [1]." to "Is the H200 more capable than the H20?" is a
 claim the verifier cannot check (it has no content words), and it was wrong while
 its passage said "vastly more capable". So the yes or no is settled here: the
 question is turned into its statement ("The H200 is more capable than the H20.")
-and verified against the cited sentences. Supported: yes. Failing on polarity (the
-sentence says the opposite): no. Anything else: the reports do not settle it, and
+and verified against the cited sentences. Supported: yes. Failing on polarity or
+direction (the sentence says "not", or the opposite: "accelerate" for "hold
+back"): no. Anything else: the reports do not settle it, and
 a bare yes or no is dropped.
 """
 
@@ -65,7 +66,7 @@ def settle(question: str, sentences: Sequence[str],
         verdict = verify.verify(claim, sentence, similarity=similarity)
         if verdict.supported:
             return "yes"
-        if verdict.check == "polarity":
+        if verdict.check in ("polarity", "direction"):  # "not X", or the opposite of X
             found = "no"
     return found
 
