@@ -1,40 +1,29 @@
 """Citation markers: parse ``[n]`` from answers, keep only those that point at passages, and ids.
 
 A citation id names a span of a document's clean text and a short hash of the
-span, ``<doc_id>:<start>-<end>:<hash8>``. It does not depend on how the index was
+span, ``<doc_id>:<start>-<end>:<hash8>`` (the format is defined with the records:
+:func:`assistant.records.make_id`). It does not depend on how the index was
 built, so it stays valid across re-indexing while the document is unchanged, and
-a changed document is detected instead of showing the wrong text.
+a changed document is detected instead of showing the wrong text. The marker
+pattern and the id functions are the records' (:data:`MARKER_RE`, :func:`make_id`,
+:func:`span_hash` are re-exported here for answering).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.errors import CitationError
-from assistant.records import Citation, Document, Hit
+from assistant.records import MARKER_RE as MARKER_RE
+from assistant.records import Citation, Document, Hit, marker_numbers
+from assistant.records import make_id as make_id
+from assistant.records import span_hash as span_hash
 
-MARKER_RE = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 _ID_RE = re.compile(
     r"^(?P<doc>[A-Za-z0-9][A-Za-z0-9._-]{0,127}):(?P<start>\d+)-(?P<end>\d+):(?P<h>[0-9a-f]{8})$"
 )
-
-
-def span_hash(text: str) -> str:
-    """Eight hex digits of the SHA-256 of a span's text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
-
-
-def make_id(doc_id: str, start: int, end: int, text: str) -> str:
-    """The stable id of ``text``, found at ``start:end`` of document ``doc_id``."""
-    return f"{doc_id}:{start}-{end}:{span_hash(text)}"
-
-
-def passage_id(hit: Hit) -> str:
-    """The id of a whole retrieved passage (what a refusal offers as the closest ones)."""
-    return make_id(hit.chunk.doc_id, hit.chunk.start, hit.chunk.end, hit.chunk.text)
 
 
 @dataclass(frozen=True)
@@ -77,7 +66,7 @@ def markers(text: str) -> list[int]:
     """Every marker number in ``text``, in order of appearance (``[1, 2]`` counts both)."""
     found: list[int] = []
     for match in MARKER_RE.finditer(text):
-        found.extend(int(n) for n in re.split(r"\s*[,;]\s*", match.group(1)))
+        found.extend(marker_numbers(match))
     return found
 
 

@@ -18,13 +18,12 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant import citations
 from assistant.errors import AssistantError
 from assistant.records import Answer, Citation, Status, TextDelta
 from assistant.settings import EMBED_BACKENDS, Settings
 
 if TYPE_CHECKING:
-    from assistant.refresh_plan import BuildReport
+    from assistant.records import BuildReport
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -94,16 +93,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, overridden by the command's common flags."""
-    return Settings.from_env(
-        corpus_dir=args.corpus_dir, index_dir=args.index_dir, model=args.model,
-        top_k=args.top_k, threads=args.threads, context_tokens=args.context_tokens,
-        chunk_tokens=args.chunk_tokens, llm_url=args.llm_url, vector_store=args.vector_store,
-        embed_backend=args.embed_backend,
-    )
-
-
 def _out(text: str = "", end: str = "\n") -> None:
     sys.stdout.write(text + end)
     sys.stdout.flush()
@@ -112,7 +101,7 @@ def _out(text: str = "", end: str = "\n") -> None:
 def _open(args: argparse.Namespace, rebuild: bool = False) -> Any:
     from assistant.core import Assistant
 
-    return Assistant.open(settings=settings_from_args(args), rebuild=rebuild)
+    return Assistant.open(settings=Settings.from_args(args), rebuild=rebuild)
 
 
 def _positive(text: str) -> int:
@@ -146,10 +135,10 @@ def _print_build(r: BuildReport, skipped: Sequence[tuple[str, str]], how: str = 
 
 def _cmd_ingest(args: argparse.Namespace) -> None:
     """``index --workers N``: batch ingestion, documents streamed and embedded in parallel."""
-    from assistant.ingest import DEFAULT_BATCH, default_factory, ingest
-    from assistant.vectorstore import store_config
+    from assistant.index.batch import DEFAULT_BATCH, default_factory, ingest
+    from assistant.index.vectorstore import store_config
 
-    settings = settings_from_args(args)
+    settings = Settings.from_args(args)
     workers = args.workers or 1
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -178,7 +167,7 @@ def _cmd_ask(args: argparse.Namespace) -> None:
         elif isinstance(event, Status) and args.verbose:
             sys.stderr.write(f"[{event.detail}]\n")
     assert answer is not None
-    closest = [{"id": citations.passage_id(h), "doc_id": h.chunk.doc_id, "quote": h.chunk.text}
+    closest = [{"id": h.citation_id, "doc_id": h.chunk.doc_id, "quote": h.chunk.text}
                for h in answer.closest]
     if args.json:
         data = answer.to_dict()
@@ -247,11 +236,11 @@ def _cmd_eval(args: argparse.Namespace) -> None:
     )
 
     if args.claims:
-        from assistant.embedding import EmbeddingSimilarity, make_embedder
         from assistant.evaluation import format_claim_table, load_claims, run_claims
+        from assistant.models.embedding import EmbeddingSimilarity, make_embedder
 
         claims = [c for c in load_claims(args.file) if args.split in (None, c.split)]
-        cfg = settings_from_args(args)
+        cfg = Settings.from_args(args)
         similarity = EmbeddingSimilarity(make_embedder(cfg.embed_backend, cfg.cache_dir,
                                                        threads=cfg.threads))
         if args.fit:

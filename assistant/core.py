@@ -2,7 +2,11 @@
 
 It loads the corpus, keeps the index up to date, retrieves passages, has the
 local model write a cited answer, and looks citations up. The language model is
-loaded on first use and used by one request at a time.
+loaded on first use and used by one request at a time. The web UI reaches the
+pipeline only through it and the records: reports are added with :meth:`add_report`
+within :attr:`upload_limits`, the model's state is :attr:`model_status`, an answer's
+markers come split with their citations (:meth:`Answer.segments`), a passage's id is
+:attr:`Hit.citation_id`.
 """
 
 from __future__ import annotations
@@ -21,16 +25,33 @@ from typing import Any
 from assistant import citations
 from assistant.answer import conversation, draft, gate
 from assistant.answer.decide import AnswerBuilder, closest_passages
-from assistant.documents import LoadReport, load_corpus, neutralize
-from assistant.embedding import Embedder
 from assistant.errors import AssistantError, CitationError, QuestionError
-from assistant.generation import Generator, Message
-from assistant.indexing import refresh
-from assistant.records import Answer, Chunk, Document, Hit, Passage, Status, TextDelta
-from assistant.refresh_plan import BuildReport, Progress
-from assistant.retrieval import Retriever
+from assistant.index.indexing import refresh
+from assistant.index.vectorstore import SearchIndex, store_config
+from assistant.ingest.documents import (
+    MAX_DOCUMENT_BYTES,
+    SUPPORTED_SUFFIXES,
+    LoadReport,
+    load_corpus,
+    neutralize,
+)
+from assistant.ingest.uploads import store_upload
+from assistant.models.embedding import Embedder
+from assistant.models.generation import Generator, Message
+from assistant.records import (
+    Answer,
+    BuildReport,
+    Chunk,
+    Document,
+    Hit,
+    Passage,
+    Progress,
+    Status,
+    TextDelta,
+    UploadLimits,
+)
+from assistant.retrieve.retriever import Retriever
 from assistant.settings import Settings
-from assistant.vectorstore import SearchIndex, store_config
 
 logger = logging.getLogger(__name__)
 
@@ -42,18 +63,18 @@ _CHECK_PROMPT_TOKENS = 64 + 256  # corpus mode's check turn: its request and sen
 
 
 def _default_embedder(settings: Settings) -> Embedder:
-    from assistant.embedding import make_embedder
+    from assistant.models.embedding import make_embedder
 
     return make_embedder(settings.embed_backend, settings.cache_dir, threads=settings.threads)
 
 
 def _default_generator(settings: Settings) -> Generator:
     if settings.llm_url:  # an OpenAI-compatible server (llama-server, vLLM, ...)
-        from assistant.openai_backend import from_settings
+        from assistant.models.openai_backend import from_settings
 
         return from_settings(settings)
-    from assistant.generation import LlamaCppGenerator
-    from assistant.models import resolve_model
+    from assistant.models.files import resolve_model
+    from assistant.models.generation import LlamaCppGenerator
 
     path = resolve_model(settings.model, settings.cache_dir)
     return LlamaCppGenerator(path, settings.context_tokens, settings.threads,
@@ -140,6 +161,27 @@ class Assistant:
             self._corpus_prompt = None
             self.build_report = report
             return report
+
+    def add_report(self, filename: str, data: bytes, *, overwrite: bool = False) -> Path:
+        """Store a report file in the corpus folder, checked as the corpus loader reads it.
+
+        The name is cleaned to a safe document id; the file is refused (with a
+        :class:`~assistant.errors.DocumentError` saying why) when it is too large or
+        empty, of a type not read, unreadable, a duplicate of a report's text, or
+        named like an existing report (unless ``overwrite``). Returns the stored
+        file's path; :meth:`reindex` then indexes it.
+        """
+        return store_upload(self.settings.corpus_dir, filename, data, overwrite=overwrite)
+
+    @property
+    def upload_limits(self) -> UploadLimits:
+        """The largest report file :meth:`add_report` takes, and the file types it reads."""
+        return UploadLimits(MAX_DOCUMENT_BYTES, SUPPORTED_SUFFIXES)
+
+    @property
+    def data_folders(self) -> tuple[Path, ...]:
+        """The folders of the reports, the index and the model cache (never to be served)."""
+        return (self.settings.corpus_dir, self.settings.index_dir, self.settings.cache_dir)
 
     def documents(self) -> list[dict[str, Any]]:
         """The reports with their metadata and chunk counts."""

@@ -1,15 +1,46 @@
-"""Typed records that flow through the pipeline.
+"""Typed records that flow through the pipeline, and the formats they carry.
 
 Document → Chunk (a span of the document's clean text) → Hit (a scored chunk)
 → Citation (a marker of the answer mapped to a passage) → Answer.
 All are frozen: a stage never edits what an earlier stage produced.
+
+An answer's text cites with markers such as ``[1]`` or ``[1, 2]`` (:data:`MARKER_RE`);
+:meth:`Answer.segments` splits it into text and the citations its markers point to.
+A citation id names a span of a report's clean text and a short hash of the span,
+``<doc_id>:<start>-<end>:<hash8>`` (:func:`make_id`); :mod:`assistant.citations` parses
+and resolves them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+MARKER_RE = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+_MARKER_SEP_RE = re.compile(r"\s*[,;]\s*")
+
+
+def marker_numbers(marker: re.Match[str]) -> list[int]:
+    """The numbers of one marker matched by :data:`MARKER_RE` (``[1, 2]`` gives 1 and 2)."""
+    return [int(n) for n in _MARKER_SEP_RE.split(marker.group(1))]
+
+
+def strip_markers(text: str) -> str:
+    """``text`` without its citation markers."""
+    return MARKER_RE.sub("", text)
+
+
+def span_hash(text: str) -> str:
+    """Eight hex digits of the SHA-256 of a span's text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+def make_id(doc_id: str, start: int, end: int, text: str) -> str:
+    """The stable citation id of ``text``, found at ``start:end`` of document ``doc_id``."""
+    return f"{doc_id}:{start}-{end}:{span_hash(text)}"
 
 
 @dataclass(frozen=True)
@@ -76,6 +107,11 @@ class Hit:
     score: float
     rank: int
 
+    @property
+    def citation_id(self) -> str:
+        """The citation id of the whole passage (what the UI and a refusal offer to look up)."""
+        return make_id(self.chunk.doc_id, self.chunk.start, self.chunk.end, self.chunk.text)
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -103,6 +139,18 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """A run of an answer's text: plain text, or one marker with the citations it points to.
+
+    ``citations`` is empty for plain text and for a marker with a number that no
+    citation of the answer has (such a marker is shown as the text it is).
+    """
+
+    text: str
+    citations: tuple[Citation, ...] = ()
+
+
+@dataclass(frozen=True)
 class Answer:
     """The final answer: text with ``[n]`` markers, the citations behind them, and timings."""
 
@@ -116,6 +164,23 @@ class Answer:
     trace: dict[str, str] = field(default_factory=dict)  # the model's raw reply and check
     other_reports: tuple[Citation, ...] = ()  # what reports the answer does not cite say
     closest: tuple[Hit, ...] = ()  # with a refusal: the retrieved passages it offers instead
+
+    def segments(self) -> tuple[Segment, ...]:
+        """The text in order as plain runs and markers, each marker with its citations."""
+        by_number = {c.n: c for c in self.citations}
+        out: list[Segment] = []
+        last = 0
+        for match in MARKER_RE.finditer(self.text):
+            if match.start() > last:
+                out.append(Segment(self.text[last : match.start()]))
+            numbers = marker_numbers(match)
+            cited = (tuple(by_number[n] for n in numbers)
+                     if all(n in by_number for n in numbers) else ())
+            out.append(Segment(match.group(0), cited))
+            last = match.end()
+        if last < len(self.text):
+            out.append(Segment(self.text[last:]))
+        return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape printed by ``assistant ask --json`` and returned by the UI's API."""
@@ -170,3 +235,30 @@ class Status:
     stage: str
     detail: str = ""
     hits: tuple[Hit, ...] = ()
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a refresh of the index did."""
+
+    status: str  # "up to date", "updated", "built", "rebuilt"
+    documents: int
+    chunks: int
+    embedded_documents: tuple[str, ...]
+    reused_documents: tuple[str, ...]
+    removed_documents: tuple[str, ...]
+    embedded_chunks: int
+    seconds: float
+    reason: str = ""
+
+
+# Called while indexing with (what is being done, how many are done, how many in all).
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """What a report added through :meth:`assistant.Assistant.add_report` may be."""
+
+    max_bytes: int
+    suffixes: tuple[str, ...]  # the file types read, lower case with the dot

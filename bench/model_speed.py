@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from machine import machine_info  # noqa: E402
 
-from assistant.models import resolve_model  # noqa: E402
+from assistant.models.files import resolve_model  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 

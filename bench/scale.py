@@ -13,9 +13,9 @@ table; the figures go to ``bench/results/scale.json`` with the machine they ran 
   recorded build figures (``--rebuild`` embeds again).
 * **flat sweep**: single-query latency of exact search (``IndexFlatIP``, with 2
   threads and with 1) and of the approximate index by index size, which sets
-  ``assistant.ann.FLAT_MAX_VECTORS``.
+  ``assistant.index.ann.FLAT_MAX_VECTORS``.
 * **synthetic**: ``--vectors`` (1,000,000) clustered 384-d unit vectors saved and
-  loaded through ``assistant.store`` (so the index is the one the product chooses,
+  loaded through ``assistant.index.faiss_store`` (so the index is the one the product chooses,
   ``--kind`` forces IVF or HNSW); build time, memory, file size, load time, recall@10
   against exact search on ``--queries`` held-out queries, single-query latency
   p50/p95 for a range of nprobe (IVF) or efSearch (HNSW) values.
@@ -47,9 +47,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from machine import machine_info, percentile  # noqa: E402
 
-from assistant import ann  # noqa: E402
+from assistant.index import ann  # noqa: E402
+from assistant.index.faiss_store import IndexLayout, load, save  # noqa: E402
 from assistant.records import Chunk  # noqa: E402
-from assistant.store import IndexLayout, load, save  # noqa: E402
 
 Array = npt.NDArray[np.float32]
 DIM = 384
@@ -406,11 +406,11 @@ def link_corpus(source: Path, target: Path, folders: list[str]) -> int:
 
 def real_corpus(args: argparse.Namespace) -> dict[str, Any]:
     """Index the python3-doc HTML with the real embedder and measure retrieval."""
-    from assistant.chunking import ChunkerSettings
-    from assistant.documents import load_corpus
-    from assistant.embedding import SentenceTransformerEmbedder
-    from assistant.indexing import refresh
-    from assistant.retrieval import Retriever
+    from assistant.index.indexing import refresh
+    from assistant.ingest.documents import load_corpus
+    from assistant.models.embedding import SentenceTransformerEmbedder
+    from assistant.retrieve.retriever import Retriever
+    from assistant.settings import ChunkerSettings
 
     out: dict[str, Any] = {"load_average_before": load_average(), "source": str(args.real)}
     if not args.real.is_dir():

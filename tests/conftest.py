@@ -18,15 +18,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import models
 from assistant.answer.draft import EXTRACT_PROMPT, EXTRACT_REQUEST, JUDGE_PROMPT
 from assistant.core import Assistant
+from assistant.models import files as models
 from assistant.settings import Settings
 
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT / "corpus"
 SCMP = "scmp-beijing-weighs-h200-imports"
 TOMS = "tomshardware-h200-emergency-meetings"
+# A short report that loads and chunks (for uploads and awkward files).
+REPORT = ("Chip makers face new export rules\n\n"
+          "The government announced on Monday that chip exports will need a licence from next "
+          "year, according to officials familiar with the plan.\n\n"
+          "Companies said they were studying the details of the new rules carefully.\n")
 
 
 def passage_number(messages: list[dict[str, str]], needle: str) -> int:
@@ -180,7 +185,7 @@ def real_embedder() -> object:
     Built like ``Assistant.open`` builds it, so a CLI run in a subprocess on the same index
     has the same fingerprint and reuses the index instead of rebuilding it.
     """
-    from assistant.embedding import make_embedder
+    from assistant.models.embedding import make_embedder
 
     cfg = Settings.from_env()
     return make_embedder(cfg.embed_backend, cfg.cache_dir)

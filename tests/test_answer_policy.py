@@ -102,7 +102,7 @@ def test_a_policy_file_round_trips_and_bad_ones_are_refused(tmp_path: Path) -> N
 def test_a_fallback_switched_off_does_not_run(tmp_path: Path) -> None:
     from assistant.answer.decide import AnswerBuilder
     from assistant.answer.draft import REFUSAL
-    from assistant.documents import load_corpus
+    from assistant.ingest.documents import load_corpus
     from assistant.records import Answer
     from conftest import CORPUS, FakeEmbedder
 

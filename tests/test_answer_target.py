@@ -6,7 +6,7 @@ import pytest
 
 from assistant.answer.decide import AnswerBuilder
 from assistant.answer.target import Cited, Target, addresses, figure_phrase, target
-from assistant.documents import load_corpus
+from assistant.ingest.documents import load_corpus
 from assistant.records import Answer, Citation
 from conftest import CORPUS, SCMP, TOMS, FakeEmbedder
 
@@ -111,7 +111,7 @@ def test_a_name_from_the_conversation_is_not_called_by_another_name() -> None:
 def test_a_reports_title_does_not_stand_for_its_sentences() -> None:
     """Tom's Hardware's title names the H200; its H20 sentence still does not."""
     from assistant.answer.decide import AnswerBuilder
-    from assistant.documents import load_corpus
+    from assistant.ingest.documents import load_corpus
     from assistant.records import Answer, Citation
     from conftest import CORPUS, TOMS, FakeEmbedder
 

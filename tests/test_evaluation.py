@@ -30,7 +30,7 @@ from assistant.evaluation import (
     shown_facts,
 )
 from assistant.records import Answer, Chunk, Citation, Document, Hit
-from assistant.retrieval import Retriever
+from assistant.retrieve.retriever import Retriever
 from conftest import SCMP, TOMS, FakeEmbedder, ScriptedGenerator
 
 Make = Callable[..., Assistant]

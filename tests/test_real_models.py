@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant.core import Assistant
-from assistant.refresh_plan import embedding_text
+from assistant.index.refresh_plan import embedding_text
 from conftest import CORPUS, SCMP, TOMS
 
 pytestmark = pytest.mark.real

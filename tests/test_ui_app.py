@@ -13,9 +13,20 @@ from typing import Any
 import gradio as gr
 import pytest
 
-from assistant.citations import span_hash
 from assistant.errors import CitationError, QuestionError
-from assistant.records import Answer, Chunk, Citation, Document, Hit, Passage, Status, TextDelta
+from assistant.ingest.uploads import store_upload
+from assistant.records import (
+    Answer,
+    Chunk,
+    Citation,
+    Document,
+    Hit,
+    Passage,
+    Status,
+    TextDelta,
+    UploadLimits,
+    span_hash,
+)
 from ui import render
 from ui.app import create_app
 from ui.handlers import GENERIC_ERROR, Handlers
@@ -61,9 +72,15 @@ class FakeAssistant:
     reindexed: int = 0
 
     def __post_init__(self) -> None:
-        self.settings = SimpleNamespace(corpus_dir=self.corpus_dir)
         self.build_report = SimpleNamespace(status="up to date", documents=1, chunks=3,
                                             seconds=0.2, reason="")
+        self.model_status = "ready: model loaded"
+        self.upload_limits = UploadLimits(20 * 2**20, (".txt", ".md", ".markdown", ".html",
+                                                       ".htm"))
+        self.data_folders = (self.corpus_dir,)
+
+    def add_report(self, filename: str, data: bytes, *, overwrite: bool = False) -> Path:
+        return store_upload(self.corpus_dir, filename, data, overwrite=overwrite)
 
     def ask_stream(self, question: str, history: list[Any] | None = None) -> Iterator[Any]:
         self.asked.append((question, list(history or [])))
@@ -149,7 +166,9 @@ def test_create_app_builds_without_launching(fake: FakeAssistant) -> None:
 
 
 def test_link_markers_escapes_and_links() -> None:
-    out = render.link_markers("<script>x</script> taxed [1] and [1, 2] or [9].", [_citation()])
+    answer = Answer("q?", "<script>x</script> taxed [1] and [1, 2] or [9].", False,
+                    (_citation(),))
+    out = render.link_markers(answer.segments())
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert out.count(f'<a class="cite" href="#cite-1" title="{CITE_ID}">&#91;1&#93;</a>') == 1
     assert "&#91;1, 2&#93;" in out and "&#91;9&#93;" in out  # unknown numbers stay plain text
@@ -274,6 +293,7 @@ def test_stream_closes_the_assistant_generator_when_cancelled(fake: FakeAssistan
 def test_reports_lists_documents_and_status(fake: FakeAssistant) -> None:
     status, rows = Handlers(fake).reports()  # type: ignore[arg-type]
     assert "Index up to date" in status and "broken.txt" in status
+    assert "**Model:** ready: model loaded" in status
     assert rows == [["tomshardware-test", "Title of tomshardware-test", "Outlet", "",
                      "A. Writer", 3]]
 

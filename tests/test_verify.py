@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import models
 from assistant.errors import ModelError
+from assistant.models import files as models
 from assistant.verify import numbers, verify
 
 PASSAGE = (
@@ -142,8 +142,8 @@ def test_real_claim_benchmark_calibration_half_holds(real_embedder: object) -> N
     """
     from pathlib import Path
 
-    from assistant.embedding import EmbeddingSimilarity
     from assistant.evaluation import claim_table, load_claims, run_claims
+    from assistant.models.embedding import EmbeddingSimilarity
 
     path = Path(__file__).parent.parent / "bench" / "claims" / "claims.jsonl"
     items = [c for c in load_claims(path) if c.split == "calibration"]
@@ -161,8 +161,8 @@ def test_the_fit_decides_as_verify_does(fake_embedder: object) -> None:
     """``fit_verifier`` decides from each claim's window profile; it must agree with verify."""
     from pathlib import Path
 
-    from assistant.embedding import EmbeddingSimilarity
     from assistant.evaluation import load_claims
+    from assistant.models.embedding import EmbeddingSimilarity
     from assistant.verify import decide, profile
 
     similarity = EmbeddingSimilarity(fake_embedder)  # type: ignore[arg-type]

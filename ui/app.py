@@ -10,20 +10,16 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ui  # noqa: F401  (switches analytics off before Gradio is imported)
 
 import gradio as gr  # isort: skip
 from gradio.events import api as gradio_api  # isort: skip
 
-from assistant.documents import MAX_DOCUMENT_BYTES
-from assistant.settings import Settings
+from assistant import Assistant, Settings
 from ui import render
 from ui.handlers import PASSAGE_HINT, Handlers
-
-if TYPE_CHECKING:
-    from assistant.core import Assistant
 
 UPLOAD_TYPES = [".txt", ".md", ".html"]
 QUEUE_SIZE = 64
@@ -211,9 +207,7 @@ def private_paths(assistant: Assistant) -> list[str]:
     Gradio serves only its own upload cache and static files anyway; this keeps the
     reports, the index and the model cache out of reach should that ever change.
     """
-    settings = getattr(assistant, "settings", None)
-    folders = (getattr(settings, name, None) for name in ("corpus_dir", "index_dir", "cache_dir"))
-    return [str(Path(folder).resolve()) for folder in folders if folder is not None]
+    return [str(Path(folder).resolve()) for folder in assistant.data_folders]
 
 
 def _no_proxy_for_loopback() -> None:
@@ -234,18 +228,13 @@ def launch(target: Assistant | Settings, host: str = "127.0.0.1", port: int = 78
     prints the local URL. With ``block=False`` the server runs in a background
     thread and the app is returned at once; stop it with ``app.close()``.
     """
-    if isinstance(target, Settings):
-        from assistant.core import Assistant
-
-        assistant = Assistant.open(settings=target)
-    else:
-        assistant = target
+    assistant = Assistant.open(settings=target) if isinstance(target, Settings) else target
     _no_proxy_for_loopback()
     demo = create_app(assistant)
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
     _, local_url, _ = demo.launch(
         server_name=host, server_port=port, share=False, ssr_mode=False, inbrowser=False,
-        max_file_size=MAX_DOCUMENT_BYTES, prevent_thread_lock=True, quiet=True,
+        max_file_size=assistant.upload_limits.max_bytes, prevent_thread_lock=True, quiet=True,
         blocked_paths=private_paths(assistant), allowed_paths=[],
         show_error=False, enable_monitoring=False, mcp_server=False, run_history=False,
         pwa=False, footer_links=["api"], css=CSS)

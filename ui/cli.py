@@ -39,10 +39,9 @@ def register(subparsers: Any,
 
 def serve(args: argparse.Namespace) -> None:
     """Open the assistant (building the index if needed) and serve the UI until Ctrl+C."""
-    from assistant.cli import settings_from_args
-    from assistant.core import Assistant
+    from assistant import Assistant, Settings
 
-    settings = settings_from_args(args)
+    settings = Settings.from_args(args)
     sys.stderr.write(f"loading the reports of {settings.corpus_dir.name!r} and the index...\n")
     sys.stderr.flush()
     assistant = Assistant.open(settings=settings)

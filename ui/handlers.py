@@ -17,11 +17,10 @@ import gradio as gr
 
 from assistant.errors import AssistantError, DocumentError
 from assistant.records import Answer, Status, TextDelta
-from assistant.uploads import store_upload
 from ui import render
 
 if TYPE_CHECKING:
-    from assistant.core import Assistant
+    from assistant import Assistant
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +108,7 @@ class Handlers:
     def _final(self, answer: Answer, history: ChatHistory
                ) -> tuple[ChatHistory, str, Any, list[str]]:
         history[-1] = {"role": "assistant",
-                       "content": render.link_markers(answer.text, answer.citations)
+                       "content": render.link_markers(answer.segments())
                        + render.other_reports_html(answer.other_reports, self._outlets())}
         seconds = answer.timings.get("total_s")
         took = f" in {seconds:.1f} s" if seconds is not None else ""
@@ -125,7 +124,7 @@ class Handlers:
         else:
             count = len(answer.citations)
             note = f"answered{took} with {count} source{'s' if count != 1 else ''}"
-            left_out = len(getattr(answer, "unsupported", ()) or ())
+            left_out = len(answer.unsupported)
             if left_out:
                 note += (f"; {left_out} sentence{'s' if left_out != 1 else ''} "
                          "no passage supports left out")
@@ -189,9 +188,9 @@ class Handlers:
         """Return the index status (Markdown) and the rows of the reports table."""
         try:
             docs = self.assistant.documents()
-            status = render.index_status_md(getattr(self.assistant, "build_report", None),
-                                            len(docs), self.assistant.skipped())
-            model = getattr(self.assistant, "model_status", "")
+            status = render.index_status_md(self.assistant.build_report, len(docs),
+                                            self.assistant.skipped())
+            model = self.assistant.model_status
             if model:
                 status += f"\n\n**Model:** {render.escape_md(model)}"
         except Exception as exc:
@@ -212,8 +211,7 @@ class Handlers:
         source = Path(file)
         try:
             data = source.read_bytes()
-            stored = store_upload(self.assistant.settings.corpus_dir, source.name, data,
-                                  overwrite=bool(overwrite))
+            stored = self.assistant.add_report(source.name, data, overwrite=bool(overwrite))
         except OSError:
             message = f"{source.name!r} could not be read"
             status, rows = self.reports()

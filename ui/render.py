@@ -12,8 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from assistant.citations import MARKER_RE, passage_id
-from assistant.records import Citation, Hit, Passage
+from assistant.records import BuildReport, Citation, Hit, Passage, Segment, strip_markers
 
 _STATUS_RE = re.compile(r'<span class="status[^"]*">.*?</span>', re.DOTALL)
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -38,21 +37,10 @@ def cite_link(n: int, citation_id: str) -> str:
             f"&#91;{n}&#93;</a>")
 
 
-def link_markers(text: str, citations: Sequence[Citation]) -> str:
-    """Render the answer as HTML, each ``[n]`` marker that has a citation as a link."""
-    ids = {c.n: c.id for c in citations}
-    out: list[str] = []
-    last = 0
-    for match in MARKER_RE.finditer(text):
-        out.append(escape_md(text[last : match.start()]))
-        numbers = [int(n) for n in re.split(r"\s*[,;]\s*", match.group(1))]
-        if all(n in ids for n in numbers):
-            out.append("".join(cite_link(n, ids[n]) for n in numbers))
-        else:
-            out.append(escape_md(match.group(0)))
-        last = match.end()
-    out.append(escape_md(text[last:]))
-    return "".join(out)
+def link_markers(segments: Sequence[Segment]) -> str:
+    """Render an answer (:meth:`Answer.segments`) as HTML, each cited marker as links."""
+    return "".join("".join(cite_link(c.n, c.id) for c in part.citations) if part.citations
+                   else escape_md(part.text) for part in segments)
 
 
 def other_reports_html(others: Sequence[Citation],
@@ -95,7 +83,7 @@ def plain_text(content: Any) -> str:
     text = re.sub(r'<span class="(?:notice|other-reports)[^"]*">.*?</span>', "", text,
                   flags=re.DOTALL)
     text = html.unescape(_TAG_RE.sub("", text))
-    text = MARKER_RE.sub("", text)
+    text = strip_markers(text)
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", " ".join(text.split())).strip()
 
 
@@ -135,7 +123,7 @@ def hit_samples(hits: Sequence[Hit], titles: Mapping[str, str | None]) -> list[l
 
 def hit_ids(hits: Sequence[Hit]) -> list[str]:
     """Citation ids of retrieved passages (the whole passage), for the sources table."""
-    return [passage_id(h) for h in hits]
+    return [h.citation_id for h in hits]
 
 
 def _meta_line(passage: Passage) -> str:
@@ -196,7 +184,8 @@ def document_rows(documents: Sequence[dict[str, Any]]) -> list[list[Any]]:
 DOCUMENT_HEADERS = ["id", "title", "outlet", "date", "authors", "passages"]
 
 
-def index_status_md(report: Any, documents: int, skipped: Sequence[tuple[str, str]]) -> str:
+def index_status_md(report: BuildReport | None, documents: int,
+                    skipped: Sequence[tuple[str, str]]) -> str:
     """Markdown summary of the index and of files that were not loaded."""
     if report is None:
         line = f"**Index:** {documents} reports."

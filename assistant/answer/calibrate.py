@@ -33,7 +33,7 @@ from typing import Protocol
 from assistant.answer import conversation, gate
 from assistant.answer.evidence import SentenceRanker
 from assistant.answer.policy import AnswerPolicy
-from assistant.retrieval import Retriever
+from assistant.retrieve.retriever import Retriever
 
 STEP = 0.05  # the grid of the fitted bars
 

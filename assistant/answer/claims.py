@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
-from assistant.chunking import sentence_spans
 from assistant.citations import MARKER_RE, markers
+from assistant.ingest.chunking import sentence_spans
 from assistant.text import stem, terms
 from assistant.verify import DEFAULT_POLICY as VERIFIER_POLICY
 from assistant.verify import Similarity, Verdict, list_lengths, qualifier, verify

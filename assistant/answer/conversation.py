@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant import verify
-from assistant.generation import Message
+from assistant.models.generation import Message
 
 _PERSON = frozenset({"he", "him", "his", "she", "her", "hers", "himself", "herself"})
 _THING = frozenset({"it", "its"})

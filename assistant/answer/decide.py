@@ -41,9 +41,9 @@ from assistant import citations, verify
 from assistant.answer import claims, comparison, draft, polar, summary, target
 from assistant.answer.evidence import RankedSentence, SentenceRanker
 from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
-from assistant.chunking import sentence_spans
-from assistant.embedding import Embedder, EmbeddingSimilarity
-from assistant.generation import Generator, Message
+from assistant.ingest.chunking import sentence_spans
+from assistant.models.embedding import Embedder, EmbeddingSimilarity
+from assistant.models.generation import Generator, Message
 from assistant.records import Answer, Chunk, Citation, Document, Hit
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.citations import markers
-from assistant.generation import Message
+from assistant.models.generation import Message
 from assistant.records import Document, Hit
 from assistant.text import terms, terms_in_order
 

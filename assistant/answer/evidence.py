@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answer.claims import Evidence
-from assistant.embedding import Embedder
+from assistant.models.embedding import Embedder
 from assistant.text import terms
 
 _CACHED_RANKINGS = 8  # a memo of the last rankings: it changes no answer

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 
 from assistant import verify
-from assistant.chunking import sentence_spans
+from assistant.ingest.chunking import sentence_spans
 from assistant.records import Chunk, Document
 from assistant.text import terms
 

@@ -1063,8 +1063,8 @@ class LLM:
                 if os.environ.get("LLAMA_CPP_PATH"):  # an alternative llama-cpp-python build
                     sys.path.insert(0, os.environ["LLAMA_CPP_PATH"])
                 sys.path.insert(0, str(ROOT))
-                from assistant.generation import LlamaCppGenerator
-                from assistant.models import resolve_model
+                from assistant.models.files import resolve_model
+                from assistant.models.generation import LlamaCppGenerator
 
                 path = resolve_model("default", Path.home() / ".cache/reports-assistant")
                 threads = int(os.environ.get("BENCH_LLM_THREADS", "2"))

@@ -1,0 +1,127 @@
+"""The assistant command: ask, cite, index and its flags (fake embedder, scripted model)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant import cli, core
+from assistant.errors import ConfigError
+from assistant.settings import Settings
+from conftest import SCMP, FakeEmbedder, ScriptedGenerator
+
+
+def script_models(monkeypatch: pytest.MonkeyPatch, reply: str) -> None:
+    """The CLI's assistant gets the fake embedder and a model that always says ``reply``."""
+    monkeypatch.setattr(core, "_default_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr(core, "_default_generator",
+                        lambda settings: ScriptedGenerator([reply]))
+
+
+@pytest.fixture
+def fake_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    script_models(monkeypatch,
+                  "More than 400,000 units were approved for ByteDance, Alibaba and Tencent.")
+
+
+def test_cli_ask_json_then_cite_in_a_new_session(fake_models: None,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["ask", "--json", "How many units were approved?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"answer", "refused", "citations", "unsupported", "other_reports"}
+    assert data["refused"] is False and "400,000" in data["answer"]
+    cite = data["citations"][0]
+    assert set(cite) == {"n", "id", "doc_id", "title", "start", "end", "quote",
+                         "passage_start", "passage_end"}
+    assert cite["doc_id"] == SCMP
+    # The quote is the supporting sentence, inside the retrieved passage.
+    assert cite["quote"].startswith("The approval covered more than 400,000 units")
+    assert cite["passage_start"] <= cite["start"] < cite["end"] <= cite["passage_end"]
+    assert cli.main(["cite", cite["id"]]) == 0
+    out = capsys.readouterr().out
+    assert cite["quote"] in out and "South China Morning Post" in out
+    assert cli.main(["cite", "--json", cite["id"]]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == cite["quote"]
+
+
+def test_cli_refusal_offers_the_closest_passages(monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    script_models(monkeypatch, "Passage: none")
+    assert cli.main(["ask", "--json", "How many units were approved?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["refused"] is True and data["citations"] == []
+    assert 1 <= len(data["closest"]) <= 3
+    assert cli.main(["cite", "--json", data["closest"][0]["id"]]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == data["closest"][0]["quote"]
+    assert cli.main(["ask", "How many units were approved?"]) == 0
+    out = capsys.readouterr().out
+    assert "the reports do not contain the answer; the closest passages:" in out
+    assert "id: " in out
+
+
+def test_cli_shows_what_the_verifier_kept(monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    script_models(monkeypatch, "More than 400,000 units were approved for ByteDance, Alibaba "
+                               "and Tencent. Martians bought the rest of the chips.")
+    assert cli.main(["ask", "How many units were approved?"]) == 0
+    out = capsys.readouterr().out
+    assert "Checked answer: More than 400,000 units" in out  # the figure leads
+    assert "(left out: Martians bought the rest of the chips. — " in out
+
+
+def test_cli_quotes_the_other_reports_on_the_question(monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    script_models(monkeypatch, "Beijing has begun approving imports of Nvidia's H200.")
+    monkeypatch.setenv("ASSISTANT_EXTRACTIVE_THRESHOLD", "0.8")  # the fake embedder's scale
+    question = "Has Beijing begun approving imports of the H200?"
+    assert cli.main(["ask", "--json", question]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [c["doc_id"] for c in data["citations"]] == [SCMP]
+    other = data["other_reports"][0]
+    assert other["doc_id"] != SCMP and "If Beijing authorizes H200 imports" in other["quote"]
+    assert cli.main(["ask", question]) == 0
+    out = capsys.readouterr().out
+    assert "(other reports on this question; compare them with the answer:)" in out
+    assert f"id: {other['id']}" in out
+
+
+def test_cli_errors_are_one_friendly_line(fake_models: None,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["cite", "not-an-id"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err and err.count("\n") == 1
+    assert cli.main(["ask", "   "]) == 2
+    assert "type a question" in capsys.readouterr().err
+
+
+def test_cli_index_reports_status(fake_models: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["index"]) == 0
+    assert "index built: 2 documents" in capsys.readouterr().out
+    assert cli.main(["index"]) == 0
+    assert "index up to date" in capsys.readouterr().out
+    assert cli.main(["index", "--rebuild"]) == 0
+    assert "2 documents" in capsys.readouterr().out
+
+
+def test_settings_env_and_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ASSISTANT_MODEL", "fast")
+    monkeypatch.setenv("ASSISTANT_TOP_K", "3")
+    s = Settings.from_env()
+    assert (s.model, s.top_k, s.index_dir) == ("fast", 3, tmp_path / "index")
+    s = Settings.from_env(model="/x.gguf", top_k=None)
+    assert (s.model, s.top_k) == ("/x.gguf", 3)
+    monkeypatch.setenv("ASSISTANT_TOP_K", "many")
+    with pytest.raises(ConfigError, match="ASSISTANT_TOP_K"):
+        Settings.from_env()
+    with pytest.raises(ConfigError):
+        Settings(top_k=0)
+
+
+
+
+
+
+
+
