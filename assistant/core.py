@@ -24,6 +24,7 @@ from typing import Any
 
 from assistant import citations
 from assistant.answer import conversation, draft, gate
+from assistant.answer import policy as answer_policy
 from assistant.answer.decide import AnswerBuilder, closest_passages
 from assistant.errors import AssistantError, CitationError, QuestionError
 from assistant.index.indexing import refresh
@@ -112,7 +113,7 @@ class Assistant:
         self._corpus = corpus
         self._docs = {d.doc_id: d for d in corpus.documents}
         self._embedder = embedder
-        self.policy = settings.answer_policy()
+        self.policy = answer_policy.from_settings(settings)
         self._builder = AnswerBuilder(self._docs, embedder, self.policy)
         self._retriever = Retriever(index, embedder)
         self._generator_factory = generator_factory

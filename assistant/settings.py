@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy, load_policy
 from assistant.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -100,9 +99,9 @@ class Settings:
     passage_token_budget: int = 1800
     max_answer_tokens: int = 320
     max_question_chars: int = 2000
-    min_relevance: float = AnswerPolicy.min_relevance
+    min_relevance: float | None = None  # None: the answer policy's (AnswerPolicy)
     confirm_answers: bool = True
-    extractive_threshold: float = AnswerPolicy.extractive_threshold
+    extractive_threshold: float | None = None  # None: the answer policy's
     answer_policy_file: Path | None = None
     context_mode: str = "auto"
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
@@ -175,18 +174,6 @@ class Settings:
         return cls.from_env(environ, **{name: value for name, value in vars(args).items()
                                         if name in names})
 
-    def answer_policy(self) -> AnswerPolicy:
-        """The answering policy: defaults, then ``answer_policy_file``, then the two gate values.
-
-        ``min_relevance`` and ``extractive_threshold`` override the file only when
-        they differ from the defaults (i.e. were set by a variable or a flag).
-        """
-        policy = (load_policy(self.answer_policy_file) if self.answer_policy_file
-                  else DEFAULT_POLICY)
-        changed = {name: getattr(self, name) for name in ("min_relevance", "extractive_threshold")
-                   if getattr(self, name) != getattr(DEFAULT_POLICY, name)}
-        return dataclasses.replace(policy, **changed)
-
     def chunker(self) -> ChunkerSettings:
         """The chunker settings these settings describe."""
         return ChunkerSettings(self.chunk_tokens, self.chunk_overlap_tokens)
@@ -211,7 +198,7 @@ def _convert(type_name: Any, raw: Any, source: str) -> Any:
             return Path(raw).expanduser()
         if kind == "int":
             return int(raw)
-        if kind == "float":
+        if kind in ("float", "float | None"):
             return float(raw)
         if kind == "bool":
             if isinstance(raw, bool):

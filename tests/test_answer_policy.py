@@ -6,7 +6,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
+from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy, from_settings
 from assistant.settings import Settings
 
 PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
@@ -55,9 +55,9 @@ def test_every_field_says_what_it_does_and_where_it_came_from() -> None:
 
 
 def test_settings_override_the_gate_values() -> None:
-    policy = Settings.from_env({}, min_relevance=0.5, extractive_threshold=2.0).answer_policy()
+    policy = from_settings(Settings.from_env({}, min_relevance=0.5, extractive_threshold=2.0))
     assert (policy.min_relevance, policy.extractive_threshold) == (0.5, 2.0)
-    assert Settings.from_env({}).answer_policy() == DEFAULT_POLICY
+    assert from_settings(Settings.from_env({})) == DEFAULT_POLICY
 
 
 def test_fit_takes_the_bars_from_the_calibration_split_only() -> None:
@@ -87,8 +87,8 @@ def test_a_policy_file_round_trips_and_bad_ones_are_refused(tmp_path: Path) -> N
     save_policy(tuned, path)
     assert load_policy(path) == tuned
     settings = Settings.from_env({"ASSISTANT_ANSWER_POLICY": str(path)})
-    assert settings.answer_policy() == tuned
-    assert settings.with_overrides(min_relevance=0.6).answer_policy().min_relevance == 0.6
+    assert from_settings(settings) == tuned
+    assert from_settings(settings.with_overrides(min_relevance=0.6)).min_relevance == 0.6
     for text, message in (("[1]", "must be a JSON object"), ("{", "not valid JSON"),
                           ('{"bogus": 1}', "unknown key 'bogus'"),
                           ('{"candidates": 2.5}', "candidates must be a int"),

@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "assistant"
-CONTRACTS = {"layers", "policy", "ui", "retrieval", "cycles"}
+CONTRACTS = {"layers", "ui", "retrieval", "cycles"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -87,12 +87,9 @@ def test_answering_does_not_import_the_facade_or_its_callers() -> None:
     assert _offending(answering, ("assistant.core", "assistant.cli", "ui")) == []
 
 
-def test_settings_import_no_stage_but_the_answering_policy_which_imports_only_errors() -> None:
+def test_settings_import_no_stage() -> None:
     settings = _modules(PACKAGE / "settings.py")
-    assert {m for m in settings if m.startswith(("assistant", "ui"))} == {
-        "assistant.errors", "assistant.answer.policy"}
-    policy = _modules(PACKAGE / "answer" / "policy.py")
-    assert {m for m in policy if m.startswith(("assistant", "ui"))} == {"assistant.errors"}
+    assert {m for m in settings if m.startswith(("assistant", "ui"))} == {"assistant.errors"}
 
 
 def test_the_ui_imports_only_the_facade_the_records_and_the_errors() -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import ConfigError
+from assistant.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -151,3 +152,18 @@ def load_policy(path: Path, base: AnswerPolicy = DEFAULT_POLICY) -> AnswerPolicy
             raise ConfigError(f"the answer policy {path.name}: {key} must be a {kind.__name__}")
         values[key] = kind(value)
     return dataclasses.replace(base, **values)
+
+
+def from_settings(settings: Settings) -> AnswerPolicy:
+    """The answering policy of ``settings``: defaults, then its policy file, then the gate.
+
+    ``min_relevance`` and ``extractive_threshold`` of the settings (a variable or a
+    flag) override the file when they are set.
+    """
+    policy = (load_policy(settings.answer_policy_file) if settings.answer_policy_file
+              else DEFAULT_POLICY)
+    if settings.min_relevance is not None:
+        policy = dataclasses.replace(policy, min_relevance=settings.min_relevance)
+    if settings.extractive_threshold is not None:
+        policy = dataclasses.replace(policy, extractive_threshold=settings.extractive_threshold)
+    return policy
