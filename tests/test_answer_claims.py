@@ -45,3 +45,19 @@ def test_an_embedded_how_much_asks_for_no_amount() -> None:
     assert answers_quantity(question, "domestic accelerators")
     assert not answers_quantity("How much hardware may a company buy?", "domestic accelerators")
 
+
+
+@pytest.mark.parametrize(("question", "extract", "fits"), [
+    ("In which year did Nvidia launch the H20?", "October", False),
+    ("In which year did Nvidia launch the H20?", "in 2023", True),
+    ("In which city were the December 10 meetings held?", "Wednesday", False),
+    ("In which city were the December 10 meetings held?", "Beijing", True),
+    ("Which month did Bloomberg report it?", "November", True),
+    ("Which company makes the chips?", "TSMC", True),  # not a kind this check knows
+    ("Who said which year it was?", "Jensen Huang", True),  # the question asks who
+])
+def test_a_which_year_or_which_place_question_needs_one(question: str, extract: str,
+                                                       fits: bool) -> None:
+    from assistant.answer.claims import answers_kind
+
+    assert answers_kind(question, extract) is fits

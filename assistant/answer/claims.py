@@ -19,7 +19,7 @@ from assistant.citations import MARKER_RE, markers
 from assistant.ingest.chunking import sentence_spans
 from assistant.text import stem, terms
 from assistant.verify import DEFAULT_POLICY as VERIFIER_POLICY
-from assistant.verify import Similarity, Verdict, list_lengths, qualifier, verify
+from assistant.verify import Similarity, Verdict, list_lengths, parse, qualifier, verify
 from assistant.verify import numbers as numbers_in
 
 _NUMBER_RE = re.compile(r"(\$\s?)?(?<![A-Za-z\d.])(\d[\d,]*(?:\.\d+)?)(?![A-Za-z\d])"
@@ -297,6 +297,36 @@ def answers_quantity(question: str, extract: str) -> bool:
         return False
     counted = stem(words[0])  # "generation" in "how many generations"
     return any(stem(m.group("next")) == counted for m in _ONE_RE.finditer(extract))
+
+
+# What kind of thing "which year / which city ...?" asks for (English nouns), and the
+# spaCy entity labels or pattern an answer of that kind has
+_KIND_QUESTION_RE = re.compile(
+    r"(?:which|what)\s+(?P<noun>years?|months?|city|cities|towns?|countries|country|"
+    r"provinces?|places?|locations?)\b", re.IGNORECASE)
+_YEAR_RE = re.compile(r"\b(?:1[89]|20)\d{2}\b")
+_MONTH_RE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b",
+                       re.IGNORECASE)
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+
+
+def answers_kind(question: str, extract: str) -> bool:
+    """False when ``question`` asks which year, month or place and ``extract`` names none.
+
+    Like :func:`answers_quantity`, read at the question's first wh-word: "In which
+    year did Nvidia launch the H20?" is not answered by "October", nor "In which
+    city were the meetings held?" by "Wednesday".
+    """
+    first = _WH_RE.search(question)
+    asked = _KIND_QUESTION_RE.match(question, first.start()) if first else None
+    if asked is None:
+        return True
+    noun = asked.group("noun").lower()
+    if noun.startswith("year"):
+        return bool(_YEAR_RE.search(extract))
+    if noun.startswith("month"):
+        return bool(_MONTH_RE.search(extract))
+    return any(e.label_ in _PLACE_LABELS for e in parse(extract).ents)
 
 
 # What a question must be about for a sum of money or a percentage to answer it: English

@@ -233,6 +233,9 @@ class AnswerBuilder:
         extract = " ".join(citations.MARKER_RE.sub(" ", reply).split())  # "400,000 [1]"
         logger.debug("extract for %r: %r", answer.question, extract)
         answer.trace["check"] = extract
+        if not claims.answers_kind(answer.question, extract):
+            return self._refuse(answer, "the answer check found nothing of the kind asked "
+                                        f"for in it ('{extract}')")
         if not (claims.answers_quantity(answer.question, extract)
                 and claims.figure_fits(answer.question, extract, spans)):
             return self._refuse(answer, "the answer check found no amount of the kind asked "
