@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
-import hashlib
-import json
 import logging
 import threading
 import time
@@ -58,7 +56,6 @@ logger = logging.getLogger(__name__)
 
 Event = Status | TextDelta | Answer
 _CONTEXT_CHARS = 600
-_KEEP_STATES = 4  # saved corpus-prompt states kept in the cache folder
 _MESSAGE_TOKENS = 8  # chat-template tokens around each message (role, start and end markers)
 _CHECK_PROMPT_TOKENS = 64 + 256  # corpus mode's check turn: its request and sentences
 
@@ -79,7 +76,8 @@ def _default_generator(settings: Settings) -> Generator:
 
     path = resolve_model(settings.model, settings.cache_dir)
     return LlamaCppGenerator(path, settings.context_tokens, settings.threads,
-                             settings.temperature, settings.seed)
+                             settings.temperature, settings.seed,
+                             state_dir=settings.cache_dir / "states")
 
 
 def normalize_history(history: Sequence[Any] | None) -> list[Message]:
@@ -370,20 +368,15 @@ class Assistant:
               docs: dict[str, Document]) -> float:
         """Have the model hold the prompt's fixed start, and only that.
 
-        The start is the instructions, and in corpus mode every passage (restored from
-        its state file when one matches).
+        The start is the instructions, and in corpus mode every passage (the backend
+        may restore them from a state it saved).
         """
         started = time.perf_counter()
+        messages = draft.build_messages("", corpus or [], docs)
         if corpus is None:
-            generator.warm(draft.build_messages("", [], docs)[:1])
-            return time.perf_counter() - started
-        messages = draft.build_messages("", corpus, docs)
-        key = hashlib.sha256(json.dumps([generator.name, messages]).encode()).hexdigest()
-        state_file = self.settings.cache_dir / "states" / f"{key[:24]}.state"
-        outcome = generator.warm(messages, state_file)
-        logger.info("corpus prompt %s (%s)", outcome, state_file.name)
-        if outcome == "computed":
-            _prune_states(state_file.parent, keep=_KEEP_STATES)
+            messages = messages[:1]  # the instructions only; the passages change per question
+        outcome = generator.prepare(messages)
+        logger.info("prompt start %s (%d passages)", outcome, len(corpus or []))
         return time.perf_counter() - started
 
     def corpus_prompt(self, generator: Generator) -> list[Hit] | None:
@@ -467,17 +460,6 @@ class Assistant:
                 f"the question is too long ({len(text)} characters; the limit is "
                 f"{self.settings.max_question_chars})")
         return text
-
-
-def _prune_states(folder: Path, keep: int) -> None:
-    """Delete all but the ``keep`` newest saved model states (each is tens of MB)."""
-    try:
-        states = sorted(folder.glob("*.state"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in states[keep:]:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".json").unlink(missing_ok=True)
-    except OSError as exc:
-        logger.warning("could not prune saved model states: %s", exc)
 
 
 def _corpus_passages(chunks: Sequence[Chunk], order: list[str]) -> list[Hit]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -88,21 +89,25 @@ class ScriptedGenerator:
         self.lock = threading.Lock()
         self.prompts: list[list[dict[str, str]]] = []
         self.checks: list[list[dict[str, str]]] = []
-        self.warmed: list[tuple[list[dict[str, str]], Path | None]] = []
+        self.warmed: list[list[dict[str, str]]] = []
         self.last_stats: dict[str, float] = {}
 
-    def warm(self, messages: list[dict[str, str]], state_file: Path | None = None) -> str:
-        self.warmed.append((messages, state_file))
+    def prepare(self, messages: list[dict[str, str]]) -> str:
+        self.warmed.append(messages)
         return "computed"
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def yes_probability(self, messages: list[dict[str, str]]) -> float | None:
-        assert messages[0]["content"] == JUDGE_PROMPT
+    def score(self, messages: list[dict[str, str]], options: Sequence[Sequence[str]]
+              ) -> list[float] | None:
+        # the judge's yes/no question: its probability of yes as two log-probabilities
+        assert messages[0]["content"] == JUDGE_PROMPT and len(options) == 2
         sentence = messages[-1]["content"].split("Sentence: ", 1)[1].split("\n\n")[0]
         self.judged.append(sentence)
-        return next((p for key, p in self.judge.items() if key in sentence), 0.5)
+        p = next((p for key, p in self.judge.items() if key in sentence), 0.5)
+        return [math.log(p) if p > 0 else float("-inf"),
+                math.log(1 - p) if p < 1 else float("-inf")]
 
     def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
         last = messages[-1]["content"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -428,7 +428,8 @@ def test_a_model_without_probabilities_keeps_the_answer(
     disputed = "China has yet to make a final decision"
 
     class NoProbabilities(ScriptedGenerator):
-        def yes_probability(self, messages: list[dict[str, str]]) -> float | None:
+        def score(self, messages: list[dict[str, str]], options: Sequence[Sequence[str]]
+                  ) -> list[float] | None:
             return None
 
     gen = NoProbabilities(lambda m: f"Passage: 2\nAnswer: {disputed} "

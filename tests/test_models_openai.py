@@ -125,12 +125,12 @@ def test_estimate_is_not_below_a_real_tokenizer() -> None:
     assert estimate_tokens(text) >= count_tokens(text)
 
 
-def test_warm_sends_one_token_once_per_prompt() -> None:
+def test_prepare_sends_one_token_once_per_prompt() -> None:
     server = Server()
     gen = server.generator()
     messages = [{"role": "system", "content": "passages"}, {"role": "user", "content": ""}]
-    assert gen.warm(messages, Path("/nonexistent/state")) == "remote"
-    assert gen.warm(messages) == "unchanged"
+    assert gen.prepare(messages) == "remote"
+    assert gen.prepare(messages) == "unchanged"
     chats = [json.loads(r.content) for r in server.requests
              if r.url.path == "/v1/chat/completions"]
     assert len(chats) == 1 and chats[0]["max_tokens"] == 1 and chats[0]["stream"] is False
@@ -251,7 +251,7 @@ def test_one_failed_tokenize_call_estimates_that_text_only() -> None:
     assert gen.count_tokens("abcdef") == 6  # the endpoint is still used afterwards
 
 
-def test_yes_probability_from_the_servers_logprobs() -> None:
+def test_scores_from_the_servers_logprobs() -> None:
     import math
 
     def chat(request: httpx.Request) -> httpx.Response:
@@ -264,9 +264,16 @@ def test_yes_probability_from_the_servers_logprobs() -> None:
         return httpx.Response(200, json={"choices": [{"message": {"content": "Yes"},
                                                       "logprobs": {"content": [first]}}]})
 
+    from assistant.answer.draft import yes_probability
+
     gen = Server({"/v1/chat/completions": chat}).generator()
-    p = gen.yes_probability([{"role": "user", "content": "Does it answer?"}])
+    asked = [{"role": "user", "content": "Does it answer?"}]
+    scores = gen.score(asked, [("yes", "Yes"), ("no", "No"), ("perhaps",)])
+    assert scores is not None
+    assert [round(math.exp(s), 9) for s in scores[:2]] == [0.6, 0.2] and scores[2] == -math.inf
+    p = yes_probability(gen, asked)
     assert p is not None and abs(p - 0.75) < 1e-9
     # a server that sends no log-probabilities: no probability, not an error
     plain = Server().generator()
-    assert plain.yes_probability([{"role": "user", "content": "Does it answer?"}]) is None
+    assert plain.score(asked, [("yes",), ("no",)]) is None
+    assert yes_probability(plain, asked) is None

@@ -111,7 +111,7 @@ def test_real_reply_does_not_depend_on_the_questions_before_it(
         real_assistant.warm()
         with generator.lock:
             reply = "".join(generator.stream(chat("Which tax applies to the H200 chips?"), 12))
-            p = generator.yes_probability([*chat("Which tax applies to the H200 chips?"),
+            p = draft.yes_probability(generator, [*chat("Which tax applies to the H200 chips?"),
                                            {"role": "assistant", "content": reply},
                                            {"role": "user", "content": "Is that right?"}])
         return reply, p

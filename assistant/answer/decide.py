@@ -328,7 +328,7 @@ class AnswerBuilder:
         """
         best: tuple[float, RankedSentence] | None = None
         for ranked in sentences:
-            p = generator.yes_probability(draft.judge_messages(question, ranked.text))
+            p = draft.yes_probability(generator, draft.judge_messages(question, ranked.text))
             if p is None:
                 return None
             judged = ranked.score + policy.model_weight * p

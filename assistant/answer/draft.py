@@ -8,11 +8,12 @@ the instructions.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
 from assistant.citations import markers
-from assistant.models.generation import Message
+from assistant.models.generation import Generator, Message
 from assistant.records import Document, Hit
 from assistant.text import terms, terms_in_order
 
@@ -153,6 +154,27 @@ def judge_messages(question: str, sentence: str) -> list[Message]:
                                         f"Sentence: {_TAG_RE.sub('', sentence)}\n\n"
                                         "Does the sentence answer the question? "
                                         "Reply yes or no."}]
+
+
+_YES = ("yes", "Yes", "YES", " yes", " Yes")
+_NO = ("no", "No", "NO", " no", " No")
+
+
+def yes_probability(generator: Generator, messages: list[Message]) -> float | None:
+    """P(yes) / (P(yes) + P(no)) for the reply to ``messages`` (``None``: no probabilities).
+
+    Scored, not generated: the backend's log-probabilities of a reply starting
+    with yes or with no (any capitalisation).
+    """
+    scores = generator.score(messages, [_YES, _NO])
+    if scores is None:
+        return None
+    yes, no = scores
+    if yes == no == float("-inf"):
+        return None
+    top = max(yes, no)
+    p_yes, p_no = math.exp(yes - top), math.exp(no - top)
+    return p_yes / (p_yes + p_no)
 
 
 def source_label(doc: Document | None) -> str:

@@ -1,23 +1,28 @@
 """Text generation behind a small interface; the llama-cpp-python adapter runs a GGUF in-process.
 
-The adapter keeps llama.cpp's state between calls, so a prompt that starts like
-the warmed one (the static instructions and passages come first) only pays for its
-new tokens. Each request starts from the warmed state (see :meth:`warm`): reusing
-whatever the previous request left would change how the new tokens are batched, and
-with it the last digits of the logits, so an answer could depend on the questions
-asked before it. It is not thread-safe: callers hold :attr:`LlamaCppGenerator.lock`.
+The interface (:class:`Generator`) is what answering needs of any backend: stream a
+reply, score given continuations by their log-probabilities, count tokens, and read a
+prompt's fixed start ahead of time. How a backend keeps that start is its own affair.
+
+The llama.cpp adapter keeps llama.cpp's state between calls, so a prompt that starts
+like the prepared one (the static instructions and passages come first) only pays for
+its new tokens; with a ``state_dir`` it also saves that state to disk and restores it
+in a later process. Each request starts from the prepared state (see
+:meth:`LlamaCppGenerator.prepare`): reusing whatever the previous request left would
+change how the new tokens are batched, and with it the last digits of the logits, so
+an answer could depend on the questions asked before it. It is not thread-safe:
+callers hold :attr:`LlamaCppGenerator.lock`.
 """
 
 from __future__ import annotations
 
 import ctypes
-import functools
 import hashlib
 import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,8 +36,7 @@ Message = dict[str, str]
 # Tokens at the end of a warmed prompt that the next chat may render differently
 # (the question is inserted there); the state counts as held without them.
 _WARM_SLACK = 8
-_YES = ("yes", "Yes", "YES", " yes", " Yes")
-_NO = ("no", "No", "NO", " no", " No")
+_KEEP_STATES = 4  # saved prompt states kept in the state folder (each is up to tens of MB)
 
 
 class Generator(Protocol):
@@ -51,20 +55,22 @@ class Generator(Protocol):
         """Stream the reply to a chat, piece by piece."""
         ...
 
-    def yes_probability(self, messages: list[Message]) -> float | None:
-        """How likely the reply to ``messages`` starts with yes rather than no.
+    def score(self, messages: list[Message], options: Sequence[Sequence[str]]
+              ) -> list[float] | None:
+        """The log-probability that the reply to ``messages`` starts with each option.
 
-        Read from the model's next-token probabilities (yes and no in any
-        capitalisation); ``None`` when the model cannot tell them (no probabilities).
+        An option is a group of spellings ("yes", "Yes", " yes"), whose probabilities
+        add up; each spelling counts by its first token. ``None`` when the backend
+        gives no probabilities.
         """
         ...
 
-    def warm(self, messages: list[Message], state_file: Path | None = None) -> str:
-        """Read ``messages`` ahead of time, so chats starting the same way reuse that work.
+    def prepare(self, messages: list[Message]) -> str:
+        """Read ``messages`` ahead, so that chats starting the same way reuse the work.
 
-        With ``state_file``, the model state is restored from it when it holds the
-        same prompt, and saved there otherwise. Returns what happened: ``"loaded"``,
-        ``"computed"`` or ``"unchanged"`` (the model already held that prompt).
+        Every request afterwards starts from this state, so a reply does not depend on
+        the requests before it. How the backend keeps it (memory, files, a server's
+        cache) is its own affair. Returns what happened, for logs.
         """
         ...
 
@@ -73,7 +79,8 @@ class LlamaCppGenerator:
     """A local GGUF chat model through llama-cpp-python, on the CPU."""
 
     def __init__(self, model_path: Path, context_tokens: int, threads: int,
-                 temperature: float = 0.0, seed: int = 7) -> None:
+                 temperature: float = 0.0, seed: int = 7, state_dir: Path | None = None
+                 ) -> None:
         try:
             from llama_cpp import Llama
         except ImportError as exc:  # pragma: no cover - an install problem
@@ -91,6 +98,8 @@ class LlamaCppGenerator:
         self.last_stats: dict[str, float] = {}
         self._temperature = temperature
         self._seed = seed
+        self._state_dir = state_dir  # prepared states saved here, restored in a later process
+        self._option_tokens: dict[tuple[str, ...], list[int]] = {}
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` as the model reads it (special-token text counted as plain text)."""
@@ -112,11 +121,12 @@ class LlamaCppGenerator:
             if delta:
                 yield delta
 
-    def yes_probability(self, messages: list[Message]) -> float | None:
-        """P(yes) / (P(yes) + P(no)) for the first token of the reply to ``messages``.
+    def score(self, messages: list[Message], options: Sequence[Sequence[str]]
+              ) -> list[float] | None:
+        """Log-probabilities of the options as the first token of the reply to ``messages``.
 
-        Only the tokens after what the model already holds are read, so asking
-        about several sentences after the same question costs only the new words.
+        Only the tokens after what the model already holds are read, so scoring
+        several sentences after the same question costs only the new words.
         """
         prompt = self._prompt_tokens(messages, reply=True)
         held = min(self._held_prefix(prompt), len(prompt) - 1)
@@ -125,27 +135,32 @@ class LlamaCppGenerator:
         self._llm.eval(prompt[held:])
         vocab = self._llm.n_vocab()
         logits = np.ctypeslib.as_array(self._llm._ctx.get_logits(),  # type: ignore[no-untyped-call]
-                                       shape=(vocab,))
-        yes, no = self._answer_tokens
-        return _two_way(logits[yes].astype(np.float64), logits[no].astype(np.float64))
+                                       shape=(vocab,)).astype(np.float64)
+        total = _log_sum_exp(logits)
+        return [_log_sum_exp(logits[self._first_tokens(tuple(option))]) - total
+                for option in options]
 
-    @functools.cached_property
-    def _answer_tokens(self) -> tuple[list[int], list[int]]:
-        """The first tokens of yes and of no, in the spellings a reply may start with."""
-        def first(words: tuple[str, ...]) -> list[int]:
-            return sorted({self._llm.tokenize(w.encode(), add_bos=False, special=False)[0]
-                           for w in words})
-        return first(_YES), first(_NO)
+    def _first_tokens(self, spellings: tuple[str, ...]) -> list[int]:
+        """The first token of each spelling of an option (kept: options repeat)."""
+        if spellings not in self._option_tokens:
+            self._option_tokens[spellings] = sorted(
+                {self._llm.tokenize(w.encode(), add_bos=False, special=False)[0]
+                 for w in spellings})
+        return self._option_tokens[spellings]
 
-    def warm(self, messages: list[Message], state_file: Path | None = None) -> str:
-        """Read ``messages`` once; keep (and optionally save) the model state for them.
+    def prepare(self, messages: list[Message]) -> str:
+        """Read ``messages`` once; keep (and, with a state folder, save) the state for them.
 
         Afterwards the state holds the prompt's first tokens and nothing an earlier
         request left behind, so what is read next is computed the same way whatever
-        came before: a reply does not depend on the questions asked before it.
+        came before: a reply does not depend on the questions asked before it. With a
+        state folder, a state saved for exactly this prompt is restored instead of
+        read again ("loaded"); a prompt read anew is saved there ("computed"), and
+        only the newest few states are kept.
         """
         prompt = self._prompt_tokens(messages)
         anchor = max(0, len(prompt) - _WARM_SLACK)
+        state_file = self._state_file(prompt)
         if self._held_prefix(prompt) >= anchor:
             outcome = "unchanged"
         elif state_file is not None and self._load_state(state_file, prompt):
@@ -155,9 +170,18 @@ class LlamaCppGenerator:
             self._llm.eval(prompt)
             if state_file is not None:
                 self._save_state(state_file, prompt)
+                _prune_states(state_file.parent, keep=_KEEP_STATES)
             outcome = "computed"
         self._llm.n_tokens = anchor
         return outcome
+
+    def _state_file(self, prompt: list[int]) -> Path | None:
+        """Where the state for exactly ``prompt`` is saved (``None`` without a state folder)."""
+        if self._state_dir is None:
+            return None
+        meta = self._state_meta(prompt)
+        key = hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest()
+        return self._state_dir / f"{key[:24]}.state"
 
     def _held_prefix(self, prompt: list[int]) -> int:
         """How many leading tokens of ``prompt`` the model's state already holds."""
@@ -235,12 +259,23 @@ class LlamaCppGenerator:
         return True
 
 
-def _two_way(yes: np.ndarray, no: np.ndarray) -> float:
-    """P(yes) / (P(yes) + P(no)) from the logits of the yes and the no tokens."""
-    top = max(float(yes.max()), float(no.max()))
-    p_yes = float(np.exp(yes - top).sum())
-    p_no = float(np.exp(no - top).sum())
-    return p_yes / (p_yes + p_no)
+def _log_sum_exp(values: np.ndarray) -> float:
+    """log(sum(exp(values))), computed without overflow (-inf for no values)."""
+    if values.size == 0:
+        return float("-inf")
+    top = float(values.max())
+    return top + float(np.log(np.exp(values - top).sum()))
+
+
+def _prune_states(folder: Path, keep: int) -> None:
+    """Delete all but the ``keep`` newest saved model states."""
+    try:
+        states = sorted(folder.glob("*.state"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in states[keep:]:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".json").unlink(missing_ok=True)
+    except OSError as exc:
+        logger.warning("could not prune saved model states: %s", exc)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

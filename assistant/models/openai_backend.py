@@ -23,8 +23,7 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -254,11 +253,14 @@ class OpenAIChatGenerator:
             self.last_stats.update(prompt_tokens=float(cached + computed),
                                    reused_tokens=float(cached))
 
-    def yes_probability(self, messages: list[Message]) -> float | None:
-        """P(yes) / (P(yes) + P(no)) for the first token of the reply, from the server's logprobs.
+    def score(self, messages: list[Message], options: Sequence[Sequence[str]]
+              ) -> list[float] | None:
+        """Log-probabilities of the options as the reply's first token, from the server.
 
-        ``None`` when the server sends no log-probabilities or neither word is
-        among the likeliest first tokens.
+        Read from the server's ``top_logprobs`` of the first token (each option's
+        spellings compared without surrounding spaces); an option not among them
+        gets ``-inf``. ``None`` when the server sends no log-probabilities or no
+        option is among them.
         """
         body = dict(self._body(messages, 1, stream=False), logprobs=True, top_logprobs=20)
         response = self._post("/v1/chat/completions", body)
@@ -266,18 +268,21 @@ class OpenAIChatGenerator:
             raise self._status_error(response)
         try:
             top = response.json()["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
-            ranked = [(str(t["token"]).strip().lower(), float(t["logprob"])) for t in top]
+            ranked = [(str(t["token"]).strip(), float(t["logprob"])) for t in top]
         except (ValueError, KeyError, IndexError, TypeError):
             return None
-        p_yes = sum(math.exp(lp) for token, lp in ranked if token == "yes")
-        p_no = sum(math.exp(lp) for token, lp in ranked if token == "no")
-        return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else None
+        totals = [sum(math.exp(lp) for token, lp in ranked
+                      if token in {spelling.strip() for spelling in option})
+                  for option in options]
+        if not any(totals):
+            return None
+        return [math.log(p) if p > 0 else float("-inf") for p in totals]
 
-    def warm(self, messages: list[Message], state_file: Path | None = None) -> str:
+    def prepare(self, messages: list[Message]) -> str:
         """Have the server read ``messages`` once (a one-token reply), so its cache holds them.
 
-        ``state_file`` is not used: the server keeps its own cache. Returns
-        ``"unchanged"`` when these messages were the last ones warmed, else ``"remote"``.
+        The server keeps its own cache. Returns ``"unchanged"`` when these messages
+        were the last ones prepared, else ``"remote"``.
         """
         key = hashlib.sha256(json.dumps(messages).encode()).hexdigest()
         if key == self._warmed:
@@ -287,7 +292,6 @@ class OpenAIChatGenerator:
             raise self._status_error(response)
         self._warmed = key
         return "remote"
-
 
 def _error_detail(response: httpx.Response) -> str:
     """The server's error message, short, or ""."""

@@ -1,0 +1,31 @@
+"""The llama.cpp adapter's parts that need no model: saved states, log-probabilities."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+
+def test_old_model_states_are_pruned(tmp_path: Path) -> None:
+    import os
+
+    from assistant.models.generation import _prune_states
+
+    for i in range(6):
+        state = tmp_path / f"s{i}.state"
+        state.write_bytes(b"x")
+        state.with_suffix(".json").write_text("{}")
+        os.utime(state, (1000 + i, 1000 + i))
+    _prune_states(tmp_path, keep=4)
+    assert sorted(p.name for p in tmp_path.glob("*.state")) == [f"s{i}.state" for i in (2, 3, 4, 5)]
+    assert len(list(tmp_path.glob("*.json"))) == 4
+
+
+def test_log_sum_exp_adds_probabilities_without_overflow() -> None:
+    from assistant.models.generation import _log_sum_exp
+
+    assert math.isclose(_log_sum_exp(np.log(np.array([0.2, 0.3]))), math.log(0.5))
+    assert math.isclose(_log_sum_exp(np.array([1000.0, 1000.0])), 1000.0 + math.log(2))
+    assert _log_sum_exp(np.array([])) == -math.inf
