@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from assistant.answer.claims import answers_quantity, asked_quantity, extract_is_grounded
+from assistant.answer.claims import (
+    Evidence,
+    answers_quantity,
+    asked_quantity,
+    counts_a_list,
+    extract_is_grounded,
+    ground,
+    missing_numbers,
+    numbers,
+    split_answer,
+    terms,
+)
+from assistant.core import Assistant
+from conftest import TOMS
+from conftest import passage_number as _passage_number
+
+Make = Callable[..., Assistant]
 
 LED = ("According to the report, the meetings were led by the National Development and "
        "Reform Commission and the Ministry of Industry and Information Technology.")
@@ -46,7 +64,6 @@ def test_an_embedded_how_much_asks_for_no_amount() -> None:
     assert not answers_quantity("How much hardware may a company buy?", "domestic accelerators")
 
 
-
 @pytest.mark.parametrize(("question", "extract", "fits"), [
     ("In which year did Nvidia launch the H20?", "October", False),
     ("In which year did Nvidia launch the H20?", "in 2023", True),
@@ -61,3 +78,102 @@ def test_a_which_year_or_which_place_question_needs_one(question: str, extract: 
     from assistant.answer.claims import answers_kind
 
     assert answers_kind(question, extract) is fits
+
+
+def test_uncited_sentence_is_attributed_in_code(make_assistant: Make) -> None:
+    a = make_assistant(["Chips would be taxed at 25% and then re-exported to approved buyers."])
+    answer = a.ask("Which tax applies to the re-exported H200 chips?")
+    assert not answer.refused
+    assert [c.doc_id for c in answer.citations] == [TOMS]
+    assert "25%" in answer.citations[0].quote
+
+
+def test_wrong_marker_is_recited_to_the_supporting_passage(make_assistant: Make) -> None:
+    def reply(messages: list[dict[str, str]]) -> str:
+        wrong = _passage_number(messages, "400,000 units")
+        return f"The agencies have overseen AI chip procurement since 2022 [{wrong}]."
+
+    answer = make_assistant(reply).ask("Since when have the agencies overseen AI chip procurement?")
+    assert [c.doc_id for c in answer.citations] == [TOMS]
+    assert "2022" in answer.citations[0].quote
+
+
+def test_grounding_helpers() -> None:
+    assert numbers("H200 chips, 400,000 units, $4.6 billion, 25%") == {"400000", "$4.6", "25%"}
+    assert numbers("63 percent, 7 per cent, US$ 3 bn") == {"63%", "7%", "$3"}
+    # a percentage is not a dollar amount, nor the other way round; a bare number is either
+    assert missing_numbers("It is 50%.", "It made $50 million.") == {"50%"}
+    assert missing_numbers("It made $50 million.", "It is 50%.") == {"$50"}
+    assert missing_numbers("It fell 63 and made 4.6 billion.",
+                           "It fell 63%, to $4.6 billion.") == set()
+    assert Evidence("Nvidia made $50 million in revenue.").score(
+        "Nvidia gets 50% of its revenue.") == 0.0
+    assert Evidence("Revenue fell 63% to about $3 billion.").score(
+        "Revenue fell 63% to about $3 billion.") == 1.0
+    assert Evidence("Revenue fell 63% to about $3 billion.").score(
+        "Revenue fell 63% to $3 billion.") == 0.0  # "about" dropped: a qualifier is kept
+    assert Evidence("Revenue fell 63%.").score("Revenue fell 64%.") == 0.0
+    assert split_answer("One claim [1]. [2] Second claim.") == [("One claim.", [1]),
+                                                                  ("Second claim.", [2])]
+    evidence = [Evidence("nothing relevant at all"), Evidence("Chips are taxed at 25%. Fine.")]
+    grounded, unsupported = ground("Taxed at 25% [2]. Nonsense words here [1].", evidence)
+    assert [g.passages for g in grounded] == [(2,)]
+    assert len(unsupported) == 1 and unsupported[0].startswith("Nonsense words here. — ")
+    # A claim must be backed by one sentence, not by words scattered over the passage.
+    mixed = Evidence("The H200 sits below Blackwell. The H20 made $50 million in revenue.")
+    assert mixed.score("The H200 made $50 million in revenue.") == 0.0
+    assert mixed.score("The H20 made $50 million in revenue.") == 1.0
+    # ... nor by an adjacent sentence whose name is not the one the figure belongs to.
+    assert mixed.score("The H200 sits below Blackwell and made $50 million.") == 0.0
+    assert Evidence("By Ann Cao in Shanghai.", "South China Morning Post").score(
+        "South China Morning Post, by Ann Cao in Shanghai.") == 1.0
+
+
+def test_dotted_abbreviations_are_one_word() -> None:
+    assert terms("the U.S. was weighing it") == terms("the US was weighing it") == {"us", "weigh"}
+    assert "uk" in terms("exports to the U.K. rose")
+
+
+def test_related_word_forms_share_a_stem() -> None:
+    # the plural goes before the derivational ending: "approvals" matches "approval"
+    forms = ["approvals", "approval", "approved", "approving"]
+    assert len({frozenset(terms(w)) for w in forms}) == 1
+    assert terms("proposals") == terms("proposal") == terms("proposed")
+    assert terms("the processes") == terms("a process") and terms("status") == {"status"}
+
+
+@pytest.mark.parametrize(("question", "extract", "answers"), [
+    ("How many people were cited?", "Two sources", True),
+    ("How much revenue did the H20 bring in?", "$50 million", True),
+    ("How many generations below Blackwell is the H200?", "one generation", True),
+    ("How many companies were named?", "One company", True),
+    ("How much memory does the H200 have?", "One generation below", False),
+    ("How much memory does the H200 have?", "Blackwell platform", False),
+    ("Where did Huang speak?", "Taiwan", True),  # not a quantity question
+])
+def test_a_quantity_needs_an_amount_and_one_must_count_what_was_asked(
+        question: str, extract: str, answers: bool) -> None:
+    assert answers_quantity(question, extract) is answers
+
+
+def test_a_how_much_question_needs_the_right_kind_of_figure() -> None:
+    from assistant.answer.claims import figure_fits
+
+    revenue = ["The H20 contributed just $50 million in revenue during the October quarter."]
+    assert not figure_fits("How much memory does the H200 have?", "50 million", revenue)
+    assert figure_fits("How much revenue did the H20 bring in?", "50 million", revenue)
+    assert not figure_fits("How many units were approved?", "63%", ["Revenue fell 63%."])
+    assert figure_fits("By how much did revenue fall?", "63%", ["Revenue fell 63%."])
+    assert figure_fits("How many H200 chips were approved?", "400,000",
+                       ["More than 400,000 units were approved."])
+    assert figure_fits("What is the tax?", "$5", ["A $5 tax."])  # not a how-much question
+
+
+def test_a_count_of_the_items_a_sentence_lists_is_grounded() -> None:
+    listed = ["The meetings were led by the National Development and Reform Commission and "
+              "the Ministry of Industry and Information Technology."]
+    assert counts_a_list("How many agencies led the meetings?", "2", listed)
+    assert counts_a_list("How many agencies led the meetings?", "two", listed)
+    assert not counts_a_list("How many agencies led the meetings?", "3", listed)
+    assert not counts_a_list("Which agencies led the meetings?", "2", listed)
+    assert counts_a_list("How many cities?", "4", ["Labs opened in Oxford, Leeds, York and Bath."])

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+
 from assistant.answer.polar import settle
+from assistant.core import Assistant
+from conftest import passage_number as _passage_number
+
+Make = Callable[..., Assistant]
 
 BAN = ("U.S. officials told The Information that a complete ban on H200 shipments was viewed "
        "as likely to accelerate China's domestic chip development.")
@@ -15,3 +23,41 @@ def test_the_opposite_of_what_is_asked_settles_no() -> None:
     # asked the same way round, it settles yes
     same = question.replace("hold back", "accelerate")
     assert settle(same, [BAN], lambda a, b: 0.95) == "yes"
+
+
+@pytest.mark.parametrize(("reply_text", "shown", "dropped"), [
+    # the passage says "vastly more capable": a bare "No." is dropped, a "Yes," kept
+    ("No [{n}].", None, "No — the cited passages do not settle it"),
+    ("Yes, the H200 remains vastly more capable than the H20 [{n}].", "Yes, the H200", None),
+    # the wrong "No" is dropped, and the settled yes leads the rest
+    ("No, the H200 remains vastly more capable than the H20 [{n}].", "Yes — the H200 remains",
+     "No — the cited passages do not settle it"),
+])
+def test_a_yes_or_no_stays_only_when_the_passages_settle_it(
+        make_assistant: Make, reply_text: str, shown: str | None, dropped: str | None) -> None:
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = _passage_number(messages, "vastly more capable")
+        return f"Answer: {reply_text.format(n=n)}"
+
+    answer = make_assistant(reply, confirm_answers=False).ask(
+        "Is the H200 more capable than the H20?")
+    if shown is None:  # the bare "No" is not shown (a fallback may quote a sentence instead)
+        assert not answer.text.startswith("No")
+    else:
+        assert answer.text.startswith(shown), answer.text
+    if dropped is not None:
+        assert dropped in answer.unsupported
+
+
+def test_a_yes_no_question_becomes_its_statement() -> None:
+    from assistant.answer.polar import settle, statement
+
+    assert statement("Is the H200 more capable than the H20?") == \
+        "The H200 is more capable than the H20."
+    assert statement("Were the meetings led by the Ministry of Commerce?") == \
+        "The meetings were led by the Ministry of Commerce."
+    assert statement("Who led the meetings?") == ""
+    assert settle("Did Beijing approve the imports?", ["Beijing did not approve the imports."]) \
+        == "no"
+    assert settle("Did Beijing approve the imports?", ["Beijing approved the imports."]) == "yes"
+    assert settle("Did Beijing approve the imports?", ["Washington met on Monday."]) == ""
