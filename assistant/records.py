@@ -13,6 +13,7 @@ and resolves them.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections.abc import Callable, Iterable
@@ -45,7 +46,12 @@ def make_id(doc_id: str, start: int, end: int, text: str) -> str:
 
 @dataclass(frozen=True)
 class Document:
-    """A report: its clean text and the metadata the report states (``None`` where it does not)."""
+    """A report: its clean text and the metadata the report states (``None`` where it does not).
+
+    ``pages`` holds, for a report with pages (a PDF), the offset in ``text`` where each
+    page starts, page 1 first (a page without text starts where the next text starts);
+    it is empty for formats without pages. :func:`page_of` maps an offset to its page.
+    """
 
     doc_id: str
     path: str
@@ -56,6 +62,7 @@ class Document:
     authors: tuple[str, ...] = ()
     url: str | None = None
     date: str | None = None
+    pages: tuple[int, ...] = ()
 
     def metadata(self) -> dict[str, Any]:
         """Metadata as a plain dict (no text)."""
@@ -68,7 +75,18 @@ class Document:
             "date": self.date,
             "sha256": self.sha256,
             "chars": len(self.text),
+            "pages": len(self.pages) or None,
         }
+
+
+def page_of(document: Document, offset: int) -> int | None:
+    """The page (1 for the first) on which ``offset`` of ``document.text`` lies.
+
+    ``None`` for a report without pages and for an offset outside its text.
+    """
+    if not document.pages or not 0 <= offset <= len(document.text):
+        return None
+    return max(1, bisect.bisect_right(document.pages, offset))
 
 
 @dataclass(frozen=True)
