@@ -42,7 +42,7 @@ def test_add_report_stores_then_reindex_indexes_it(corpus_copy: Path, make_assis
     with pytest.raises(DocumentError, match="already exists"):
         a.add_report("Export Rules (2025).txt", REPORT.encode())
     with pytest.raises(DocumentError, match="unsupported file type"):
-        a.add_report("notes.pdf", b"%PDF-1.4")
+        a.add_report("notes.rtf", b"{\\rtf1 Notes.}")
     with pytest.raises(DocumentError, match="larger than 20 MB"):
         a.add_report("big.txt", b"a" * (a.upload_limits.max_bytes + 1))
     assert a.add_report("Export Rules (2025).txt", REPORT.encode() + b"\nMore.\n",
@@ -54,7 +54,7 @@ def test_upload_limits_data_folders_and_model_status(make_assistant: Make, tmp_p
     a = make_assistant()
     limits = a.upload_limits
     assert limits.max_bytes == 20 * 2**20
-    assert {".txt", ".md", ".html"} <= set(limits.suffixes)
+    assert {".txt", ".md", ".html", ".pdf", ".docx"} <= set(limits.suffixes)
     assert a.data_folders == (a.settings.corpus_dir, tmp_path / "index", a.settings.cache_dir)
     assert a.model_status == "the model loads on the first question"
     a.warm_in_background().join(10)

@@ -56,7 +56,7 @@ def test_clean_filename_limits_length() -> None:
     assert len(stem) == MAX_STEM_CHARS and DOC_ID_RE.match(stem)
 
 
-@pytest.mark.parametrize("name", ["", "..", "../", "/", "....txt", "中文.txt", "x.pdf",
+@pytest.mark.parametrize("name", ["", "..", "../", "/", "....txt", "中文.txt", "x.rtf",
                                   "report", "report.exe", "archive.txt.gz", "\x00.txt"])
 def test_clean_filename_refuses(name: str) -> None:
     with pytest.raises(DocumentError):
@@ -83,8 +83,9 @@ def test_supported_types_are_stored(layout: tuple[Path, Path], name: str, data: 
 
 
 @pytest.mark.parametrize(("name", "data", "message"), [
-    ("x.pdf", b"%PDF-1.4 ...", "unsupported file type"),
-    ("x.docx", GOOD, "unsupported file type"),
+    ("x.rtf", b"{\\rtf1 Some text.}", "unsupported file type"),
+    ("x.pdf", b"%PDF-1.4 ...", "not a readable PDF"),
+    ("x.docx", GOOD, "not a Word"),
     ("x.txt", b"", "empty"),
     ("x.txt", b"  \n\t ", "empty"),
     ("x.txt", b"\x00\x01\x02\x03" * 5000, "binary"),

@@ -76,7 +76,7 @@ class FakeAssistant:
                                             seconds=0.2, reason="")
         self.model_status = "ready: model loaded"
         self.upload_limits = UploadLimits(20 * 2**20, (".txt", ".md", ".markdown", ".html",
-                                                       ".htm"))
+                                                       ".htm", ".pdf", ".docx"))
         self.data_folders = (self.corpus_dir,)
 
     def add_report(self, filename: str, data: bytes, *, overwrite: bool = False) -> Path:
@@ -321,7 +321,8 @@ def test_upload_good_file_is_added_and_indexed(fake: FakeAssistant, tmp_path: Pa
 
 
 @pytest.mark.parametrize(("name", "data", "shown"), [
-    ("notes.pdf", b"%PDF-1.4", "unsupported file type"),
+    ("notes.rtf", b"{\\rtf1 Notes.}", "unsupported file type"),
+    ("notes.pdf", b"%PDF-1.4", "not a readable PDF"),
     ("empty.txt", b"   \n", "empty"),
     ("binary.txt", b"\x00\x01\x02" * 1000, "binary"),
     ("tomshardware-test.txt", GOOD_TXT.encode(), "already exists"),
@@ -339,7 +340,7 @@ def test_upload_bad_file_changes_nothing(fake: FakeAssistant, tmp_path: Path, na
 
 def test_upload_without_file_asks_for_one(fake: FakeAssistant) -> None:
     msg, _, _, _ = Handlers(fake).upload(None, False, _progress())  # type: ignore[arg-type]
-    assert "Choose a .txt, .md or .html file" in msg
+    assert "Choose a .txt, .md, .html, .pdf or .docx file" in msg
 
 
 def test_status_mentions_sentences_left_out(fake: FakeAssistant) -> None:

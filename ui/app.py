@@ -21,7 +21,7 @@ from assistant import Assistant, Settings
 from ui import render
 from ui.handlers import PASSAGE_HINT, Handlers
 
-UPLOAD_TYPES = [".txt", ".md", ".html"]
+UPLOAD_TYPES = [".txt", ".md", ".html", ".pdf", ".docx"]
 QUEUE_SIZE = 64
 
 CSS = """
@@ -141,7 +141,7 @@ def _reports_tab() -> ReportsView:
             label="Reports in the corpus")
         with gr.Row():
             upload = gr.File(
-                label="Add a report (.txt, .md, .html)", file_types=UPLOAD_TYPES,
+                label="Add a report (.txt, .md, .html, .pdf, .docx)", file_types=UPLOAD_TYPES,
                 type="filepath", elem_id="upload", height=150)
             with gr.Column():
                 overwrite = gr.Checkbox(

@@ -207,7 +207,7 @@ class Handlers:
         """
         if not file:
             status, rows = self.reports()
-            return "Choose a .txt, .md or .html file first.", status, rows, None
+            return "Choose a .txt, .md, .html, .pdf or .docx file first.", status, rows, None
         source = Path(file)
         try:
             data = source.read_bytes()

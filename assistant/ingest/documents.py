@@ -1,7 +1,9 @@
 """Load reports from the corpus folder: decode, clean, and read their metadata.
 
 Supported: ``.txt`` (web-page remnants removed), ``.md`` (YAML front matter for
-metadata) and ``.html``/``.htm`` (main text and metadata via trafilatura).
+metadata), ``.html``/``.htm`` (main text and metadata via trafilatura), and
+``.pdf`` and ``.docx`` (read by :mod:`assistant.ingest.formats`; a PDF keeps where
+each page starts in the clean text, ``Document.pages``).
 Any document may have a sidecar ``<stem>.meta.yaml`` whose fields override what
 was read from the file. Metadata is what the report states; a field the report
 does not state stays ``None``.
@@ -23,11 +25,13 @@ from typing import Any
 import yaml
 
 from assistant.errors import DocumentError
+from assistant.ingest.formats import BINARY_SUFFIXES, Extracted, read_binary_report
 from assistant.records import Document
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", *BINARY_SUFFIXES)
+SUPPORTED_TYPES = ".txt, .md, .html, .pdf or .docx"  # for messages
 SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 _MAX_FIELD_CHARS = 500
@@ -279,6 +283,49 @@ def read_bounded(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
     return data
 
 
+def _one_line(paragraph: str) -> str:
+    """``paragraph`` neutralised (until that changes nothing more), on one line."""
+    for _ in range(8):
+        cleaned = re.sub(r"\s+", " ", neutralize(paragraph)).strip()
+        if cleaned == paragraph:
+            break
+        paragraph = cleaned
+    return paragraph
+
+
+def join_pages(extracted: Extracted) -> tuple[str, tuple[int, ...]]:
+    """The clean text of an extracted report and the offset where each of its pages starts.
+
+    Paragraphs are neutralised one by one and joined by a blank line; a paragraph
+    carried on from the page before is joined by a space. The text is final:
+    neutralising it again changes nothing, so the page offsets stay exact. A page
+    without text starts where the next text starts.
+    """
+    parts: list[str] = []
+    length = 0
+    starts: list[int | None] = []
+    for paragraphs, continued in zip(extracted.pages, extracted.continued, strict=True):
+        cleaned = [p for p in map(_one_line, paragraphs) if p]
+        if not cleaned:
+            starts.append(None)
+            continue
+        for i, paragraph in enumerate(cleaned):
+            if parts:
+                sep = " " if i == 0 and continued else "\n\n"
+                parts.append(sep)
+                length += len(sep)
+            if i == 0:
+                starts.append(length)
+            parts.append(paragraph)
+            length += len(paragraph)
+    filled: list[int] = []
+    following = length
+    for start in reversed(starts):
+        following = following if start is None else start
+        filled.append(following)
+    return "".join(parts), tuple(reversed(filled))
+
+
 def text_sha256(text: str) -> str:
     """SHA-256 of a report's clean text: two files with the same text are duplicates."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -289,17 +336,23 @@ def load_document(path: Path) -> Document:
     name = path.name
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise DocumentError(f"{name}: unsupported file type (use .txt, .md or .html)")
+        raise DocumentError(f"{name}: unsupported file type (use {SUPPORTED_TYPES})")
     data = read_bounded(path)
-    raw = decode(data, name)
     meta: dict[str, Any] = {}
-    if suffix in (".md", ".markdown"):
+    pages: tuple[int, ...] = ()
+    if suffix in BINARY_SUFFIXES:
+        extracted = read_binary_report(data, name, suffix)
+        text, page_starts = join_pages(extracted)  # already neutralised: offsets are final
+        pages = page_starts if extracted.paged else ()
+        meta = dict(extracted.meta)
+    elif suffix in (".md", ".markdown"):
+        raw = decode(data, name)
         meta, body = _split_front_matter(neutralize(raw), name)
         text = _markdown_text(body)
     elif suffix in (".html", ".htm"):
-        text, meta = _html_document(neutralize(raw), name)
+        text, meta = _html_document(neutralize(decode(data, name)), name)
     else:
-        cleaned = clean_text(raw)
+        cleaned = clean_text(decode(data, name))
         text = cleaned.text
         meta = {"title": cleaned.title, "authors": list(cleaned.authors),
                 "outlet": cleaned.outlet}
@@ -312,7 +365,8 @@ def load_document(path: Path) -> Document:
         if not isinstance(extra, dict):
             raise DocumentError(f"{sidecar.name}: the metadata file must be a mapping")
         meta.update({k: v for k, v in extra.items() if _usable(k, v)})
-    text = neutralize(text).strip()
+    if suffix not in BINARY_SUFFIXES:
+        text = neutralize(text).strip()
     if not text:
         raise DocumentError(f"{name} has no text left after cleaning")
     fields: dict[str, Any] = {
@@ -325,8 +379,10 @@ def load_document(path: Path) -> Document:
     digest = hashlib.sha256()
     digest.update(text.encode("utf-8"))
     digest.update(b"\0" + json.dumps(fields, sort_keys=True, default=list).encode("utf-8"))
+    if pages:
+        digest.update(b"\0pages" + json.dumps(pages).encode("utf-8"))
     return Document(doc_id=doc_id_for(path), path=str(path), text=text,
-                    sha256=digest.hexdigest(), **fields)
+                    sha256=digest.hexdigest(), pages=pages, **fields)
 
 
 def corpus_files(corpus_dir: Path) -> Iterator[Path]:

@@ -20,6 +20,7 @@ from assistant.ingest.documents import (
     DOC_ID_RE,
     MAX_DOCUMENT_BYTES,
     SUPPORTED_SUFFIXES,
+    SUPPORTED_TYPES,
     corpus_files,
     load_document,
     text_sha256,
@@ -42,10 +43,10 @@ def clean_filename(filename: str) -> str:
         raise DocumentError("the upload has no file name")
     stem, dot, suffix = name.rpartition(".")
     if not dot or not stem:
-        raise DocumentError(f"{_shown(name)}: unsupported file type (use .txt, .md or .html)")
+        raise DocumentError(f"{_shown(name)}: unsupported file type (use {SUPPORTED_TYPES})")
     suffix = "." + suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise DocumentError(f"{_shown(name)}: unsupported file type (use .txt, .md or .html)")
+        raise DocumentError(f"{_shown(name)}: unsupported file type (use {SUPPORTED_TYPES})")
     ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
     safe = _UNSAFE_RE.sub("-", ascii_stem)
     safe = re.sub(r"-{2,}", "-", safe)

@@ -1,0 +1,310 @@
+"""Read PDF and Word (``.docx``) reports: their paragraphs, page by page, and metadata.
+
+This module only extracts; :mod:`assistant.ingest.documents` neutralises the
+paragraphs, joins them into the clean text and records where each page starts.
+
+- PDF (pypdf): text page by page; lines wrapped by the layout are joined back into
+  paragraphs; running headers, footers and page numbers (lines repeated at the top
+  or bottom of most pages, or a lone page number there) are dropped. A PDF without a
+  text layer (scanned) and one that does not open with an empty password are refused.
+- DOCX (python-docx): paragraphs and tables (one line a row, cells joined by
+  ``" | "``) in document order; headings are paragraphs of their own.
+
+Metadata (title, author, date) comes from the PDF's document information or the
+DOCX core properties; a field the file does not set is ``None``.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import logging
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from assistant.errors import DocumentError
+
+logger = logging.getLogger(__name__)
+
+PAGED_SUFFIXES = (".pdf",)
+BINARY_SUFFIXES = (".pdf", ".docx")
+# A .docx is a zip archive: refuse one whose parts unpack to more than this (zip bomb).
+MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024
+_EDGE_LINES = 3  # lines at the top and at the bottom of a page that may be furniture
+_FURNITURE_MAX_WORDS = 15
+_PAGE_NUMBER_RE = re.compile(
+    r"^(?:page|p\.|seite|pág\.?)?\s*[-–—(\[]?\s*\d{1,4}\s*[-–—)\]]?"
+    r"(?:\s*(?:of|/|von|de)\s*\d{1,4})?$", re.IGNORECASE)
+_SENTENCE_END = (".", "!", "?", ":", ";", '"', "”", "’", ")")
+_FILE_NAME_TITLE_RE = re.compile(r"^(?:microsoft \w+ - )?.*\.(?:docx?|pdf|rtf|odt|txt)$|^untitled"
+                                 r"(?: document)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """Paragraphs of a report, page by page, and its metadata.
+
+    ``pages`` holds one tuple of paragraphs a page (a single "page" for a format
+    without pages, ``paged`` false). ``continued[i]`` is true when the first
+    paragraph of page ``i`` carries on the last paragraph of the page before.
+    """
+
+    pages: tuple[tuple[str, ...], ...]
+    continued: tuple[bool, ...]
+    meta: dict[str, Any]
+    paged: bool
+
+
+def _squash(line: str) -> str:
+    return re.sub(r"\s+", " ", line).strip()
+
+
+def _furniture_key(line: str) -> str | None:
+    """What a running header or footer line has in common across pages (digits vary)."""
+    if not line or len(line.split()) > _FURNITURE_MAX_WORDS:
+        return None
+    return re.sub(r"\d+", "#", line.casefold())
+
+
+def _edges(lines: Sequence[str]) -> set[int]:
+    """Positions of the lines at the top and at the bottom of a page (blank lines aside)."""
+    filled = [i for i, line in enumerate(lines) if line]
+    return set(filled[:_EDGE_LINES]) | set(filled[-_EDGE_LINES:])
+
+
+def drop_page_furniture(pages: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Pages without their running headers, footers and page numbers.
+
+    ``pages`` holds the lines of each page (``""`` for a blank line, kept). A line at
+    the top or bottom of a page (the first or last three lines) is dropped when a line like it (the
+    same up to its digits) is at the top or bottom of most pages (more than half,
+    and at least two), or when it is only a page number ("7", "Page 7 of 12", "- 7 -").
+    """
+    seen: Counter[str] = Counter()
+    for lines in pages:
+        keys = {_furniture_key(lines[i]) for i in _edges(lines)}
+        seen.update(k for k in keys if k)
+    repeated = {k for k, n in seen.items() if n >= 2 and n > len(pages) / 2}
+    out: list[list[str]] = []
+    for lines in pages:
+        edges = _edges(lines)
+        out.append([line for i, line in enumerate(lines)
+                    if i not in edges or not (_furniture_key(line) in repeated
+                                              or _PAGE_NUMBER_RE.match(line))])
+    return out
+
+
+def _full_width(lines: Iterator[str]) -> int:
+    """The length of a full line of the document (its longer lines, 90th percentile)."""
+    lengths = sorted(len(line) for line in lines)
+    return lengths[int(0.9 * (len(lengths) - 1))] if lengths else 0
+
+
+def _is_wrapped(line: str, full: int) -> bool:
+    """True when ``line`` runs to the right margin, so the next line carries it on."""
+    return len(line) >= max(30, int(0.7 * full))
+
+
+def _join(paragraph: str, line: str) -> str:
+    if paragraph.endswith("-") and len(paragraph) > 1 and paragraph[-2].isalpha() \
+            and line[:1].islower():
+        return paragraph + line  # a word broken at the margin keeps its hyphen
+    return paragraph + " " + line
+
+
+def paragraphs_of(lines: Sequence[str], full: int) -> list[str]:
+    """Lines of a page (``""`` for a blank line) joined back into paragraphs.
+
+    A line is joined to the one before when that line runs to the right margin;
+    a short line (a paragraph's last, a heading, a table row) ends its paragraph.
+    """
+    paragraphs: list[str] = []
+    current = ""
+    previous = ""
+    for line in lines:
+        if not line:
+            if current:
+                paragraphs.append(current)
+            current = previous = ""
+            continue
+        if current and _is_wrapped(previous, full):
+            current = _join(current, line)
+        else:
+            if current:
+                paragraphs.append(current)
+            current = line
+        previous = line
+    if current:
+        paragraphs.append(current)
+    return paragraphs
+
+
+def _pdf_date(info: Any) -> str | None:
+    try:
+        created = info.creation_date
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return created.date().isoformat() if isinstance(created, datetime) else None
+
+
+def _title(value: Any) -> str | None:
+    """A title from a file's properties; ``None`` for a file name or "Untitled"."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    title = _squash(value)
+    return None if _FILE_NAME_TITLE_RE.match(title) else title
+
+
+def _pdf_meta(reader: Any) -> dict[str, Any]:
+    try:
+        info = reader.metadata
+    except Exception:  # a broken information dictionary is not a broken report
+        logger.debug("unreadable PDF document information", exc_info=True)
+        return {}
+    if info is None:
+        return {}
+    meta: dict[str, Any] = {"title": None, "authors": None, "date": _pdf_date(info)}
+    for key, attr in (("title", "title"), ("authors", "author")):
+        try:
+            value = getattr(info, attr)
+        except Exception:
+            value = None
+        meta[key] = _title(value) if key == "title" else value
+    return meta
+
+
+def pdf_report(data: bytes, name: str) -> Extracted:
+    """The text of a PDF page by page, without page furniture, and its metadata."""
+    from pypdf import PdfReader  # imported here: only PDF reports need it
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+
+    encrypted = DocumentError(
+        f"{name} is encrypted (password-protected); save a copy without a password "
+        "and add that instead")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise encrypted
+        raw_pages = [page.extract_text() or "" for page in reader.pages]
+    except DocumentError:
+        raise
+    except (FileNotDecryptedError, DependencyError):
+        raise encrypted from None
+    except PdfReadError:
+        raise DocumentError(f"{name} is not a readable PDF (damaged, or not a PDF)") from None
+    except Exception as exc:  # pypdf raises many kinds of error on a malformed file
+        logger.debug("pypdf failed on %s", name, exc_info=True)
+        raise DocumentError(f"{name} is not a readable PDF ({type(exc).__name__})") from None
+    if not raw_pages:
+        raise DocumentError(f"{name} has no pages")
+    page_lines = [[_squash(line) for line in text.splitlines()] for text in raw_pages]
+    if not any(any(lines) for lines in page_lines):
+        raise DocumentError(
+            f"{name} has no text layer (a scanned PDF?); text in images cannot be read "
+            "(no OCR)")
+    pages = drop_page_furniture(page_lines)
+    kept = [[line for line in lines if line] for lines in pages]
+    full = _full_width(line for lines in kept for line in lines)
+    paragraphs = [tuple(paragraphs_of(lines, full)) for lines in pages]
+    continued = [False]
+    for before, lines in itertools.pairwise(kept):
+        continued.append(bool(before and lines and _is_wrapped(before[-1], full)
+                              and not before[-1].endswith(_SENTENCE_END)))
+    return Extracted(tuple(paragraphs), tuple(continued), _pdf_meta(reader), paged=True)
+
+
+def _check_zip(data: bytes, name: str) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise DocumentError(f"{name} is not a Word (.docx) file") from None
+    if unpacked > MAX_DOCX_UNPACKED_BYTES:
+        raise DocumentError(
+            f"{name} unpacks to more than {MAX_DOCX_UNPACKED_BYTES // 2**20} MB")
+
+
+def _cell_text(cell: Any) -> str:
+    from docx.table import Table
+
+    parts: list[str] = []
+    for item in cell.iter_inner_content():
+        if isinstance(item, Table):
+            parts.extend(_table_rows(item))
+        else:
+            parts.append(_squash(item.text))
+    return _squash(" ".join(p for p in parts if p))
+
+
+def _table_rows(table: Any) -> list[str]:
+    """One line a table row, its cells in order joined by ``" | "`` (merged cells once)."""
+    rows: list[str] = []
+    for row in table.rows:
+        cells: list[str] = []
+        seen: set[int] = set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:  # a merged cell is listed once per grid column
+                continue
+            seen.add(id(cell._tc))
+            cells.append(_cell_text(cell))
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return rows
+
+
+def _docx_date(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return value.isoformat() if isinstance(value, date) else None
+
+
+def docx_report(data: bytes, name: str) -> Extracted:
+    """The paragraphs and table rows of a Word document in order, and its metadata."""
+    _check_zip(data, name)
+    import docx  # imported here: only Word reports need it
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        paragraphs: list[str] = []
+        first_title: str | None = None
+        for item in document.iter_inner_content():
+            if isinstance(item, Table):
+                paragraphs.extend(_table_rows(item))
+                continue
+            text = _squash(item.text)
+            if not text:
+                continue
+            style = (item.style.name if item.style is not None else "") or ""
+            if first_title is None and style == "Title":
+                first_title = text
+            paragraphs.append(text)
+        props = document.core_properties
+        meta: dict[str, Any] = {"title": _title(props.title) or first_title,
+                                "authors": props.author or None,
+                                "date": _docx_date(props.created)}
+    except DocumentError:
+        raise
+    except Exception as exc:  # python-docx raises many kinds of error on a malformed file
+        logger.debug("python-docx failed on %s", name, exc_info=True)
+        raise DocumentError(f"{name} is not a readable Word (.docx) file "
+                            f"({type(exc).__name__})") from None
+    if not paragraphs:
+        raise DocumentError(f"{name} has no text")
+    return Extracted((tuple(paragraphs),), (False,), meta, paged=False)
+
+
+def read_binary_report(data: bytes, name: str, suffix: str) -> Extracted:
+    """Extract a ``.pdf`` or ``.docx`` report (``suffix`` lower-case, with its dot)."""
+    if not data.strip():
+        raise DocumentError(f"{name} is empty")
+    if suffix == ".pdf":
+        return pdf_report(data, name)
+    if suffix == ".docx":
+        return docx_report(data, name)
+    raise DocumentError(f"{name}: unsupported file type")
