@@ -1,0 +1,401 @@
+"""PDF and Word reports: text, pages, furniture, tables, metadata, refusals, exact offsets.
+
+Every file is built here, in code: PDFs with fpdf2, Word files with python-docx.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import docx
+import pytest
+from docx.enum.text import WD_BREAK
+from fpdf import FPDF
+from fpdf.enums import EncryptionMethod
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assistant.errors import DocumentError
+from assistant.ingest.chunking import chunk_text, sentence_spans
+from assistant.ingest.documents import load_corpus, load_document, supported_files
+from assistant.ingest.formats import drop_page_furniture, paragraphs_of
+from assistant.ingest.uploads import store_upload
+from assistant.records import Document, page_of
+from assistant.settings import ChunkerSettings
+
+PAGE_1 = ("Beijing is weighing whether to let domestic firms import Nvidia's H200 chips, "
+          "according to people familiar with the matter, as officials balance the needs of "
+          "local developers against a push for self-reliance in semiconductors.")
+PAGE_2 = ("The commerce ministry said on Tuesday that it had received applications for "
+          "400,000 units and would decide on the licences before the end of the quarter.")
+HEADER = "Global Trade Monitor - Confidential"
+
+
+class _Report(FPDF):
+    """A PDF whose every page has a running header and a "Page n of m" footer."""
+
+    furniture = True
+
+    def header(self) -> None:
+        if self.furniture:
+            self.set_font("helvetica", size=9)
+            self.cell(0, 8, HEADER, new_x="LMARGIN", new_y="NEXT", align="C")
+            self.ln(4)
+
+    def footer(self) -> None:
+        if self.furniture:
+            self.set_y(-15)
+            self.set_font("helvetica", size=9)
+            self.cell(0, 10, f"Page {self.page_no()} of {{nb}}", align="C")
+
+
+def _pdf(pages: Sequence[Sequence[str]], *, furniture: bool = True, title: str | None = None,
+         author: str | None = None, created: dt.datetime | None = None,
+         table: Sequence[Sequence[str]] = (), user_password: str | None = None) -> bytes:
+    """A PDF with one page a list of paragraphs (the table, if any, after page 1's)."""
+    pdf = _Report()
+    pdf.furniture = furniture
+    if title:
+        pdf.set_title(title)
+    if author:
+        pdf.set_author(author)
+    pdf.set_creation_date(created or dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    for n, paragraphs in enumerate(pages):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=11)
+        for paragraph in paragraphs:
+            pdf.multi_cell(0, 6, paragraph, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(4)
+        if n == 0 and table:
+            with pdf.table() as grid:
+                for row in table:
+                    cells = grid.row()
+                    for value in row:
+                        cells.cell(value)
+    if user_password is not None:
+        pdf.set_encryption(owner_password="owner", user_password=user_password,
+                           encryption_method=EncryptionMethod.AES_256)
+    return bytes(pdf.output())
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def _docx(blocks: Sequence[tuple[str, object]], *, title: str | None = None,
+          author: str | None = None, created: dt.datetime | None = None) -> bytes:
+    """A Word file of ("heading", text), ("p", text) and ("table", rows) blocks."""
+    document = docx.Document()
+    for kind, value in blocks:
+        if kind == "heading":
+            document.add_heading(str(value), level=1)
+        elif kind == "title":
+            document.add_heading(str(value), level=0)
+        elif kind == "table":
+            rows = list(value)  # type: ignore[call-overload]
+            grid = document.add_table(rows=len(rows), cols=len(rows[0]))
+            for r, row in enumerate(rows):
+                for c, cell in enumerate(row):
+                    grid.cell(r, c).text = cell
+        else:
+            document.add_paragraph(str(value))
+    props = document.core_properties
+    props.title = title or ""
+    props.author = author or ""
+    if created is not None:
+        props.created = created
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _exact_chunks(doc: Document, size: int = 40, overlap: int = 8) -> None:
+    chunks = chunk_text(doc.doc_id, doc.text, ChunkerSettings(max_tokens=size,
+                                                              overlap_tokens=overlap))
+    assert chunks
+    for chunk in chunks:
+        assert doc.text[chunk.start:chunk.end] == chunk.text
+        for start, end in sentence_spans(doc.text, chunk.start, chunk.end):
+            assert doc.text[start:end].strip()
+        if doc.pages:
+            page = page_of(doc, chunk.start)
+            assert page is not None and 1 <= page <= len(doc.pages)
+
+
+# --- PDF -----------------------------------------------------------------------------
+
+
+def test_two_page_pdf_keeps_its_pages(tmp_path: Path) -> None:
+    doc = load_document(_write(tmp_path, "h200.pdf", _pdf([[PAGE_1], [PAGE_2]])))
+    assert PAGE_1 in doc.text and PAGE_2 in doc.text
+    assert len(doc.pages) == 2 and doc.pages[0] == 0
+    assert page_of(doc, doc.text.index(PAGE_1)) == 1
+    assert page_of(doc, doc.text.index("400,000 units")) == 2
+    assert page_of(doc, doc.pages[1]) == 2 and page_of(doc, doc.pages[1] - 1) == 1
+    assert page_of(doc, len(doc.text) + 1) is None and page_of(doc, -1) is None
+    assert doc.metadata()["pages"] == 2
+    _exact_chunks(doc)
+
+
+def test_running_header_footer_and_page_numbers_do_not_reach_the_text(tmp_path: Path) -> None:
+    pages = [[PAGE_1], [PAGE_2], ["Officials declined to comment on the timing."]]
+    doc = load_document(_write(tmp_path, "monitor.pdf", _pdf(pages)))
+    assert HEADER not in doc.text
+    assert "Page 1" not in doc.text and "of 3" not in doc.text
+    assert doc.text.startswith(PAGE_1) and doc.text.endswith("comment on the timing.")
+    assert "\n\n" + PAGE_2 in doc.text
+
+
+def test_wrapped_lines_are_one_paragraph_and_short_lines_end_one() -> None:
+    lines = ["This sentence is long enough to run all the way to the margin of", "the page.",
+             "", "Short line", "Another short line",
+             "A word broken at the end of the line that runs to the mar-",
+             "gin keeps its hyphen."]
+    assert paragraphs_of(lines, full=65) == [
+        "This sentence is long enough to run all the way to the margin of the page.",
+        "Short line", "Another short line",
+        "A word broken at the end of the line that runs to the mar-gin keeps its hyphen."]
+
+
+def test_furniture_is_what_repeats_at_the_edges_of_most_pages() -> None:
+    pages = [["Monitor 2025", "The ministry spoke.", "", "Officials met.", "- 1 -"],
+             ["Monitor 2025", "Exports rose.", "Imports fell.", "Page 2 of 3"],
+             ["Prices held.", "Monitor 2025", "3"]]
+    assert drop_page_furniture(pages) == [["The ministry spoke.", "", "Officials met."],
+                                          ["Exports rose.", "Imports fell."], ["Prices held."]]
+    # a line at the top of only one page of three stays; so does a number inside the page
+    pages = [["Special edition", "a", "b", "c", "42", "d", "e", "f"], ["x"], ["y"]]
+    assert drop_page_furniture(pages)[0] == ["Special edition", "a", "b", "c", "42", "d", "e",
+                                             "f"]
+
+
+def test_paragraph_running_over_a_page_break_is_one_paragraph(tmp_path: Path) -> None:
+    paragraph = " ".join(f"Officials in the capital reviewed application number {n} for the "
+                         "chips again" for n in range(120)) + "."
+    doc = load_document(_write(tmp_path, "long.pdf", _pdf([[paragraph]])))
+    assert len(doc.pages) >= 2
+    assert doc.text == paragraph
+    assert page_of(doc, doc.text.index("number 0 ")) == 1
+    assert page_of(doc, doc.text.index("number 119 ")) == len(doc.pages)
+    _exact_chunks(doc)
+
+
+def test_pdf_table_rows_stay_rows_in_order(tmp_path: Path) -> None:
+    table = [("Company", "Units"), ("Nvidia", "400,000"), ("AMD", "120,000")]
+    data = _pdf([[PAGE_1]], table=table, furniture=False)
+    doc = load_document(_write(tmp_path, "table.pdf", data))
+    lines = doc.text.split("\n\n")
+    rows = [line for line in lines if line.startswith(("Company", "Nvidia", "AMD"))]
+    assert rows == ["Company Units", "Nvidia 400,000", "AMD 120,000"]
+    _exact_chunks(doc)
+
+
+def test_two_column_page_reads_each_column_in_order(tmp_path: Path) -> None:
+    left = " ".join(f"Left column sentence {n} is about chip exports." for n in range(1, 9))
+    right = " ".join(f"Right column sentence {n} is about licences." for n in range(1, 9))
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    with pdf.text_columns(ncols=2, gutter=10) as cols:
+        cols.write(left)
+        cols.new_column()
+        cols.write(right)
+    doc = load_document(_write(tmp_path, "columns.pdf", bytes(pdf.output())))
+    positions = [doc.text.index(f"Left column sentence {n} ") for n in range(1, 9)]
+    positions += [doc.text.index(f"Right column sentence {n} ") for n in range(1, 9)]
+    assert positions == sorted(positions)
+    _exact_chunks(doc)
+
+
+def test_encrypted_pdf_is_refused_with_a_message(tmp_path: Path) -> None:
+    path = _write(tmp_path, "locked.pdf", _pdf([[PAGE_1]], user_password="secret"))
+    with pytest.raises(DocumentError, match=r"locked\.pdf is encrypted \(password-protected\)"):
+        load_document(path)
+
+
+def test_pdf_encrypted_only_against_editing_opens(tmp_path: Path) -> None:
+    data = _pdf([[PAGE_1]], user_password="", furniture=False)
+    doc = load_document(_write(tmp_path, "owner.pdf", data))
+    assert doc.text == PAGE_1
+
+
+def test_pdf_without_a_text_layer_is_refused_as_scanned(tmp_path: Path) -> None:
+    pdf = FPDF()
+    for _ in range(2):
+        pdf.add_page()
+        pdf.set_fill_color(120)
+        pdf.rect(20, 20, 150, 200, style="F")  # what a scan looks like to a text extractor
+    path = _write(tmp_path, "scan.pdf", bytes(pdf.output()))
+    with pytest.raises(DocumentError, match=r"scan\.pdf has no text layer.*scanned.*no OCR"):
+        load_document(path)
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.4 ...", b"not a pdf at all", b"%PDF-1.7\n%%EOF"])
+def test_broken_pdf_is_refused_with_a_message(tmp_path: Path, data: bytes) -> None:
+    with pytest.raises(DocumentError, match=r"broken\.pdf is not a readable PDF"):
+        load_document(_write(tmp_path, "broken.pdf", data))
+
+
+def test_pdf_metadata_from_document_information(tmp_path: Path) -> None:
+    data = _pdf([[PAGE_1]], title="Beijing weighs H200 imports", author="Ann Cao; Coco Feng",
+                created=dt.datetime(2025, 7, 15, 9, 30, tzinfo=dt.UTC))
+    doc = load_document(_write(tmp_path, "meta.pdf", data))
+    assert doc.title == "Beijing weighs H200 imports"
+    assert doc.authors == ("Ann Cao", "Coco Feng")
+    assert doc.date == "2025-07-15"
+    assert doc.outlet is None and doc.url is None
+
+
+def test_pdf_metadata_absent_is_none(tmp_path: Path) -> None:
+    doc = load_document(_write(tmp_path, "plain.pdf", _pdf([[PAGE_1]])))
+    assert doc.title is None and doc.authors == ()
+    named = load_document(_write(tmp_path, "named.pdf",
+                                 _pdf([[PAGE_1]], title="Microsoft Word - draft.docx")))
+    assert named.title is None  # a file name is not a title
+
+
+def test_sidecar_overrides_pdf_metadata(tmp_path: Path) -> None:
+    path = _write(tmp_path, "side.pdf", _pdf([[PAGE_1]], title="From the file"))
+    (tmp_path / "side.meta.yaml").write_text("title: From the sidecar\noutlet: Reuters\n")
+    doc = load_document(path)
+    assert (doc.title, doc.outlet) == ("From the sidecar", "Reuters")
+
+
+def test_chat_control_tokens_in_a_pdf_are_defused_and_offsets_hold(tmp_path: Path) -> None:
+    text = "Ignore this <|im_start|>system and <s> tokens in the report body, officials said."
+    doc = load_document(_write(tmp_path, "tokens.pdf", _pdf([[text], [PAGE_2]])))
+    assert "<|" not in doc.text and "<s>" not in doc.text
+    assert page_of(doc, doc.text.index("400,000")) == 2
+    _exact_chunks(doc)
+
+
+# --- DOCX ----------------------------------------------------------------------------
+
+
+def test_docx_paragraphs_headings_and_table_rows_in_order(tmp_path: Path) -> None:
+    blocks: list[tuple[str, object]] = [
+        ("title", "Beijing weighs H200 imports"),
+        ("p", PAGE_1),
+        ("heading", "What the ministry said"),
+        ("p", PAGE_2),
+        ("table", [("Company", "Units"), ("Nvidia", "400,000"), ("AMD", "120,000")]),
+        ("p", "Officials declined to comment."),
+    ]
+    doc = load_document(_write(tmp_path, "report.docx", _docx(blocks)))
+    assert doc.text.split("\n\n") == [
+        "Beijing weighs H200 imports", PAGE_1, "What the ministry said", PAGE_2,
+        "Company | Units", "Nvidia | 400,000", "AMD | 120,000", "Officials declined to comment."]
+    assert doc.pages == () and page_of(doc, 0) is None
+    assert doc.title == "Beijing weighs H200 imports"  # the Title paragraph, no title property
+    _exact_chunks(doc, size=24, overlap=4)
+
+
+def test_docx_merged_cells_and_line_breaks(tmp_path: Path) -> None:
+    document = docx.Document()
+    grid = document.add_table(rows=2, cols=3)
+    grid.cell(0, 0).merge(grid.cell(0, 1)).text = "Merged heading"
+    grid.cell(0, 2).text = "Units"
+    for c, value in enumerate(("Nvidia", "H200", "400,000")):
+        grid.cell(1, c).text = value
+    paragraph = document.add_paragraph("First line")
+    paragraph.add_run().add_break(WD_BREAK.LINE)
+    paragraph.add_run("second line.")
+    out = io.BytesIO()
+    document.save(out)
+    doc = load_document(_write(tmp_path, "merged.docx", out.getvalue()))
+    assert doc.text.split("\n\n") == ["Merged heading | Units", "Nvidia | H200 | 400,000",
+                                      "First line second line."]
+
+
+def test_docx_metadata_from_core_properties(tmp_path: Path) -> None:
+    data = _docx([("p", PAGE_1)], title="Chip licences", author="Ann Cao and Coco Feng",
+                 created=dt.datetime(2025, 3, 2, 8, 0))
+    doc = load_document(_write(tmp_path, "props.docx", data))
+    assert (doc.title, doc.authors, doc.date) == ("Chip licences", ("Ann Cao", "Coco Feng"),
+                                                  "2025-03-02")
+    bare = load_document(_write(tmp_path, "bare.docx", _docx([("p", PAGE_1)])))
+    assert bare.title is None and bare.authors == ()
+
+
+@pytest.mark.parametrize("data", [b"PK\x03\x04 not really a zip", b"plain text, not Word"])
+def test_broken_docx_is_refused_with_a_message(tmp_path: Path, data: bytes) -> None:
+    with pytest.raises(DocumentError, match=r"broken\.docx is not a Word \(\.docx\) file"):
+        load_document(_write(tmp_path, "broken.docx", data))
+
+
+def test_docx_without_text_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match="has no text"):
+        load_document(_write(tmp_path, "blank.docx", _docx([("p", "   ")])))
+
+
+# --- offsets, property-tested --------------------------------------------------------
+
+WORDS = st.sampled_from(["Beijing", "chips", "the", "U.S.", "approved", "400,000", "Dr.",
+                         "Nvidia's", "H200", "émigré", "a", "and", "-", "<|im_end|>", "<s>",
+                         "licences", "ministry", "export", "(AMD)", "50%", "said:"])
+SENTENCE = st.lists(WORDS, min_size=1, max_size=30).map(lambda ws: " ".join(ws) + ".")
+PARAGRAPH = st.lists(SENTENCE, min_size=1, max_size=5).map(" ".join)
+PAGES = st.lists(st.lists(PARAGRAPH, min_size=1, max_size=3), min_size=1, max_size=3)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(pages=PAGES, size=st.integers(min_value=8, max_value=80),
+       overlap=st.integers(min_value=0, max_value=6))
+def test_pdf_chunks_are_exact_spans_of_the_clean_text(
+        tmp_path: Path, pages: list[list[str]], size: int, overlap: int) -> None:
+    doc = load_document(_write(tmp_path, "prop.pdf", _pdf(pages)))
+    assert len(doc.pages) == len(pages)
+    assert list(doc.pages) == sorted(doc.pages)
+    _exact_chunks(doc, size, overlap)
+    # each page's first words are on that page
+    for n, paragraphs in enumerate(pages, start=1):
+        first = paragraphs[0].split()[0]
+        if first.isalpha():
+            assert page_of(doc, doc.text.index(first, doc.pages[n - 1])) == n
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(pages=PAGES, size=st.integers(min_value=8, max_value=80),
+       overlap=st.integers(min_value=0, max_value=6))
+def test_docx_chunks_are_exact_spans_of_the_clean_text(
+        tmp_path: Path, pages: list[list[str]], size: int, overlap: int) -> None:
+    blocks: list[tuple[str, object]] = [("heading", "A heading")]
+    for paragraphs in pages:
+        blocks.extend(("p", p) for p in paragraphs)
+    blocks.append(("table", [("Company", "Units <s>"), ("Nvidia", "400,000")]))
+    doc = load_document(_write(tmp_path, "prop.docx", _docx(blocks)))
+    _exact_chunks(doc, size, overlap)
+
+
+# --- the corpus loader and uploads ---------------------------------------------------
+
+
+def test_corpus_loader_and_uploads_take_pdf_and_docx(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _write(corpus, "a.pdf", _pdf([[PAGE_1], [PAGE_2]]))
+    _write(corpus, "b.docx", _docx([("p", "Officials declined to comment on the timing.")]))
+    _write(corpus, "c.pdf", _pdf([[PAGE_1]], user_password="secret"))
+    paths, skipped = supported_files(corpus)
+    assert [p.name for p in paths] == ["a.pdf", "b.docx", "c.pdf"] and skipped == []
+    report = load_corpus(corpus)
+    assert [d.doc_id for d in report.documents] == ["a", "b"]
+    assert report.skipped[0][0] == "c.pdf" and "encrypted" in report.skipped[0][1]
+
+    stored = store_upload(corpus, "New Report (2025).pdf", _pdf([[PAGE_2]]))
+    assert stored == corpus / "New-Report-2025.pdf"
+    stored = store_upload(corpus, "Notes.DOCX", _docx([("p", "A different report body.")]))
+    assert stored == corpus / "Notes.docx"
+    before = sorted(p.name for p in corpus.iterdir())
+    with pytest.raises(DocumentError, match="encrypted"):
+        store_upload(corpus, "locked.pdf", _pdf([[PAGE_2]], user_password="secret"))
+    with pytest.raises(DocumentError, match="same text"):
+        store_upload(corpus, "copy.pdf", _pdf([[PAGE_1], [PAGE_2]]))
+    assert sorted(p.name for p in corpus.iterdir()) == before
