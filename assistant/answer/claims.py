@@ -249,14 +249,19 @@ _QUANTITY_QUESTION_RE = re.compile(r"how (?P<which>much|many)\b(?P<rest>.*)",
 _WH_RE = re.compile(r"\b(?:who|whom|whose|which|what|when|where|why|how)\b", re.IGNORECASE)
 
 
+def _asked(question: str, pattern: re.Pattern[str]) -> re.Match[str] | None:
+    """``pattern`` matched at the question's first wh-word, which says what it asks."""
+    first = _WH_RE.search(question)
+    return pattern.match(question, first.start()) if first else None
+
+
 def asked_quantity(question: str) -> re.Match[str] | None:
     """The "how much / how many" that ``question`` asks, when that is what it asks.
 
     The question's first wh-word says what it asks: "Which kind of hardware would
     determine how much a company may buy?" asks which kind, not how much.
     """
-    first = _WH_RE.search(question)
-    return _QUANTITY_QUESTION_RE.match(question, first.start()) if first else None
+    return _asked(question, _QUANTITY_QUESTION_RE)
 _NUMBER_WORD_RE = re.compile(
     r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
     r"thousands?|millions?|billions?|half|double|twice|triple)\b", re.IGNORECASE)
@@ -317,8 +322,7 @@ def answers_kind(question: str, extract: str) -> bool:
     year did Nvidia launch the H20?" is not answered by "October", nor "In which
     city were the meetings held?" by "Wednesday".
     """
-    first = _WH_RE.search(question)
-    asked = _KIND_QUESTION_RE.match(question, first.start()) if first else None
+    asked = _asked(question, _KIND_QUESTION_RE)
     if asked is None:
         return True
     noun = asked.group("noun").lower()

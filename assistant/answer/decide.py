@@ -121,12 +121,13 @@ class AnswerBuilder:
         ranker = self._ranker(hits)
         # the sentence that matches both the question and what the model wrote; the
         # passage its words come from counts as chosen too (the number may be off)
-        by_reply = ranker.rank(citations.MARKER_RE.sub("", reply)) if reply else []
+        plain = citations.MARKER_RE.sub("", reply)
+        by_reply = ranker.rank(plain) if reply else []
         named = draft.chosen_passage(raw)
         chosen = {named} if named is not None and 1 <= named <= len(hits) else set()
         chosen |= {r.n for r in by_reply[:1] if r.coverage >= self._policy.copied_coverage}
         # the words the reply adds to the question's own say best where it copied from
-        added = draft.added_words(citations.MARKER_RE.sub("", reply), refused.question)
+        added = draft.added_words(plain, refused.question)
         by_added = ranker.rank(added) if added else []
         most = max((r.coverage for r in by_added), default=0.0)
         if most >= self._policy.copied_coverage:  # every passage that holds them as well
@@ -224,7 +225,8 @@ class AnswerBuilder:
         unless a quote refers back ("he told journalists") to the sentence before it,
         which names the person or organisation the words give: that sentence is then
         quoted first. A how-much or how-many question whose answering words name no
-        amount is refused. With ``chat`` (corpus mode) the check is the next turn of
+        amount is refused, and so is a which-year, which-month or which-place question
+        whose answering words name none. With ``chat`` (corpus mode) the check is the next turn of
         that chat.
         """
         messages = (draft.followup_extraction_messages(answer.question, spans, chat)
