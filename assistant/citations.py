@@ -11,13 +11,14 @@ pattern and the id functions are the records' (:data:`MARKER_RE`, :func:`make_id
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.errors import CitationError
 from assistant.records import MARKER_RE as MARKER_RE
-from assistant.records import Citation, Document, Hit, marker_numbers
+from assistant.records import Answer, Citation, Document, Hit, marker_numbers, page_of
 from assistant.records import make_id as make_id
 from assistant.records import span_hash as span_hash
 
@@ -119,3 +120,18 @@ def _span_within(text: str, sentences: Sequence[str]) -> tuple[int, int]:
     if not found:
         return 0, len(text)
     return min(a for a, _ in found), max(b for _, b in found)
+
+
+def with_pages(answer: Answer, docs: Mapping[str, Document]) -> Answer:
+    """``answer`` with the page of each citation's quote, for reports with pages (PDFs)."""
+
+    def paged(cited: tuple[Citation, ...]) -> tuple[Citation, ...]:
+        return tuple(dataclasses.replace(c, page=page_of(doc, c.start))
+                     if (doc := docs.get(c.doc_id)) is not None and doc.pages else c
+                     for c in cited)
+
+    if not any(docs[c.doc_id].pages for c in (*answer.citations, *answer.other_reports)
+               if c.doc_id in docs):
+        return answer
+    return dataclasses.replace(answer, citations=paged(answer.citations),
+                               other_reports=paged(answer.other_reports))

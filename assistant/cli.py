@@ -1,4 +1,4 @@
-"""The ``assistant`` command: index, ask, cite, search, eval; plugins add more (``serve``).
+"""The ``assistant`` command: index, add, ask, cite, search, eval; plugins add more (``serve``).
 
 Plugins register subcommands through the ``assistant.commands`` entry-point group:
 a function ``(subparsers, add_common_flags) -> None`` that adds a parser and sets
@@ -18,7 +18,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, DocumentError
 from assistant.records import Answer, Citation, Status, TextDelta
 from assistant.settings import EMBED_BACKENDS, Settings
 
@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", help="with --claims: only this split (calibration or test)")
     p.add_argument("--fit", action="store_true",
                    help="with --claims: fit the verifier's coverage threshold on the split")
+    _common(p)
+    p = sub.add_parser("add", help="add report files (.txt, .md, .html, .pdf, .docx) to the "
+                       "corpus folder, checked as the UI checks uploads, then index them")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--replace", action="store_true",
+                   help="replace a report with the same (cleaned) file name")
     _common(p)
     p = sub.add_parser("calibrate", help="fit the answer policy's score thresholds on "
                        "questions (retrieval and ranking only; no language model)")
@@ -197,7 +203,9 @@ def _cmd_ask(args: argparse.Namespace) -> None:
 def _print_citations(cited: Sequence[Citation]) -> None:
     """Each citation's marker, report, quote and id."""
     for c in cited:
-        _out(f"[{c.n}] {c.title or c.doc_id}: {' '.join(c.quote.split())}\n    id: {c.id}")
+        where = f", page {c.page}" if c.page is not None else ""
+        _out(f"[{c.n}] {c.title or c.doc_id}{where}: {' '.join(c.quote.split())}\n"
+             f"    id: {c.id}")
 
 
 def _cmd_cite(args: argparse.Namespace) -> None:
@@ -209,7 +217,8 @@ def _cmd_cite(args: argparse.Namespace) -> None:
     _out(f"{passage.title or passage.doc_id}")
     meta = [passage.outlet, ", ".join(passage.authors), passage.date, passage.url]
     _out(" | ".join(m for m in meta if m))
-    _out(f"characters {passage.start}-{passage.end} of {passage.doc_id}")
+    page = f", page {passage.page}" if passage.page is not None else ""
+    _out(f"characters {passage.start}-{passage.end} of {passage.doc_id}{page}")
     _out()
     _out(passage.text)
 
@@ -222,7 +231,8 @@ def _cmd_search(args: argparse.Namespace) -> None:
                         ensure_ascii=False, indent=2))
         return
     for h in hits:
-        _out(f"{h.rank}. {h.score:.3f} {h.chunk.key}\n   {h.chunk.text[:200]}")
+        page = f" (page {h.chunk.page})" if h.chunk.page is not None else ""
+        _out(f"{h.rank}. {h.score:.3f} {h.chunk.key}{page}\n   {h.chunk.text[:200]}")
 
 
 def _cmd_eval(args: argparse.Namespace) -> None:
@@ -280,6 +290,33 @@ def _cmd_eval(args: argparse.Namespace) -> None:
         _out(format_table(report))
 
 
+def _cmd_add(args: argparse.Namespace) -> None:
+    """``add FILE...``: store each file in the corpus (or say why not), then index once."""
+    assistant = _open(args)
+    limit = assistant.upload_limits.max_bytes
+    refused = 0
+    for path in args.files:
+        try:
+            if not path.is_file():
+                raise DocumentError(f"{path.name}: no such file")
+            if path.stat().st_size > limit:  # refused before reading it
+                raise DocumentError(f"{path.name} is larger than {limit // 2**20} MB")
+            stored = assistant.add_report(path.name, path.read_bytes(), overwrite=args.replace)
+        except DocumentError as exc:
+            refused += 1
+            sys.stderr.write(f"not added: {exc}\n")
+            continue
+        except OSError as exc:
+            refused += 1
+            sys.stderr.write(f"not added: {path.name} could not be read ({exc.strerror})\n")
+            continue
+        _out(f"added {path.name} as {stored.name}")
+    if refused < len(args.files):
+        _print_build(assistant.reindex(), assistant.skipped())
+    if refused:
+        raise DocumentError(f"{refused} of {len(args.files)} files not added")
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> None:
     from assistant.answer import calibrate
     from assistant.answer.policy import save_policy
@@ -301,7 +338,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
         _out(f"written to {args.write}")
 
 
-COMMANDS = {"calibrate": _cmd_calibrate, "index": _cmd_index, "ask": _cmd_ask,
+COMMANDS = {"add": _cmd_add, "calibrate": _cmd_calibrate, "index": _cmd_index, "ask": _cmd_ask,
             "cite": _cmd_cite, "search": _cmd_search, "eval": _cmd_eval}
 
 

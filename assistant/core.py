@@ -16,7 +16,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from assistant.records import (
     Status,
     TextDelta,
     UploadLimits,
+    page_of,
 )
 from assistant.retrieve.retriever import Retriever
 from assistant.settings import Settings
@@ -230,6 +231,7 @@ class Assistant:
             outlet=doc.outlet, authors=doc.authors, date=doc.date, url=doc.url,
             start=ref.start, end=ref.end, text=text,
             before=doc.text[before_start : ref.start], after=doc.text[ref.end : after_end],
+            page=page_of(doc, ref.start),
         )
 
     # ------------------------------------------------------------- generation
@@ -272,7 +274,7 @@ class Assistant:
         summarised = builder.summary(question, hits, retriever.index.chunks, timings)
         if summarised is not None:  # a summary request: the report's own lead, no model
             timings["total_s"] = time.perf_counter() - started
-            yield dataclasses.replace(summarised, question=asked,
+            yield dataclasses.replace(citations.with_pages(summarised, docs), question=asked,
                                       trace={**trace, **summarised.trace})
             return
         if not passes:
@@ -325,6 +327,7 @@ class Assistant:
         answer = builder.lead(answer)
         answer = builder.each_report(answer, shown_hits)
         answer = builder.other_reports(answer, shown_hits)
+        answer = citations.with_pages(answer, docs)
         timings["total_s"] = time.perf_counter() - started
         yield dataclasses.replace(answer, question=asked, trace={**trace, **answer.trace},
                                   closest=closest_passages(answer, self.policy))
@@ -396,7 +399,7 @@ class Assistant:
         budget = self.settings.passage_token_budget
         rough = sum(c.tokens for c in index.chunks)
         if mode == "corpus" or (mode == "auto" and rough <= 2 * budget):
-            passages = _corpus_passages(index.chunks, list(self._docs))
+            passages = _corpus_passages(index.chunks, list(self._docs), self._docs)
             used = sum(generator.count_tokens(h.chunk.text) + 40 for h in passages)
             if passages and (mode == "corpus" or used <= budget):
                 result = passages
@@ -462,8 +465,12 @@ class Assistant:
         return text
 
 
-def _corpus_passages(chunks: Sequence[Chunk], order: list[str]) -> list[Hit]:
-    """The chunks by report and position, each cut where the previous one ended."""
+def _corpus_passages(chunks: Sequence[Chunk], order: list[str],
+                     docs: Mapping[str, Document] | None = None) -> list[Hit]:
+    """The chunks by report and position, each cut where the previous one ended.
+
+    With ``docs``, a passage cut to start on a later page names that page.
+    """
     rank = {doc_id: i for i, doc_id in enumerate(order)}
     out: list[Hit] = []
     end: dict[str, int] = {}
@@ -476,7 +483,9 @@ def _corpus_passages(chunks: Sequence[Chunk], order: list[str]) -> list[Hit]:
         if not text:
             continue
         start += lead
-        piece = Chunk(chunk.doc_id, start, start + len(text), text, chunk.tokens)
+        doc = (docs or {}).get(chunk.doc_id)
+        page = page_of(doc, start) if doc is not None else chunk.page
+        piece = Chunk(chunk.doc_id, start, start + len(text), text, chunk.tokens, page)
         end[chunk.doc_id] = chunk.end
         out.append(Hit(piece, 0.0, len(out) + 1))
     return out

@@ -91,13 +91,18 @@ def page_of(document: Document, offset: int) -> int | None:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A passage: ``document.text[start:end] == text`` always holds."""
+    """A passage: ``document.text[start:end] == text`` always holds.
+
+    ``page`` is the page on which the passage starts, for a report with pages
+    (:func:`page_of`); ``None`` for formats without pages.
+    """
 
     doc_id: str
     start: int
     end: int
     text: str
     tokens: int
+    page: int | None = None
 
     @property
     def key(self) -> str:
@@ -150,6 +155,7 @@ class Citation:
     quote: str
     passage_start: int = -1
     passage_end: int = -1
+    page: int | None = None  # the page the quote starts on, for a report with pages
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict in the shape of ``assistant ask --json``."""
@@ -227,6 +233,7 @@ class Passage:
     text: str
     before: str
     after: str
+    page: int | None = None  # the page the passage starts on, for a report with pages
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

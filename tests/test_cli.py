@@ -34,7 +34,7 @@ def test_cli_ask_json_then_cite_in_a_new_session(fake_models: None,
     assert data["refused"] is False and "400,000" in data["answer"]
     cite = data["citations"][0]
     assert set(cite) == {"n", "id", "doc_id", "title", "start", "end", "quote",
-                         "passage_start", "passage_end"}
+                         "passage_start", "passage_end", "page"}
     assert cite["doc_id"] == SCMP
     # The quote is the supporting sentence, inside the retrieved passage.
     assert cite["quote"].startswith("The approval covered more than 400,000 units")

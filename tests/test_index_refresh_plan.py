@@ -133,7 +133,7 @@ def test_kept_passages_must_still_be_the_text(atomic: bool) -> None:
     moved = Document("a", "a.txt", "Xalpha text her", A.sha256, title="a")  # same SHA, claimed
     plan = plan_refresh([corpus_doc(moved, _chunks(A))], _stored([A], atomic=atomic), FP)
     assert plan.status == REBUILT and plan.reason == (
-        "the index passages of a do not match the report's text")
+        "the index passages of a do not match the report's text or pages")
     # A changed document is embedded anyway: its old passages are not checked.
     plan = plan_refresh(_corpus([_doc("a", "new text")], stored=[A]),
                         _stored([A], atomic=atomic), FP)

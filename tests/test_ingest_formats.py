@@ -7,111 +7,23 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Sequence
 from pathlib import Path
 
 import docx
 import pytest
 from docx.enum.text import WD_BREAK
 from fpdf import FPDF
-from fpdf.enums import EncryptionMethod
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.errors import DocumentError
-from assistant.ingest.chunking import chunk_text, sentence_spans
+from assistant.ingest.chunking import chunk_document, chunk_text, sentence_spans
 from assistant.ingest.documents import load_corpus, load_document, supported_files
 from assistant.ingest.formats import drop_page_furniture, paragraphs_of
 from assistant.ingest.uploads import store_upload
 from assistant.records import Document, page_of
 from assistant.settings import ChunkerSettings
-
-PAGE_1 = ("Beijing is weighing whether to let domestic firms import Nvidia's H200 chips, "
-          "according to people familiar with the matter, as officials balance the needs of "
-          "local developers against a push for self-reliance in semiconductors.")
-PAGE_2 = ("The commerce ministry said on Tuesday that it had received applications for "
-          "400,000 units and would decide on the licences before the end of the quarter.")
-HEADER = "Global Trade Monitor - Confidential"
-
-
-class _Report(FPDF):
-    """A PDF whose every page has a running header and a "Page n of m" footer."""
-
-    furniture = True
-
-    def header(self) -> None:
-        if self.furniture:
-            self.set_font("helvetica", size=9)
-            self.cell(0, 8, HEADER, new_x="LMARGIN", new_y="NEXT", align="C")
-            self.ln(4)
-
-    def footer(self) -> None:
-        if self.furniture:
-            self.set_y(-15)
-            self.set_font("helvetica", size=9)
-            self.cell(0, 10, f"Page {self.page_no()} of {{nb}}", align="C")
-
-
-def _pdf(pages: Sequence[Sequence[str]], *, furniture: bool = True, title: str | None = None,
-         author: str | None = None, created: dt.datetime | None = None,
-         table: Sequence[Sequence[str]] = (), user_password: str | None = None) -> bytes:
-    """A PDF with one page a list of paragraphs (the table, if any, after page 1's)."""
-    pdf = _Report()
-    pdf.furniture = furniture
-    if title:
-        pdf.set_title(title)
-    if author:
-        pdf.set_author(author)
-    pdf.set_creation_date(created or dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
-    for n, paragraphs in enumerate(pages):
-        pdf.add_page()
-        pdf.set_font("helvetica", size=11)
-        for paragraph in paragraphs:
-            pdf.multi_cell(0, 6, paragraph, new_x="LMARGIN", new_y="NEXT")
-            pdf.ln(4)
-        if n == 0 and table:
-            with pdf.table() as grid:
-                for row in table:
-                    cells = grid.row()
-                    for value in row:
-                        cells.cell(value)
-    if user_password is not None:
-        pdf.set_encryption(owner_password="owner", user_password=user_password,
-                           encryption_method=EncryptionMethod.AES_256)
-    return bytes(pdf.output())
-
-
-def _write(tmp_path: Path, name: str, data: bytes) -> Path:
-    path = tmp_path / name
-    path.write_bytes(data)
-    return path
-
-
-def _docx(blocks: Sequence[tuple[str, object]], *, title: str | None = None,
-          author: str | None = None, created: dt.datetime | None = None) -> bytes:
-    """A Word file of ("heading", text), ("p", text) and ("table", rows) blocks."""
-    document = docx.Document()
-    for kind, value in blocks:
-        if kind == "heading":
-            document.add_heading(str(value), level=1)
-        elif kind == "title":
-            document.add_heading(str(value), level=0)
-        elif kind == "table":
-            rows = list(value)  # type: ignore[call-overload]
-            grid = document.add_table(rows=len(rows), cols=len(rows[0]))
-            for r, row in enumerate(rows):
-                for c, cell in enumerate(row):
-                    grid.cell(r, c).text = cell
-        else:
-            document.add_paragraph(str(value))
-    props = document.core_properties
-    props.title = title or ""
-    props.author = author or ""
-    if created is not None:
-        props.created = created
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+from report_files import HEADER, PAGE_1, PAGE_2, make_docx, make_pdf, write_file
 
 
 def _exact_chunks(doc: Document, size: int = 40, overlap: int = 8) -> None:
@@ -125,13 +37,17 @@ def _exact_chunks(doc: Document, size: int = 40, overlap: int = 8) -> None:
         if doc.pages:
             page = page_of(doc, chunk.start)
             assert page is not None and 1 <= page <= len(doc.pages)
+    # the chunks the index stores: the same spans, each with the page it starts on
+    paged = chunk_document(doc, ChunkerSettings(max_tokens=size, overlap_tokens=overlap))
+    assert [(c.start, c.end) for c in paged] == [(c.start, c.end) for c in chunks]
+    assert [c.page for c in paged] == [page_of(doc, c.start) for c in chunks]
 
 
 # --- PDF -----------------------------------------------------------------------------
 
 
 def test_two_page_pdf_keeps_its_pages(tmp_path: Path) -> None:
-    doc = load_document(_write(tmp_path, "h200.pdf", _pdf([[PAGE_1], [PAGE_2]])))
+    doc = load_document(write_file(tmp_path, "h200.pdf", make_pdf([[PAGE_1], [PAGE_2]])))
     assert PAGE_1 in doc.text and PAGE_2 in doc.text
     assert len(doc.pages) == 2 and doc.pages[0] == 0
     assert page_of(doc, doc.text.index(PAGE_1)) == 1
@@ -144,7 +60,7 @@ def test_two_page_pdf_keeps_its_pages(tmp_path: Path) -> None:
 
 def test_running_header_footer_and_page_numbers_do_not_reach_the_text(tmp_path: Path) -> None:
     pages = [[PAGE_1], [PAGE_2], ["Officials declined to comment on the timing."]]
-    doc = load_document(_write(tmp_path, "monitor.pdf", _pdf(pages)))
+    doc = load_document(write_file(tmp_path, "monitor.pdf", make_pdf(pages)))
     assert HEADER not in doc.text
     assert "Page 1" not in doc.text and "of 3" not in doc.text
     assert doc.text.startswith(PAGE_1) and doc.text.endswith("comment on the timing.")
@@ -177,7 +93,7 @@ def test_furniture_is_what_repeats_at_the_edges_of_most_pages() -> None:
 def test_paragraph_running_over_a_page_break_is_one_paragraph(tmp_path: Path) -> None:
     paragraph = " ".join(f"Officials in the capital reviewed application number {n} for the "
                          "chips again" for n in range(120)) + "."
-    doc = load_document(_write(tmp_path, "long.pdf", _pdf([[paragraph]])))
+    doc = load_document(write_file(tmp_path, "long.pdf", make_pdf([[paragraph]])))
     assert len(doc.pages) >= 2
     assert doc.text == paragraph
     assert page_of(doc, doc.text.index("number 0 ")) == 1
@@ -187,8 +103,8 @@ def test_paragraph_running_over_a_page_break_is_one_paragraph(tmp_path: Path) ->
 
 def test_pdf_table_rows_stay_rows_in_order(tmp_path: Path) -> None:
     table = [("Company", "Units"), ("Nvidia", "400,000"), ("AMD", "120,000")]
-    data = _pdf([[PAGE_1]], table=table, furniture=False)
-    doc = load_document(_write(tmp_path, "table.pdf", data))
+    data = make_pdf([[PAGE_1]], table=table, furniture=False)
+    doc = load_document(write_file(tmp_path, "table.pdf", data))
     lines = doc.text.split("\n\n")
     rows = [line for line in lines if line.startswith(("Company", "Nvidia", "AMD"))]
     assert rows == ["Company Units", "Nvidia 400,000", "AMD 120,000"]
@@ -205,7 +121,7 @@ def test_two_column_page_reads_each_column_in_order(tmp_path: Path) -> None:
         cols.write(left)
         cols.new_column()
         cols.write(right)
-    doc = load_document(_write(tmp_path, "columns.pdf", bytes(pdf.output())))
+    doc = load_document(write_file(tmp_path, "columns.pdf", bytes(pdf.output())))
     positions = [doc.text.index(f"Left column sentence {n} ") for n in range(1, 9)]
     positions += [doc.text.index(f"Right column sentence {n} ") for n in range(1, 9)]
     assert positions == sorted(positions)
@@ -213,14 +129,14 @@ def test_two_column_page_reads_each_column_in_order(tmp_path: Path) -> None:
 
 
 def test_encrypted_pdf_is_refused_with_a_message(tmp_path: Path) -> None:
-    path = _write(tmp_path, "locked.pdf", _pdf([[PAGE_1]], user_password="secret"))
+    path = write_file(tmp_path, "locked.pdf", make_pdf([[PAGE_1]], user_password="secret"))
     with pytest.raises(DocumentError, match=r"locked\.pdf is encrypted \(password-protected\)"):
         load_document(path)
 
 
 def test_pdf_encrypted_only_against_editing_opens(tmp_path: Path) -> None:
-    data = _pdf([[PAGE_1]], user_password="", furniture=False)
-    doc = load_document(_write(tmp_path, "owner.pdf", data))
+    data = make_pdf([[PAGE_1]], user_password="", furniture=False)
+    doc = load_document(write_file(tmp_path, "owner.pdf", data))
     assert doc.text == PAGE_1
 
 
@@ -230,7 +146,7 @@ def test_pdf_without_a_text_layer_is_refused_as_scanned(tmp_path: Path) -> None:
         pdf.add_page()
         pdf.set_fill_color(120)
         pdf.rect(20, 20, 150, 200, style="F")  # what a scan looks like to a text extractor
-    path = _write(tmp_path, "scan.pdf", bytes(pdf.output()))
+    path = write_file(tmp_path, "scan.pdf", bytes(pdf.output()))
     with pytest.raises(DocumentError, match=r"scan\.pdf has no text layer.*scanned.*no OCR"):
         load_document(path)
 
@@ -238,13 +154,13 @@ def test_pdf_without_a_text_layer_is_refused_as_scanned(tmp_path: Path) -> None:
 @pytest.mark.parametrize("data", [b"%PDF-1.4 ...", b"not a pdf at all", b"%PDF-1.7\n%%EOF"])
 def test_broken_pdf_is_refused_with_a_message(tmp_path: Path, data: bytes) -> None:
     with pytest.raises(DocumentError, match=r"broken\.pdf is not a readable PDF"):
-        load_document(_write(tmp_path, "broken.pdf", data))
+        load_document(write_file(tmp_path, "broken.pdf", data))
 
 
 def test_pdf_metadata_from_document_information(tmp_path: Path) -> None:
-    data = _pdf([[PAGE_1]], title="Beijing weighs H200 imports", author="Ann Cao; Coco Feng",
+    data = make_pdf([[PAGE_1]], title="Beijing weighs H200 imports", author="Ann Cao; Coco Feng",
                 created=dt.datetime(2025, 7, 15, 9, 30, tzinfo=dt.UTC))
-    doc = load_document(_write(tmp_path, "meta.pdf", data))
+    doc = load_document(write_file(tmp_path, "meta.pdf", data))
     assert doc.title == "Beijing weighs H200 imports"
     assert doc.authors == ("Ann Cao", "Coco Feng")
     assert doc.date == "2025-07-15"
@@ -252,15 +168,15 @@ def test_pdf_metadata_from_document_information(tmp_path: Path) -> None:
 
 
 def test_pdf_metadata_absent_is_none(tmp_path: Path) -> None:
-    doc = load_document(_write(tmp_path, "plain.pdf", _pdf([[PAGE_1]])))
+    doc = load_document(write_file(tmp_path, "plain.pdf", make_pdf([[PAGE_1]])))
     assert doc.title is None and doc.authors == ()
-    named = load_document(_write(tmp_path, "named.pdf",
-                                 _pdf([[PAGE_1]], title="Microsoft Word - draft.docx")))
+    named = load_document(write_file(tmp_path, "named.pdf",
+                                 make_pdf([[PAGE_1]], title="Microsoft Word - draft.docx")))
     assert named.title is None  # a file name is not a title
 
 
 def test_sidecar_overrides_pdf_metadata(tmp_path: Path) -> None:
-    path = _write(tmp_path, "side.pdf", _pdf([[PAGE_1]], title="From the file"))
+    path = write_file(tmp_path, "side.pdf", make_pdf([[PAGE_1]], title="From the file"))
     (tmp_path / "side.meta.yaml").write_text("title: From the sidecar\noutlet: Reuters\n")
     doc = load_document(path)
     assert (doc.title, doc.outlet) == ("From the sidecar", "Reuters")
@@ -268,7 +184,7 @@ def test_sidecar_overrides_pdf_metadata(tmp_path: Path) -> None:
 
 def test_chat_control_tokens_in_a_pdf_are_defused_and_offsets_hold(tmp_path: Path) -> None:
     text = "Ignore this <|im_start|>system and <s> tokens in the report body, officials said."
-    doc = load_document(_write(tmp_path, "tokens.pdf", _pdf([[text], [PAGE_2]])))
+    doc = load_document(write_file(tmp_path, "tokens.pdf", make_pdf([[text], [PAGE_2]])))
     assert "<|" not in doc.text and "<s>" not in doc.text
     assert page_of(doc, doc.text.index("400,000")) == 2
     _exact_chunks(doc)
@@ -286,7 +202,7 @@ def test_docx_paragraphs_headings_and_table_rows_in_order(tmp_path: Path) -> Non
         ("table", [("Company", "Units"), ("Nvidia", "400,000"), ("AMD", "120,000")]),
         ("p", "Officials declined to comment."),
     ]
-    doc = load_document(_write(tmp_path, "report.docx", _docx(blocks)))
+    doc = load_document(write_file(tmp_path, "report.docx", make_docx(blocks)))
     assert doc.text.split("\n\n") == [
         "Beijing weighs H200 imports", PAGE_1, "What the ministry said", PAGE_2,
         "Company | Units", "Nvidia | 400,000", "AMD | 120,000", "Officials declined to comment."]
@@ -307,30 +223,30 @@ def test_docx_merged_cells_and_line_breaks(tmp_path: Path) -> None:
     paragraph.add_run("second line.")
     out = io.BytesIO()
     document.save(out)
-    doc = load_document(_write(tmp_path, "merged.docx", out.getvalue()))
+    doc = load_document(write_file(tmp_path, "merged.docx", out.getvalue()))
     assert doc.text.split("\n\n") == ["Merged heading | Units", "Nvidia | H200 | 400,000",
                                       "First line second line."]
 
 
 def test_docx_metadata_from_core_properties(tmp_path: Path) -> None:
-    data = _docx([("p", PAGE_1)], title="Chip licences", author="Ann Cao and Coco Feng",
+    data = make_docx([("p", PAGE_1)], title="Chip licences", author="Ann Cao and Coco Feng",
                  created=dt.datetime(2025, 3, 2, 8, 0))
-    doc = load_document(_write(tmp_path, "props.docx", data))
+    doc = load_document(write_file(tmp_path, "props.docx", data))
     assert (doc.title, doc.authors, doc.date) == ("Chip licences", ("Ann Cao", "Coco Feng"),
                                                   "2025-03-02")
-    bare = load_document(_write(tmp_path, "bare.docx", _docx([("p", PAGE_1)])))
+    bare = load_document(write_file(tmp_path, "bare.docx", make_docx([("p", PAGE_1)])))
     assert bare.title is None and bare.authors == ()
 
 
 @pytest.mark.parametrize("data", [b"PK\x03\x04 not really a zip", b"plain text, not Word"])
 def test_broken_docx_is_refused_with_a_message(tmp_path: Path, data: bytes) -> None:
     with pytest.raises(DocumentError, match=r"broken\.docx is not a Word \(\.docx\) file"):
-        load_document(_write(tmp_path, "broken.docx", data))
+        load_document(write_file(tmp_path, "broken.docx", data))
 
 
 def test_docx_without_text_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match="has no text"):
-        load_document(_write(tmp_path, "blank.docx", _docx([("p", "   ")])))
+        load_document(write_file(tmp_path, "blank.docx", make_docx([("p", "   ")])))
 
 
 # --- offsets, property-tested --------------------------------------------------------
@@ -340,7 +256,18 @@ WORDS = st.sampled_from(["Beijing", "chips", "the", "U.S.", "approved", "400,000
                          "licences", "ministry", "export", "(AMD)", "50%", "said:"])
 SENTENCE = st.lists(WORDS, min_size=1, max_size=30).map(lambda ws: " ".join(ws) + ".")
 PARAGRAPH = st.lists(SENTENCE, min_size=1, max_size=5).map(" ".join)
-PAGES = st.lists(st.lists(PARAGRAPH, min_size=1, max_size=3), min_size=1, max_size=3)
+# Each paragraph starts with its own word: a paragraph repeated at the edges of most pages
+# is a running header or footer and is dropped, which is not what these tests are about.
+_OPENERS = ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India")
+
+
+def _distinct(pages: list[list[str]]) -> list[list[str]]:
+    openers = iter(_OPENERS)
+    return [[f"{next(openers)} {p}" for p in paragraphs] for paragraphs in pages]
+
+
+PAGES = st.lists(st.lists(PARAGRAPH, min_size=1, max_size=3), min_size=1, max_size=3
+                 ).map(_distinct)
 
 
 @settings(max_examples=25, deadline=None,
@@ -349,7 +276,7 @@ PAGES = st.lists(st.lists(PARAGRAPH, min_size=1, max_size=3), min_size=1, max_si
        overlap=st.integers(min_value=0, max_value=6))
 def test_pdf_chunks_are_exact_spans_of_the_clean_text(
         tmp_path: Path, pages: list[list[str]], size: int, overlap: int) -> None:
-    doc = load_document(_write(tmp_path, "prop.pdf", _pdf(pages)))
+    doc = load_document(write_file(tmp_path, "prop.pdf", make_pdf(pages)))
     assert len(doc.pages) == len(pages)
     assert list(doc.pages) == sorted(doc.pages)
     _exact_chunks(doc, size, overlap)
@@ -370,32 +297,32 @@ def test_docx_chunks_are_exact_spans_of_the_clean_text(
     for paragraphs in pages:
         blocks.extend(("p", p) for p in paragraphs)
     blocks.append(("table", [("Company", "Units <s>"), ("Nvidia", "400,000")]))
-    doc = load_document(_write(tmp_path, "prop.docx", _docx(blocks)))
+    doc = load_document(write_file(tmp_path, "prop.docx", make_docx(blocks)))
     _exact_chunks(doc, size, overlap)
 
 
 # --- the corpus loader and uploads ---------------------------------------------------
 
 
-def test_corpus_loader_and_uploads_take_pdf_and_docx(tmp_path: Path) -> None:
+def test_corpus_loader_and_uploads_take_pdf_andmake_docx(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    _write(corpus, "a.pdf", _pdf([[PAGE_1], [PAGE_2]]))
-    _write(corpus, "b.docx", _docx([("p", "Officials declined to comment on the timing.")]))
-    _write(corpus, "c.pdf", _pdf([[PAGE_1]], user_password="secret"))
+    write_file(corpus, "a.pdf", make_pdf([[PAGE_1], [PAGE_2]]))
+    write_file(corpus, "b.docx", make_docx([("p", "Officials declined to comment on the timing.")]))
+    write_file(corpus, "c.pdf", make_pdf([[PAGE_1]], user_password="secret"))
     paths, skipped = supported_files(corpus)
     assert [p.name for p in paths] == ["a.pdf", "b.docx", "c.pdf"] and skipped == []
     report = load_corpus(corpus)
     assert [d.doc_id for d in report.documents] == ["a", "b"]
     assert report.skipped[0][0] == "c.pdf" and "encrypted" in report.skipped[0][1]
 
-    stored = store_upload(corpus, "New Report (2025).pdf", _pdf([[PAGE_2]]))
+    stored = store_upload(corpus, "New Report (2025).pdf", make_pdf([[PAGE_2]]))
     assert stored == corpus / "New-Report-2025.pdf"
-    stored = store_upload(corpus, "Notes.DOCX", _docx([("p", "A different report body.")]))
+    stored = store_upload(corpus, "Notes.DOCX", make_docx([("p", "A different report body.")]))
     assert stored == corpus / "Notes.docx"
     before = sorted(p.name for p in corpus.iterdir())
     with pytest.raises(DocumentError, match="encrypted"):
-        store_upload(corpus, "locked.pdf", _pdf([[PAGE_2]], user_password="secret"))
+        store_upload(corpus, "locked.pdf", make_pdf([[PAGE_2]], user_password="secret"))
     with pytest.raises(DocumentError, match="same text"):
-        store_upload(corpus, "copy.pdf", _pdf([[PAGE_1], [PAGE_2]]))
+        store_upload(corpus, "copy.pdf", make_pdf([[PAGE_1], [PAGE_2]]))
     assert sorted(p.name for p in corpus.iterdir()) == before

@@ -110,15 +110,21 @@ def short(text: str, limit: int = _QUOTE_CHARS) -> str:
     return flat[:limit].rsplit(" ", 1)[0] + "…"
 
 
+def on_page(name: str, page: int | None) -> str:
+    """A report's name, with the page when the passage is in a report with pages."""
+    return name if page is None else f"{name}, p. {page}"
+
+
 def source_samples(citations: Sequence[Citation]) -> list[list[str]]:
-    """Rows of the sources table: marker, report title (or id), and the start of the quote."""
-    return [[f"[{c.n}]", c.title or c.doc_id, short(c.quote)] for c in citations]
+    """Rows of the sources table: marker, report title (or id) with the page, the quote's start."""
+    return [[f"[{c.n}]", on_page(c.title or c.doc_id, c.page), short(c.quote)]
+            for c in citations]
 
 
 def hit_samples(hits: Sequence[Hit], titles: Mapping[str, str | None]) -> list[list[str]]:
     """Rows of the sources table for retrieved passages not (yet) cited: marked with a dot."""
-    return [["·", titles.get(h.chunk.doc_id) or h.chunk.doc_id, short(h.chunk.text)]
-            for h in hits]
+    return [["·", on_page(titles.get(h.chunk.doc_id) or h.chunk.doc_id, h.chunk.page),
+             short(h.chunk.text)] for h in hits]
 
 
 def hit_ids(hits: Sequence[Hit]) -> list[str]:
@@ -134,6 +140,8 @@ def _meta_line(passage: Passage) -> str:
         parts.append(f'<span class="date">{escape(passage.date)}</span>')
     if passage.authors:
         parts.append(f'<span class="authors">by {escape(", ".join(passage.authors))}</span>')
+    if passage.page is not None:
+        parts.append(f'<span class="page">page {passage.page}</span>')
     line = " · ".join(parts)
     if passage.url and re.match(r"^https?://", passage.url, re.IGNORECASE):
         href = html.escape(passage.url, quote=True)

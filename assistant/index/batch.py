@@ -41,13 +41,12 @@ from assistant.index.indexing import Embedded, EmbedStream, carry_out, embed_doc
 from assistant.index.refresh_plan import (
     CorpusDoc,
     expected_settings,
-    passages_digest,
     plan_refresh,
     settings_fingerprint,
-    text_at,
+    text_digest,
 )
 from assistant.index.vectorstore import StoreConfig
-from assistant.ingest.chunking import chunk_text
+from assistant.ingest.chunking import chunk_document
 from assistant.ingest.documents import (
     distinct_reports,
     doc_id_for,
@@ -115,7 +114,7 @@ def _scan_task(embedder: Embedder, paths: list[str],
             out.append((path.name, f"{path.name} could not be read ({exc.strerror})"))
             continue
         out.append(Entry(doc.doc_id, name, doc.sha256, text_sha256(doc.text), doc.title, mtime,
-                         passages_digest(text_at(doc.text, stored.get(doc.doc_id, ())))))
+                         text_digest(doc, stored.get(doc.doc_id, ()))))
     return out
 
 
@@ -123,7 +122,7 @@ def _embed_task(embedder: Embedder, paths: list[str],
                 chunker: ChunkerSettings) -> list[Embedded]:
     """Chunk ``paths`` and embed all their passages in one call."""
     docs = [load_document(Path(p)) for p in paths]
-    return embed_documents(embedder, [(d, chunk_text(d.doc_id, d.text, chunker)) for d in docs])
+    return embed_documents(embedder, [(d, chunk_document(d, chunker)) for d in docs])
 
 
 class _Workers:

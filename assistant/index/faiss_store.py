@@ -5,7 +5,7 @@ Layout of ``index/``::
     manifest.json          written last, by rename; names the live generation
     gen-<id>/vectors.faiss FAISS index (inner product over unit vectors; exact or IVF by
                            size, see assistant.index.ann; its parameters are in the manifest)
-    gen-<id>/chunks.jsonl  one chunk a line, in vector order
+    gen-<id>/chunks.jsonl  one chunk a line, in vector order (with its page, or null)
     .lock                  held while building
 
 A crash at any moment leaves the previous manifest and its generation intact.
@@ -185,12 +185,18 @@ def load(layout: IndexLayout) -> VectorIndex | None:
 
 
 def _chunk(data: Any) -> Chunk:
-    """A chunk from its JSON line, refusing fields of the wrong type or inconsistent spans."""
+    """A chunk from its JSON line, refusing fields of the wrong type or inconsistent spans.
+
+    A line without ``page`` (an index written before pages were kept) gives ``None``.
+    """
     chunk = Chunk(**data)
     ints = (chunk.start, chunk.end, chunk.tokens)
     if (not isinstance(chunk.doc_id, str) or not isinstance(chunk.text, str)
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in ints)
-            or not 0 <= chunk.start <= chunk.end or chunk.end - chunk.start != len(chunk.text)):
+            or not 0 <= chunk.start <= chunk.end or chunk.end - chunk.start != len(chunk.text)
+            or not (chunk.page is None or (isinstance(chunk.page, int)
+                                           and not isinstance(chunk.page, bool)
+                                           and chunk.page >= 1))):
         raise ValueError("malformed chunk")
     return chunk
 

@@ -43,12 +43,12 @@ from assistant.index.refresh_plan import (
     embedding_text,
     expected_settings,
     faiss_stored,
-    passages_digest,
     plan_refresh,
     settings_fingerprint,
+    stored_digest,
 )
 from assistant.index.vectorstore import SearchIndex, StoreConfig
-from assistant.ingest.chunking import chunk_text
+from assistant.ingest.chunking import chunk_document
 from assistant.models.embedding import Embedder, Vectors
 from assistant.records import BuildReport, Chunk, Document, Progress
 from assistant.settings import ChunkerSettings
@@ -111,7 +111,7 @@ def embed_in_process(documents: Sequence[Document], embedder: Embedder,
             _log_progress("documents", i, total)
             if doc.doc_id not in wanted:
                 continue
-            chunks = chunk_text(doc.doc_id, doc.text, chunker)
+            chunks = chunk_document(doc, chunker)
             pending.append((doc, chunks))
             passages += len(chunks)
             if passages >= EMBED_BATCH:
@@ -262,7 +262,7 @@ class QdrantWriter:
             return StoredIndex(True, next(iter(others.values())), {}, atomic=False)
         stored, self._stored = collection.contents()
         docs = {doc_id: StoredDoc(s.sha256, s.points, s.points if s.complete else None,
-                                  passages_digest(c.text for c in self._stored.get(doc_id, ())))
+                                  stored_digest(self._stored.get(doc_id, ())))
                 for doc_id, s in stored.items()}
         return StoredIndex(True, collection.fingerprint, docs, atomic=False)
 

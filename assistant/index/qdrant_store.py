@@ -3,7 +3,7 @@
 One point per passage. Its id is derived from the document id and the passage's
 offsets (a UUID5), its vector is the passage embedding (dot product over unit
 vectors, the same scores FAISS gives) and its payload is the passage itself
-(``doc_id``, ``start``, ``end``, ``text``, ``tokens``) with the SHA-256 of the
+(``doc_id``, ``start``, ``end``, ``text``, ``tokens``, ``page``) with the SHA-256 of the
 document version it came from and that version's passage count.
 
 The collection's name carries a fingerprint of the embedding model and chunker
@@ -192,8 +192,10 @@ class QdrantCollection:
         out: dict[str, list[Chunk]] = {}
         for data in payloads:
             try:
+                page = data.get("page")
                 chunk = Chunk(str(data["doc_id"]), int(data["start"]), int(data["end"]),
-                              str(data["text"]), int(data["tokens"]))
+                              str(data["text"]), int(data["tokens"]),
+                              None if page is None else int(page))
             except (KeyError, TypeError, ValueError):
                 raise StoreError(f"the Qdrant collection {self.name} holds a malformed "
                                  "passage") from None

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from assistant.index import ann
-from assistant.records import BuildReport, Chunk, Document
+from assistant.records import BuildReport, Chunk, Document, page_of
 from assistant.settings import ChunkerSettings
 
 if TYPE_CHECKING:
@@ -102,6 +102,30 @@ def text_at(text: str, spans: Iterable[tuple[int, int]]) -> list[str]:
     return [text[start:end] for start, end in spans]
 
 
+def _on_page(text: str, page: int | None) -> str:
+    """A passage's text for the digest, with its page when it has one.
+
+    Without a page the text alone: an index of reports without pages digests as before.
+    """
+    return text if page is None else f"{text}\0page {page}"
+
+
+def stored_digest(chunks: Iterable[Chunk]) -> str:
+    """The :func:`passages_digest` of stored passages: their texts and pages, in order."""
+    return passages_digest(_on_page(c.text, c.page) for c in chunks)
+
+
+def text_digest(doc: Document, spans: Iterable[tuple[int, int]]) -> str:
+    """The :func:`passages_digest` of ``doc`` at ``spans``: its text there and the pages.
+
+    Equal to :func:`stored_digest` of passages that are still the text and page they
+    claim to be; a report's passages stored without their page (an index from before
+    pages were kept) differ, so such an index is rebuilt.
+    """
+    return passages_digest(_on_page(doc.text[start:end], page_of(doc, start))
+                           for start, end in spans)
+
+
 @dataclass(frozen=True)
 class StoredDoc:
     """What the store holds of one document."""
@@ -145,8 +169,8 @@ class CorpusDoc:
 
 def corpus_doc(doc: Document, stored: Sequence[Chunk]) -> CorpusDoc:
     """The planning record of ``doc``, checked against its ``stored`` passages."""
-    return CorpusDoc(doc.doc_id, doc.sha256, doc.title, passages_digest(
-        text_at(doc.text, ((c.start, c.end) for c in stored))))
+    return CorpusDoc(doc.doc_id, doc.sha256, doc.title,
+                     text_digest(doc, ((c.start, c.end) for c in stored)))
 
 
 @dataclass(frozen=True)
@@ -187,7 +211,7 @@ def damage(corpus: Sequence[CorpusDoc], stored: StoredIndex) -> str:
         held = docs.get(doc.doc_id)
         if (held is not None and held.whole and held.sha256 == doc.sha256
                 and held.text_digest != doc.stored_text_digest):
-            return f"the index passages of {doc.doc_id} do not match the report's text"
+            return f"the index passages of {doc.doc_id} do not match the report's text or pages"
     return ""
 
 
@@ -251,11 +275,10 @@ def faiss_stored(manifest: Mapping[str, Any], chunks: Sequence[Chunk], settings_
         docs[str(doc_id)] = StoredDoc(
             sha if isinstance(sha, str) else "", len(passages),
             count if isinstance(count, int) and not isinstance(count, bool) else -1,
-            passages_digest(c.text for c in passages))
+            stored_digest(passages))
     for doc_id, passages in held.items():
         if doc_id not in docs:
-            docs[doc_id] = StoredDoc("", len(passages), None,
-                                     passages_digest(c.text for c in passages))
+            docs[doc_id] = StoredDoc("", len(passages), None, stored_digest(passages))
     return StoredIndex(True, fingerprint, docs, index_kind=index_kind)
 
 

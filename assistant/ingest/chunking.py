@@ -9,13 +9,14 @@ holds for every chunk.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from assistant.errors import ConfigError
-from assistant.records import Chunk
+from assistant.records import Chunk, Document, page_of
 from assistant.settings import ENCODING_NAME, ChunkerSettings
 
 _PARAGRAPH_RE = re.compile(r"\n[ \t]*\n\s*")
@@ -173,3 +174,11 @@ def chunk_text(doc_id: str, text: str, settings: ChunkerSettings | None = None) 
                 next_i -= 1
         i = next_i
     return chunks
+
+
+def chunk_document(doc: Document, settings: ChunkerSettings | None = None) -> list[Chunk]:
+    """The chunks of a report (:func:`chunk_text`), each with the page it starts on."""
+    chunks = chunk_text(doc.doc_id, doc.text, settings)
+    if not doc.pages:
+        return chunks
+    return [dataclasses.replace(c, page=page_of(doc, c.start)) for c in chunks]

@@ -1,0 +1,99 @@
+"""PDF and Word reports built in code for tests: fpdf2 PDFs and python-docx files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import docx
+from fpdf import FPDF
+from fpdf.enums import EncryptionMethod
+
+PAGE_1 = ("Beijing is weighing whether to let domestic firms import Nvidia's H200 chips, "
+          "according to people familiar with the matter, as officials balance the needs of "
+          "local developers against a push for self-reliance in semiconductors.")
+PAGE_2 = ("The commerce ministry said on Tuesday that it had received applications for "
+          "400,000 units and would decide on the licences before the end of the quarter.")
+HEADER = "Global Trade Monitor - Confidential"
+
+
+class _Report(FPDF):
+    """A PDF whose every page has a running header and a "Page n of m" footer."""
+
+    furniture = True
+
+    def header(self) -> None:
+        if self.furniture:
+            self.set_font("helvetica", size=9)
+            self.cell(0, 8, HEADER, new_x="LMARGIN", new_y="NEXT", align="C")
+            self.ln(4)
+
+    def footer(self) -> None:
+        if self.furniture:
+            self.set_y(-15)
+            self.set_font("helvetica", size=9)
+            self.cell(0, 10, f"Page {self.page_no()} of {{nb}}", align="C")
+
+
+def make_pdf(pages: Sequence[Sequence[str]], *, furniture: bool = True, title: str | None = None,
+         author: str | None = None, created: dt.datetime | None = None,
+         table: Sequence[Sequence[str]] = (), user_password: str | None = None) -> bytes:
+    """A PDF with one page a list of paragraphs (the table, if any, after page 1's)."""
+    pdf = _Report()
+    pdf.furniture = furniture
+    if title:
+        pdf.set_title(title)
+    if author:
+        pdf.set_author(author)
+    pdf.set_creation_date(created or dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    for n, paragraphs in enumerate(pages):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=11)
+        for paragraph in paragraphs:
+            pdf.multi_cell(0, 6, paragraph, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(4)
+        if n == 0 and table:
+            with pdf.table() as grid:
+                for row in table:
+                    cells = grid.row()
+                    for value in row:
+                        cells.cell(value)
+    if user_password is not None:
+        pdf.set_encryption(owner_password="owner", user_password=user_password,
+                           encryption_method=EncryptionMethod.AES_256)
+    return bytes(pdf.output())
+
+
+def write_file(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def make_docx(blocks: Sequence[tuple[str, object]], *, title: str | None = None,
+          author: str | None = None, created: dt.datetime | None = None) -> bytes:
+    """A Word file of ("heading", text), ("p", text) and ("table", rows) blocks."""
+    document = docx.Document()
+    for kind, value in blocks:
+        if kind == "heading":
+            document.add_heading(str(value), level=1)
+        elif kind == "title":
+            document.add_heading(str(value), level=0)
+        elif kind == "table":
+            rows = list(value)  # type: ignore[call-overload]
+            grid = document.add_table(rows=len(rows), cols=len(rows[0]))
+            for r, row in enumerate(rows):
+                for c, cell in enumerate(row):
+                    grid.cell(r, c).text = cell
+        else:
+            document.add_paragraph(str(value))
+    props = document.core_properties
+    props.title = title or ""
+    props.author = author or ""
+    if created is not None:
+        props.created = created
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
