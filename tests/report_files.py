@@ -97,3 +97,28 @@ def make_docx(blocks: Sequence[tuple[str, object]], *, title: str | None = None,
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def make_paged_docx(pages: Sequence[Sequence[str]], *, title: str | None = None,
+                    rendered: bool = False) -> bytes:
+    """A Word file with one page a list of paragraphs, pages split by hard page breaks.
+
+    With ``rendered`` the pages are instead marked the way Word records its last layout
+    (``w:lastRenderedPageBreak`` at the start of each page's first run), with no hard breaks.
+    """
+    from docx.enum.text import WD_BREAK
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    for n, paragraphs in enumerate(pages):
+        for i, text in enumerate(paragraphs):
+            paragraph = document.add_paragraph()
+            run = paragraph.add_run(text)
+            if rendered and n and not i:
+                run._r.insert(0, OxmlElement("w:lastRenderedPageBreak"))
+        if not rendered and n < len(pages) - 1:
+            paragraph.add_run().add_break(WD_BREAK.PAGE)
+    document.core_properties.title = title or ""
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()

@@ -23,7 +23,7 @@ from assistant.ingest.formats import drop_page_furniture, paragraphs_of
 from assistant.ingest.uploads import store_upload
 from assistant.records import Document, page_of
 from assistant.settings import ChunkerSettings
-from report_files import HEADER, PAGE_1, PAGE_2, make_docx, make_pdf, write_file
+from report_files import HEADER, PAGE_1, PAGE_2, make_docx, make_paged_docx, make_pdf, write_file
 
 
 def _exact_chunks(doc: Document, size: int = 40, overlap: int = 8) -> None:
@@ -326,3 +326,39 @@ def test_corpus_loader_and_uploads_take_pdf_andmake_docx(tmp_path: Path) -> None
     with pytest.raises(DocumentError, match="same text"):
         store_upload(corpus, "copy.pdf", make_pdf([[PAGE_1], [PAGE_2]]))
     assert sorted(p.name for p in corpus.iterdir()) == before
+
+
+# --- DOCX pages --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rendered", [False, True])
+def test_docx_pages_from_page_breaks(tmp_path: Path, rendered: bool) -> None:
+    data = make_paged_docx([[PAGE_1, "Second paragraph of page one."], [PAGE_2], ["Last."]],
+                           rendered=rendered)
+    doc = load_document(write_file(tmp_path, "paged.docx", data))
+    assert doc.text.split("\n\n") == [PAGE_1, "Second paragraph of page one.", PAGE_2, "Last."]
+    assert len(doc.pages) == 3
+    assert page_of(doc, doc.text.index(PAGE_1)) == 1
+    assert page_of(doc, doc.text.index("400,000 units")) == 2
+    assert page_of(doc, doc.text.index("Last.")) == 3
+    _exact_chunks(doc)
+
+
+def test_docx_break_inside_a_paragraph_and_page_break_before(tmp_path: Path) -> None:
+    document = docx.Document()
+    paragraph = document.add_paragraph("The ministry met on Monday,")
+    paragraph.add_run().add_break(WD_BREAK.PAGE)
+    paragraph.add_run("and agreed on Tuesday.")
+    document.add_paragraph("A new chapter.").paragraph_format.page_break_before = True
+    out = io.BytesIO()
+    document.save(out)
+    doc = load_document(write_file(tmp_path, "split.docx", out.getvalue()))
+    assert doc.text == "The ministry met on Monday, and agreed on Tuesday.\n\nA new chapter."
+    assert page_of(doc, doc.text.index("and agreed")) == 2
+    assert page_of(doc, doc.text.index("A new chapter")) == 3
+
+
+def test_docx_without_page_breaks_has_no_pages(tmp_path: Path) -> None:
+    doc = load_document(write_file(tmp_path, "flat.docx", make_docx([("p", PAGE_1),
+                                                                    ("p", PAGE_2)])))
+    assert doc.pages == () and page_of(doc, 0) is None

@@ -8,7 +8,8 @@ paragraphs, joins them into the clean text and records where each page starts.
   or bottom of most pages, or a lone page number there) are dropped. A PDF without a
   text layer (scanned) and one that does not open with an empty password are refused.
 - DOCX (python-docx): paragraphs and tables (one line a row, cells joined by
-  ``" | "``) in document order; headings are paragraphs of their own.
+  ``" | "``) in document order; headings are paragraphs of their own. Pages where
+  the file records them (Word's last layout, else its hard page breaks).
 
 Metadata (title, author, date) comes from the PDF's document information or the
 DOCX core properties; a field the file does not set is ``None``.
@@ -31,7 +32,7 @@ from assistant.errors import DocumentError
 
 logger = logging.getLogger(__name__)
 
-PAGED_SUFFIXES = (".pdf",)
+PAGED_SUFFIXES = (".pdf", ".docx")  # formats whose reports may have pages
 BINARY_SUFFIXES = (".pdf", ".docx")
 # A .docx is a zip archive: refuse one whose parts unpack to more than this (zip bomb).
 MAX_DOCX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -263,27 +264,76 @@ def _docx_date(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, date) else None
 
 
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_RENDERED_BREAK = _W + "lastRenderedPageBreak"
+
+
+def _page_pieces(paragraph: Any, rendered: bool) -> list[str]:
+    """A paragraph's text cut at its page breaks: one piece on each page it touches.
+
+    With ``rendered``, the breaks are where Word last laid the pages out
+    (``w:lastRenderedPageBreak``); else the hard page breaks (``w:br w:type="page"``).
+    Text is read as python-docx reads it (text, tabs, line breaks).
+    """
+    pieces = [""]
+    for run in paragraph._p.xpath("./w:r | ./w:hyperlink/w:r"):
+        for child in run:
+            tag = child.tag
+            if tag == _W + "t":
+                pieces[-1] += child.text or ""
+            elif tag == _W + "tab":
+                pieces[-1] += "\t"
+            elif tag in (_W + "br", _W + "cr"):
+                if child.get(_W + "type") == "page":
+                    if not rendered:
+                        pieces.append("")
+                else:
+                    pieces[-1] += "\n"
+            elif tag == _RENDERED_BREAK and rendered:
+                pieces.append("")
+    return pieces
+
+
 def docx_report(data: bytes, name: str) -> Extracted:
-    """The paragraphs and table rows of a Word document in order, and its metadata."""
+    """The paragraphs and table rows of a Word document in order, page by page, and metadata.
+
+    A document with page breaks keeps its pages: the ones Word recorded when it last
+    laid it out, or else its hard page breaks (a page break in the text, or a paragraph
+    set to start a new page). Table rows stay on the page their table starts on.
+    Without page breaks a document has no pages (like a text report).
+    """
     _check_zip(data, name)
     import docx  # imported here: only Word reports need it
     from docx.table import Table
 
     try:
         document = docx.Document(io.BytesIO(data))
-        paragraphs: list[str] = []
+        body = document.element.body
+        rendered = bool(body.xpath(".//w:lastRenderedPageBreak"))
+        hard = bool(body.xpath('.//w:br[@w:type="page"] | .//w:pageBreakBefore'))
+        pages: list[list[str]] = [[]]
+        continued = [False]
         first_title: str | None = None
         for item in document.iter_inner_content():
             if isinstance(item, Table):
-                paragraphs.extend(_table_rows(item))
+                pages[-1].extend(_table_rows(item))
                 continue
-            text = _squash(item.text)
-            if not text:
-                continue
+            if (hard and not rendered and item.paragraph_format.page_break_before
+                    and any(pages[-1])):
+                pages.append([])
+                continued.append(False)
+            pieces = _page_pieces(item, rendered) if rendered or hard else [item.text]
+            for n, piece in enumerate(pieces):
+                text = _squash(piece)
+                if n:
+                    pages.append([])
+                    continued.append(bool(text) and any(_squash(p) for p in pieces[:n]))
+                if text:
+                    pages[-1].append(text)
             style = (item.style.name if item.style is not None else "") or ""
-            if first_title is None and style == "Title":
+            text = _squash(item.text)
+            if first_title is None and text and style == "Title":
                 first_title = text
-            paragraphs.append(text)
         props = document.core_properties
         meta: dict[str, Any] = {"title": _title(props.title) or first_title,
                                 "authors": props.author or None,
@@ -294,9 +344,11 @@ def docx_report(data: bytes, name: str) -> Extracted:
         logger.debug("python-docx failed on %s", name, exc_info=True)
         raise DocumentError(f"{name} is not a readable Word (.docx) file "
                             f"({type(exc).__name__})") from None
-    if not paragraphs:
+    if not any(pages):
         raise DocumentError(f"{name} has no text")
-    return Extracted((tuple(paragraphs),), (False,), meta, paged=False)
+    if len(pages) == 1:
+        return Extracted((tuple(pages[0]),), (False,), meta, paged=False)
+    return Extracted(tuple(map(tuple, pages)), tuple(continued), meta, paged=True)
 
 
 def read_binary_report(data: bytes, name: str, suffix: str) -> Extracted:
