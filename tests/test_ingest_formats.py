@@ -37,10 +37,18 @@ def _exact_chunks(doc: Document, size: int = 40, overlap: int = 8) -> None:
         if doc.pages:
             page = page_of(doc, chunk.start)
             assert page is not None and 1 <= page <= len(doc.pages)
-    # the chunks the index stores: the same spans, each with the page it starts on
+    # the chunks the index stores: exact spans too, each on one page, named with it
     paged = chunk_document(doc, ChunkerSettings(max_tokens=size, overlap_tokens=overlap))
-    assert [(c.start, c.end) for c in paged] == [(c.start, c.end) for c in chunks]
-    assert [c.page for c in paged] == [page_of(doc, c.start) for c in chunks]
+    assert paged
+    for chunk in paged:
+        assert doc.text[chunk.start:chunk.end] == chunk.text and chunk.text.strip()
+        assert chunk.page == page_of(doc, chunk.start) == page_of(doc, chunk.end - 1)
+    if not doc.pages:
+        assert paged == chunks
+    else:  # every page's text is in its passages
+        covered = "".join(doc.text[c.start:c.end] for c in paged)
+        for word in doc.text.split():
+            assert word in covered
 
 
 # --- PDF -----------------------------------------------------------------------------

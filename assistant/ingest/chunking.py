@@ -10,13 +10,14 @@ holds for every chunk.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from assistant.errors import ConfigError
-from assistant.records import Chunk, Document, page_of
+from assistant.records import Chunk, Document
 from assistant.settings import ENCODING_NAME, ChunkerSettings
 
 _PARAGRAPH_RE = re.compile(r"\n[ \t]*\n\s*")
@@ -177,8 +178,20 @@ def chunk_text(doc_id: str, text: str, settings: ChunkerSettings | None = None) 
 
 
 def chunk_document(doc: Document, settings: ChunkerSettings | None = None) -> list[Chunk]:
-    """The chunks of a report (:func:`chunk_text`), each with the page it starts on."""
-    chunks = chunk_text(doc.doc_id, doc.text, settings)
+    """The chunks of a report, each with the page it is on.
+
+    A report with pages is chunked page by page (:func:`chunk_text` on each page's
+    text), so no passage runs over a page break and a passage, or any sentence quoted
+    from it, names one page. Without pages: :func:`chunk_text`.
+    """
     if not doc.pages:
-        return chunks
-    return [dataclasses.replace(c, page=page_of(doc, c.start)) for c in chunks]
+        return chunk_text(doc.doc_id, doc.text, settings)
+    chunks: list[Chunk] = []
+    bounds = [*doc.pages, len(doc.text)]
+    for number, (start, end) in enumerate(itertools.pairwise(bounds), start=1):
+        if end <= start:
+            continue
+        for c in chunk_text(doc.doc_id, doc.text[start:end], settings):
+            chunks.append(dataclasses.replace(c, start=c.start + start, end=c.end + start,
+                                              page=number))
+    return chunks
