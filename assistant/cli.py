@@ -1,4 +1,6 @@
-"""The ``assistant`` command: index, add, ask, cite, search, eval; plugins add more (``serve``).
+"""The ``assistant`` command: index, add, remove, reports, ask, cite, search, eval, more.
+
+Plugins add more (``serve``).
 
 Plugins register subcommands through the ``assistant.commands`` entry-point group:
 a function ``(subparsers, add_common_flags) -> None`` that adds a parser and sets
@@ -10,6 +12,7 @@ no traceback reaches the user.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -43,6 +46,21 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
 
 
+def _scope(parser: argparse.ArgumentParser) -> None:
+    """The flags that restrict a question to some reports."""
+    parser.add_argument("--report", action="append", default=[], metavar="ID",
+                        help="only this report (repeat for several)")
+    parser.add_argument("--outlet", action="append", default=[],
+                        help="only reports of this outlet (repeat for several)")
+    parser.add_argument("--since", help="only reports dated on or after (YYYY[-MM[-DD]])")
+    parser.add_argument("--until", help="only reports dated on or before (YYYY[-MM[-DD]])")
+
+
+def _scope_args(args: argparse.Namespace) -> dict[str, Any]:
+    return {"reports": args.report, "outlets": args.outlet, "since": args.since,
+            "until": args.until}
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``assistant`` command."""
     parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
@@ -57,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="ask a question")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    _scope(p)
     _common(p)
     p = sub.add_parser("cite", help="show the passage of a citation id")
     p.add_argument("citation_id")
@@ -66,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("-k", type=int, default=5)
     p.add_argument("--json", action="store_true")
+    _scope(p)
     _common(p)
     p = sub.add_parser("eval", help="score the assistant on a JSONL eval file")
     p.add_argument("file", type=Path)
@@ -85,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--replace", action="store_true",
                    help="replace a report with the same (cleaned) file name")
+    _common(p)
+    p = sub.add_parser("remove", help="remove a report (its id, or a file name the corpus "
+                       "lists) from the corpus folder and the index")
+    p.add_argument("report", nargs="+", metavar="ID")
+    _common(p)
+    p = sub.add_parser("reports", help="list the corpus folder's reports and their state "
+                       "(indexed, skipped and why, changed since indexing)")
+    p.add_argument("--json", action="store_true")
     _common(p)
     p = sub.add_parser("calibrate", help="fit the answer policy's score thresholds on "
                        "questions (retrieval and ranking only; no language model)")
@@ -164,7 +192,7 @@ def _cmd_ask(args: argparse.Namespace) -> None:
     assistant = _open(args)
     answer: Answer | None = None
     streamed = ""
-    for event in assistant.ask_stream(args.question):
+    for event in assistant.ask_stream(args.question, **_scope_args(args)):
         if isinstance(event, Answer):
             answer = event
         elif isinstance(event, TextDelta) and not args.json:
@@ -225,7 +253,7 @@ def _cmd_cite(args: argparse.Namespace) -> None:
 
 def _cmd_search(args: argparse.Namespace) -> None:
     assistant = _open(args)
-    hits = assistant.search(args.query, k=args.k)
+    hits = assistant.search(args.query, k=args.k, **_scope_args(args))
     if args.json:
         _out(json.dumps([{"score": h.score, **h.chunk.to_dict()} for h in hits],
                         ensure_ascii=False, indent=2))
@@ -317,6 +345,36 @@ def _cmd_add(args: argparse.Namespace) -> None:
         raise DocumentError(f"{refused} of {len(args.files)} files not added")
 
 
+def _cmd_remove(args: argparse.Namespace) -> None:
+    """``remove ID...``: delete each report's file (and sidecar), then re-index once."""
+    assistant = _open(args)
+    failed = 0
+    report = None
+    for name in args.report:
+        try:
+            report = assistant.remove_report(name)
+        except DocumentError as exc:
+            failed += 1
+            sys.stderr.write(f"not removed: {exc}\n")
+            continue
+        _out(f"removed {name}")
+    if report is not None:
+        _print_build(report, assistant.skipped())
+    if failed:
+        raise DocumentError(f"{failed} of {len(args.report)} reports not removed")
+
+
+def _cmd_reports(args: argparse.Namespace) -> None:
+    states = _open(args).report_states()
+    if args.json:
+        _out(json.dumps([dataclasses.asdict(s) for s in states], ensure_ascii=False, indent=2))
+        return
+    for s in states:
+        detail = f" ({s.reason})" if s.reason else ""
+        count = f", {s.passages} passages" if s.passages else ""
+        _out(f"{s.doc_id}: {s.state}{detail}{count}")
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> None:
     from assistant.answer import calibrate
     from assistant.answer.policy import save_policy
@@ -338,7 +396,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
         _out(f"written to {args.write}")
 
 
-COMMANDS = {"add": _cmd_add, "calibrate": _cmd_calibrate, "index": _cmd_index, "ask": _cmd_ask,
+COMMANDS = {"add": _cmd_add, "remove": _cmd_remove, "reports": _cmd_reports,
+            "calibrate": _cmd_calibrate, "index": _cmd_index, "ask": _cmd_ask,
             "cite": _cmd_cite, "search": _cmd_search, "eval": _cmd_eval}
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,13 +32,20 @@ from assistant.ingest.documents import (
     MAX_DOCUMENT_BYTES,
     SUPPORTED_SUFFIXES,
     LoadReport,
+    folder_stamps,
     load_corpus,
     neutralize,
+    sidecar_path,
 )
-from assistant.ingest.uploads import store_upload
+from assistant.ingest.uploads import remove_report, store_upload
 from assistant.models.embedding import Embedder
 from assistant.models.generation import Generator, Message
 from assistant.records import (
+    CHANGED,
+    GONE,
+    INDEXED,
+    NEW,
+    SKIPPED,
     Answer,
     BuildReport,
     Chunk,
@@ -45,6 +53,8 @@ from assistant.records import (
     Hit,
     Passage,
     Progress,
+    ReportFilter,
+    ReportState,
     Status,
     TextDelta,
     UploadLimits,
@@ -173,6 +183,67 @@ class Assistant:
         """
         return store_upload(self.settings.corpus_dir, filename, data, overwrite=overwrite)
 
+    def remove_report(self, name: str, progress: Progress | None = None) -> BuildReport:
+        """Delete a report (a document id, or a file name the folder lists) and re-index.
+
+        Its file and sidecar leave the corpus folder; the index drops its passages
+        and keeps every other report's (nothing is embedded again). Its citation ids
+        stop resolving (:meth:`lookup` raises :class:`~assistant.errors.CitationError`).
+        Raises :class:`~assistant.errors.DocumentError` when there is no such report.
+        """
+        with self._index_lock:
+            removed = remove_report(self.settings.corpus_dir, name)
+            logger.info("removed %s from the corpus", ", ".join(removed))
+            return self.reindex(progress=progress)
+
+    def report_states(self) -> list[ReportState]:
+        """Every report file of the corpus folder and its state (see :class:`ReportState`).
+
+        Indexed, skipped with its reason, changed since the index was last refreshed,
+        new since, or removed since (compared with the folder as it was read).
+        """
+        corpus = self._corpus
+        then = {name: (mtime, size) for name, mtime, size in corpus.stamps}
+        now = {name: (mtime, size) for name, mtime, size in folder_stamps(
+            self.settings.corpus_dir)}
+        counts = self._retriever.index.doc_chunks()
+
+        def changed(path: Path) -> bool:
+            sidecar = sidecar_path(path)
+            names = [path.name] + ([sidecar.name] if sidecar is not None else [])
+            return any(then.get(n) != now.get(n) for n in names)
+
+        out: list[ReportState] = []
+        known: set[str] = set()
+        for doc in corpus.documents:
+            path = Path(doc.path)
+            known.add(path.name)
+            state = GONE if path.name not in now else CHANGED if changed(path) else INDEXED
+            out.append(ReportState(doc.doc_id, path.name, state, "", doc.title, doc.outlet,
+                                   doc.date, len(doc.pages) or None,
+                                   len(counts.get(doc.doc_id, ()))))
+        for name, why in corpus.skipped:
+            known.add(name)
+            path = self.settings.corpus_dir / name
+            state = GONE if name not in now else CHANGED if then.get(name) != now.get(name) \
+                else SKIPPED
+            out.append(ReportState(path.stem, name, state, why))
+        sidecars = {name for name in now if re.search(r"\.meta\.ya?ml$", name)}
+        for name in sorted(set(now) - known - sidecars):
+            if name not in then:
+                out.append(ReportState(Path(name).stem, name, NEW, "not indexed yet"))
+        return out
+
+    def select(self, reports: Sequence[str] | None = None, outlets: Sequence[str] | None = None,
+               since: str | None = None, until: str | None = None) -> frozenset[str] | None:
+        """The ids of the reports a question is restricted to (``None``: every report).
+
+        See :class:`ReportFilter`. Raises :class:`~assistant.errors.QuestionError` for an
+        unknown report id, a malformed date, or a choice that leaves no report.
+        """
+        return _select(ReportFilter(tuple(reports or ()), tuple(outlets or ()), since or None,
+                                    until or None), self._docs)
+
     @property
     def upload_limits(self) -> UploadLimits:
         """The largest report file :meth:`add_report` takes, and the file types it reads."""
@@ -201,12 +272,20 @@ class Assistant:
             raise CitationError(f"there is no report {doc_id!r} in the corpus") from None
 
     # -------------------------------------------------------------- retrieval
-    def search(self, query: str, k: int = 5, history: Sequence[Any] | None = None) -> list[Hit]:
-        """Scored passages for ``query``, best first; no generation."""
+    def search(self, query: str, k: int = 5, history: Sequence[Any] | None = None, *,
+               reports: Sequence[str] | None = None, outlets: Sequence[str] | None = None,
+               since: str | None = None, until: str | None = None) -> list[Hit]:
+        """Scored passages for ``query``, best first; no generation.
+
+        ``reports``, ``outlets``, ``since`` and ``until`` restrict the passages to some
+        reports, as in :meth:`ask`.
+        """
         query = self._check_question(query)
+        allowed = self.select(reports, outlets, since, until)
         turns = normalize_history(history)
         context = [t["content"] for t in turns if t["role"] == "user"]
-        return self._retriever.search(conversation.resolve(query, turns).standalone, k, context)
+        return self._retriever.search(conversation.resolve(query, turns).standalone, k, context,
+                                      allowed)
 
     def retriever(self, mode: str = "hybrid") -> Retriever:
         """A retriever over the current index: ``hybrid``, ``dense`` or ``lexical`` (BM25).
@@ -222,7 +301,10 @@ class Assistant:
     def lookup(self, citation_id: str) -> Passage:
         """The cited passage, with its report's metadata and the text around it."""
         ref = citations.parse_id(citation_id)
-        doc = self.document(ref.doc_id)
+        doc = self._docs.get(ref.doc_id)
+        if doc is None:
+            raise CitationError(f"there is no report {ref.doc_id!r} in the corpus (it was "
+                                "removed, or never added); this citation no longer resolves")
         text = citations.resolve(ref, doc)
         before_start = max(0, ref.start - _CONTEXT_CHARS)
         after_end = min(len(doc.text), ref.end + _CONTEXT_CHARS)
@@ -243,29 +325,44 @@ class Assistant:
                 self._generator = self._generator_factory()
             return self._generator
 
-    def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:
-        """Answer ``question`` with citations (the last event of :meth:`ask_stream`)."""
+    def ask(self, question: str, history: Sequence[Any] | None = None, *,
+            reports: Sequence[str] | None = None, outlets: Sequence[str] | None = None,
+            since: str | None = None, until: str | None = None) -> Answer:
+        """Answer ``question`` with citations (the last event of :meth:`ask_stream`).
+
+        ``reports`` (document ids), ``outlets``, ``since`` and ``until`` (``YYYY``,
+        ``YYYY-MM`` or ``YYYY-MM-DD``) restrict the answer to those reports: only their
+        passages are read and cited (:class:`ReportFilter`).
+        """
         answer: Answer | None = None
-        for event in self.ask_stream(question, history):
+        for event in self.ask_stream(question, history, reports=reports, outlets=outlets,
+                                     since=since, until=until):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
         return answer
 
-    def ask_stream(self, question: str, history: Sequence[Any] | None = None
+    def ask_stream(self, question: str, history: Sequence[Any] | None = None, *,
+                   reports: Sequence[str] | None = None, outlets: Sequence[str] | None = None,
+                   since: str | None = None, until: str | None = None
                    ) -> collections.abc.Generator[Event, None, None]:
-        """Stream progress, then text deltas, then the final :class:`Answer`."""
+        """Stream progress, then text deltas, then the final :class:`Answer`.
+
+        The restrictions are those of :meth:`ask`.
+        """
         started = time.perf_counter()
         # one generation of the corpus for the whole answer, though a reindex may land
         builder, retriever, docs = self._builder, self._retriever, self._docs
         asked = self._check_question(question)
+        allowed = _select(ReportFilter(tuple(reports or ()), tuple(outlets or ()),
+                                       since or None, until or None), docs)
         turns = normalize_history(history)
         yield Status("searching", "searching the reports")
         resolved = conversation.resolve(asked, turns)
         question = resolved.standalone  # every later step reads the question standing alone
         trace = {"standalone": question} if resolved.changed else {}
         context = [t["content"] for t in turns if t["role"] == "user"]
-        hits = retriever.search(question, self.settings.top_k, context)
+        hits = retriever.search(question, self.settings.top_k, context, allowed)
         relevance = retriever.relevance(question, hits, context)
         timings = {"retrieval_s": time.perf_counter() - started, "relevance": relevance}
         passes, why = gate.on_topic(question, [h.chunk.text for h in hits], relevance,
@@ -284,7 +381,8 @@ class Assistant:
         generator = self.generator
         earlier = [{"role": t["role"], "content": t["content"][:self.policy.history_chars]}
                    for t in turns[-self.policy.history_messages:]]
-        corpus = self.corpus_prompt(generator)
+        # a question about some reports reads their retrieved passages, never the whole corpus
+        corpus = self.corpus_prompt(generator) if allowed is None else None
         if corpus is not None:
             shown_hits = corpus
             messages = draft.build_messages(question, corpus, docs, earlier)
@@ -490,3 +588,36 @@ def _corpus_passages(chunks: Sequence[Chunk], order: list[str],
         out.append(Hit(piece, 0.0, len(out) + 1))
     return out
 
+
+
+_DATE_RE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+_REPORT_DATE_RE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?")
+
+
+def _select(scope: ReportFilter, docs: Mapping[str, Document]) -> frozenset[str] | None:
+    """The ids of the reports of ``docs`` that ``scope`` keeps; ``None`` when it keeps all."""
+    if scope.everything:
+        return None
+    unknown = [r for r in scope.reports if r not in docs]
+    if unknown:
+        raise QuestionError(f"there is no report {unknown[0]!r} in the corpus")
+    for bound in (scope.since, scope.until):
+        if bound is not None and not _DATE_RE.match(bound):
+            raise QuestionError(f"{bound!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
+    outlets = {o.strip().casefold() for o in scope.outlets if o.strip()}
+    kept: set[str] = set()
+    for doc_id, doc in docs.items():
+        if scope.reports and doc_id not in scope.reports:
+            continue
+        if outlets and (doc.outlet or "").strip().casefold() not in outlets:
+            continue
+        if scope.since or scope.until:
+            found = _REPORT_DATE_RE.match(doc.date or "")
+            day = found.group(0) if found else ""
+            if not day or (scope.since and day[:len(scope.since)] < scope.since) or (
+                    scope.until and day[:len(scope.until)] > scope.until):
+                continue
+        kept.add(doc_id)
+    if not kept:
+        raise QuestionError("no report matches that choice of reports, outlets and dates")
+    return frozenset(kept)

@@ -282,6 +282,54 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
+class ReportFilter:
+    """Which reports a question is about; every part given must hold (all of them: any report).
+
+    ``reports`` are document ids; ``outlets`` are matched without regard to case;
+    ``since`` and ``until`` are ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` and keep the
+    reports whose date falls in that range, ends included (a report without a date is
+    left out when a range is given).
+    """
+
+    reports: tuple[str, ...] = ()
+    outlets: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+
+    @property
+    def everything(self) -> bool:
+        """No restriction at all."""
+        return not (self.reports or self.outlets or self.since or self.until)
+
+
+INDEXED = "indexed"
+SKIPPED = "skipped"
+CHANGED = "changed since indexing"
+NEW = "new since indexing"
+GONE = "removed since indexing"
+
+
+@dataclass(frozen=True)
+class ReportState:
+    """A report file of the corpus folder and where it stands.
+
+    ``state`` is :data:`INDEXED`, :data:`SKIPPED` (``reason`` says why), :data:`CHANGED`
+    (its file or sidecar changed after the index was refreshed), :data:`NEW` (a file
+    added to the folder since) or :data:`GONE` (its file was deleted since).
+    """
+
+    doc_id: str
+    file: str
+    state: str
+    reason: str = ""
+    title: str | None = None
+    outlet: str | None = None
+    date: str | None = None
+    pages: int | None = None
+    passages: int = 0
+
+
+@dataclass(frozen=True)
 class UploadLimits:
     """What a report added through :meth:`assistant.Assistant.add_report` may be."""
 

@@ -13,15 +13,18 @@ from typing import Any
 import gradio as gr
 import pytest
 
-from assistant.errors import CitationError, QuestionError
+from assistant.errors import CitationError, DocumentError, QuestionError
 from assistant.ingest.uploads import store_upload
 from assistant.records import (
+    INDEXED,
+    SKIPPED,
     Answer,
     Chunk,
     Citation,
     Document,
     Hit,
     Passage,
+    ReportState,
     Status,
     TextDelta,
     UploadLimits,
@@ -69,6 +72,7 @@ class FakeAssistant:
     corpus_dir: Path
     fail_with: Exception | None = None
     asked: list[tuple[str, list[Any]]] = field(default_factory=list)
+    scopes: list[dict[str, Any]] = field(default_factory=list)
     reindexed: int = 0
 
     def __post_init__(self) -> None:
@@ -82,8 +86,10 @@ class FakeAssistant:
     def add_report(self, filename: str, data: bytes, *, overwrite: bool = False) -> Path:
         return store_upload(self.corpus_dir, filename, data, overwrite=overwrite)
 
-    def ask_stream(self, question: str, history: list[Any] | None = None) -> Iterator[Any]:
+    def ask_stream(self, question: str, history: list[Any] | None = None,
+                   **scope: Any) -> Iterator[Any]:
         self.asked.append((question, list(history or [])))
+        self.scopes.append(scope)
         if self.fail_with is not None:
             raise self.fail_with
         yield Status("searching", "searching the reports")
@@ -117,6 +123,19 @@ class FakeAssistant:
 
     def skipped(self) -> list[tuple[str, str]]:
         return [("broken.txt", "broken.txt is empty")]
+
+    def report_states(self) -> list[ReportState]:
+        return [*(ReportState(d["doc_id"], f"{d['doc_id']}.txt", INDEXED, "", d["title"],
+                              d["outlet"], d["date"], None, d["chunks"])
+                  for d in self.documents()),
+                ReportState("broken", "broken.txt", SKIPPED, "broken.txt is empty")]
+
+    def remove_report(self, name: str, progress: Any = None) -> Any:
+        path = self.corpus_dir / f"{name}.txt"
+        if not path.is_file():
+            raise DocumentError(f"there is no report {name!r} in the corpus")
+        path.unlink()
+        return self.reindex()
 
     def reindex(self, force: bool = False, progress: Any = None) -> Any:
         self.reindexed += 1
@@ -275,7 +294,7 @@ def test_stream_closes_the_assistant_generator_when_cancelled(fake: FakeAssistan
     closed = threading.Event()
     original = fake.ask_stream
 
-    def stream(question: str, history: Any = None) -> Iterator[Any]:
+    def stream(question: str, history: Any = None, **scope: Any) -> Iterator[Any]:
         try:
             yield from original(question, history)
         finally:
@@ -294,8 +313,40 @@ def test_reports_lists_documents_and_status(fake: FakeAssistant) -> None:
     status, rows = Handlers(fake).reports()  # type: ignore[arg-type]
     assert "Index up to date" in status and "broken.txt" in status
     assert "**Model:** ready: model loaded" in status
-    assert rows == [["tomshardware-test", "Title of tomshardware-test", "Outlet", "",
-                     "A. Writer", 3]]
+    assert rows == [["tomshardware-test", "indexed", "Title of tomshardware-test", "Outlet", "",
+                     "", 3], ["broken", "skipped: broken.txt is empty", "", "", "", "", 0]]
+
+
+def test_choices_offer_indexed_reports_outlets_and_every_file_to_remove(
+        fake: FakeAssistant) -> None:
+    reports, outlets, removable = Handlers(fake).choices()  # type: ignore[arg-type]
+    assert reports.choices == [("Title of tomshardware-test (tomshardware-test)",
+                                "tomshardware-test")]
+    assert outlets.choices == [("Outlet", "Outlet")]
+    assert removable.choices == [("tomshardware-test.txt (indexed)", "tomshardware-test"),
+                                 ("broken.txt (skipped)", "broken.txt")]
+
+
+def test_answer_passes_the_chosen_reports_outlets_and_dates(fake: FakeAssistant) -> None:
+    handlers = Handlers(fake)  # type: ignore[arg-type]
+    _, chat, pending = handlers.add_turn("Which tax?", [])
+    list(handlers.answer(pending, chat, ["tomshardware-test"], ["Outlet"], " 2025-12 ", ""))
+    assert fake.scopes[-1] == {"reports": ["tomshardware-test"], "outlets": ["Outlet"],
+                               "since": "2025-12", "until": None}
+    list(handlers.answer(pending, chat))
+    assert fake.scopes[-1] == {"reports": [], "outlets": [], "since": None, "until": None}
+
+
+def test_remove_deletes_and_reindexes_or_says_why_not(fake: FakeAssistant) -> None:
+    handlers = Handlers(fake)  # type: ignore[arg-type]
+    msg, _, _ = handlers.remove("", _progress())
+    assert "Choose a report to remove" in msg and fake.reindexed == 0
+    msg, _, _ = handlers.remove("no-such", _progress())
+    assert "not removed: there is no report" in msg and fake.reindexed == 0
+    msg, _, rows = handlers.remove("tomshardware-test", _progress())
+    assert "removed tomshardware-test; index updated" in msg and fake.reindexed == 1
+    assert not (fake.corpus_dir / "tomshardware-test.txt").exists()
+    assert [r[0] for r in rows] == ["broken"]
 
 
 def _upload_file(tmp_path: Path, name: str, data: bytes) -> str:

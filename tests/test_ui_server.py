@@ -317,13 +317,13 @@ def test_concurrent_questions_get_their_own_answers(live: Live, client: Any) -> 
     counter = threading.Lock()
     original = assistant.ask_stream
 
-    def counted(question: str, history: Any = None) -> Iterator[Any]:
+    def counted(question: str, history: Any = None, **scope: Any) -> Iterator[Any]:
         nonlocal in_flight, peak
         with counter:
             in_flight += 1
             peak = max(peak, in_flight)
         try:
-            yield from original(question, history)
+            yield from original(question, history, **scope)
         finally:
             with counter:
                 in_flight -= 1

@@ -89,6 +89,10 @@ class ChatView:
     sources: gr.Dataset
     passage: gr.HTML
     lookup: gr.Textbox
+    reports: gr.Dropdown
+    outlets: gr.Dropdown
+    since: gr.Textbox
+    until: gr.Textbox
 
 
 @dataclass
@@ -102,6 +106,9 @@ class ReportsView:
     overwrite: gr.Checkbox
     add: gr.Button
     message: gr.HTML
+    remove_choice: gr.Dropdown
+    remove: gr.Button
+    remove_message: gr.HTML
 
 
 def _chat_tab() -> ChatView:
@@ -123,6 +130,19 @@ def _chat_tab() -> ChatView:
                 components=["textbox", "textbox", "textbox"],
                 headers=["", "report", "passage"], samples=[], type="index", layout="table",
                 samples_per_page=10)
+            with gr.Accordion("Ask about some reports only", open=False, elem_id="scope"):
+                with gr.Row():
+                    reports = gr.Dropdown(
+                        choices=[], value=[], multiselect=True, elem_id="scope-reports",
+                        label="Reports (none chosen: every report)")
+                    outlets = gr.Dropdown(
+                        choices=[], value=[], multiselect=True, elem_id="scope-outlets",
+                        label="Outlets (none chosen: every outlet)")
+                with gr.Row():
+                    since = gr.Textbox(elem_id="scope-since", label="Dated from",
+                                       placeholder="YYYY, YYYY-MM or YYYY-MM-DD")
+                    until = gr.Textbox(elem_id="scope-until", label="Dated until",
+                                       placeholder="YYYY, YYYY-MM or YYYY-MM-DD")
         with gr.Column(scale=2, min_width=320):
             passage = gr.HTML(
                 render.placeholder_html(PASSAGE_HINT), elem_id="passage", label="Passage",
@@ -130,14 +150,15 @@ def _chat_tab() -> ChatView:
             lookup = gr.Textbox(
                 elem_id="lookup", label="Look up a citation id", submit_btn="Show",
                 placeholder="report-name:120-480:1a2b3c4d")
-    return ChatView(chat, status, question, ask, stop, sources, passage, lookup)
+    return ChatView(chat, status, question, ask, stop, sources, passage, lookup,
+                    reports, outlets, since, until)
 
 
 def _reports_tab() -> ReportsView:
     with gr.Tab("Reports") as tab:
         index_status = gr.Markdown(elem_id="index-status")
         table = gr.Dataframe(
-            headers=render.DOCUMENT_HEADERS, elem_id="reports", interactive=False, wrap=True,
+            headers=render.REPORT_HEADERS, elem_id="reports", interactive=False, wrap=True,
             label="Reports in the corpus")
         with gr.Row():
             upload = gr.File(
@@ -148,7 +169,15 @@ def _reports_tab() -> ReportsView:
                     label="Replace a report with the same file name", value=False)
                 add = gr.Button("Add to corpus and re-index", variant="primary")
                 message = gr.HTML("", elem_id="upload-status", js_on_load=None)
-    return ReportsView(tab, index_status, table, upload, overwrite, add, message)
+        with gr.Row(equal_height=False):
+            remove_choice = gr.Dropdown(choices=[], value=None, elem_id="remove-choice",
+                                        label="Remove a report from the corpus folder and "
+                                              "the index", scale=3)
+            with gr.Column(scale=1):
+                remove = gr.Button("Remove and re-index", variant="stop", elem_id="remove")
+                remove_message = gr.HTML("", elem_id="remove-status", js_on_load=None)
+    return ReportsView(tab, index_status, table, upload, overwrite, add, message,
+                       remove_choice, remove, remove_message)
 
 
 def create_app(assistant: Assistant) -> gr.Blocks:
@@ -168,7 +197,8 @@ def create_app(assistant: Assistant) -> gr.Blocks:
                                     outputs=[c.question, c.chat, pending], queue=False,
                                     **private)
         answer: dict[str, Any] = dict(
-            fn=h.answer, inputs=[pending, c.chat], outputs=[c.chat, c.status, c.sources, cite_ids],
+            fn=h.answer, inputs=[pending, c.chat, c.reports, c.outlets, c.since, c.until],
+            outputs=[c.chat, c.status, c.sources, cite_ids],
             concurrency_limit=1, concurrency_id="model", show_progress="minimal", **private)
         submitted = c.question.submit(**turn).then(**answer)
         clicked = c.ask.click(**turn).then(**answer)
@@ -182,11 +212,17 @@ def create_app(assistant: Assistant) -> gr.Blocks:
         c.lookup.submit(h.passage_view, [c.lookup], **lookups)
 
         listing: dict[str, Any] = dict(outputs=[r.index_status, r.table], queue=False, **private)
-        demo.load(h.reports, **listing)
+        choosing: dict[str, Any] = dict(fn=h.choices,
+                                        outputs=[c.reports, c.outlets, r.remove_choice],
+                                        queue=False, **private)
+        demo.load(h.reports, **listing).then(**choosing)
         r.tab.select(h.reports, **listing)
         r.add.click(h.upload, [r.upload, r.overwrite],
                     [r.message, r.index_status, r.table, r.upload],
-                    concurrency_limit=1, concurrency_id="index", **private)
+                    concurrency_limit=1, concurrency_id="index", **private).then(**choosing)
+        r.remove.click(h.remove, [r.remove_choice],
+                       [r.remove_message, r.index_status, r.table],
+                       concurrency_limit=1, concurrency_id="index", **private).then(**choosing)
 
         def ask_api(question: str, history: list[Any]) -> dict[str, Any]:
             """Answer a question; the result has ``answer``, ``refused`` and ``citations``."""

@@ -63,19 +63,24 @@ class Handlers:
         history.append({"role": "assistant", "content": WAITING})
         return "", history, text
 
-    def answer(self, question: str, chat: ChatHistory | None
+    def answer(self, question: str, chat: ChatHistory | None,
+               reports: list[str] | None = None, outlets: list[str] | None = None,
+               since: str | None = None, until: str | None = None
                ) -> Iterator[tuple[ChatHistory, str, Any, list[str]]]:
         """Stream the answer to ``question`` into the last chat message.
 
-        Yields the chat, the status line, the sources table and the citation ids
-        of the answer (in the order of the sources table).
+        ``reports``, ``outlets``, ``since`` and ``until`` restrict it to some reports
+        (nothing chosen: every report). Yields the chat, the status line, the sources
+        table and the citation ids of the answer (in the order of the sources table).
         """
         history = list(chat or [])
         if not question or not history:
             yield history, "", gr.skip(), gr.skip()
             return
         earlier = render.plain_history(history[:-2])
-        events = self.assistant.ask_stream(question, earlier)
+        events = self.assistant.ask_stream(
+            question, earlier, reports=list(reports or []), outlets=list(outlets or []),
+            since=str(since or "").strip() or None, until=str(until or "").strip() or None)
         text = ""
         try:
             for event in events:
@@ -185,10 +190,15 @@ class Handlers:
 
     # ---------------------------------------------------------------- reports
     def reports(self) -> tuple[str, list[list[Any]]]:
-        """Return the index status (Markdown) and the rows of the reports table."""
+        """Return the index status (Markdown) and the rows of the reports table.
+
+        Each report's row says its state: indexed, skipped (and why), changed, new or
+        removed since the index was last refreshed.
+        """
         try:
-            docs = self.assistant.documents()
-            status = render.index_status_md(self.assistant.build_report, len(docs),
+            states = self.assistant.report_states()
+            status = render.index_status_md(self.assistant.build_report,
+                                            len(self.assistant.documents()),
                                             self.assistant.skipped())
             model = self.assistant.model_status
             if model:
@@ -196,7 +206,43 @@ class Handlers:
         except Exception as exc:
             _log_unexpected(exc, "listing reports")
             return f"Error: {user_message(exc)}", []
-        return status, render.document_rows(docs)
+        return status, render.report_rows(states)
+
+    def choices(self) -> tuple[Any, Any, Any]:
+        """The choices of the reports and outlets to ask about, and of the reports to remove.
+
+        What was chosen and is still there stays chosen.
+        """
+        try:
+            states = self.assistant.report_states()
+        except Exception as exc:
+            _log_unexpected(exc, "listing reports")
+            return gr.skip(), gr.skip(), gr.skip()
+        return (gr.Dropdown(choices=render.report_choices(states)),
+                gr.Dropdown(choices=render.outlet_choices(states)),
+                gr.Dropdown(choices=render.removable_choices(states), value=None))
+
+    def remove(self, name: str | None,
+               progress: gr.Progress = gr.Progress()) -> tuple[str, str, list[list[Any]]]:  # noqa: B008
+        """Remove a report from the corpus folder and the index.
+
+        Returns the message, the index status and the reports table.
+        """
+        chosen = str(name or "").strip()
+        if not chosen:
+            status, rows = self.reports()
+            return "Choose a report to remove first.", status, rows
+        progress(0, desc="removing")
+        try:
+            report = self.assistant.remove_report(chosen)
+        except Exception as exc:
+            _log_unexpected(exc, "removing a report")
+            status, rows = self.reports()
+            return render.message_html("error", f"not removed: {user_message(exc)}"), status, rows
+        status, rows = self.reports()
+        message = (f"removed {chosen}; index {report.status}: {report.documents} reports, "
+                   f"{report.chunks} passages")
+        return render.message_html("info", message), status, rows
 
     def upload(self, file: str | None, overwrite: bool,
                progress: gr.Progress = gr.Progress()) -> tuple[str, str, list[list[Any]], None]:  # noqa: B008

@@ -12,7 +12,19 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from assistant.records import BuildReport, Citation, Hit, Passage, Segment, strip_markers
+from assistant.records import (
+    CHANGED,
+    GONE,
+    INDEXED,
+    SKIPPED,
+    BuildReport,
+    Citation,
+    Hit,
+    Passage,
+    ReportState,
+    Segment,
+    strip_markers,
+)
 
 _STATUS_RE = re.compile(r'<span class="status[^"]*">.*?</span>', re.DOTALL)
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -182,14 +194,30 @@ def placeholder_html(text: str) -> str:
     return f'<div class="passage-empty">{escape(text)}</div>'
 
 
-def document_rows(documents: Sequence[dict[str, Any]]) -> list[list[Any]]:
-    """Rows of the reports table: id, title, outlet, date, authors, passages."""
-    return [[d.get("doc_id", ""), d.get("title") or "", d.get("outlet") or "",
-             d.get("date") or "", ", ".join(d.get("authors") or ()), d.get("chunks", 0)]
-            for d in documents]
+def report_rows(states: Sequence[ReportState]) -> list[list[Any]]:
+    """Rows of the reports table: id, state (and why), title, outlet, date, pages, passages."""
+    return [[s.doc_id, f"{s.state}: {s.reason}" if s.reason else s.state, s.title or "",
+             s.outlet or "", s.date or "", s.pages or "", s.passages] for s in states]
 
 
-DOCUMENT_HEADERS = ["id", "title", "outlet", "date", "authors", "passages"]
+REPORT_HEADERS = ["id", "state", "title", "outlet", "date", "pages", "passages"]
+
+
+def report_choices(states: Sequence[ReportState]) -> list[tuple[str, str]]:
+    """(label, document id) of the indexed reports, to choose what a question is about."""
+    return [(f"{s.title} ({s.doc_id})" if s.title else s.doc_id, s.doc_id)
+            for s in states if s.state != SKIPPED and s.passages]
+
+
+def outlet_choices(states: Sequence[ReportState]) -> list[str]:
+    """The outlets of the indexed reports, sorted."""
+    return sorted({s.outlet for s in states if s.outlet and s.passages})
+
+
+def removable_choices(states: Sequence[ReportState]) -> list[tuple[str, str]]:
+    """(label, name to remove) of every file the corpus folder lists."""
+    return [(f"{s.file} ({s.state})", s.doc_id if s.state in (INDEXED, CHANGED) else s.file)
+            for s in states if s.state != GONE]
 
 
 def index_status_md(report: BuildReport | None, documents: int,

@@ -426,6 +426,8 @@ class LoadReport:
 
     documents: tuple[Document, ...]
     skipped: tuple[tuple[str, str], ...]
+    # (file name, modification time in ns, size) of every file of the folder when read
+    stamps: tuple[tuple[str, int, int], ...] = ()
 
 
 def supported_files(corpus_dir: Path) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -481,6 +483,7 @@ def load_corpus(corpus_dir: Path) -> LoadReport:
     (hidden entries and the sidecars of loaded reports aside). Duplicates (same id,
     or same clean text) are resolved by :func:`distinct_reports`.
     """
+    stamps = folder_stamps(corpus_dir)
     paths, skipped = supported_files(corpus_dir)
     loaded: list[tuple[Path, Document]] = []
     for path in paths:
@@ -493,7 +496,30 @@ def load_corpus(corpus_dir: Path) -> LoadReport:
                                        _mtime(path)) for path, doc in loaded])
     skipped.extend(dropped)
     skipped.sort()
-    return LoadReport(tuple(loaded[i][1] for i in keep), tuple(skipped))
+    return LoadReport(tuple(loaded[i][1] for i in keep), tuple(skipped), stamps)
+
+
+def folder_stamps(corpus_dir: Path) -> tuple[tuple[str, int, int], ...]:
+    """(name, modification time in ns, size) of each visible file of ``corpus_dir``, by name.
+
+    Taken before the files are read, so a file changed while they are read counts as
+    changed since.
+    """
+    out: list[tuple[str, int, int]] = []
+    try:
+        entries = list(Path(corpus_dir).iterdir())
+    except OSError:
+        return ()
+    for path in entries:
+        if path.name.startswith("."):
+            continue
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        if path.is_file():
+            out.append((path.name, info.st_mtime_ns, info.st_size))
+    return tuple(sorted(out))
 
 
 def _mtime(path: Path) -> int:

@@ -1,4 +1,4 @@
-"""Add an uploaded report to the corpus folder, safely.
+"""Add an uploaded report to the corpus folder, safely; remove one.
 
 The file name is reduced to a safe document id, the content is checked by
 loading it exactly as the corpus loader would, and only then is the file moved
@@ -21,8 +21,10 @@ from assistant.ingest.documents import (
     MAX_DOCUMENT_BYTES,
     SUPPORTED_SUFFIXES,
     SUPPORTED_TYPES,
+    corpus_entries,
     corpus_files,
     load_document,
+    sidecar_path,
     text_sha256,
 )
 
@@ -140,3 +142,35 @@ def _place_new(staged: Path, target: Path) -> None:
         return
     with contextlib.suppress(OSError):
         staged.unlink()
+
+
+def remove_report(corpus_dir: Path, name: str) -> tuple[str, ...]:
+    """Delete a report from ``corpus_dir``: its file (and sidecar); return the names deleted.
+
+    ``name`` is a document id (the file's stem) or the exact name of a file the folder
+    lists (a skipped one too). Only entries of the folder itself are ever deleted.
+    Raises :class:`DocumentError` when nothing is named so.
+    """
+    corpus = Path(corpus_dir)
+    wanted = str(name or "").strip()
+    if not wanted or "/" in wanted or "\\" in wanted or wanted.startswith("."):
+        raise DocumentError(f"there is no report {_shown(wanted)!r} in the corpus")
+    targets = [path for path, _ in corpus_entries(corpus)
+               if path.is_file() and (path.name == wanted or (
+                   path.stem == wanted and path.suffix.lower() in SUPPORTED_SUFFIXES))]
+    if not targets:
+        raise DocumentError(f"there is no report {_shown(wanted)!r} in the corpus")
+    for report in list(targets):
+        sidecar = sidecar_path(report)
+        if sidecar is not None and sidecar not in targets:
+            targets.append(sidecar)
+    removed: list[str] = []
+    for path in targets:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise DocumentError(f"{path.name} could not be removed ({exc.strerror})") from None
+        removed.append(path.name)
+    return tuple(removed)

@@ -7,7 +7,8 @@ they done that?" still finds the right passage.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -49,10 +50,20 @@ class Retriever:
         """The question, and the question with the previous user turn when there is one."""
         return [query, f"{context[-1]} {query}"] if context else [query]
 
-    def search(self, query: str, k: int, context: Sequence[str] = ()) -> list[Hit]:
-        """The ``k`` best passages for ``query``, best first (``Hit.score`` is the fused score)."""
+    def search(self, query: str, k: int, context: Sequence[str] = (),
+               reports: Collection[str] | None = None) -> list[Hit]:
+        """The ``k`` best passages for ``query``, best first (``Hit.score`` is the fused score).
+
+        With ``reports`` (document ids), only passages of those reports are ranked.
+        """
         if k <= 0 or not len(self.index):
             return []
+        allowed: set[int] | None = None
+        if reports is not None:
+            by_doc = self.index.doc_chunks()
+            allowed = {pos for doc_id in reports for pos in by_doc.get(doc_id, ())}
+            if not allowed:
+                return []
         depth = min(len(self.index), max(4 * k, 20))
         fused: dict[int, float] = {}
         rankings: list[tuple[float, list[int]]] = []
@@ -61,11 +72,11 @@ class Retriever:
         vectors = self._embed_queries(texts) if self.mode != "lexical" else None
         for i, text in enumerate(texts):
             if vectors is not None:
-                rankings.append((dense_weight,
-                                 [pos for pos, _ in self.index.search(vectors[i], depth)]))
+                rankings.append((dense_weight, _within(
+                    partial(self.index.search, vectors[i]), depth, len(self.index), allowed)))
             if self._bm25 is not None:
-                rankings.append((lexical_weight,
-                                 [pos for pos, _ in self._bm25.search(text, depth)]))
+                rankings.append((lexical_weight, _within(
+                    partial(self._bm25.search, text), depth, len(self.index), allowed)))
         for weight, ranking in rankings:
             for rank, pos in enumerate(ranking, start=1):
                 fused[pos] = fused.get(pos, 0.0) + weight / (RRF_K + rank)
@@ -84,3 +95,22 @@ class Retriever:
             return 0.0
         queries = self._embed_queries(self.queries(query, context))
         return float(np.max(queries @ self.embedder.embed(sentences).T))
+
+
+def _within(search: Callable[[int], list[tuple[int, float]]], depth: int, total: int,
+            allowed: set[int] | None) -> list[int]:
+    """The best ``depth`` positions of ``search(n)`` (n best, best first) that are ``allowed``.
+
+    Without a restriction, one search; with one, the search is widened (four times each
+    round) until ``depth`` allowed positions are found or every passage was ranked.
+    """
+    if allowed is None:
+        return [pos for pos, _ in search(depth)]
+    wanted = min(depth, len(allowed))
+    n = depth
+    while True:
+        found = search(n)
+        kept = [pos for pos, _ in found if pos in allowed]
+        if len(kept) >= wanted or n >= total or len(found) < n:
+            return kept[:depth]
+        n = min(total, n * 4)
