@@ -100,9 +100,9 @@ class FakeAssistant:
         yield Answer(question, "The chips are taxed at 25% [1].", False, (_citation(),),
                      (), {"total_s": 1.5})
 
-    def ask(self, question: str, history: list[Any] | None = None) -> Answer:
+    def ask(self, question: str, history: list[Any] | None = None, **scope: Any) -> Answer:
         answer = None
-        for event in self.ask_stream(question, history):
+        for event in self.ask_stream(question, history, **scope):
             answer = event
         assert isinstance(answer, Answer)
         return answer
@@ -177,11 +177,12 @@ def test_create_app_builds_without_launching(fake: FakeAssistant) -> None:
     assert not demo.is_running
     assert fake.asked == [] and fake.reindexed == 0
     ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
-    assert {"q", "chat", "passage", "sources", "lookup"} <= ids
+    assert {"q", "chat", "passage", "sources", "lookup", "scope-reports", "scope-outlets",
+            "scope-since", "scope-until", "remove-choice", "remove"} <= ids
     api = {d["api_name"]: d for d in demo.config["dependencies"] if d.get("api_name")}
     assert "ask" in api and "lookup" in api
     public = {name for name, d in api.items() if d.get("api_visibility") == "public"}
-    assert public == {"ask", "lookup"}
+    assert public == {"ask", "lookup", "search", "list_reports"}  # also the MCP tools
 
 
 def test_link_markers_escapes_and_links() -> None:

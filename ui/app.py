@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import gradio as gr  # isort: skip
 from gradio.events import api as gradio_api  # isort: skip
 
 from assistant import Assistant, Settings
+from assistant.errors import ConfigError
 from ui import render
 from ui.handlers import PASSAGE_HINT, Handlers
 
@@ -224,16 +226,64 @@ def create_app(assistant: Assistant) -> gr.Blocks:
                        [r.remove_message, r.index_status, r.table],
                        concurrency_limit=1, concurrency_id="index", **private).then(**choosing)
 
-        def ask_api(question: str, history: list[Any]) -> dict[str, Any]:
-            """Answer a question; the result has ``answer``, ``refused`` and ``citations``."""
-            return h.api_ask(question, history)
+        # The API for programs (gradio_client) and, with ``launch(mcp=True)``, the MCP tools:
+        # each function's name is its tool's name, its docstring the tool's description.
+        def ask(question: str, history: list[dict[str, str]] | None = None,
+                reports: list[str] | None = None) -> dict[str, Any]:
+            """Answer a question from the news reports, citing the passage of every claim.
 
-        def lookup_api(citation_id: str) -> dict[str, Any]:
-            """Return the passage of a citation id, with its report's metadata."""
+            Args:
+                question: The question, in plain words.
+                history: Earlier turns, oldest first: [{"role": "user"|"assistant", "content"}].
+                reports: Report ids (from list_reports) to answer from; none or [] for all.
+
+            Returns:
+                {"answer" (text with [n] markers), "refused", "citations": [{"n", "id", "doc_id", "title", "start", "end", "quote", "page"}], "unsupported", "other_reports"}; pass a citation's "id" to lookup.
+
+            """  # noqa: E501 - Gradio reads each description from one line
+            return h.api_ask(question, history, reports)
+
+        def search(query: str, k: int = 5, reports: list[str] | None = None
+                   ) -> list[dict[str, Any]]:
+            """Find the passages that best match a query, best first (no answer is written).
+
+            Args:
+                query: What to look for.
+                k: How many passages to return, 1 to 20.
+                reports: Report ids (from list_reports) to search; none or [] for all.
+
+            Returns:
+                [{"id", "doc_id", "title", "page", "score", "text"}]; pass an "id" to lookup.
+
+            """
+            return h.api_search(query, k, reports)
+
+        def lookup(citation_id: str) -> dict[str, Any]:
+            """Return the exact passage of a citation id, with its report's metadata.
+
+            Args:
+                citation_id: An id from ask or search, like "report-name:120-480:1a2b3c4d".
+
+            Returns:
+                {"citation_id", "doc_id", "title", "outlet", "authors", "date", "url", "start", "end", "page", "text" (the cited span), "before", "after"}.
+
+            """  # noqa: E501 - Gradio reads each description from one line
             return h.api_lookup(citation_id)
 
-        gradio_api(ask_api, api_name="ask", concurrency_limit=1, concurrency_id="model")
-        gradio_api(lookup_api, api_name="lookup", concurrency_limit=4, concurrency_id="lookup")
+        def list_reports() -> list[dict[str, Any]]:
+            """List the report files of the corpus and their state.
+
+            Returns:
+                [{"doc_id", "file", "state" (indexed, skipped, changed/new/removed since indexing), "reason", "title", "outlet", "date", "pages", "passages"}].
+
+            """  # noqa: E501 - Gradio reads each description from one line
+            return h.api_reports()
+
+        gradio_api(ask, api_name="ask", concurrency_limit=1, concurrency_id="model")
+        gradio_api(search, api_name="search", concurrency_limit=4, concurrency_id="lookup")
+        gradio_api(lookup, api_name="lookup", concurrency_limit=4, concurrency_id="lookup")
+        gradio_api(list_reports, api_name="list_reports", concurrency_limit=4,
+                   concurrency_id="lookup")
     return demo
 
 
@@ -257,13 +307,17 @@ def _no_proxy_for_loopback() -> None:
 
 
 def launch(target: Assistant | Settings, host: str = "127.0.0.1", port: int = 7860, *,
-           block: bool = True) -> gr.Blocks:
+           block: bool = True, mcp: bool = False) -> gr.Blocks:
     """Serve the UI for an assistant (or for the assistant that ``Settings`` open).
 
     Listens on ``host:port`` (loopback by default), never shares publicly and
-    prints the local URL. With ``block=False`` the server runs in a background
+    prints the local URL. With ``mcp`` the API functions (ask, search, lookup,
+    list_reports) are also MCP tools, at ``/gradio_api/mcp/`` (streamable HTTP; SSE at
+    ``/gradio_api/mcp/sse``). With ``block=False`` the server runs in a background
     thread and the app is returned at once; stop it with ``app.close()``.
     """
+    if mcp and importlib.util.find_spec("mcp") is None:
+        raise ConfigError("serving MCP tools needs the MCP SDK: pip install -e \".[mcp]\"")
     assistant = Assistant.open(settings=target) if isinstance(target, Settings) else target
     _no_proxy_for_loopback()
     demo = create_app(assistant)
@@ -272,9 +326,11 @@ def launch(target: Assistant | Settings, host: str = "127.0.0.1", port: int = 78
         server_name=host, server_port=port, share=False, ssr_mode=False, inbrowser=False,
         max_file_size=assistant.upload_limits.max_bytes, prevent_thread_lock=True, quiet=True,
         blocked_paths=private_paths(assistant), allowed_paths=[],
-        show_error=False, enable_monitoring=False, mcp_server=False, run_history=False,
+        show_error=False, enable_monitoring=False, mcp_server=mcp, run_history=False,
         pwa=False, footer_links=["api"], css=CSS)
     print(f"Reports assistant: open {local_url} in a browser (Ctrl+C stops it)", flush=True)  # noqa: T201
+    if mcp:
+        print(f"MCP tools (streamable HTTP): {local_url}gradio_api/mcp/", flush=True)  # noqa: T201
     sys.stdout.flush()
     if block:
         try:

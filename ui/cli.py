@@ -33,6 +33,9 @@ def register(subparsers: Any,
                         help=f"interface to listen on (default {DEFAULT_HOST})")
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT,
                         help=f"port to listen on (default {DEFAULT_PORT})")
+    parser.add_argument("--mcp", action="store_true",
+                        help="also serve the MCP tools ask, search, lookup and list_reports "
+                             "at /gradio_api/mcp/ (for agents such as Claude Desktop)")
     add_common_flags(parser)
     parser.set_defaults(handler=serve)
 
@@ -51,4 +54,4 @@ def serve(args: argparse.Namespace) -> None:
     from ui.app import launch
 
     assistant.warm_in_background()  # the page is up at once; the model loads meanwhile
-    launch(assistant, host=args.host, port=args.port)
+    launch(assistant, host=args.host, port=args.port, mcp=args.mcp)

@@ -7,6 +7,7 @@ details go to the server log).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 ChatHistory = list[dict[str, Any]]
 GENERIC_ERROR = "something went wrong on the server; the server log has the details"
 WAITING = render.status_html("waiting", "waiting for the model (one question at a time)")
+SEARCH_MAX = 20  # passages one API search returns at most
 PASSAGE_HINT = "Click a citation like [1] in an answer, or a source below it, to see the passage."
 
 
@@ -281,12 +283,28 @@ class Handlers:
         return render.message_html("info", message), status, rows, None
 
     # -------------------------------------------------------------------- API
-    def api_ask(self, question: str, history: list[Any] | None) -> dict[str, Any]:
+    def api_ask(self, question: str, history: list[Any] | None,
+                reports: list[str] | None = None) -> dict[str, Any]:
         """``/ask``: the answer as a dict, or a :class:`gr.Error` with a short message."""
         try:
-            return self.assistant.ask(question, history or []).to_dict()
+            return self.assistant.ask(question, history or [],
+                                      reports=list(reports or [])).to_dict()
         except Exception as exc:
             _log_unexpected(exc, "API ask")
+            raise gr.Error(_plain(user_message(exc)), print_exception=False) from None
+
+    def api_search(self, query: str, k: int = 5,
+                   reports: list[str] | None = None) -> list[dict[str, Any]]:
+        """``/search``: the best passages as dicts (``k`` kept within 1 to 20)."""
+        try:
+            hits = self.assistant.search(query, k=max(1, min(SEARCH_MAX, int(k))),
+                                         reports=list(reports or []))
+            titles = self._titles()
+            return [{"id": h.citation_id, "doc_id": h.chunk.doc_id,
+                     "title": titles.get(h.chunk.doc_id), "page": h.chunk.page,
+                     "score": round(h.score, 6), "text": h.chunk.text} for h in hits]
+        except Exception as exc:
+            _log_unexpected(exc, "API search")
             raise gr.Error(_plain(user_message(exc)), print_exception=False) from None
 
     def api_lookup(self, citation_id: str) -> dict[str, Any]:
@@ -295,6 +313,14 @@ class Handlers:
             return self.assistant.lookup(citation_id).to_dict()
         except Exception as exc:
             _log_unexpected(exc, "API lookup")
+            raise gr.Error(_plain(user_message(exc)), print_exception=False) from None
+
+    def api_reports(self) -> list[dict[str, Any]]:
+        """``/list_reports``: every report file and its state, as dicts."""
+        try:
+            return [dataclasses.asdict(s) for s in self.assistant.report_states()]
+        except Exception as exc:
+            _log_unexpected(exc, "API list_reports")
             raise gr.Error(_plain(user_message(exc)), print_exception=False) from None
 
 
