@@ -217,3 +217,25 @@ def test_ingest_into_qdrant_checks_kept_passages_against_the_text(
     assert report.embedded_chunks == report.chunks
     _, chunks = collection.contents()
     assert chunks[SCMP][0].text != "tampered"
+
+
+def test_ingest_keeps_the_pages_of_pdf_and_docx(tmp_path: Path) -> None:
+    """Worker processes store the pages as the in-process refresh does, and agree on them."""
+    from report_files import PAGE_1, PAGE_2, make_paged_docx, make_pdf
+
+    corpus = tmp_path / "paged"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "brief.pdf").write_bytes(make_pdf([[PAGE_1], [PAGE_2]]))
+    (corpus / "memo.docx").write_bytes(make_paged_docx([["A first page of the memo."],
+                                                         ["A second page of the memo."]]))
+    report, _ = batch.ingest(corpus, tmp_path / "index", FakeEmbedder, CHUNKER, workers=2,
+                             batch_size=2)
+    assert report.status == "built" and report.documents == 4
+    fake = FakeEmbedder()
+    after = open_assistant(corpus, tmp_path / "index", fake)
+    assert after.build_report.status == "up to date" and fake.calls == []
+    pages = {(c.doc_id, c.page) for c in after._retriever.index.chunks}
+    assert {("brief", 1), ("brief", 2), ("memo", 1), ("memo", 2)} <= pages
+    assert (SCMP, None) in pages and (TOMS, None) in pages
+    again, _ = batch.ingest(corpus, tmp_path / "index", FakeEmbedder, CHUNKER, workers=1)
+    assert again.status == "up to date"

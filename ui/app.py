@@ -218,7 +218,7 @@ def create_app(assistant: Assistant) -> gr.Blocks:
                                         outputs=[c.reports, c.outlets, r.remove_choice],
                                         queue=False, **private)
         demo.load(h.reports, **listing).then(**choosing)
-        r.tab.select(h.reports, **listing)
+        r.tab.select(h.reports, **listing).then(**choosing)
         r.add.click(h.upload, [r.upload, r.overwrite],
                     [r.message, r.index_status, r.table, r.upload],
                     concurrency_limit=1, concurrency_id="index", **private).then(**choosing)
