@@ -189,7 +189,9 @@ class Assistant:
         Its file and sidecar leave the corpus folder; the index drops its passages
         and keeps every other report's (nothing is embedded again). Its citation ids
         stop resolving (:meth:`lookup` raises :class:`~assistant.errors.CitationError`).
-        Raises :class:`~assistant.errors.DocumentError` when there is no such report.
+        Raises :class:`~assistant.errors.DocumentError` when there is no such report (or
+        its file cannot be deleted), and nothing changes; an error of the refresh after
+        the file is deleted is raised as it is (the next refresh catches up).
         """
         with self._index_lock:
             removed = remove_report(self.settings.corpus_dir, name)
@@ -231,7 +233,7 @@ class Assistant:
         sidecars = {name for name in now if re.search(r"\.meta\.ya?ml$", name)}
         for name in sorted(set(now) - known - sidecars):
             if name not in then:
-                out.append(ReportState(Path(name).stem, name, NEW, "not indexed yet"))
+                out.append(ReportState(Path(name).stem, name, NEW))
         return out
 
     def select(self, reports: Sequence[str] | None = None, outlets: Sequence[str] | None = None,

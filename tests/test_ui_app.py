@@ -344,6 +344,16 @@ def test_remove_deletes_and_reindexes_or_says_why_not(fake: FakeAssistant) -> No
     assert "Choose a report to remove" in msg and fake.reindexed == 0
     msg, _, _ = handlers.remove("no-such", _progress())
     assert "not removed: there is no report" in msg and fake.reindexed == 0
+    original = fake.reindex
+
+    def failing(force: bool = False, progress: Any = None) -> Any:
+        raise RuntimeError("disk full at /secret/index")
+
+    fake.reindex = failing  # type: ignore[method-assign]
+    (fake.corpus_dir / "other.txt").write_text(GOOD_TXT + "\nAnother line.\n")
+    msg, _, _ = handlers.remove("other", _progress())
+    assert "other was removed, but re-indexing failed" in msg and "/secret" not in msg
+    fake.reindex = original  # type: ignore[method-assign]
     msg, _, rows = handlers.remove("tomshardware-test", _progress())
     assert "removed tomshardware-test; index updated" in msg and fake.reindexed == 1
     assert not (fake.corpus_dir / "tomshardware-test.txt").exists()

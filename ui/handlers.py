@@ -237,10 +237,14 @@ class Handlers:
         progress(0, desc="removing")
         try:
             report = self.assistant.remove_report(chosen)
-        except Exception as exc:
-            _log_unexpected(exc, "removing a report")
+        except DocumentError as exc:
             status, rows = self.reports()
-            return render.message_html("error", f"not removed: {user_message(exc)}"), status, rows
+            return render.message_html("error", f"not removed: {exc}"), status, rows
+        except Exception as exc:
+            _log_unexpected(exc, "re-indexing after a removal")
+            status, rows = self.reports()
+            message = f"{chosen} was removed, but re-indexing failed: {user_message(exc)}"
+            return render.message_html("error", message), status, rows
         status, rows = self.reports()
         message = (f"removed {chosen}; index {report.status}: {report.documents} reports, "
                    f"{report.chunks} passages")
