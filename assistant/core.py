@@ -422,7 +422,9 @@ class Assistant:
                                          [*messages, {"role": "assistant", "content": raw}]
                                          if corpus else None)
                 answer = builder.reconsider(answer, generator, shown_hits)
-        answer = builder.on_target(answer, [name for _, name in resolved.replaced])
+        exempt = [name for _, name in resolved.replaced]
+        answer = builder.on_target(answer, exempt)
+        answer = builder.entity(answer, shown_hits, exempt)
         answer = builder.named(answer, shown_hits)
         answer = builder.lead(answer)
         answer = builder.each_report(answer, shown_hits)

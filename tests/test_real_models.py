@@ -274,3 +274,17 @@ def test_real_count_of_a_listed_pair(real_assistant: Assistant) -> None:
     assert "National Development and Reform Commission" in answer.text, answer.text
     assert "Ministry of Industry" in answer.text, answer.text
     assert [c.doc_id for c in answer.citations] == [TOMS]
+
+
+def test_real_name_in_the_asked_role(real_assistant: Assistant) -> None:
+    """Who / when / where questions get the name a sentence gives in the asked role."""
+    who = real_assistant.ask("Which government had cleared H200 exports before Beijing's "
+                             "temporary hold on shipments?")
+    assert not who.refused and "Washington" in who.text, (who.text, who.trace)
+    assert any("Washington cleared exports" in c.quote for c in who.citations)
+    when = real_assistant.ask("When did Bloomberg first report that the U.S. was weighing "
+                              "approval?")
+    assert not when.refused and "November" in when.text, (when.text, when.trace)
+    # the meetings' place is not given ("China holds ..." is who held them, not where)
+    where = real_assistant.ask("In which city were the December 10 emergency meetings held?")
+    assert where.refused and where.citations == (), (where.text, where.trace)

@@ -38,7 +38,7 @@ import threading
 from collections.abc import Sequence
 
 from assistant import citations, verify
-from assistant.answer import claims, comparison, draft, polar, summary, target
+from assistant.answer import claims, comparison, draft, entity, polar, summary, target
 from assistant.answer.evidence import RankedSentence, SentenceRanker
 from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.ingest.chunking import sentence_spans
@@ -150,6 +150,56 @@ class AnswerBuilder:
             refused.trace["before:chosen"] = refused.text
             return self.quoted(refused, hits, ranked.n, ranked.text), [ranked.text]
         return refused, []
+
+    def entity(self, refused: Answer, hits: list[Hit], exempt: Sequence[str] = ()) -> Answer:
+        """The name a passage gives in the asked role, for a who / where / when refusal.
+
+        For a who / which / where / when question the model left unanswered, or
+        answered with what only a report's label says (its outlet or byline names who
+        published the report, not who acted in one of its sentences): of the
+        ``entity_sentences`` best-ranked sentences (each with at least ``min_matched``
+        question words), the name of the asked kind whose clause holds the question's
+        verb and most of its other words (:func:`assistant.answer.entity.candidates`;
+        at least ``entity_clause_words``) is the answer: its clause, quoted and cited to the
+        sentence, then checked against the question's target like any answer
+        (:meth:`on_target`).
+        ``exempt`` are names the question took from the conversation.
+        """
+        question = refused.question
+        kind = entity.asked(question)
+        if not self.uses("entity") or not hits or not kind:
+            return refused
+        if not refused.refused and not (kind == "name" and self._rests_on_label(refused)):
+            return refused
+        best: tuple[int, float, RankedSentence, entity.Candidate] | None = None
+        for ranked in self._ranker(hits).rank(question)[:self._policy.entity_sentences]:
+            if ranked.matched < self._policy.min_matched:
+                continue
+            for found in entity.candidates(question, ranked.text, exempt):
+                key = (found.matched, ranked.score)
+                if found.matched >= self._policy.entity_clause_words and (
+                        best is None or key > best[:2]):
+                    best = (found.matched, ranked.score, ranked, found)
+        if best is None:
+            return refused
+        _, _, ranked, found = best
+        clause = found.clause[:1].upper() + found.clause[1:]
+        # the name first: the clause when it starts with it, else the name, then the clause
+        text = clause if clause.lower().startswith(found.name.lower()) \
+            else f"{found.name} — {found.clause}"
+        evidence = self._evidence(hits[ranked.n - 1])
+        if not evidence.verdict(text.rstrip(".")).supported:
+            return refused
+        grounded = [claims.GroundedSentence(text, (ranked.n,), 1.0, ranked.text,
+                                            ((ranked.n, ranked.text),))]
+        rendered, cited = citations.build_citations(claims.render(grounded), hits,
+                                                    self._titles, {ranked.n: [ranked.text]})
+        trace = {**refused.trace, "entity": f"{found.name} ({found.matched}): {ranked.text}",
+                 "before:entity": refused.text}
+        answer = Answer(question, rendered, False, cited, refused.hits, refused.timings,
+                        refused.unsupported, trace)
+        checked = self.on_target(answer, exempt)
+        return refused if checked.refused else checked  # an answer on a label stays
 
     def _settle_polar(self, question: str, sentences: list[claims.GroundedSentence],
                       unsupported: list[str], evidence: Sequence[claims.Evidence]

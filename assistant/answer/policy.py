@@ -33,10 +33,13 @@ class AnswerPolicy:
 
     # The named fallbacks of the decide step that are on (:data:`FALLBACKS`). Each one's
     # effect on held-out questions is scored by ``assistant eval`` ("decide steps").
-    fallbacks: tuple[str, ...] = ("chosen", "judge", "named", "accounts", "other_reports")
+    fallbacks: tuple[str, ...] = ("chosen", "judge", "named", "entity", "accounts",
+                                  "other_reports")
     """The decide step's fallbacks that run: ``chosen`` (the model's passage, when
     nothing it wrote holds), ``judge`` (the second opinion), ``named`` (the sentence
     before, naming who a who-question asks for, when the answer's sentence only refers back),
+    ``entity`` (for a who / which / where / when question left unanswered, the name a
+    passage sentence gives in the asked role),
     ``accounts`` (each report's line for a question about several reports),
     ``other_reports`` (other reports' quotes beside an answer)."""
 
@@ -62,6 +65,15 @@ class AnswerPolicy:
     """Rank score of a report's best sentence for a question about several reports,
     shown labelled as that report's account. Chosen on four calibration comparison
     questions."""
+
+    entity_sentences: int = 5
+    """Best-ranked sentences searched for the name a who / which / where / when
+    question asks for (:meth:`AnswerBuilder.entity`). Chosen by hand, not fitted: the
+    top-5 of retrieval's own default cut-off."""
+    entity_clause_words: int = 1
+    """Question words besides its verb that the clause of such a name must hold (the
+    sentence holds ``min_matched``). Chosen by hand: the verb and one more word tie
+    the clause to the question, as ``min_matched`` ties a sentence to it."""
 
     # The second opinion (:meth:`AnswerBuilder.reconsider`).
     judge_bar: float = 1.05
@@ -113,7 +125,7 @@ class AnswerPolicy:
     """How far back (characters) the sentence before a cited one is looked for."""
 
 
-FALLBACKS = frozenset({"chosen", "judge", "named", "accounts", "other_reports"})
+FALLBACKS = frozenset({"chosen", "judge", "named", "entity", "accounts", "other_reports"})
 # Removed: "recovered" (the passage sentence holding the answer check's words, put in
 # place of the answer). On held-out questions it changed 3 answers of the fresh split
 # (0 made right, 0 made wrong) and 2 of the blind split (0 right, 1 wrong).

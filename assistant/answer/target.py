@@ -109,7 +109,9 @@ def _speaker(doc: Any) -> str:
     for token in doc:
         if token.dep_ == "ROOT" and token.lemma_.lower() in verify.DEFAULT_POLICY.reporting:
             for child in token.children:
-                if child.dep_ in ("nsubj", "nsubjpass") and child.pos_ == "NOUN":
+                asked = any(c.lower_ in ("which", "what") for c in child.children)
+                if child.dep_ in ("nsubj", "nsubjpass") and child.pos_ == "NOUN" \
+                        and not asked:  # "Which outlet reported ...?" asks for the speaker
                     return str(child.lemma_).lower()
     return ""
 
