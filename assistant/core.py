@@ -16,7 +16,8 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+import types
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,6 @@ from assistant.settings import Settings
 logger = logging.getLogger(__name__)
 
 Event = Status | TextDelta | Answer
-_CONTEXT_CHARS = 600
 _MESSAGE_TOKENS = 8  # chat-template tokens around each message (role, start and end markers)
 _CHECK_PROMPT_TOKENS = 64 + 256  # corpus mode's check turn: its request and sentences
 
@@ -188,6 +188,11 @@ class Assistant:
         return [dict(d.metadata(), chunks=len(counts.get(d.doc_id, ())))
                 for d in self._corpus.documents]
 
+    @property
+    def reports(self) -> Mapping[str, Document]:
+        """The loaded reports by id (read-only), e.g. for :meth:`Answer.to_markdown`."""
+        return types.MappingProxyType(self._docs)
+
     def skipped(self) -> list[tuple[str, str]]:
         """Files of the corpus folder that were not loaded, with the reason."""
         return list(self._corpus.skipped)
@@ -221,16 +226,8 @@ class Assistant:
     def lookup(self, citation_id: str) -> Passage:
         """The cited passage, with its report's metadata and the text around it."""
         ref = citations.parse_id(citation_id)
-        doc = self.document(ref.doc_id)
-        text = citations.resolve(ref, doc)
-        before_start = max(0, ref.start - _CONTEXT_CHARS)
-        after_end = min(len(doc.text), ref.end + _CONTEXT_CHARS)
-        return Passage(
-            citation_id=citation_id.strip(), doc_id=doc.doc_id, title=doc.title,
-            outlet=doc.outlet, authors=doc.authors, date=doc.date, url=doc.url,
-            start=ref.start, end=ref.end, text=text,
-            before=doc.text[before_start : ref.start], after=doc.text[ref.end : after_end],
-        )
+        return citations.passage(self.document(ref.doc_id), citation_id,
+                                 self.settings.passage_context_chars)
 
     # ------------------------------------------------------------- generation
     @property

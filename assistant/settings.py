@@ -99,6 +99,7 @@ class Settings:
     passage_token_budget: int = 1800
     max_answer_tokens: int = 320
     max_question_chars: int = 2000
+    passage_context_chars: int = 600  # text shown around a cited passage (lookups)
     min_relevance: float | None = None  # None: the answer policy's (AnswerPolicy)
     confirm_answers: bool = True
     extractive_threshold: float | None = None  # None: the answer policy's
@@ -121,7 +122,8 @@ class Settings:
     def __post_init__(self) -> None:
         """Reject values the pipeline cannot work with."""
         positive = ("top_k", "chunk_tokens", "context_tokens", "passage_token_budget",
-                    "max_answer_tokens", "threads", "max_question_chars")
+                    "max_answer_tokens", "threads", "max_question_chars",
+                    "passage_context_chars")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"setting {name} must be a positive number")
