@@ -28,6 +28,7 @@ from assistant.answer.decide import AnswerBuilder, closest_passages
 from assistant.errors import AssistantError, CitationError, QuestionError
 from assistant.index.indexing import refresh
 from assistant.index.vectorstore import SearchIndex, store_config
+from assistant.ingest.chunking import sentence_spans
 from assistant.ingest.documents import (
     MAX_DOCUMENT_BYTES,
     SUPPORTED_SUFFIXES,
@@ -120,6 +121,9 @@ class Assistant:
         self._index_lock = threading.RLock()
         self._corpus_prompt: tuple[int, list[Hit] | None] | None = None
         self._model_status = "the model loads on the first question"
+        self._model_since: float | None = None
+        self._ready = threading.Event()
+        self._warming = False
 
     @classmethod
     def open(
@@ -158,6 +162,9 @@ class Assistant:
             self._builder = AnswerBuilder(self._docs, self._embedder, self.policy)
             self._retriever = Retriever(index, self._embedder)
             self._corpus_prompt = None
+            if self._model_status.startswith("ready"):  # not the old count of passages
+                self._set_model_status("ready: model loaded; the reports are read again at "
+                                       "the next question")
             self.build_report = report
             return report
 
@@ -229,6 +236,25 @@ class Assistant:
         return citations.passage(self.document(ref.doc_id), citation_id,
                                  self.settings.passage_context_chars)
 
+    def closest_sentence(self, citation_id: str, question: str) -> str:
+        """The citation id of the sentence of a passage that is closest to ``question``.
+
+        What a retrieved passage opens at in the UI: the sentence that matched (by the
+        embedding model's cosine), not the whole passage. A passage of one sentence is
+        its own answer.
+        """
+        ref = citations.parse_id(citation_id)
+        doc = self.document(ref.doc_id)
+        citations.resolve(ref, doc)
+        spans = sentence_spans(doc.text, ref.start, ref.end)
+        if len(spans) < 2:
+            return citation_id
+        texts = [doc.text[a:b] for a, b in spans]
+        vectors = self._embedder.embed([self._check_question(question), *texts])
+        best = int((vectors[1:] @ vectors[0]).argmax())
+        start, end = spans[best]
+        return citations.make_id(doc.doc_id, start, end, texts[best])
+
     # ------------------------------------------------------------- generation
     @property
     def generator(self) -> Generator:
@@ -276,6 +302,8 @@ class Assistant:
             refused = AnswerBuilder.refusal(asked, hits, timings, trace=trace)
             yield dataclasses.replace(refused, closest=closest_passages(refused, self.policy))
             return
+        if self._warming and not self._ready.is_set():
+            yield Status("waiting", f"waiting for the model: {self.model_status}")
         generator = self.generator
         earlier = [{"role": t["role"], "content": t["content"][:self.policy.history_chars]}
                    for t in turns[-self.policy.history_messages:]]
@@ -296,6 +324,8 @@ class Assistant:
         with generator.lock:
             # every answer starts from the warmed state, whatever was asked before it
             timings["warm_s"] = self._warm(generator, corpus, docs)
+            if corpus is not None and self._model_status.startswith("ready"):
+                self._set_model_status(f"ready: model loaded; {len(corpus)} passages read")
             for piece in generator.stream(messages, self.settings.max_answer_tokens):
                 if not pieces:
                     timings["first_token_s"] = time.perf_counter() - started
@@ -328,38 +358,70 @@ class Assistant:
 
     @property
     def model_status(self) -> str:
-        """What the model is doing: not loaded yet, loading, ready, or why it failed."""
+        """What the model is doing: not loaded yet, loading (for how long), ready, or why not."""
+        if self._model_since is not None:
+            return f"{self._model_status} ({time.monotonic() - self._model_since:.0f} s)"
         return self._model_status
 
+    @property
+    def model_ready(self) -> bool:
+        """Whether the model is loaded and has read what it reads before every question."""
+        return self._ready.is_set()
+
+    def _set_model_status(self, text: str, running: bool = False) -> None:
+        self._model_status = text
+        self._model_since = time.monotonic() if running else None
+
     def warm_in_background(self) -> threading.Thread:
-        """Load and warm the model in a background thread (the UI starts at once)."""
+        """Load and warm the model in a background thread (the UI starts at once).
+
+        Until it is done, :attr:`model_status` says which step runs and for how long, and
+        a question says that it waits for the model.
+        """
+        self._warming = True
 
         def run() -> None:
-            self._model_status = "loading the model and reading the reports"
             try:
-                self._model_status = "ready: " + self.warm()
+                self.warm(background=True)
             except AssistantError as exc:
-                self._model_status = f"the model could not be loaded: {exc}"
+                self._set_model_status(f"the model could not be loaded: {exc}")
             except Exception:
                 logger.exception("warming the model failed")
-                self._model_status = "the model could not be loaded (see the server log)"
+                self._set_model_status("the model could not be loaded (see the server log)")
+            finally:
+                self._warming = False
 
         thread = threading.Thread(target=run, name="warm-model", daemon=True)
         thread.start()
         return thread
 
-    def warm(self) -> str:
+    def warm(self, background: bool = False) -> str:
         """Load the model and, in corpus mode, read (or restore) the passages once.
 
         Returns a short description of what was done, for logs and status lines.
         """
+        started = time.monotonic()
+        if background:
+            self._set_model_status("loading the model", running=True)
+        logger.info("loading the language model")
         generator = self.generator
+        logger.info("language model loaded in %.1f s", time.monotonic() - started)
         corpus = self.corpus_prompt(generator)
+        if corpus is not None and background:
+            self._set_model_status(f"reading the reports ({len(corpus)} passages)",
+                                   running=True)
+        if corpus is not None:
+            logger.info("reading the reports into the model (%d passages)", len(corpus))
         with generator.lock:
             seconds = self._warm(generator, corpus, self._docs)
         if corpus is None:
-            return "model loaded"
-        return f"model loaded; {len(corpus)} passages read in {seconds:.1f} s"
+            done = "model loaded"
+        else:
+            logger.info("the reports are read (%d passages) in %.1f s", len(corpus), seconds)
+            done = f"model loaded; {len(corpus)} passages read in {seconds:.1f} s"
+        self._set_model_status("ready: " + done)
+        self._ready.set()
+        return done
 
     def _warm(self, generator: Generator, corpus: list[Hit] | None,
               docs: dict[str, Document]) -> float:
