@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import ui  # noqa: F401  (switches analytics off before Gradio is imported)
 
@@ -355,12 +355,13 @@ def _no_proxy_for_loopback() -> None:
 
 
 def launch(target: Assistant | Settings, host: str = "127.0.0.1", port: int = 7860, *,
-           block: bool = True) -> gr.Blocks:
+           block: bool = True, out: TextIO | None = None) -> gr.Blocks:
     """Serve the UI for an assistant (or for the assistant that ``Settings`` open).
 
     Listens on ``host:port`` (loopback by default), never shares publicly and
-    prints the local URL. With ``block=False`` the server runs in a background
-    thread and the app is returned at once; stop it with ``app.close()``.
+    prints the local URL on ``out`` (standard output by default), flushed. With
+    ``block=False`` the server runs in a background thread and the app is returned at
+    once; stop it with ``app.close()``.
     """
     assistant = Assistant.open(settings=target) if isinstance(target, Settings) else target
     _no_proxy_for_loopback()
@@ -372,8 +373,9 @@ def launch(target: Assistant | Settings, host: str = "127.0.0.1", port: int = 78
         blocked_paths=private_paths(assistant), allowed_paths=[],
         show_error=False, enable_monitoring=False, mcp_server=False, run_history=False,
         pwa=False, footer_links=["api"], css=CSS)
-    print(f"Reports assistant: open {local_url} in a browser (Ctrl+C stops it)", flush=True)  # noqa: T201
-    sys.stdout.flush()
+    stream = out or sys.stdout
+    stream.write(f"Reports assistant: open {local_url} in a browser (Ctrl+C stops it)\n")
+    stream.flush()
     if block:
         try:
             demo.block_thread()
