@@ -324,8 +324,10 @@ class Assistant:
         with generator.lock:
             # every answer starts from the warmed state, whatever was asked before it
             timings["warm_s"] = self._warm(generator, corpus, docs)
-            if corpus is not None and self._model_status.startswith("ready"):
-                self._set_model_status(f"ready: model loaded; {len(corpus)} passages read")
+            if not self._warming:  # loaded here (or read again after a reindex)
+                self._set_model_status("ready: model loaded" + (
+                    f"; {len(corpus)} passages read" if corpus is not None else ""))
+                self._ready.set()
             for piece in generator.stream(messages, self.settings.max_answer_tokens):
                 if not pieces:
                     timings["first_token_s"] = time.perf_counter() - started

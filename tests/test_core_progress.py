@@ -66,3 +66,10 @@ def test_model_status_is_not_stale_after_a_reindex(make_assistant: Make,
     assert after.startswith("ready: model loaded;") and after != before
     n = len(a.corpus_prompt(a.generator) or [])
     assert after == f"ready: model loaded; {n} passages read"
+
+
+def test_a_model_loaded_by_a_question_is_ready(make_assistant: Make) -> None:
+    a = make_assistant([REPLY])
+    assert a.model_status == "the model loads on the first question" and not a.model_ready
+    list(a.ask_stream("How many units?"))
+    assert a.model_ready and a.model_status == "ready: model loaded"
