@@ -302,7 +302,7 @@ class Assistant:
             refused = AnswerBuilder.refusal(asked, hits, timings, trace=trace)
             yield dataclasses.replace(refused, closest=closest_passages(refused, self.policy))
             return
-        if self._warming and not self._ready.is_set():
+        if self._warming and self._generator is None:  # the model is still loading
             yield Status("waiting", f"waiting for the model: {self.model_status}")
         generator = self.generator
         earlier = [{"role": t["role"], "content": t["content"][:self.policy.history_chars]}
@@ -319,6 +319,8 @@ class Assistant:
         messages, shown_hits = self._fit_context(messages, question, shown_hits, generator,
                                                  fixed=corpus is not None)
         timings["mode_corpus"] = float(corpus is not None)
+        if self._warming and not self._ready.is_set():  # it is reading the reports
+            yield Status("waiting", f"waiting for the model: {self.model_status}")
         pieces: list[str] = []
         shown = ""
         with generator.lock:

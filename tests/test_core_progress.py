@@ -73,3 +73,36 @@ def test_a_model_loaded_by_a_question_is_ready(make_assistant: Make) -> None:
     assert a.model_status == "the model loads on the first question" and not a.model_ready
     list(a.ask_stream("How many units?"))
     assert a.model_ready and a.model_status == "ready: model loaded"
+
+
+def test_a_question_asked_while_the_model_reads_the_reports_says_it_waits(
+        make_assistant: Make) -> None:
+    a = make_assistant([REPLY], context_mode="corpus")
+    generator = a.generator
+    assert isinstance(generator, ScriptedGenerator)
+    reading, release = threading.Event(), threading.Event()
+    prepare = generator.prepare
+
+    def slow_prepare(messages: list[dict[str, str]]) -> str:
+        if not release.is_set():
+            reading.set()
+            assert release.wait(timeout=30)
+        return prepare(messages)
+
+    generator.prepare = slow_prepare  # type: ignore[method-assign]
+    warming = a.warm_in_background()
+    assert reading.wait(timeout=30)
+    assert a.model_status.startswith("reading the reports (")
+    events: list[object] = []
+    asking = threading.Thread(target=lambda: events.extend(a.ask_stream("How many units?")))
+    asking.start()
+    asking.join(timeout=2)
+    assert asking.is_alive()  # it waits for the reading to end
+    release.set()
+    asking.join(timeout=30)
+    warming.join(timeout=30)
+    statuses = [e for e in events if isinstance(e, Status)]
+    stages = [e.stage for e in statuses]
+    assert stages[:3] == ["searching", "reading", "waiting"], stages
+    assert statuses[2].detail.startswith("waiting for the model: reading the reports (")
+    assert isinstance(events[-1], Answer)
