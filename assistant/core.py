@@ -323,7 +323,13 @@ class Assistant:
             yield Status("waiting", f"waiting for the model: {self.model_status}")
         pieces: list[str] = []
         shown = ""
-        with generator.lock:
+        # Wait for the model without blocking the stream: every few moments it says so,
+        # and a caller that stops listening (a closed page) ends the question right there.
+        while not generator.lock.acquire(timeout=self.settings.model_wait_poll_s):
+            busy = (self.model_status if self._warming and not self._ready.is_set()
+                    else "it is busy with another answer")
+            yield Status("waiting", f"waiting for the model: {busy}")
+        try:
             # every answer starts from the warmed state, whatever was asked before it
             timings["warm_s"] = self._warm(generator, corpus, docs)
             if not self._warming:  # loaded here (or read again after a reindex)
@@ -351,6 +357,8 @@ class Assistant:
                                          [*messages, {"role": "assistant", "content": raw}]
                                          if corpus else None)
                 answer = builder.reconsider(answer, generator, shown_hits)
+        finally:
+            generator.lock.release()
         answer = builder.on_target(answer, [name for _, name in resolved.replaced])
         answer = builder.named(answer, shown_hits)
         answer = builder.lead(answer)

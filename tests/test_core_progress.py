@@ -106,3 +106,29 @@ def test_a_question_asked_while_the_model_reads_the_reports_says_it_waits(
     assert stages[:3] == ["searching", "reading", "waiting"], stages
     assert statuses[2].detail.startswith("waiting for the model: reading the reports (")
     assert isinstance(events[-1], Answer)
+
+
+def test_a_question_waiting_for_the_model_can_be_dropped(make_assistant: Make) -> None:
+    # While another holds the model, the stream keeps saying that it waits, so a caller
+    # that goes away (a closed page) closes it there: nothing is written for it, and the
+    # model is free for the next question at once.
+    a = make_assistant([REPLY], model_wait_poll_s=0.05)
+    generator = a.generator
+    assert isinstance(generator, ScriptedGenerator)
+    generator.lock.acquire()  # another answer is being written
+    try:
+        stream = a.ask_stream("How many units?")
+        waits = []
+        for event in stream:
+            if isinstance(event, Status) and event.stage == "waiting":
+                waits.append(event.detail)
+                if len(waits) == 3:
+                    break
+        stream.close()
+    finally:
+        generator.lock.release()
+    assert waits == ["waiting for the model: it is busy with another answer"] * 3
+    assert generator.prompts == []  # nothing was written for the dropped question
+    assert generator.lock.acquire(timeout=1)  # and the model is free
+    generator.lock.release()
+    assert not list(a.ask_stream("How many units?"))[-1].refused  # type: ignore[union-attr]
