@@ -18,7 +18,15 @@ from dataclasses import dataclass
 
 from assistant.errors import CitationError
 from assistant.records import MARKER_RE as MARKER_RE
-from assistant.records import Answer, Citation, Document, Hit, marker_numbers, page_of
+from assistant.records import (
+    Answer,
+    Citation,
+    Document,
+    Hit,
+    Passage,
+    marker_numbers,
+    page_of,
+)
 from assistant.records import make_id as make_id
 from assistant.records import span_hash as span_hash
 
@@ -61,6 +69,27 @@ def resolve(ref: CitationRef, doc: Document) -> str:
         raise CitationError("the report has changed since this citation was made; "
                             "ask the question again for a fresh citation")
     return text
+
+
+def passage(doc: Document, citation_id: str, context_chars: int) -> Passage:
+    """The passage ``citation_id`` names in ``doc``, with up to ``context_chars`` around it.
+
+    Raises :class:`CitationError` when the id is malformed, names another report, or
+    no longer matches the report's text.
+    """
+    ref = parse_id(citation_id)
+    if ref.doc_id != doc.doc_id:
+        raise CitationError(f"that citation is of report {ref.doc_id!r}, not {doc.doc_id!r}")
+    text = resolve(ref, doc)
+    before_start = max(0, ref.start - context_chars)
+    after_end = min(len(doc.text), ref.end + context_chars)
+    return Passage(
+        citation_id=citation_id.strip(), doc_id=doc.doc_id, title=doc.title,
+        outlet=doc.outlet, authors=doc.authors, date=doc.date, url=doc.url,
+        start=ref.start, end=ref.end, text=text,
+        before=doc.text[before_start : ref.start], after=doc.text[ref.end : after_end],
+        page=page_of(doc, ref.start),
+    )
 
 
 def markers(text: str) -> list[int]:

@@ -1,13 +1,15 @@
-"""The ``assistant`` command: index, add, remove, reports, ask, cite, search, eval, more.
+"""Ask questions about a folder of news reports, offline, with a citation for every claim.
 
-Plugins add more (``serve``).
-
-Plugins register subcommands through the ``assistant.commands`` entry-point group:
-a function ``(subparsers, add_common_flags) -> None`` that adds a parser and sets
-``handler`` with ``set_defaults``. Errors of the assistant are printed as one friendly
-line on stderr (exit code 2);
-no traceback reaches the user.
+Each sentence of an answer cites the exact sentence of the report it comes from; every
+citation has an id that `assistant cite` opens in its report.
 """
+
+# For developers: plugins add subcommands through the ``assistant.commands`` entry-point
+# group, a function ``(subparsers, add_flags) -> None`` that adds a parser, calls
+# ``add_flags(parser)`` for the usual options and sets ``handler`` with ``set_defaults``.
+# Errors of the assistant are printed as one friendly line on stderr (exit code 2); no
+# traceback reaches the user. Heavy modules (the pipeline, the models) are imported inside
+# the commands that use them, so `--help` and `cite` start at once.
 
 from __future__ import annotations
 
@@ -16,44 +18,101 @@ import dataclasses
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import AssistantError, DocumentError
-from assistant.records import Answer, Citation, Status, TextDelta
+from assistant.errors import AssistantError, CitationError, DocumentError
+from assistant.records import Answer, Citation, Status
 from assistant.settings import EMBED_BACKENDS, Settings
 
 if TYPE_CHECKING:
+    from assistant.core import Assistant
     from assistant.records import BuildReport
 
+EXAMPLES = """\
+examples:
+  assistant serve                        open the chat in a browser (http://127.0.0.1:7860)
+  assistant ask "Which tax applies to the H200 chips re-exported to China?"
+  assistant ask --markdown "..."         the answer with footnotes, ready to paste
+  assistant search "window guidance"     the closest passages and their citation ids
+  assistant cite ID                      a cited passage in its report
+  assistant ask --report ID "..."        ask about one report (see: assistant reports)
+  assistant add FILE...                  add report files to the corpus and index them
+  assistant remove ID                    remove a report from the corpus and the index
+  assistant index --rebuild              index the reports again from scratch
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--corpus-dir", type=Path, help="folder of reports (ASSISTANT_CORPUS_DIR)")
-    parser.add_argument("--index-dir", type=Path, help="index folder (ASSISTANT_INDEX_DIR)")
-    parser.add_argument("--model", help="'default', 'fast' or a GGUF path (ASSISTANT_MODEL)")
-    parser.add_argument("--top-k", type=int, help="passages per answer (ASSISTANT_TOP_K)")
-    parser.add_argument("--threads", type=int, help="CPU threads (ASSISTANT_THREADS)")
-    parser.add_argument("--context-tokens", type=int, help="model context size")
-    parser.add_argument("--chunk-tokens", type=int, help="chunk size in tokens")
-    parser.add_argument("--llm-url", help="an OpenAI-compatible server to generate with, "
-                        "instead of the in-process model (ASSISTANT_LLM_URL)")
-    parser.add_argument("--vector-store", choices=("faiss", "qdrant"),
-                        help="where the vectors live (ASSISTANT_VECTOR_STORE)")
-    parser.add_argument("--embed-backend", choices=EMBED_BACKENDS,
-                        help="what runs the embedding model (ASSISTANT_EMBED_BACKEND)")
+The reports are the .txt, .md, .html, .pdf and .docx files of the project's corpus/
+folder (or of --corpus-dir, or ASSISTANT_CORPUS_DIR). The first start indexes them and
+prepares the models, once; later starts reuse both.
+"assistant COMMAND --help" lists the options of a command.
+"""
+
+
+def _reports_flags(parser: argparse.ArgumentParser) -> None:
+    """Where the reports are, and -v: every command."""
+    group = parser.add_argument_group("reports")
+    group.add_argument("--corpus-dir", type=Path, metavar="DIR",
+                       help="folder of the reports (default: the project's corpus/; "
+                            "ASSISTANT_CORPUS_DIR)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
 
 
-def _scope(parser: argparse.ArgumentParser) -> None:
-    """The flags that restrict a question to some reports."""
-    parser.add_argument("--report", action="append", default=[], metavar="ID",
-                        help="only this report (repeat for several)")
-    parser.add_argument("--outlet", action="append", default=[],
-                        help="only reports of this outlet (repeat for several)")
-    parser.add_argument("--since", help="only reports dated on or after (YYYY[-MM[-DD]])")
-    parser.add_argument("--until", help="only reports dated on or before (YYYY[-MM[-DD]])")
+def _index_flags(parser: argparse.ArgumentParser) -> None:
+    """The index and the embedding model: commands that search."""
+    group = parser.add_argument_group("index")
+    group.add_argument("--index-dir", type=Path, metavar="DIR",
+                       help="where the index is kept (default: the project's index/; "
+                            "ASSISTANT_INDEX_DIR)")
+    group.add_argument("--vector-store", choices=("faiss", "qdrant"),
+                       help="where the vectors live (ASSISTANT_VECTOR_STORE)")
+    group.add_argument("--embed-backend", choices=EMBED_BACKENDS,
+                       help="what runs the embedding model (ASSISTANT_EMBED_BACKEND)")
+    group.add_argument("--chunk-tokens", type=int, metavar="N",
+                       help="passage size in tokens (ASSISTANT_CHUNK_TOKENS)")
+    group.add_argument("--threads", type=int, metavar="N",
+                       help="CPU threads (ASSISTANT_THREADS)")
+
+
+def _top_k_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--top-k", type=int, metavar="N",
+                        help="passages read for an answer (ASSISTANT_TOP_K)")
+
+
+def _model_flags(parser: argparse.ArgumentParser) -> None:
+    """The language model: commands that write answers."""
+    group = parser.add_argument_group("language model")
+    group.add_argument("--model", help="'default', 'fast' or the path of a GGUF file "
+                       "(ASSISTANT_MODEL)")
+    group.add_argument("--llm-url", metavar="URL",
+                       help="an OpenAI-compatible server to write with instead of the "
+                            "built-in model (ASSISTANT_LLM_URL)")
+    group.add_argument("--context-tokens", type=int, metavar="N",
+                       help="the model's context size (ASSISTANT_CONTEXT_TOKENS)")
+    group.add_argument("--top-k", type=int, metavar="N",
+                       help="passages read for an answer (ASSISTANT_TOP_K)")
+
+
+def _all_flags(parser: argparse.ArgumentParser) -> None:
+    """Every option: what plugins (``serve``) get."""
+    _reports_flags(parser)
+    _index_flags(parser)
+    _model_flags(parser)
+
+
+def _scope_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags that restrict a question (or a search) to some reports."""
+    group = parser.add_argument_group("which reports (none given: every report)")
+    group.add_argument("--report", action="append", default=[], metavar="ID",
+                       help="only this report (repeat for several; ids as 'assistant "
+                            "reports' lists them)")
+    group.add_argument("--outlet", action="append", default=[], metavar="NAME",
+                       help="only reports of this outlet (repeat for several)")
+    group.add_argument("--since", metavar="DATE",
+                       help="only reports dated on or after DATE (YYYY[-MM[-DD]])")
+    group.add_argument("--until", metavar="DATE",
+                       help="only reports dated on or before DATE (YYYY[-MM[-DD]])")
 
 
 def _scope_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -63,31 +122,56 @@ def _scope_args(args: argparse.Namespace) -> dict[str, Any]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``assistant`` command."""
-    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("index", help="build or refresh the index")
+    parser = argparse.ArgumentParser(
+        prog="assistant", description=__doc__, epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                title="commands")
+
+    def command(name: str, handler: Callable[[argparse.Namespace], None], summary: str,
+                *flags: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=summary, description=summary)
+        p.set_defaults(handler=handler)
+        for add in (_reports_flags, *flags):
+            add(p)
+        return p
+
+    p = command("ask", _cmd_ask, "ask a question; the answer cites the reports",
+                _index_flags, _model_flags, _scope_flags)
+    p.add_argument("question")
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print the answer as JSON")
+    shape.add_argument("--markdown", action="store_true",
+                       help="print the answer as Markdown, each claim with a footnote "
+                            "(quote, report, outlet, date, URL, citation id)")
+    p = command("cite", _cmd_cite, "show a cited passage in its report")
+    p.add_argument("citation_id", metavar="ID", help="a citation id printed by ask or search")
+    p.add_argument("--json", action="store_true", help="print the passage as JSON")
+    p = command("search", _cmd_search, "show the passages closest to a query, with their "
+                "citation ids (no answer is written)", _index_flags, _scope_flags)
+    p.add_argument("query")
+    p.add_argument("-k", type=_positive, default=5, help="how many passages (default 5)")
+    p.add_argument("--json", action="store_true", help="print the passages as JSON")
+    p = command("add", _cmd_add, "add report files (.txt, .md, .html, .pdf, .docx) to the "
+                "corpus folder, checked as the UI checks uploads, then index them",
+                _index_flags)
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--replace", action="store_true",
+                   help="replace a report with the same (cleaned) file name")
+    p = command("remove", _cmd_remove, "remove a report (its id, or a file name the corpus "
+                "lists) from the corpus folder and the index", _index_flags)
+    p.add_argument("report", nargs="+", metavar="ID")
+    p = command("reports", _cmd_reports, "list the corpus folder's reports and their state "
+                "(indexed, skipped and why, changed since indexing)", _index_flags)
+    p.add_argument("--json", action="store_true", help="print the states as JSON")
+    p = command("index", _cmd_index, "build or refresh the index of the reports", _index_flags)
     p.add_argument("--rebuild", action="store_true", help="rebuild from scratch")
     p.add_argument("--workers", type=_positive, help="embed in this many processes, streaming "
                    "the reports (batch ingestion of a large corpus)")
     p.add_argument("--batch-size", type=_positive,
                    help="reports per batch with --workers (default 64)")
-    _common(p)
-    p = sub.add_parser("ask", help="ask a question")
-    p.add_argument("question")
-    p.add_argument("--json", action="store_true", help="print the answer as JSON")
-    _scope(p)
-    _common(p)
-    p = sub.add_parser("cite", help="show the passage of a citation id")
-    p.add_argument("citation_id")
-    p.add_argument("--json", action="store_true")
-    _common(p)
-    p = sub.add_parser("search", help="show the best passages for a query (no generation)")
-    p.add_argument("query")
-    p.add_argument("-k", type=int, default=5)
-    p.add_argument("--json", action="store_true")
-    _scope(p)
-    _common(p)
-    p = sub.add_parser("eval", help="score the assistant on a JSONL eval file")
+    p = command("eval", _cmd_eval, "score the assistant on a JSONL file of questions",
+                _index_flags, _model_flags)
     p.add_argument("file", type=Path)
     p.add_argument("--json", action="store_true")
     p.add_argument("--retrieval", action="store_true",
@@ -99,31 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", help="with --claims: only this split (calibration or test)")
     p.add_argument("--fit", action="store_true",
                    help="with --claims: fit the verifier's coverage threshold on the split")
-    _common(p)
-    p = sub.add_parser("add", help="add report files (.txt, .md, .html, .pdf, .docx) to the "
-                       "corpus folder, checked as the UI checks uploads, then index them")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    p.add_argument("--replace", action="store_true",
-                   help="replace a report with the same (cleaned) file name")
-    _common(p)
-    p = sub.add_parser("remove", help="remove a report (its id, or a file name the corpus "
-                       "lists) from the corpus folder and the index")
-    p.add_argument("report", nargs="+", metavar="ID")
-    _common(p)
-    p = sub.add_parser("reports", help="list the corpus folder's reports and their state "
-                       "(indexed, skipped and why, changed since indexing)")
-    p.add_argument("--json", action="store_true")
-    _common(p)
-    p = sub.add_parser("calibrate", help="fit the answer policy's score thresholds on "
-                       "questions (retrieval and ranking only; no language model)")
+    p = command("calibrate", _cmd_calibrate, "fit the answer policy's score thresholds on "
+                "questions (retrieval and ranking only; no language model)",
+                _index_flags, _top_k_flag)
     p.add_argument("files", nargs="+", type=Path, help="calibration questions (eval JSONL)")
     p.add_argument("--test", type=Path, action="append", default=[],
                    help="questions reported with the fitted values, never fitted on")
     p.add_argument("--write", type=Path, help="save the fitted policy as JSON "
                    "(use it with ASSISTANT_ANSWER_POLICY)")
-    _common(p)
     for plugin in entry_points(group="assistant.commands"):
-        plugin.load()(sub, _common)
+        plugin.load()(sub, _all_flags)
     return parser
 
 
@@ -132,7 +201,7 @@ def _out(text: str = "", end: str = "\n") -> None:
     sys.stdout.flush()
 
 
-def _open(args: argparse.Namespace, rebuild: bool = False) -> Any:
+def _open(args: argparse.Namespace, rebuild: bool = False) -> Assistant:
     from assistant.core import Assistant
 
     return Assistant.open(settings=Settings.from_args(args), rebuild=rebuild)
@@ -191,15 +260,13 @@ def _cmd_ingest(args: argparse.Namespace) -> None:
 def _cmd_ask(args: argparse.Namespace) -> None:
     assistant = _open(args)
     answer: Answer | None = None
-    streamed = ""
+    progress = _Progress(enabled=args.verbose or sys.stderr.isatty())
     for event in assistant.ask_stream(args.question, **_scope_args(args)):
         if isinstance(event, Answer):
             answer = event
-        elif isinstance(event, TextDelta) and not args.json:
-            streamed += event.text
-            _out(event.text, end="")
-        elif isinstance(event, Status) and args.verbose:
-            sys.stderr.write(f"[{event.detail}]\n")
+        elif isinstance(event, Status):
+            progress.show(event.detail)
+    progress.done()
     assert answer is not None
     closest = [{"id": h.citation_id, "doc_id": h.chunk.doc_id, "quote": h.chunk.text}
                for h in answer.closest]
@@ -209,23 +276,55 @@ def _cmd_ask(args: argparse.Namespace) -> None:
             data["closest"] = closest
         _out(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    if streamed:
-        _out("\n")
-    if streamed.strip() != answer.text.strip():
-        # The verifier changed what the model wrote: show what was kept.
-        _out(("Checked answer: " if streamed else "") + answer.text)
-        _out()
+    if args.markdown:
+        _out(answer.to_markdown(assistant.reports), end="")
+        _print_closest(closest)
+        return
+    # The checked answer, printed once: nothing shown is taken back afterwards.
+    _out(answer.text.strip())
+    _out()
     for sentence in answer.unsupported:
         _out(f"(left out: {sentence})")
-    if answer.refused:
-        _out("(the reports do not contain the answer; the closest passages:)")
-        for item in closest:
-            _out(f"- {item['doc_id']}: {' '.join(item['quote'].split())[:160]}…\n"
-                 f"    id: {item['id']}")
+    _print_closest(closest)
     _print_citations(answer.citations)
     if answer.other_reports:
         _out("(other reports on this question; compare them with the answer:)")
         _print_citations(answer.other_reports)
+
+
+def _print_closest(closest: Sequence[dict[str, str]]) -> None:
+    """A refusal's closest passages, each with its citation id."""
+    if not closest:
+        return
+    _out("(the reports do not contain the answer; the closest passages:)")
+    for item in closest:
+        _out(f"- {item['doc_id']}: {' '.join(item['quote'].split())[:160]}…\n"
+             f"    id: {item['id']}")
+
+
+class _Progress:
+    """One line on stderr that says what the assistant is doing (a terminal, or -v)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
+        self._tty = sys.stderr.isatty()
+        self._width = 0
+
+    def show(self, text: str) -> None:
+        if not self._enabled or not text:
+            return
+        line = f"{text}…"
+        if self._tty:
+            sys.stderr.write("\r" + line.ljust(self._width))
+            self._width = len(line)
+        else:
+            sys.stderr.write(f"[{text}]\n")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self._enabled and self._tty and self._width:
+            sys.stderr.write("\r" + " " * self._width + "\r")
+            sys.stderr.flush()
 
 
 def _print_citations(cited: Sequence[Citation]) -> None:
@@ -237,8 +336,18 @@ def _print_citations(cited: Sequence[Citation]) -> None:
 
 
 def _cmd_cite(args: argparse.Namespace) -> None:
-    assistant = _open(args)
-    passage = assistant.lookup(args.citation_id)
+    # Reads the reports alone: no index, no model (starts in well under a second).
+    from assistant import citations
+    from assistant.ingest.documents import load_corpus
+
+    settings = Settings.from_args(args)
+    ref = citations.parse_id(args.citation_id)
+    docs = {d.doc_id: d for d in load_corpus(settings.corpus_dir).documents}
+    if ref.doc_id not in docs:
+        raise CitationError(f"there is no report {ref.doc_id!r} in {settings.corpus_dir} (it "
+                            "was removed, or never added); this citation no longer resolves")
+    passage = citations.passage(docs[ref.doc_id], args.citation_id,
+                                settings.passage_context_chars)
     if args.json:
         _out(json.dumps(passage.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -255,12 +364,16 @@ def _cmd_search(args: argparse.Namespace) -> None:
     assistant = _open(args)
     hits = assistant.search(args.query, k=args.k, **_scope_args(args))
     if args.json:
-        _out(json.dumps([{"score": h.score, **h.chunk.to_dict()} for h in hits],
-                        ensure_ascii=False, indent=2))
+        _out(json.dumps([{"id": h.citation_id, "rank": h.rank, "score": h.score,
+                          **h.chunk.to_dict()} for h in hits], ensure_ascii=False, indent=2))
         return
+    reports = assistant.reports
     for h in hits:
-        page = f" (page {h.chunk.page})" if h.chunk.page is not None else ""
-        _out(f"{h.rank}. {h.score:.3f} {h.chunk.key}{page}\n   {h.chunk.text[:200]}")
+        doc = reports.get(h.chunk.doc_id)
+        title = (doc.title if doc else None) or h.chunk.doc_id
+        page = f", page {h.chunk.page}" if h.chunk.page is not None else ""
+        _out(f"{h.rank}. {title}{page}\n   id: {h.citation_id}\n   "
+             f"{' '.join(h.chunk.text.split())[:200]}")
 
 
 def _cmd_eval(args: argparse.Namespace) -> None:
@@ -396,19 +509,13 @@ def _cmd_calibrate(args: argparse.Namespace) -> None:
         _out(f"written to {args.write}")
 
 
-COMMANDS = {"add": _cmd_add, "remove": _cmd_remove, "reports": _cmd_reports,
-            "calibrate": _cmd_calibrate, "index": _cmd_index, "ask": _cmd_ask,
-            "cite": _cmd_cite, "search": _cmd_search, "eval": _cmd_eval}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
-        handler = getattr(args, "handler", None) or COMMANDS[args.command]
-        handler(args)
+        args.handler(args)
     except AssistantError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2

@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 import time
+import types
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from assistant.answer.decide import AnswerBuilder, closest_passages
 from assistant.errors import AssistantError, CitationError, QuestionError
 from assistant.index.indexing import refresh
 from assistant.index.vectorstore import SearchIndex, store_config
+from assistant.ingest.chunking import sentence_spans
 from assistant.ingest.documents import (
     MAX_DOCUMENT_BYTES,
     SUPPORTED_SUFFIXES,
@@ -66,7 +68,6 @@ from assistant.settings import Settings
 logger = logging.getLogger(__name__)
 
 Event = Status | TextDelta | Answer
-_CONTEXT_CHARS = 600
 _MESSAGE_TOKENS = 8  # chat-template tokens around each message (role, start and end markers)
 _CHECK_PROMPT_TOKENS = 64 + 256  # corpus mode's check turn: its request and sentences
 
@@ -131,6 +132,9 @@ class Assistant:
         self._index_lock = threading.RLock()
         self._corpus_prompt: tuple[int, list[Hit] | None] | None = None
         self._model_status = "the model loads on the first question"
+        self._model_since: float | None = None
+        self._ready = threading.Event()
+        self._warming = False
 
     @classmethod
     def open(
@@ -169,6 +173,9 @@ class Assistant:
             self._builder = AnswerBuilder(self._docs, self._embedder, self.policy)
             self._retriever = Retriever(index, self._embedder)
             self._corpus_prompt = None
+            if self._model_status.startswith("ready"):  # not the old count of passages
+                self._set_model_status("ready: model loaded; the reports are read again at "
+                                       "the next question")
             self.build_report = report
             return report
 
@@ -262,6 +269,11 @@ class Assistant:
         return [dict(d.metadata(), chunks=len(counts.get(d.doc_id, ())))
                 for d in self._corpus.documents]
 
+    @property
+    def reports(self) -> Mapping[str, Document]:
+        """The loaded reports by id (read-only), e.g. for :meth:`Answer.to_markdown`."""
+        return types.MappingProxyType(self._docs)
+
     def skipped(self) -> list[tuple[str, str]]:
         """Files of the corpus folder that were not loaded, with the reason."""
         return list(self._corpus.skipped)
@@ -307,16 +319,26 @@ class Assistant:
         if doc is None:
             raise CitationError(f"there is no report {ref.doc_id!r} in the corpus (it was "
                                 "removed, or never added); this citation no longer resolves")
-        text = citations.resolve(ref, doc)
-        before_start = max(0, ref.start - _CONTEXT_CHARS)
-        after_end = min(len(doc.text), ref.end + _CONTEXT_CHARS)
-        return Passage(
-            citation_id=citation_id.strip(), doc_id=doc.doc_id, title=doc.title,
-            outlet=doc.outlet, authors=doc.authors, date=doc.date, url=doc.url,
-            start=ref.start, end=ref.end, text=text,
-            before=doc.text[before_start : ref.start], after=doc.text[ref.end : after_end],
-            page=page_of(doc, ref.start),
-        )
+        return citations.passage(doc, citation_id, self.settings.passage_context_chars)
+
+    def closest_sentence(self, citation_id: str, question: str) -> str:
+        """The citation id of the sentence of a passage that is closest to ``question``.
+
+        What a retrieved passage opens at in the UI: the sentence that matched (by the
+        embedding model's cosine), not the whole passage. A passage of one sentence is
+        its own answer.
+        """
+        ref = citations.parse_id(citation_id)
+        doc = self.document(ref.doc_id)
+        citations.resolve(ref, doc)
+        spans = sentence_spans(doc.text, ref.start, ref.end)
+        if len(spans) < 2:
+            return citation_id
+        texts = [doc.text[a:b] for a, b in spans]
+        vectors = self._embedder.embed([self._check_question(question), *texts])
+        best = int((vectors[1:] @ vectors[0]).argmax())
+        start, end = spans[best]
+        return citations.make_id(doc.doc_id, start, end, texts[best])
 
     # ------------------------------------------------------------- generation
     @property
@@ -380,6 +402,8 @@ class Assistant:
             refused = AnswerBuilder.refusal(asked, hits, timings, trace=trace)
             yield dataclasses.replace(refused, closest=closest_passages(refused, self.policy))
             return
+        if self._warming and self._generator is None:  # the model is still loading
+            yield Status("waiting", f"waiting for the model: {self.model_status}")
         generator = self.generator
         earlier = [{"role": t["role"], "content": t["content"][:self.policy.history_chars]}
                    for t in turns[-self.policy.history_messages:]]
@@ -396,11 +420,23 @@ class Assistant:
         messages, shown_hits = self._fit_context(messages, question, shown_hits, generator,
                                                  fixed=corpus is not None)
         timings["mode_corpus"] = float(corpus is not None)
+        if self._warming and not self._ready.is_set():  # it is reading the reports
+            yield Status("waiting", f"waiting for the model: {self.model_status}")
         pieces: list[str] = []
         shown = ""
-        with generator.lock:
+        # Wait for the model without blocking the stream: every few moments it says so,
+        # and a caller that stops listening (a closed page) ends the question right there.
+        while not generator.lock.acquire(timeout=self.settings.model_wait_poll_s):
+            busy = (self.model_status if self._warming and not self._ready.is_set()
+                    else "it is busy with another answer")
+            yield Status("waiting", f"waiting for the model: {busy}")
+        try:
             # every answer starts from the warmed state, whatever was asked before it
             timings["warm_s"] = self._warm(generator, corpus, docs)
+            if not self._warming:  # loaded here (or read again after a reindex)
+                self._set_model_status("ready: model loaded" + (
+                    f"; {len(corpus)} passages read" if corpus is not None else ""))
+                self._ready.set()
             for piece in generator.stream(messages, self.settings.max_answer_tokens):
                 if not pieces:
                     timings["first_token_s"] = time.perf_counter() - started
@@ -422,6 +458,8 @@ class Assistant:
                                          [*messages, {"role": "assistant", "content": raw}]
                                          if corpus else None)
                 answer = builder.reconsider(answer, generator, shown_hits)
+        finally:
+            generator.lock.release()
         exempt = [name for _, name in resolved.replaced]
         answer = builder.on_target(answer, exempt)
         answer = builder.entity(answer, shown_hits, exempt)
@@ -436,38 +474,70 @@ class Assistant:
 
     @property
     def model_status(self) -> str:
-        """What the model is doing: not loaded yet, loading, ready, or why it failed."""
+        """What the model is doing: not loaded yet, loading (for how long), ready, or why not."""
+        if self._model_since is not None:
+            return f"{self._model_status} ({time.monotonic() - self._model_since:.0f} s)"
         return self._model_status
 
+    @property
+    def model_ready(self) -> bool:
+        """Whether the model is loaded and has read what it reads before every question."""
+        return self._ready.is_set()
+
+    def _set_model_status(self, text: str, running: bool = False) -> None:
+        self._model_status = text
+        self._model_since = time.monotonic() if running else None
+
     def warm_in_background(self) -> threading.Thread:
-        """Load and warm the model in a background thread (the UI starts at once)."""
+        """Load and warm the model in a background thread (the UI starts at once).
+
+        Until it is done, :attr:`model_status` says which step runs and for how long, and
+        a question says that it waits for the model.
+        """
+        self._warming = True
 
         def run() -> None:
-            self._model_status = "loading the model and reading the reports"
             try:
-                self._model_status = "ready: " + self.warm()
+                self.warm(background=True)
             except AssistantError as exc:
-                self._model_status = f"the model could not be loaded: {exc}"
+                self._set_model_status(f"the model could not be loaded: {exc}")
             except Exception:
                 logger.exception("warming the model failed")
-                self._model_status = "the model could not be loaded (see the server log)"
+                self._set_model_status("the model could not be loaded (see the server log)")
+            finally:
+                self._warming = False
 
         thread = threading.Thread(target=run, name="warm-model", daemon=True)
         thread.start()
         return thread
 
-    def warm(self) -> str:
+    def warm(self, background: bool = False) -> str:
         """Load the model and, in corpus mode, read (or restore) the passages once.
 
         Returns a short description of what was done, for logs and status lines.
         """
+        started = time.monotonic()
+        if background:
+            self._set_model_status("loading the model", running=True)
+        logger.info("loading the language model")
         generator = self.generator
+        logger.info("language model loaded in %.1f s", time.monotonic() - started)
         corpus = self.corpus_prompt(generator)
+        if corpus is not None and background:
+            self._set_model_status(f"reading the reports ({len(corpus)} passages)",
+                                   running=True)
+        if corpus is not None:
+            logger.info("reading the reports into the model (%d passages)", len(corpus))
         with generator.lock:
             seconds = self._warm(generator, corpus, self._docs)
         if corpus is None:
-            return "model loaded"
-        return f"model loaded; {len(corpus)} passages read in {seconds:.1f} s"
+            done = "model loaded"
+        else:
+            logger.info("the reports are read (%d passages) in %.1f s", len(corpus), seconds)
+            done = f"model loaded; {len(corpus)} passages read in {seconds:.1f} s"
+        self._set_model_status("ready: " + done)
+        self._ready.set()
+        return done
 
     def _warm(self, generator: Generator, corpus: list[Hit] | None,
               docs: dict[str, Document]) -> float:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -206,6 +206,58 @@ class Answer:
             out.append(Segment(self.text[last:]))
         return tuple(out)
 
+    def to_text(self, reports: Mapping[str, Document]) -> str:
+        """The answer as plain text: its ``[n]`` markers, then a numbered list of references.
+
+        Each reference is the quoted sentence, the report's title, outlet, date, page (for
+        a report with pages) and URL (those ``reports`` knows) and the citation id. What
+        the UI's copy button gives.
+        """
+        refs = [f"[{c.n}] “{_flat(c.quote)}” — {_source(c, reports)}. Citation id: {c.id}"
+                for c in self.references()]
+        parts = [self.text.strip()]
+        if refs:
+            parts.append("References\n" + "\n".join(refs))
+        return "\n\n".join(parts) + "\n"
+
+    def to_markdown(self, reports: Mapping[str, Document]) -> str:
+        """The answer as Markdown, each claim with a footnote for each of its citations.
+
+        A footnote holds the quoted sentence, the report's title, outlet, date, page (for a
+        report with pages) and URL and the citation id (``assistant ask --markdown``, the
+        UI's "Copy as Markdown").
+        """
+        body = "".join("".join(f"[^{c.n}]" for c in part.citations) if part.citations
+                       else _md(part.text) for part in self.segments())
+        parts = [body.strip()]
+        if self.other_reports:
+            parts.append("Other reports on this question: " + "; ".join(
+                f"{_md(_name(c, reports))}: “{_md(_flat(c.quote))}” [^{c.n}]"
+                for c in self.other_reports))
+        notes = []
+        for c in self.references():
+            doc = reports.get(c.doc_id)
+            title = c.title or (doc.title if doc else None) or c.doc_id
+            meta = [f"*{_md(title)}*"]
+            if doc is not None:
+                meta += [_md(m) for m in (doc.outlet, doc.date) if m]
+            if c.page is not None:
+                meta.append(f"p. {c.page}")
+            if doc is not None and doc.url:
+                meta.append(f"<{doc.url}>")
+            notes.append(f"[^{c.n}]: “{_md(_flat(c.quote))}” — {', '.join(meta)}. "
+                         f"Citation id: `{c.id.replace('`', '')}`")
+        if notes:
+            parts.append("\n".join(notes))
+        return "\n\n".join(parts) + "\n"
+
+    def references(self) -> tuple[Citation, ...]:
+        """The citations and the other reports' quotes, once each, by number."""
+        seen: dict[int, Citation] = {}
+        for c in (*self.citations, *self.other_reports):
+            seen.setdefault(c.n, c)
+        return tuple(seen[n] for n in sorted(seen))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape printed by ``assistant ask --json`` and returned by the UI's API."""
         return {
@@ -215,6 +267,39 @@ class Answer:
             "unsupported": list(self.unsupported),
             "other_reports": [c.to_dict() for c in self.other_reports],
         }
+
+
+def _flat(text: str) -> str:
+    """``text`` on one line."""
+    return " ".join(text.split())
+
+
+_MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]<>#|])")
+
+
+def _md(text: str) -> str:
+    """``text`` with the characters Markdown would read as markup escaped."""
+    return _MD_SPECIAL_RE.sub(r"\\\1", text)
+
+
+def _name(c: Citation, reports: Mapping[str, Document]) -> str:
+    """What names a citation's report in a sentence: its outlet, else its title or id."""
+    doc = reports.get(c.doc_id)
+    return (doc.outlet if doc else None) or c.title or c.doc_id
+
+
+def _source(c: Citation, reports: Mapping[str, Document]) -> str:
+    """A citation's report for a reference line: title, outlet, date and URL."""
+    doc = reports.get(c.doc_id)
+    title = c.title or (doc.title if doc else None) or c.doc_id
+    parts = [title]
+    if doc is not None:
+        parts += [m for m in (doc.outlet, doc.date) if m]
+    if c.page is not None:
+        parts.append(f"p. {c.page}")
+    if doc is not None and doc.url:
+        parts.append(doc.url)
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)

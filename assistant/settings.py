@@ -99,6 +99,8 @@ class Settings:
     passage_token_budget: int = 1800
     max_answer_tokens: int = 320
     max_question_chars: int = 2000
+    passage_context_chars: int = 600  # text shown around a cited passage (lookups)
+    model_wait_poll_s: float = 1.0  # how often a question waiting for the model says so
     min_relevance: float | None = None  # None: the answer policy's (AnswerPolicy)
     confirm_answers: bool = True
     extractive_threshold: float | None = None  # None: the answer policy's
@@ -121,7 +123,8 @@ class Settings:
     def __post_init__(self) -> None:
         """Reject values the pipeline cannot work with."""
         positive = ("top_k", "chunk_tokens", "context_tokens", "passage_token_budget",
-                    "max_answer_tokens", "threads", "max_question_chars")
+                    "max_answer_tokens", "threads", "max_question_chars",
+                    "passage_context_chars")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"setting {name} must be a positive number")
@@ -133,6 +136,8 @@ class Settings:
             raise ConfigError("passage budget plus answer length must fit in the context size")
         if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
             raise ConfigError("the language model server URL must start with http:// or https://")
+        if self.model_wait_poll_s <= 0:
+            raise ConfigError("setting model_wait_poll_s must be a positive number")
         if self.llm_timeout <= 0:
             raise ConfigError("setting llm_timeout must be a positive number")
         if self.vector_store not in VECTOR_STORES:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +14,7 @@ import pytest
 from assistant import cli, core
 from assistant.errors import ConfigError
 from assistant.settings import Settings
-from conftest import SCMP, FakeEmbedder, ScriptedGenerator
+from conftest import PROJECT, SCMP, FakeEmbedder, ScriptedGenerator
 
 
 def script_models(monkeypatch: pytest.MonkeyPatch, reply: str) -> None:
@@ -67,7 +71,11 @@ def test_cli_shows_what_the_verifier_kept(monkeypatch: pytest.MonkeyPatch,
                                "and Tencent. Martians bought the rest of the chips.")
     assert cli.main(["ask", "How many units were approved?"]) == 0
     out = capsys.readouterr().out
-    assert "Checked answer: More than 400,000 units" in out  # the figure leads
+    # Only the checked answer is printed, once: nothing shown is taken back.
+    assert out.startswith("More than 400,000 units")  # the figure leads
+    assert out.count("More than 400,000 units") == 1 and "Checked answer" not in out
+    answer_part = out.split("(left out:")[0]
+    assert "Martians" not in answer_part
     assert "(left out: Martians bought the rest of the chips. — " in out
 
 
@@ -119,9 +127,94 @@ def test_settings_env_and_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
         Settings(top_k=0)
 
 
+def test_cli_ask_prints_the_answer_once(fake_models: None,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["ask", "How many units were approved?"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("More than 400,000 units") == 1
+    assert "Checked answer" not in out and "\n    id: " in out
 
 
+def test_cli_ask_markdown_gives_each_claim_a_footnote(
+        fake_models: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["ask", "--json", "How many units were approved?"]) == 0
+    cite = json.loads(capsys.readouterr().out)["citations"][0]
+    assert cli.main(["ask", "--markdown", "How many units were approved?"]) == 0
+    out = capsys.readouterr().out
+    body, notes = out.split("\n\n", 1)
+    n = cite["n"]
+    assert "More than 400,000 units" in body and f"[^{n}]" in body and f"[{n}]" not in body
+    note = next(line for line in notes.splitlines() if line.startswith(f"[^{n}]: "))
+    # the quoted sentence, the report's title and outlet (this report states no date or
+    # URL; tests/test_records.py has one that does), and the citation id
+    assert f"“{' '.join(cite['quote'].split())}”" in note
+    assert "*Beijing weighs H200 imports amid uncertainty for China tech giants*" in note
+    assert "South China Morning Post" in note
+    assert note.endswith(f"Citation id: `{cite['id']}`")
 
 
+def test_cli_help_speaks_to_users(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "entry-point" not in out and "Plugins" not in out
+    for command in ("ask", "cite", "search", "serve", "index"):
+        assert f"\n    {command} " in out or f"\n    {command}\n" in out
+    assert "examples:" in out and 'assistant ask "' in out
 
 
+@pytest.mark.parametrize("argv", [
+    ["cite", "--model", "fast", "x:0-1:00000000"],
+    ["cite", "--llm-url", "http://127.0.0.1:1", "x:0-1:00000000"],
+    ["cite", "--index-dir", "/tmp/x", "x:0-1:00000000"],
+    ["search", "--model", "fast", "chips"],
+    ["search", "--llm-url", "http://127.0.0.1:1", "chips"],
+    ["index", "--model", "fast"],
+])
+def test_cli_subcommands_take_only_their_own_flags(
+        argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_cli_search_prints_ids_that_cite_resolves(fake_models: None,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["search", "-k", "3", "approval of H200 units"]) == 0
+    out = capsys.readouterr().out
+    ids = [line.split("id: ", 1)[1] for line in out.splitlines() if line.strip().startswith("id: ")]
+    assert len(ids) == 3
+    assert not re.search(r"^\d+\. 0\.\d", out, re.MULTILINE)  # no bare scores
+    for cid in ids:
+        assert cli.main(["cite", "--json", cid]) == 0
+        passage = json.loads(capsys.readouterr().out)
+        assert passage["citation_id"] == cid and passage["text"]
+    assert cli.main(["search", "--json", "approval of H200 units"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["id"] == ids[0]
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    """The top-level modules a fresh interpreter has imported after running ``argv``."""
+    code = ("import sys\nfrom assistant import cli\n"
+            f"try:\n    cli.main({argv!r})\nexcept SystemExit:\n    pass\n"
+            "print(' '.join(sorted(sys.modules)))")
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, check=True, cwd=PROJECT)
+    return set(done.stdout.splitlines()[-1].split())
+
+
+HEAVY = {"numpy", "torch", "onnxruntime", "faiss", "spacy", "transformers", "gradio",
+         "llama_cpp", "assistant.core", "assistant.answer", "assistant.models"}
+
+
+@pytest.mark.parametrize("argv", [
+    ["--help"],
+    ["cite", "scmp-beijing-weighs-h200-imports:0-790:7cbfce0b"],
+])
+def test_cli_help_and_cite_import_no_heavy_module(argv: list[str]) -> None:
+    # What keeps them under a second: neither the pipeline nor a model library is loaded.
+    assert _modules_after(argv) & HEAVY == set()

@@ -351,3 +351,24 @@ def test_yaml_alias_bomb_in_metadata_is_harmless(tmp_path: Path) -> None:
     doc = load_document(tmp_path / "bomb.txt")
     assert doc.title == "Chip makers face new export rules" and doc.authors == ()
     assert time.perf_counter() - started < 2
+
+
+def test_markdown_heading_becomes_the_title(tmp_path: Path) -> None:
+    body = "The government announced on Monday that chip exports will need a licence."
+    (tmp_path / "plain.md").write_text(f"Intro line.\n\n## Background\n\n# Chip rules tighten #\n\n"
+                                       f"{body}\n")
+    doc = load_document(tmp_path / "plain.md")
+    assert doc.title == "Chip rules tighten"  # the top-level heading, not the first one
+    assert doc.text == f"Intro line.\n\nBackground\n\nChip rules tighten\n\n{body}"
+    (tmp_path / "front.md").write_text(f"---\ntitle: From the front matter\n---\n# Heading\n\n"
+                                       f"{body}\n")
+    assert load_document(tmp_path / "front.md").title == "From the front matter"
+
+
+def test_html_title_element_is_the_title_when_nothing_better(tmp_path: Path) -> None:
+    body = " ".join(["The government announced on Monday that chip exports will need a "
+                     "licence from next year."] * 3)
+    (tmp_path / "page.html").write_text(
+        f"<html><head><title>Chip rules &amp; licences</title></head><body><article>"
+        f"<p>{body}</p></article></body></html>")
+    assert load_document(tmp_path / "page.html").title == "Chip rules & licences"

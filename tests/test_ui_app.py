@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from collections.abc import Iterator
@@ -79,6 +80,9 @@ class FakeAssistant:
         self.build_report = SimpleNamespace(status="up to date", documents=1, chunks=3,
                                             seconds=0.2, reason="")
         self.model_status = "ready: model loaded"
+        self.model_ready = True
+        self.unsupported: tuple[str, ...] = ()
+        self.matched: list[tuple[str, str]] = []
         self.upload_limits = UploadLimits(20 * 2**20, (".txt", ".md", ".markdown", ".html",
                                                        ".htm", ".pdf", ".docx"))
         self.data_folders = (self.corpus_dir,)
@@ -98,7 +102,7 @@ class FakeAssistant:
         for piece in ["The chips are ", "taxed at 25%", "."]:
             yield TextDelta(piece)
         yield Answer(question, "The chips are taxed at 25% [1].", False, (_citation(),),
-                     (), {"total_s": 1.5})
+                     (), {"total_s": 1.5}, unsupported=self.unsupported)
 
     def ask(self, question: str, history: list[Any] | None = None, **scope: Any) -> Answer:
         answer = None
@@ -114,7 +118,17 @@ class FakeAssistant:
         return _passage()
 
     def document(self, doc_id: str) -> Document:
-        return Document(doc_id=doc_id, path="/secret/corpus/x.txt", text=ARTICLE, sha256="0")
+        return Document(doc_id=doc_id, path="/secret/corpus/x.txt", text=ARTICLE, sha256="0",
+                        title="H200 <tax> report", outlet="Tom's Hardware",
+                        url="https://example.com/h200", date="2025-12-10")
+
+    @property
+    def reports(self) -> dict[str, Document]:
+        return {"tomshardware-test": self.document("tomshardware-test")}
+
+    def closest_sentence(self, citation_id: str, question: str) -> str:
+        self.matched.append((citation_id, question))
+        return CITE_ID
 
     def documents(self) -> list[dict[str, Any]]:
         return [{"doc_id": p.stem, "title": f"Title of {p.stem}", "outlet": "Outlet",
@@ -166,7 +180,7 @@ def _select(index: Any, value: Any) -> gr.SelectData:
 
 def _run_chat(handlers: Handlers, question: str, chat: list[Any] | None = None
               ) -> list[tuple[Any, ...]]:
-    box, chat, pending = handlers.add_turn(question, chat or [])
+    box, chat, pending, _status = handlers.add_turn(question, chat or [])
     assert box == ""
     return list(handlers.answer(pending, chat))
 
@@ -201,21 +215,31 @@ def test_stream_shows_progress_then_linked_answer_and_sources(fake: FakeAssistan
     assert any("reading 2 passages" in b for b in bubbles)
     # The retrieved passages are listed while the model is still reading.
     reading = next(step for step in steps if "reading 2 passages" in str(step[1]))
-    assert reading[2].constructor_args["samples"] == [["·", "Title of tomshardware-test", SPAN]]
-    assert reading[3] == [f"tomshardware-test:{START}-{END}:{span_hash(SPAN)}"]
+    assert reading[2].constructor_args["samples"] == [["#1", "Title of tomshardware-test", SPAN]]
+    assert reading[3] == [{"id": f"tomshardware-test:{START}-{END}:{span_hash(SPAN)}",
+                           "question": "Which tax applies?"}]
+    # a new question clears the passage panel and the copy tools of the last answer
+    assert "passage-empty" in steps[0][4] and steps[0][5] == ""
     # the reply streams plainly as a draft, its markers kept back for the checked answer
     drafts = [b for b in bubbles if "draft, being checked" in b]
     assert drafts and all("cite" not in b for b in drafts)
     assert '<span class="draft">The chips are taxed at 25%' in drafts[-1]
     assert "draft" not in str(steps[-1][0][-1]["content"])
-    chat, status, sources, ids = steps[-1]
+    chat, status, sources, rows, passage, tools = steps[-1]
     assert chat[-2] == {"role": "user", "content": "Which tax applies?"}
     final = chat[-1]["content"]
     assert re.search(r'<a class="cite" href="#cite-1" title="[^"]+">&#91;1&#93;</a>', final)
     assert "answered in 1.5 s with 1 source" in status
     assert isinstance(sources, gr.Dataset)
     assert sources.constructor_args["samples"] == [["[1]", "H200 <tax> report", SPAN]]
-    assert ids == [CITE_ID]
+    assert rows == [{"id": CITE_ID}]
+    # the passage panel follows the latest answer: it shows the answer's first citation
+    assert f'<mark id="cited-passage">{render.escape(SPAN)}</mark>' in passage
+    # the copy tools carry the answer as plain text and as Markdown with footnotes
+    assert 'class="copy-btn" data-kind="text"' in tools and "Copy as Markdown" in tools
+    assert "The chips are taxed at 25% [1].\n\nReferences\n[1] “" in html.unescape(tools)
+    assert "The chips are taxed at 25% [^1]." in html.unescape(tools)
+    assert f"Citation id: `{CITE_ID}`" in html.unescape(tools)
 
 
 def test_history_sent_to_model_is_plain(fake: FakeAssistant) -> None:
@@ -228,12 +252,58 @@ def test_history_sent_to_model_is_plain(fake: FakeAssistant) -> None:
                        {"role": "assistant", "content": "The chips are taxed at 25%."}]
 
 
-def test_empty_question_does_nothing(fake: FakeAssistant) -> None:
+def test_empty_question_gets_a_message(fake: FakeAssistant) -> None:
     handlers = Handlers(fake)  # type: ignore[arg-type]
-    box, chat, pending = handlers.add_turn("   ", [])
-    assert (box, chat, pending) == ("", [], "")
+    box, chat, pending, status = handlers.add_turn("   ", [])
+    assert (box, chat, pending) == ("", [], None)
+    assert "Type a question first" in status
     assert len(list(handlers.answer(pending, chat))) == 1
     assert fake.asked == []
+
+
+def test_time_shown_includes_the_wait_in_the_queue(fake: FakeAssistant) -> None:
+    handlers = Handlers(fake)  # type: ignore[arg-type]
+    _, chat, pending, _ = handlers.add_turn("Which tax applies?", [])
+    assert pending is not None
+    pending["asked_at"] -= 30.0  # asked 30 s ago; the assistant's own timing says 1.5 s
+    status = list(handlers.answer(pending, chat))[-1][1]
+    seconds = float(re.search(r"answered in ([\d.]+) s", status).group(1))  # type: ignore[union-attr]
+    assert 30.0 <= seconds < 60.0
+
+
+def test_left_out_sentences_are_listed_and_open(fake: FakeAssistant) -> None:
+    fake.unsupported = ("Martians bought <the> rest.",)
+    status = _run_chat(Handlers(fake), "Which tax applies?")[-1][1]  # type: ignore[arg-type]
+    assert "1 sentence no passage supports was left out" in status
+    assert re.search(r"<details class=\"left-out\"><summary>.*</summary><ul><li>"
+                     r"Martians bought &lt;the&gt; rest\.</li></ul></details>", status)
+
+
+def test_retrieved_passage_opens_at_the_sentence_that_matched(fake: FakeAssistant) -> None:
+    handlers = Handlers(fake)  # type: ignore[arg-type]
+    rows = [{"id": "tomshardware-test:0-300:00000000", "question": "Which tax applies?"}]
+    view = handlers.show_source(rows, _select(0, None))
+    assert fake.matched == [("tomshardware-test:0-300:00000000", "Which tax applies?")]
+    assert f'<mark id="cited-passage">{render.escape(SPAN)}</mark>' in view
+
+
+def test_model_state_line_polls_until_ready(fake: FakeAssistant) -> None:
+    handlers = Handlers(fake)  # type: ignore[arg-type]
+    fake.model_ready = False
+    fake.model_status = "loading the model (4 s)"
+    line, timer = handlers.model_line()
+    assert "Model: loading the model (4 s)…" in line and timer.constructor_args["active"]
+    fake.model_ready = True
+    fake.model_status = "ready: model loaded"
+    line, timer = handlers.model_line()
+    assert "Model: ready: model loaded" in line and not timer.constructor_args["active"]
+
+
+def test_hover_preview_gives_the_quote_and_its_report(fake: FakeAssistant) -> None:
+    handlers = Handlers(fake)  # type: ignore[arg-type]
+    assert handlers.cite_preview(CITE_ID) == {
+        "quote": SPAN, "title": "H200 <tax> report", "source": "Tom's Hardware · 2025-12-10"}
+    assert "not a citation id" in handlers.cite_preview("nonsense")["error"]
 
 
 @pytest.mark.parametrize(("exc", "shown"), [
@@ -243,7 +313,7 @@ def test_empty_question_does_nothing(fake: FakeAssistant) -> None:
 ])
 def test_errors_become_short_messages(fake: FakeAssistant, exc: Exception, shown: str) -> None:
     fake.fail_with = exc
-    chat, status, _, ids = _run_chat(Handlers(fake), "q?")[-1]  # type: ignore[arg-type]
+    chat, status, _, ids, *_ = _run_chat(Handlers(fake), "q?")[-1]  # type: ignore[arg-type]
     bubble = chat[-1]["content"]
     assert shown in bubble and shown in status and ids == []
     for text in (bubble, status):
@@ -265,9 +335,10 @@ def test_api_errors_are_gradio_errors_without_paths(fake: FakeAssistant) -> None
 
 def test_citation_link_and_source_and_lookup_show_the_passage(fake: FakeAssistant) -> None:
     handlers = Handlers(fake)  # type: ignore[arg-type]
-    by_link = handlers.show_link([CITE_ID], _select(1, CITE_ID))
-    by_number = handlers.show_link([CITE_ID], _select(1, ""))
-    by_source = handlers.show_source([CITE_ID], _select(0, None))
+    rows = [{"id": CITE_ID}]
+    by_link = handlers.show_link(rows, _select(1, CITE_ID))
+    by_number = handlers.show_link(rows, _select(1, ""))
+    by_source = handlers.show_source(rows, _select(0, None))
     by_lookup = handlers.passage_view(f"  {CITE_ID} ")
     assert by_link == by_number == by_source == by_lookup
     html = by_link
@@ -283,10 +354,10 @@ def test_citation_link_and_source_and_lookup_show_the_passage(fake: FakeAssistan
 
 def test_stop_marks_partial_answer(fake: FakeAssistant) -> None:
     handlers = Handlers(fake)  # type: ignore[arg-type]
-    chat, _, _, _ = _run_chat(handlers, "Which tax applies?")[4]
+    chat, *_ = _run_chat(handlers, "Which tax applies?")[4]
     chat, status = handlers.stop(chat)
     assert "stopped" in status and chat[-1]["content"].startswith("The chips are taxed")
-    _, chat, _ = handlers.add_turn("again", [])
+    _, chat, _, _ = handlers.add_turn("again", [])
     chat, _ = handlers.stop(chat)
     assert "status" not in chat[-1]["content"] and "stopped" in chat[-1]["content"]
 
@@ -303,7 +374,7 @@ def test_stream_closes_the_assistant_generator_when_cancelled(fake: FakeAssistan
 
     fake.ask_stream = stream  # type: ignore[method-assign]
     handlers = Handlers(fake)  # type: ignore[arg-type]
-    _, chat, pending = handlers.add_turn("q?", [])
+    _, chat, pending, _ = handlers.add_turn("q?", [])
     gen = handlers.answer(pending, chat)
     next(gen)
     gen.close()
@@ -330,7 +401,7 @@ def test_choices_offer_indexed_reports_outlets_and_every_file_to_remove(
 
 def test_answer_passes_the_chosen_reports_outlets_and_dates(fake: FakeAssistant) -> None:
     handlers = Handlers(fake)  # type: ignore[arg-type]
-    _, chat, pending = handlers.add_turn("Which tax?", [])
+    _, chat, pending, _ = handlers.add_turn("Which tax?", [])
     list(handlers.answer(pending, chat, ["tomshardware-test"], ["Outlet"], " 2025-12 ", ""))
     assert fake.scopes[-1] == {"reports": ["tomshardware-test"], "outlets": ["Outlet"],
                                "since": "2025-12", "until": None}
@@ -408,13 +479,13 @@ def test_upload_without_file_asks_for_one(fake: FakeAssistant) -> None:
 def test_status_mentions_sentences_left_out(fake: FakeAssistant) -> None:
     answer = Answer("q?", "Taxed at 25% [1].", False, (_citation(),), (), {"total_s": 2.0},
                     unsupported=("An unsupported claim.",))
-    _, status, _, _ = Handlers(fake)._final(answer, [{"role": "assistant", "content": ""}])  # type: ignore[arg-type]
-    assert "1 sentence no passage supports left out" in status
+    _, status, *_ = Handlers(fake)._final(answer, [{"role": "assistant", "content": ""}])  # type: ignore[arg-type]
+    assert "1 sentence no passage supports was left out" in status
 
 
 def test_refusal_has_no_sources(fake: FakeAssistant) -> None:
     answer = Answer("q?", "The reports do not say.", True, (), (), {"total_s": 2.0})
-    chat, status, sources, ids = Handlers(fake)._final(  # type: ignore[arg-type]
+    chat, status, sources, ids, *_ = Handlers(fake)._final(  # type: ignore[arg-type]
         answer, [{"role": "assistant", "content": ""}])
     assert "do not answer" in status and ids == []
     assert sources.constructor_args["samples"] == []
@@ -424,11 +495,12 @@ def test_refusal_has_no_sources(fake: FakeAssistant) -> None:
 def test_refusal_offers_the_closest_passages(fake: FakeAssistant) -> None:
     answer = Answer("q?", "The reports do not say.", True, (), (_hit(),), {"total_s": 2.0},
                     closest=(_hit(),))
-    chat, status, sources, ids = Handlers(fake)._final(  # type: ignore[arg-type]
+    chat, status, sources, ids, *_ = Handlers(fake)._final(  # type: ignore[arg-type]
         answer, [{"role": "assistant", "content": ""}])
     assert "closest passages are listed below" in status
-    assert sources.constructor_args["samples"] == [["·", "Title of tomshardware-test", SPAN]]
-    assert ids == [f"tomshardware-test:{START}-{END}:{span_hash(SPAN)}"]
+    assert sources.constructor_args["samples"] == [["#1", "Title of tomshardware-test", SPAN]]
+    assert ids == [{"id": f"tomshardware-test:{START}-{END}:{span_hash(SPAN)}",
+                    "question": "q?"}]
     assert chat[-1]["content"] == "The reports do not say."
 
 
@@ -439,12 +511,12 @@ def test_other_reports_are_quoted_under_the_answer_and_listed_as_sources(
     # named by its title here: the fake corpus has no scmp-test report with an outlet
     answer = Answer("q?", "The chips are taxed at 25% [1].", False, (_citation(),), (),
                     {"total_s": 2.0}, other_reports=(other,))
-    chat, _, sources, ids = Handlers(fake)._final(  # type: ignore[arg-type]
+    chat, _, sources, ids, *_ = Handlers(fake)._final(  # type: ignore[arg-type]
         answer, [{"role": "assistant", "content": ""}])
     final = chat[-1]["content"]
     assert "Other reports on this question: SCMP &lt;report&gt;" in final
     assert f'<a class="cite" href="#cite-4" title="{other.id}">&#91;4&#93;</a>' in final
-    assert ids == [CITE_ID, other.id]
+    assert ids == [{"id": CITE_ID}, {"id": other.id}]
     assert sources.constructor_args["samples"][1] == ["[4]", "SCMP <report>", other.quote]
     # a follow-up question sends the answer to the model without the quoted other reports
     assert render.plain_history(chat) == [{"role": "assistant",

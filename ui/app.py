@@ -9,9 +9,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import ui  # noqa: F401  (switches analytics off before Gradio is imported)
 
@@ -24,6 +25,8 @@ from ui import render
 from ui.handlers import PASSAGE_HINT, Handlers
 
 UPLOAD_TYPES = [".txt", ".md", ".html", ".pdf", ".docx"]
+# id, state, title, outlet, date, pages, passages: every column stays on a 1280 px page
+REPORT_COLUMNS: list[str | int] = ["16%", "15%", "30%", "13%", "10%", "7%", "9%"]
 QUEUE_SIZE = 64
 
 CSS = """
@@ -46,6 +49,23 @@ CSS = """
 .notice-error { color: var(--error-text-color, #c00); }
 .notice-info, .notice-stopped { color: var(--body-text-color-subdued); font-size: 0.9em; }
 #status { min-height: 1.4em; padding: 0 4px; }
+#status details.left-out { margin-top: 2px; font-size: 0.9em; }
+#status details.left-out summary { cursor: pointer; color: var(--body-text-color-subdued); }
+#model-state { min-height: 1.2em; padding: 0 4px; font-size: 0.88em;
+  color: var(--body-text-color-subdued); }
+#answer-tools .answer-tools { display: flex; gap: 8px; align-items: center; }
+#answer-tools button, #passage button.copy-id { border: 1px solid var(--border-color-primary);
+  border-radius: 6px; padding: 2px 10px; font-size: 0.88em; cursor: pointer;
+  background: var(--button-secondary-background-fill); }
+#answer-tools .copy-done { color: var(--body-text-color-subdued); font-size: 0.85em; }
+#cite-preview { position: fixed; z-index: 1000; max-width: 380px; padding: 8px 10px;
+  border-radius: 6px; background: var(--background-fill-primary, #fff);
+  color: var(--body-text-color, #111); border: 1px solid var(--border-color-primary, #ccc);
+  box-shadow: 0 4px 14px rgba(0,0,0,.18); font-size: 0.88em; line-height: 1.4;
+  pointer-events: none; }
+#cite-preview .cite-preview-source { margin-top: 4px; color: var(--body-text-color-subdued);
+  font-size: 0.92em; }
+#reports table { table-layout: fixed; width: 100%; }
 #ask-row { align-items: center; }
 """
 
@@ -54,23 +74,117 @@ CSS = """
 # capture phase, so neither the chat nor the browser handles them, and sent to
 # Python as a ``select`` event of the panel.
 CITE_JS = """
+const citeId = (link) => link.getAttribute('title') || link.dataset.cid || '';
 const onCiteClick = (event) => {
   const link = event.target instanceof Element ? event.target.closest('a.cite') : null;
   if (!link) return;
   event.preventDefault();
   event.stopPropagation();
   const n = parseInt((link.getAttribute('href') || '').replace('#cite-', ''), 10);
-  trigger('select', {index: Number.isFinite(n) ? n : null,
-                     value: link.getAttribute('title') || ''});
+  trigger('select', {index: Number.isFinite(n) ? n : null, value: citeId(link)});
 };
-if (window.__reportsCiteClick) {
-  document.removeEventListener('click', window.__reportsCiteClick, true);
+// Hovering a citation shows its quoted sentence and report (fetched once per id).
+const previews = new Map();
+const tip = () => {
+  let box = document.getElementById('cite-preview');
+  if (!box) {
+    box = document.createElement('div');
+    box.id = 'cite-preview';
+    box.setAttribute('role', 'tooltip');
+    box.hidden = true;
+    document.body.appendChild(box);
+  }
+  return box;
+};
+const showPreview = (link, data) => {
+  const box = tip();
+  box.replaceChildren();
+  const quote = document.createElement('div');
+  quote.className = 'cite-preview-quote';
+  quote.textContent = data.error ? data.error : '\u201c' + data.quote + '\u201d';
+  box.appendChild(quote);
+  if (!data.error) {
+    const source = document.createElement('div');
+    source.className = 'cite-preview-source';
+    source.textContent = data.title + (data.source ? ' \u2014 ' + data.source : '');
+    box.appendChild(source);
+  }
+  const r = link.getBoundingClientRect();
+  box.hidden = false;
+  const left = Math.max(8, Math.min(r.left, window.innerWidth - box.offsetWidth - 8));
+  const below = r.bottom + 6 + box.offsetHeight < window.innerHeight;
+  box.style.left = left + 'px';
+  box.style.top = (below ? r.bottom + 6 : r.top - box.offsetHeight - 6) + 'px';
+};
+const onCiteOver = async (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a.cite') : null;
+  if (!link) return;
+  const id = citeId(link);
+  if (link.hasAttribute('title')) {  // the preview replaces the browser's own tooltip
+    link.dataset.cid = id;
+    link.removeAttribute('title');
+  }
+  window.__reportsHovered = link;
+  if (!previews.has(id)) previews.set(id, server.cite_preview(id));
+  const data = await previews.get(id);
+  if (window.__reportsHovered === link) showPreview(link, data);
+};
+const onCiteOut = (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a.cite') : null;
+  if (!link) return;
+  window.__reportsHovered = null;
+  tip().hidden = true;
+};
+for (const [name, fn] of [['click', onCiteClick], ['mouseover', onCiteOver],
+                          ['mouseout', onCiteOut]]) {
+  const key = '__reportsCite_' + name;
+  if (window[key]) document.removeEventListener(name, window[key], true);
+  window[key] = fn;
+  document.addEventListener(name, fn, true);
 }
-window.__reportsCiteClick = onCiteClick;
-document.addEventListener('click', onCiteClick, true);
+element.addEventListener('click', (event) => {
+  const button = event.target instanceof Element ? event.target.closest('button.copy-id') : null;
+  if (!button) return;
+  copyText(button.getAttribute('data-id') || '').then(() => { button.textContent = 'Copied'; });
+});
 watch('value', () => {
   const mark = element.querySelector('mark');
   if (mark) mark.scrollIntoView({block: 'center'});
+});
+"""
+
+# Copies text: the Clipboard API (the page is served on loopback, a secure context), else
+# the older copy command on a selected text area. Defined once for the page.
+COPY_HELPER = """
+if (!window.copyText) {
+  window.copyText = async (text) => {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (err) {
+      const area = document.createElement('textarea');
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand('copy');
+      area.remove();
+    }
+  };
+}
+const copyText = window.copyText;
+"""
+
+# The copy buttons under the chat: plain text with numbered references, or Markdown.
+COPY_JS = COPY_HELPER + """
+element.addEventListener('click', (event) => {
+  const button = event.target instanceof Element ? event.target.closest('button.copy-btn') : null;
+  if (!button) return;
+  const kind = button.getAttribute('data-kind');
+  const source = element.querySelector('textarea.copy-src[data-kind="' + kind + '"]');
+  if (!source) return;
+  copyText(source.value).then(() => {
+    const done = element.querySelector('.copy-done');
+    if (done) done.textContent = kind === 'markdown' ? 'Markdown copied' : 'Answer copied';
+  });
 });
 """
 
@@ -83,8 +197,11 @@ INTRO = ("### Reports assistant\n"
 class ChatView:
     """Components of the chat tab."""
 
+    model: gr.HTML
+    timer: gr.Timer
     chat: gr.Chatbot
     status: gr.HTML
+    tools: gr.HTML
     question: gr.Textbox
     ask: gr.Button
     stop: gr.Button
@@ -113,14 +230,19 @@ class ReportsView:
     remove_message: gr.HTML
 
 
-def _chat_tab() -> ChatView:
+def _chat_tab(preview: Callable[[str], dict[str, str]]) -> ChatView:
     with gr.Tab("Chat"), gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=380):
+            model = gr.HTML("", elem_id="model-state", js_on_load=None)
+            timer = gr.Timer(1.0)
+            # No copy button of the chat's own: it copies the message's HTML. The answer
+            # tools below copy plain text or Markdown with the references.
             chat = gr.Chatbot(
                 elem_id="chat", label="Conversation", height=440, latex_delimiters=[],
-                feedback_options=None, buttons=["copy"],
+                feedback_options=None, buttons=[],
                 placeholder="Ask a question about the reports below.")
             status = gr.HTML("", elem_id="status", js_on_load=None)
+            tools = gr.HTML("", elem_id="answer-tools", js_on_load=COPY_JS)
             with gr.Row(equal_height=False, elem_id="ask-row"):
                 question = gr.Textbox(
                     elem_id="q", show_label=False, scale=6, max_lines=4,
@@ -148,20 +270,22 @@ def _chat_tab() -> ChatView:
         with gr.Column(scale=2, min_width=320):
             passage = gr.HTML(
                 render.placeholder_html(PASSAGE_HINT), elem_id="passage", label="Passage",
-                show_label=True, container=True, max_height=640, js_on_load=CITE_JS)
+                show_label=True, container=True, max_height=640,
+                js_on_load=COPY_HELPER + CITE_JS, server_functions=[preview])
             lookup = gr.Textbox(
                 elem_id="lookup", label="Look up a citation id", submit_btn="Show",
                 placeholder="report-name:120-480:1a2b3c4d")
-    return ChatView(chat, status, question, ask, stop, sources, passage, lookup,
-                    reports, outlets, since, until)
+    return ChatView(model, timer, chat, status, tools, question, ask, stop, sources, passage,
+                    lookup, reports, outlets, since, until)
 
 
 def _reports_tab() -> ReportsView:
     with gr.Tab("Reports") as tab:
         index_status = gr.Markdown(elem_id="index-status")
+        # Fixed column widths and wrapped cells: every column stays on the page at 1280 px.
         table = gr.Dataframe(
             headers=render.REPORT_HEADERS, elem_id="reports", interactive=False, wrap=True,
-            label="Reports in the corpus")
+            label="Reports in the corpus", column_widths=REPORT_COLUMNS, max_chars=160)
         with gr.Row():
             upload = gr.File(
                 label="Add a report (.txt, .md, .html, .pdf, .docx)", file_types=UPLOAD_TYPES,
@@ -188,19 +312,27 @@ def create_app(assistant: Assistant) -> gr.Blocks:
     private: dict[str, Any] = {"api_visibility": "private"}
     demo = gr.Blocks(title="Reports assistant", analytics_enabled=False)
     with demo:
-        cite_ids = gr.State([])
-        pending = gr.State("")
+        rows = gr.State([])
+        pending = gr.State(None)
         gr.Markdown(INTRO)
+        def cite_preview(citation_id: str) -> dict[str, str]:
+            """The quoted sentence and report of a hovered citation (called from the page)."""
+            return h.cite_preview(citation_id)
+
         with gr.Tabs():
-            c = _chat_tab()
+            c = _chat_tab(cite_preview)
             r = _reports_tab()
 
+        model_state: dict[str, Any] = dict(fn=h.model_line, outputs=[c.model, c.timer],
+                                           queue=False, show_progress="hidden", **private)
+        demo.load(**model_state)
+        c.timer.tick(**model_state)
         turn: dict[str, Any] = dict(fn=h.add_turn, inputs=[c.question, c.chat],
-                                    outputs=[c.question, c.chat, pending], queue=False,
+                                    outputs=[c.question, c.chat, pending, c.status], queue=False,
                                     **private)
         answer: dict[str, Any] = dict(
             fn=h.answer, inputs=[pending, c.chat, c.reports, c.outlets, c.since, c.until],
-            outputs=[c.chat, c.status, c.sources, cite_ids],
+            outputs=[c.chat, c.status, c.sources, rows, c.passage, c.tools],
             concurrency_limit=1, concurrency_id="model", show_progress="minimal", **private)
         submitted = c.question.submit(**turn).then(**answer)
         clicked = c.ask.click(**turn).then(**answer)
@@ -209,8 +341,8 @@ def create_app(assistant: Assistant) -> gr.Blocks:
 
         lookups: dict[str, Any] = dict(outputs=[c.passage], concurrency_limit=4,
                                        concurrency_id="lookup", **private)
-        c.passage.select(h.show_link, [cite_ids], **lookups)
-        c.sources.select(h.show_source, [cite_ids], **lookups)
+        c.passage.select(h.show_link, [rows], **lookups)
+        c.sources.select(h.show_source, [rows], **lookups)
         c.lookup.submit(h.passage_view, [c.lookup], **lookups)
 
         listing: dict[str, Any] = dict(outputs=[r.index_status, r.table], queue=False, **private)
@@ -219,6 +351,7 @@ def create_app(assistant: Assistant) -> gr.Blocks:
                                         queue=False, **private)
         demo.load(h.reports, **listing).then(**choosing)
         r.tab.select(h.reports, **listing).then(**choosing)
+        r.upload.change(lambda: "", outputs=[r.message], queue=False, **private)
         r.add.click(h.upload, [r.upload, r.overwrite],
                     [r.message, r.index_status, r.table, r.upload],
                     concurrency_limit=1, concurrency_id="index", **private).then(**choosing)
@@ -307,14 +440,15 @@ def _no_proxy_for_loopback() -> None:
 
 
 def launch(target: Assistant | Settings, host: str = "127.0.0.1", port: int = 7860, *,
-           block: bool = True, mcp: bool = False) -> gr.Blocks:
+           block: bool = True, out: TextIO | None = None, mcp: bool = False) -> gr.Blocks:
     """Serve the UI for an assistant (or for the assistant that ``Settings`` open).
 
     Listens on ``host:port`` (loopback by default), never shares publicly and
-    prints the local URL. With ``mcp`` the API functions (ask, search, lookup,
-    list_reports) are also MCP tools, at ``/gradio_api/mcp/`` (streamable HTTP; SSE at
-    ``/gradio_api/mcp/sse``). With ``block=False`` the server runs in a background
-    thread and the app is returned at once; stop it with ``app.close()``.
+    prints the local URL on ``out`` (standard output by default), flushed. With
+    ``mcp`` the API functions (ask, search, lookup, list_reports) are also MCP tools,
+    at ``/gradio_api/mcp/`` (streamable HTTP; SSE at ``/gradio_api/mcp/sse``). With
+    ``block=False`` the server runs in a background thread and the app is returned at
+    once; stop it with ``app.close()``.
     """
     if mcp and importlib.util.find_spec("mcp") is None:
         raise ConfigError("serving MCP tools needs the MCP SDK: pip install -e \".[mcp]\"")
@@ -328,10 +462,11 @@ def launch(target: Assistant | Settings, host: str = "127.0.0.1", port: int = 78
         blocked_paths=private_paths(assistant), allowed_paths=[],
         show_error=False, enable_monitoring=False, mcp_server=mcp, run_history=False,
         pwa=False, footer_links=["api"], css=CSS)
-    print(f"Reports assistant: open {local_url} in a browser (Ctrl+C stops it)", flush=True)  # noqa: T201
+    stream = out or sys.stdout
+    stream.write(f"Reports assistant: open {local_url} in a browser (Ctrl+C stops it)\n")
     if mcp:
-        print(f"MCP tools (streamable HTTP): {local_url}gradio_api/mcp/", flush=True)  # noqa: T201
-    sys.stdout.flush()
+        stream.write(f"MCP tools (streamable HTTP): {local_url}gradio_api/mcp/\n")
+    stream.flush()
     if block:
         try:
             demo.block_thread()

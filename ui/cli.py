@@ -7,9 +7,11 @@ commands do not pay for it.
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
@@ -40,18 +42,53 @@ def register(subparsers: Any,
     parser.set_defaults(handler=serve)
 
 
+def _console(fd: int) -> TextIO:
+    """A line-buffered stream on a duplicate of file descriptor ``fd``.
+
+    llama.cpp, loading with ``verbose=False`` in the background, points fds 1 and 2 at
+    /dev/null for as long as it loads; a duplicate made before still reaches the terminal,
+    so the URL line and the progress lines are never swallowed.
+    """
+    return os.fdopen(os.dup(fd), "w", buffering=1, encoding="utf-8", errors="replace")
+
+
+def _show_progress(console: TextIO) -> logging.Handler:
+    """Print what the long steps of a start log (export, model assembly, index, model load)."""
+    handler = logging.StreamHandler(console)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    handler.setLevel(logging.INFO)
+    logger = logging.getLogger("assistant")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return handler
+
+
 def serve(args: argparse.Namespace) -> None:
-    """Open the assistant (building the index if needed) and serve the UI until Ctrl+C."""
+    """Open the assistant (building the index if needed) and serve the UI until Ctrl+C.
+
+    Each step prints what it does; the URL line is printed as soon as the page is up,
+    before the model loads in the background.
+    """
     from assistant import Assistant, Settings
 
+    out, err = _console(sys.stdout.fileno()), _console(sys.stderr.fileno())
+    _show_progress(err)
     settings = Settings.from_args(args)
-    sys.stderr.write(f"loading the reports of {settings.corpus_dir.name!r} and the index...\n")
-    sys.stderr.flush()
+    err.write(f"loading the reports of {settings.corpus_dir.name!r} and the index "
+              "(the first start also prepares the embedding model)...\n")
     assistant = Assistant.open(settings=settings)
     report = assistant.build_report
-    sys.stderr.write(f"index {report.status}: {report.documents} reports, "
-                     f"{report.chunks} passages\n")
+    err.write(f"index {report.status}: {report.documents} reports, {report.chunks} passages\n")
+    err.write("starting the web page...\n")
     from ui.app import launch
 
-    assistant.warm_in_background()  # the page is up at once; the model loads meanwhile
-    launch(assistant, host=args.host, port=args.port, mcp=args.mcp)
+    demo = launch(assistant, host=args.host, port=args.port, block=False, out=out,
+                  mcp=args.mcp)
+    err.write("loading the language model in the background; the Chat tab shows its "
+              "state\n")
+    assistant.warm_in_background()  # the page is up already; the model loads meanwhile
+    try:
+        demo.block_thread()
+    finally:
+        demo.close()

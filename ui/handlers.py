@@ -10,14 +10,15 @@ from __future__ import annotations
 import dataclasses
 import html
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 from assistant.errors import AssistantError, DocumentError
-from assistant.records import Answer, Status, TextDelta
+from assistant.records import Answer, Hit, Status, TextDelta
 from ui import render
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ GENERIC_ERROR = "something went wrong on the server; the server log has the deta
 WAITING = render.status_html("waiting", "waiting for the model (one question at a time)")
 SEARCH_MAX = 20  # passages one API search returns at most
 PASSAGE_HINT = "Click a citation like [1] in an answer, or a source below it, to see the passage."
+EMPTY_QUESTION = "Type a question first: the box is empty."
 
 
 def user_message(exc: BaseException) -> str:
@@ -51,34 +53,42 @@ class Handlers:
         self.assistant = assistant
 
     # ------------------------------------------------------------------- chat
-    def add_turn(self, question: str, chat: ChatHistory | None) -> tuple[str, ChatHistory, str]:
+    def add_turn(self, question: str, chat: ChatHistory | None
+                 ) -> tuple[str, ChatHistory, dict[str, Any] | None, Any]:
         """Show the question in the chat at once, with a waiting line; clear the textbox.
 
-        Returns the textbox value, the chat and the question to answer ("" when
-        there is nothing to ask).
+        Returns the textbox value, the chat, the question to answer with the time it
+        was asked (``None`` when there is nothing to ask) and the status line: an
+        empty question is not sent, and the status line says so.
         """
         text = " ".join(str(question or "").split())
         history = list(chat or [])
         if not text:
-            return "", history, ""
+            return "", history, None, render.message_html("info", EMPTY_QUESTION)
         history.append({"role": "user", "content": render.escape_md(text)})
         history.append({"role": "assistant", "content": WAITING})
-        return "", history, text
+        return "", history, {"question": text, "asked_at": time.monotonic()}, WAITING
 
-    def answer(self, question: str, chat: ChatHistory | None,
+    def answer(self, pending: dict[str, Any] | None, chat: ChatHistory | None,
                reports: list[str] | None = None, outlets: list[str] | None = None,
                since: str | None = None, until: str | None = None
-               ) -> Iterator[tuple[ChatHistory, str, Any, list[str]]]:
-        """Stream the answer to ``question`` into the last chat message.
+               ) -> Iterator[tuple[Any, ...]]:
+        """Stream the answer to the pending question into the last chat message.
 
         ``reports``, ``outlets``, ``since`` and ``until`` restrict it to some reports
         (nothing chosen: every report). Yields the chat, the status line, the sources
-        table and the citation ids of the answer (in the order of the sources table).
+        table, the sources' rows (what a click on one opens), the passage panel and the
+        copy tools. The passage panel follows the latest answer: it is cleared when a
+        question starts and shows the answer's first citation when it is done. The time
+        shown counts from the moment the question was asked, so the wait in the queue is
+        included.
         """
         history = list(chat or [])
-        if not question or not history:
-            yield history, "", gr.skip(), gr.skip()
+        if not pending or not history:
+            yield history, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
+        question = str(pending["question"])
+        asked_at = float(pending["asked_at"])
         earlier = render.plain_history(history[:-2])
         events = self.assistant.ask_stream(
             question, earlier, reports=list(reports or []), outlets=list(outlets or []),
@@ -93,32 +103,35 @@ class Handlers:
                     if event.hits:  # the evidence, shown before the model writes
                         yield (list(history), line,
                                gr.Dataset(samples=render.hit_samples(event.hits, self._titles())),
-                               render.hit_ids(event.hits))
+                               _rows(event.hits, question), gr.skip(), gr.skip())
                         continue
-                    new = event.stage == "searching"
-                    yield (list(history), line, gr.Dataset(samples=[]) if new else gr.skip(),
-                           [] if new else gr.skip())
+                    if event.stage == "searching":  # a new answer: nothing of the last one
+                        yield (list(history), line, gr.Dataset(samples=[]), [],
+                               render.placeholder_html(PASSAGE_HINT), "")
+                        continue
+                    yield list(history), line, gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 elif isinstance(event, TextDelta):
                     text += event.text
                     history[-1] = {"role": "assistant", "content": render.draft_html(text)}
-                    yield list(history), gr.skip(), gr.skip(), gr.skip()
+                    yield list(history), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 elif isinstance(event, Answer):
-                    yield self._final(event, history)
+                    yield self._final(event, history, time.monotonic() - asked_at)
         except Exception as exc:
             _log_unexpected(exc, "answering")
             notice = render.message_html("error", user_message(exc))
             history[-1] = {"role": "assistant", "content": notice}
-            yield history, notice, gr.Dataset(samples=[]), []
+            yield history, notice, gr.Dataset(samples=[]), [], gr.skip(), ""
         finally:
             events.close()
 
-    def _final(self, answer: Answer, history: ChatHistory
-               ) -> tuple[ChatHistory, str, Any, list[str]]:
+    def _final(self, answer: Answer, history: ChatHistory, waited: float = 0.0
+               ) -> tuple[Any, ...]:
+        """The finished answer's views; ``waited`` is the time since it was asked."""
+        seconds = max(waited, answer.timings.get("total_s", 0.0))
         history[-1] = {"role": "assistant",
                        "content": render.link_markers(answer.segments())
                        + render.other_reports_html(answer.other_reports, self._outlets())}
-        seconds = answer.timings.get("total_s")
-        took = f" in {seconds:.1f} s" if seconds is not None else ""
+        took = f" in {seconds:.1f} s"
         if answer.refused:
             closest = answer.closest
             note = f"the reports do not answer this{took}"
@@ -127,18 +140,18 @@ class Handlers:
             line = render.message_html("info", note)
             return (history, line,
                     gr.Dataset(samples=render.hit_samples(closest, self._titles())),
-                    render.hit_ids(closest))
-        else:
-            count = len(answer.citations)
-            note = f"answered{took} with {count} source{'s' if count != 1 else ''}"
-            left_out = len(answer.unsupported)
-            if left_out:
-                note += (f"; {left_out} sentence{'s' if left_out != 1 else ''} "
-                         "no passage supports left out")
-            line = render.message_html("info", note)
+                    _rows(closest, answer.question), render.placeholder_html(PASSAGE_HINT),
+                    "")
+        count = len(answer.citations)
+        note = f"answered{took} with {count} source{'s' if count != 1 else ''}"
+        line = render.message_html("info", note) + render.left_out_html(answer.unsupported)
         cited = (*answer.citations, *answer.other_reports)
+        first = self.passage_view(cited[0].id) if cited else render.placeholder_html(
+            PASSAGE_HINT)
+        reports = self.assistant.reports
+        tools = render.copy_tools_html(answer.to_text(reports), answer.to_markdown(reports))
         return (history, line, gr.Dataset(samples=render.source_samples(cited)),
-                [c.id for c in cited])
+                [{"id": c.id} for c in cited], first, tools)
 
     def _titles(self) -> dict[str, str | None]:
         """Report titles by id, for the sources table."""
@@ -176,19 +189,49 @@ class Handlers:
             full_text = None
         return render.passage_html(passage, full_text)
 
-    def show_link(self, ids: list[str] | None, evt: gr.SelectData) -> str:
+    def show_link(self, rows: list[dict[str, str]] | None, evt: gr.SelectData) -> str:
         """Show the passage of a clicked citation link of the chat (its id is ``evt.value``)."""
         cid = str(evt.value or "").strip()
-        if not cid and isinstance(evt.index, int) and ids:
-            cid = ids[evt.index - 1] if 0 < evt.index <= len(ids) else ""
+        if not cid and isinstance(evt.index, int) and rows:
+            cid = rows[evt.index - 1]["id"] if 0 < evt.index <= len(rows) else ""
         return self.passage_view(cid)
 
-    def show_source(self, ids: list[str] | None, evt: gr.SelectData) -> str:
-        """Show the passage of a clicked row of the sources table."""
+    def show_source(self, rows: list[dict[str, str]] | None, evt: gr.SelectData) -> str:
+        """Show the passage of a clicked row of the sources table.
+
+        A cited source opens at its quoted sentence; a passage that was only retrieved
+        opens at its sentence closest to the question, not as the whole passage.
+        """
         index = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
-        if not ids or not isinstance(index, int) or not 0 <= index < len(ids):
+        if not rows or not isinstance(index, int) or not 0 <= index < len(rows):
             return render.placeholder_html("That source is no longer available.")
-        return self.passage_view(ids[index])
+        row = rows[index]
+        cid = row["id"]
+        if row.get("question"):
+            try:
+                cid = self.assistant.closest_sentence(cid, row["question"])
+            except Exception as exc:
+                _log_unexpected(exc, "finding the matched sentence")
+        return self.passage_view(cid)
+
+    def cite_preview(self, citation_id: str) -> dict[str, str]:
+        """What hovering a citation shows: the quoted sentence and its report."""
+        try:
+            passage = self.assistant.lookup(str(citation_id or ""))
+        except Exception as exc:
+            _log_unexpected(exc, "citation preview")
+            return {"error": user_message(exc)}
+        source = " · ".join(m for m in (passage.outlet, passage.date) if m)
+        return {"quote": " ".join(passage.text.split()),
+                "title": passage.title or passage.doc_id, "source": source}
+
+    def model_line(self) -> tuple[str, Any]:
+        """The model's state for the chat tab, and the timer (stopped once it is ready)."""
+        status = self.assistant.model_status
+        ready = self.assistant.model_ready or status.startswith(("ready", "the model could"))
+        kind = "error" if status.startswith("the model could") else "model"
+        return (render.model_html(status, kind, busy=not ready),
+                gr.Timer(active=not ready))
 
     # ---------------------------------------------------------------- reports
     def reports(self) -> tuple[str, list[list[Any]]]:
@@ -326,6 +369,11 @@ class Handlers:
         except Exception as exc:
             _log_unexpected(exc, "API list_reports")
             raise gr.Error(_plain(user_message(exc)), print_exception=False) from None
+
+
+def _rows(hits: Sequence[Hit], question: str) -> list[dict[str, str]]:
+    """What a click on a retrieved passage's row opens: its sentence closest to ``question``."""
+    return [{"id": h.citation_id, "question": question} for h in hits]
 
 
 def _plain(message: str) -> str:

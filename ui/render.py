@@ -134,9 +134,40 @@ def source_samples(citations: Sequence[Citation]) -> list[list[str]]:
 
 
 def hit_samples(hits: Sequence[Hit], titles: Mapping[str, str | None]) -> list[list[str]]:
-    """Rows of the sources table for retrieved passages not (yet) cited: marked with a dot."""
-    return [["·", on_page(titles.get(h.chunk.doc_id) or h.chunk.doc_id, h.chunk.page),
-             short(h.chunk.text)] for h in hits]
+    """Rows of the sources table for retrieved passages not (yet) cited: "#1", "#2"…, best first.
+
+    A click on one opens the passage at its sentence closest to the question.
+    """
+    return [[f"#{i}", on_page(titles.get(h.chunk.doc_id) or h.chunk.doc_id, h.chunk.page),
+             short(h.chunk.text)] for i, h in enumerate(hits, start=1)]
+
+
+def left_out_html(sentences: Sequence[str]) -> str:
+    """The sentences of the reply that no passage supports, as a list that opens on a click."""
+    if not sentences:
+        return ""
+    n = len(sentences)
+    items = "".join(f"<li>{escape(s)}</li>" for s in sentences)
+    return (f'<details class="left-out"><summary>{n} sentence{"s" if n != 1 else ""} no '
+            f"passage supports {'were' if n != 1 else 'was'} left out (show)</summary>"
+            f"<ul>{items}</ul></details>")
+
+
+def copy_tools_html(text: str, markdown: str) -> str:
+    """The buttons that copy the latest answer: plain text with numbered references, Markdown."""
+    return ('<div class="answer-tools">'
+            '<button type="button" class="copy-btn" data-kind="text">Copy answer</button>'
+            '<button type="button" class="copy-btn" data-kind="markdown">Copy as Markdown'
+            '</button><span class="copy-done" aria-live="polite"></span>'
+            f'<textarea class="copy-src" data-kind="text" hidden>{escape(text)}</textarea>'
+            f'<textarea class="copy-src" data-kind="markdown" hidden>{escape(markdown)}'
+            "</textarea></div>")
+
+
+def model_html(status: str, kind: str = "model", busy: bool = False) -> str:
+    """The model's state in the chat tab ("loading the model (12 s)…", "ready: …")."""
+    return (f'<span class="model-state model-{escape(kind)}">Model: {escape(status)}'
+            f"{'…' if busy else ''}</span>")
 
 
 def hit_ids(hits: Sequence[Hit]) -> list[str]:
@@ -182,7 +213,9 @@ def passage_html(passage: Passage, full_text: str | None = None) -> str:
         '<article class="passage-view"><header class="passage-head">'
         f'<h3 class="passage-title">{title}</h3>'
         + (f'<div class="passage-meta">{meta}</div>' if meta else "")
-        + f'<div class="passage-id">citation <code>{escape(passage.citation_id)}</code></div>'
+        + f'<div class="passage-id">citation <code>{escape(passage.citation_id)}</code> '
+        f'<button type="button" class="copy-id" title="copy the citation id" '
+        f'data-id="{escape(passage.citation_id)}">Copy id</button></div>'
         f'</header><div class="passage-text">{lead}{escape(before)}'
         f'<mark id="cited-passage">{escape(passage.text)}</mark>{escape(after)}{tail}</div>'
         "</article>"

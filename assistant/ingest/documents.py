@@ -12,6 +12,7 @@ does not state stays ``None``.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import logging
 import os
@@ -201,9 +202,31 @@ def _split_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
     return meta, text[body_start + 1 :] if body_start != -1 else ""
 
 
-def _markdown_text(body: str) -> str:
-    paragraphs = [re.sub(r"\s*\n\s*", " ", p).strip() for p in re.split(r"\n\s*\n", body)]
-    return "\n\n".join(p for p in paragraphs if p)
+_MD_HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+
+
+def _markdown_text(body: str) -> tuple[str, str | None]:
+    """The paragraphs of a Markdown body, and its first top-level heading (else first heading).
+
+    Heading lines become paragraphs of their own, without their ``#`` marks.
+    """
+    lines: list[str] = []
+    headings: list[tuple[int, str]] = []
+    for line in body.split("\n"):
+        found = _MD_HEADING_RE.match(line)
+        if found and found.group(2).strip():
+            heading = found.group(2).strip()
+            headings.append((len(found.group(1)), heading))
+            lines += ["", heading, ""]
+        else:
+            lines.append(line)
+    paragraphs = [re.sub(r"\s*\n\s*", " ", p).strip()
+                  for p in re.split(r"\n\s*\n", "\n".join(lines))]
+    title = min(headings, key=lambda h: h[0])[1] if headings else None
+    return "\n\n".join(p for p in paragraphs if p), title
+
+
+_HTML_TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
 def _html_document(raw: str, name: str) -> tuple[str, dict[str, Any]]:
@@ -218,6 +241,11 @@ def _html_document(raw: str, name: str) -> tuple[str, dict[str, Any]]:
     if found is not None:
         meta = {"title": found.title, "outlet": found.sitename, "url": found.url,
                 "date": found.date, "authors": found.author}
+    if not _optional_str(meta.get("title")):  # the page's own <title>, when nothing better
+        page_title = _HTML_TITLE_RE.search(raw)
+        if page_title:
+            meta["title"] = " ".join(html.unescape(re.sub(r"<[^>]+>", "", page_title.group(1)))
+                                     .split())
     paragraphs = [re.sub(r"\s+", " ", p).strip() for p in text.split("\n")]
     return "\n\n".join(p for p in paragraphs if p), meta
 
@@ -348,7 +376,9 @@ def load_document(path: Path) -> Document:
     elif suffix in (".md", ".markdown"):
         raw = decode(data, name)
         meta, body = _split_front_matter(neutralize(raw), name)
-        text = _markdown_text(body)
+        text, heading = _markdown_text(body)
+        if not _optional_str(meta.get("title")):
+            meta["title"] = heading
     elif suffix in (".html", ".htm"):
         text, meta = _html_document(neutralize(decode(data, name)), name)
     else:

@@ -119,7 +119,7 @@ class OnnxEmbedder:
         hub_offline()
         try:
             import onnxruntime as ort
-            from transformers import AutoTokenizer
+            from tokenizers import Tokenizer
         except ImportError as exc:  # pragma: no cover - an install problem
             raise ModelError(f"the ONNX embedding backend needs onnxruntime ({exc}): "
                              "pip install -e .") from exc
@@ -144,12 +144,21 @@ class OnnxEmbedder:
             raise ModelError(f"ONNX Runtime could not load {export.path(file_name)} ({exc}); "
                              f"delete {export.folder} to export it again") from exc
         self._inputs = [i.name for i in self._session.get_inputs() if i.name in INPUT_NAMES]
-        self._tokenizer: Any = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        self.max_tokens = _max_seq_length(folder)
+        # The model's own fast tokenizer, read straight from its file (no transformers, no
+        # torch): one copy cuts and pads batches as sentence-transformers does, the other
+        # counts a whole text's word pieces.
+        self._tokenizer: Any = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(self.max_tokens)
+        self._tokenizer.enable_padding(pad_id=0, pad_type_id=0, pad_token="[PAD]")
+        self._counter: Any = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._counter.no_truncation()
+        self._counter.no_padding()
         self.name = f"{EMBEDDING_MODEL_NAME} ({self.backend})"
         self.fingerprint = f"{EMBEDDING_SHA256}:{self.backend}:{export.sha256[file_name][:16]}"
         shape = self._session.get_outputs()[0].shape
         self.dimension = shape[-1] if isinstance(shape[-1], int) else 384
-        self.max_tokens = _max_seq_length(folder)
         self._batch_size = batch_size or (ONNX_INT8_BATCH_SIZE if quantized else ONNX_BATCH_SIZE)
 
     def embed(self, texts: list[str]) -> Vectors:
@@ -158,16 +167,19 @@ class OnnxEmbedder:
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         for start in range(0, len(order), self._batch_size):
             rows = order[start : start + self._batch_size]
-            feed = self._tokenizer([texts[i] for i in rows], padding=True, truncation=True,
-                                   max_length=self.max_tokens, return_tensors="np")
-            result = self._session.run(None, {n: feed[n].astype(np.int64) for n in self._inputs})
+            encoded = self._tokenizer.encode_batch([texts[i] for i in rows])
+            feed = {"input_ids": [e.ids for e in encoded],
+                    "attention_mask": [e.attention_mask for e in encoded],
+                    "token_type_ids": [e.type_ids for e in encoded]}
+            result = self._session.run(
+                None, {n: np.asarray(feed[n], dtype=np.int64) for n in self._inputs})
             out[rows] = result[0]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return np.ascontiguousarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
         """Word pieces of ``text`` including [CLS] and [SEP], as the model sees it."""
-        return len(self._tokenizer(text, add_special_tokens=True)["input_ids"])
+        return len(self._counter.encode(text, add_special_tokens=True).ids)
 
 
 def _max_seq_length(folder: Path) -> int:

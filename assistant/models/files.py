@@ -132,15 +132,19 @@ def assemble(model: BundledModel, cache_dir: Path) -> Path:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     digest = hashlib.sha256()
     size = 0
-    logger.info("assembling %s from %d parts into %s", model.name, model.parts, target)
+    logger.info("assembling %s (%.1f GB) from %d parts into %s, checking its SHA-256 (once)",
+                model.name, model.size / 1e9, model.parts, target)
     try:
         with tmp.open("wb") as out:
-            for part in parts:
+            for i, part in enumerate(parts, start=1):
                 with part.open("rb") as handle:
                     while block := handle.read(_CHUNK):
                         digest.update(block)
                         size += len(block)
                         out.write(block)
+                if 10 * i // len(parts) > 10 * (i - 1) // len(parts):  # every 10%
+                    logger.info("assembling the model: %d%% (%d of %d parts)",
+                                100 * i // len(parts), i, len(parts))
             out.flush()
             os.fsync(out.fileno())
         if size != model.size or digest.hexdigest() != model.sha256:
@@ -150,6 +154,7 @@ def assemble(model: BundledModel, cache_dir: Path) -> Path:
                 f"{model.install_hint()} --force-reinstall"
             )
         os.replace(tmp, target)
+        logger.info("the model matches its published SHA-256")
     finally:
         tmp.unlink(missing_ok=True)
     st = target.stat()

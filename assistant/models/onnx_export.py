@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,9 +116,12 @@ def ensure_export(cache_dir: Path, build: Builder | None = None) -> OnnxExport:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
-        logger.info("exporting %s to ONNX into %s (once)", EMBEDDING_MODEL_NAME, target)
+        logger.info("exporting the embedding model %s to ONNX into %s (once, about 20 s)",
+                    EMBEDDING_MODEL_NAME, target)
+        started = time.monotonic()
         try:
             (build or build_onnx)(tmp)
+            logger.info("embedding model exported in %.0f s", time.monotonic() - started)
         except ModelError:
             raise
         except Exception as exc:  # torch.onnx, onnxruntime and onnx raise many kinds
