@@ -57,6 +57,14 @@ def test_a_yes_no_question_becomes_its_statement() -> None:
     assert statement("Were the meetings led by the Ministry of Commerce?") == \
         "The meetings were led by the Ministry of Commerce."
     assert statement("Who led the meetings?") == ""
+    # a framing phrase before the auxiliary: still a yes/no question, and it stays in front
+    assert statement("According to Jensen Huang, has Nvidia received purchase orders?") == \
+        "According to Jensen Huang, Nvidia has received purchase orders."
+    assert statement("Under the new rules, is the H200 allowed?") == \
+        "Under the new rules, the H200 is allowed."
+    assert statement("In 2022, who led the meetings?") == ""
+    assert settle("Under the plan, did Beijing approve the imports?",
+                  ["Under the plan, Beijing did not approve the imports."]) == "no"
     assert settle("Did Beijing approve the imports?", ["Beijing did not approve the imports."]) \
         == "no"
     assert settle("Did Beijing approve the imports?", ["Beijing approved the imports."]) == "yes"

@@ -17,13 +17,15 @@ from collections.abc import Sequence
 
 from assistant import verify
 
-_POLAR_RE = re.compile(r"^\W*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|"
-                       r"would|should)\b", re.IGNORECASE)
+# The auxiliary that opens a yes/no question, after at most a short framing phrase set off
+# by a comma ("According to Jensen Huang, has Nvidia ...?", "Under the plan, can ...?").
+_POLAR_RE = re.compile(r"^\W*(?P<frame>[^,?]{1,80},\s*)?(?P<aux>(?:is|are|was|were|do|does|did|"
+                       r"has|have|had|can|could|will|would|should)\b)", re.IGNORECASE)
 _LEAD_RE = re.compile(r"^\s*(?P<word>yes|no)\b[\s,.;:!-]*", re.IGNORECASE)
 
 
 def is_polar(question: str) -> bool:
-    """True for a yes/no question ("Is ...?", "Did ...?", "Has ...?")."""
+    """True for a yes/no question ("Is ...?", "Did ...?", "Under the plan, can ...?")."""
     return bool(_POLAR_RE.match(question))
 
 
@@ -32,11 +34,22 @@ def statement(question: str) -> str:
 
     The auxiliary moves after the subject: "Is the H200 more capable than the
     H20?" → "The H200 is more capable than the H20."; "Did Beijing approve
-    imports?" → "Beijing did approve imports."
+    imports?" → "Beijing did approve imports."; a framing phrase stays in front:
+    "According to Huang, has Nvidia received orders?" → "According to Huang, Nvidia
+    has received orders."
     """
+    match = _POLAR_RE.match(question)
+    if match is None:
+        return ""
+    if match.group("frame"):  # the framing phrase stays in front of the statement
+        core = statement(question[match.start("aux"):])
+        first = verify.parse(core)[:1]
+        if core and first and first[0].pos_ != "PROPN" and first[0].text != "I":
+            core = core[:1].lower() + core[1:]  # "..., the H200 is ..." but "..., Nvidia ..."
+        return f"{question[:match.start('aux')].strip()} {core}" if core else ""
     doc = verify.parse(question)
     words = [t for t in doc if not t.is_punct]
-    if not words or not is_polar(question):
+    if not words:
         return ""
     aux = words[0]
     subject = next((t for t in doc if t.dep_ in ("nsubj", "nsubjpass", "expl")
