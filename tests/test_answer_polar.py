@@ -65,6 +65,11 @@ def test_a_yes_no_question_becomes_its_statement() -> None:
     assert statement("In 2022, who led the meetings?") == ""
     assert settle("Under the plan, did Beijing approve the imports?",
                   ["Under the plan, Beijing did not approve the imports."]) == "no"
+    # "according to" the report's own outlet: its sentence settles the bare statement
+    sentence = "The H200 remains vastly more capable than the H20."
+    framed = "According to Tom's Hardware, is the H200 more capable than the H20?"
+    assert settle(framed, [sentence], labels=["Tom's Hardware — \"China holds ...\""]) == "yes"
+    assert settle(framed, [sentence], labels=["South China Morning Post"]) == ""
     assert settle("Did Beijing approve the imports?", ["Beijing did not approve the imports."]) \
         == "no"
     assert settle("Did Beijing approve the imports?", ["Beijing approved the imports."]) == "yes"

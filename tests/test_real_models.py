@@ -253,6 +253,10 @@ def test_real_target_check_refuses_a_figure_of_something_else(
 def test_real_yes_or_no_first_and_the_figure_alone(real_assistant: Assistant) -> None:
     polar = real_assistant.ask("Is the H200 more capable than the H20?")
     assert not polar.refused and polar.text.startswith("Yes"), (polar.text, polar.trace)
+    # a framing phrase before the auxiliary keeps it a yes/no question
+    framed = real_assistant.ask("According to Tom's Hardware, is the H200 more capable than "
+                                "the H20?")
+    assert not framed.refused and framed.text.startswith("Yes"), (framed.text, framed.trace)
     figure = real_assistant.ask("How many H200 units did the approval cover?")
     assert not figure.refused and "400,000" in figure.text, (figure.text, figure.trace)
     if "lead" in figure.trace:  # the figure alone, with its qualifier and source

@@ -222,7 +222,9 @@ class AnswerBuilder:
                 kept.append(sentence)
                 continue
             texts = [evidence[n - 1].text for n in sentence.passages if 0 < n <= len(evidence)]
-            if polar.settle(question, texts) == word:
+            labels = [evidence[n - 1].label for n in sentence.passages
+                      if 0 < n <= len(evidence)]
+            if polar.settle(question, texts, labels=labels) == word:
                 kept.append(sentence)
                 continue
             dropped.append(f"{word.capitalize()} — the cited passages do not settle it")
@@ -293,7 +295,7 @@ class AnswerBuilder:
             return self._refuse(answer, "the answer check found no amount of the kind asked "
                                         f"for in it ('{extract}')")
         if claims.is_bare_polar(extract) and polar.is_polar(answer.question) and not \
-                polar.bears_on(answer.question, spans):
+                polar.bears_on(answer.question, spans, " ".join(sorted(set(self._labels(answer))))):
             # a bare yes or no says what the model believes, not that these sentences say it
             return self._refuse(answer, f"the answer check said '{extract}', but the "
                                         "supporting sentences are about something else")
@@ -362,6 +364,10 @@ class AnswerBuilder:
             return answer
         switched.trace["before:judge"] = answer.text
         return switched
+
+    def _labels(self, answer: Answer) -> list[str]:
+        """The labels of the reports ``answer`` cites, one per citation, in order."""
+        return [draft.source_label(self._docs.get(c.doc_id)) for c in answer.citations]
 
     def _rests_on_label(self, answer: Answer) -> bool:
         """True when the answer names what only its reports' titles or bylines state."""
@@ -443,7 +449,8 @@ class AnswerBuilder:
             return answer
         quote = cited[0].quote
         if polar.is_polar(answer.question):
-            word = polar.settle(answer.question, [c.quote for c in cited], self._similarity)
+            word = polar.settle(answer.question, [c.quote for c in cited], self._similarity,
+                                [draft.source_label(self._docs.get(c.doc_id)) for c in cited])
             if not word or polar.leading(first)[0]:
                 return answer
             head = answer.text.lstrip()

@@ -65,18 +65,21 @@ def statement(question: str) -> str:
 
 
 def settle(question: str, sentences: Sequence[str],
-           similarity: verify.Similarity | None = None) -> str:
+           similarity: verify.Similarity | None = None, labels: Sequence[str] = ()) -> str:
     """``"yes"``, ``"no"`` or ``""`` (not settled) for ``question`` by ``sentences``.
 
     ``similarity`` lets the statement reword a sentence ("did hold meetings" for
     "convened meetings"), as :func:`assistant.verify.verify` allows any claim.
+    ``labels`` are the sentences' reports' labels, in order ("According to Tom's
+    Hardware, is ...?" is settled by a sentence of Tom's Hardware).
     """
     claim = statement(question)
     if not claim:
         return ""
     found = ""
-    for sentence in sentences:
-        verdict = verify.verify(claim, sentence, similarity=similarity)
+    for sentence, label in zip(sentences, [*labels, *[""] * len(sentences)], strict=False):
+        verdict = verify.verify(_as_told_by(question, claim, label), sentence,
+                                similarity=similarity, label=label)
         if verdict.supported:
             return "yes"
         if verdict.check in ("polarity", "direction"):  # "not X", or the opposite of X
@@ -84,7 +87,26 @@ def settle(question: str, sentences: Sequence[str],
     return found
 
 
-def bears_on(question: str, sentences: Sequence[str],
+_ACCORDING_RE = re.compile(r"^\W*according to (?P<source>[^,]+),\s*", re.IGNORECASE)
+
+
+def _as_told_by(question: str, claim: str, label: str) -> str:
+    """``claim`` without an "According to X," frame naming the report's own outlet.
+
+    "According to Tom's Hardware, is the H200 more capable ...?" asks what a sentence
+    of Tom's Hardware states, so that sentence settles the bare statement; a frame
+    naming someone else ("According to Jensen Huang, ...") stays, for the verifier's
+    attribution checks.
+    """
+    frame = _ACCORDING_RE.match(question)
+    if frame is None or not label or not verify.mentions(label, frame.group("source")):
+        return claim
+    framed = _ACCORDING_RE.match(claim)
+    rest = claim[framed.end():] if framed is not None else claim
+    return rest[:1].upper() + rest[1:]
+
+
+def bears_on(question: str, sentences: Sequence[str], label: str = "",
              policy: verify.VerifierPolicy = verify.DEFAULT_POLICY) -> bool:
     """True when one of ``sentences`` speaks to ``question``'s statement, settled or not.
 
@@ -92,11 +114,13 @@ def bears_on(question: str, sentences: Sequence[str],
     share below which the verifier treats a sentence as about something else ("The
     H200 sits one generation below Blackwell" does not bear on "Had the agencies
     issued their guidance?"; "Beijing has begun approving imports, according to two
-    sources" bears on "Has Beijing decided to allow imports?").
+    sources" bears on "Has Beijing decided to allow imports?"). ``label`` is their
+    reports' labels (what the statement may attribute to them).
     """
     claim = statement(question)
     return bool(claim) and any(
-        verify.verify(claim, s, policy=policy).coverage >= policy.min_coverage_reworded
+        verify.verify(_as_told_by(question, claim, label), s, label=label,
+                      policy=policy).coverage >= policy.min_coverage_reworded
         for s in sentences)
 
 
