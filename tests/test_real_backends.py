@@ -7,7 +7,6 @@ The server is started by this module with the bundled fast model and stopped aft
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -20,18 +19,13 @@ import pytest
 from assistant.core import Assistant
 from assistant.errors import ModelError
 from assistant.settings import Settings
+from browser import free_port
 from conftest import CORPUS, SCMP
 
 pytestmark = pytest.mark.real
 
 QUESTION = "How many H200 chips were reportedly approved, and for which companies?"
 SERVER_START_SECONDS = 300
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +40,7 @@ def llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         model = resolve_model("fast", settings.cache_dir)
     except ModelError as exc:
         pytest.skip(f"the fast model is not installed: {exc}")
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("llm-server") / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

@@ -8,10 +8,8 @@ chromium or Playwright is missing (never runs ``playwright install``).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,56 +17,33 @@ from typing import Any
 
 import pytest
 
+from browser import browser_page, require_chromium
+from browser import served as serving
+
 pytestmark = pytest.mark.real
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 QUESTION = "Which tax applies to the H200 chips re-exported to China?"
 SCREENSHOT_COPY = Path("/tmp/ui-screenshot.png")
 
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+sync_api = require_chromium()
 
 
 @contextmanager
 def _asked(url: str, question: str) -> Iterator[Any]:
     """A chromium page of the UI at ``url`` where ``question`` has just been sent."""
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1360, "height": 960})
-            page.goto(url)
-            box = page.locator("#q textarea")
-            sync_api.expect(box).to_be_visible(timeout=30_000)
-            box.fill(question)
-            box.press("Enter")
-            yield page
-        finally:
-            browser.close()
+    with browser_page(url) as page:
+        box = page.locator("#q textarea")
+        sync_api.expect(box).to_be_visible(timeout=30_000)
+        box.fill(question)
+        box.press("Enter")
+        yield page
 
 
 @pytest.fixture(scope="module")
 def served(real_assistant: Any) -> Iterator[tuple[str, Any]]:
     """The URL of the UI of conftest's real assistant, and the assistant."""
-    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
-    from ui.app import launch
-
-    assistant = real_assistant
-    port = _free_port()
-    demo = launch(assistant, host="127.0.0.1", port=port, block=False)
-    try:
-        yield f"http://127.0.0.1:{port}/", assistant
-    finally:
-        demo.close()
+    with serving(real_assistant) as url:
+        yield url, real_assistant
 
 
 def test_ask_click_citation_shows_highlighted_passage(served: tuple[str, Any],

@@ -10,10 +10,8 @@ chromium or Playwright is missing (never runs ``playwright install``).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -25,20 +23,16 @@ import pytest
 
 from assistant.core import Assistant
 from assistant.settings import Settings
+from browser import chromium_browser, require_chromium
+from browser import served as serving
 from conftest import CORPUS, SCMP, FakeEmbedder, ScriptedGenerator
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 REPLY = "More than 400,000 units were approved for ByteDance, Alibaba and Tencent."
 QUESTION = "How many units were approved?"
 SLOW = "SLOWLY"  # a question with this word is answered one word every half second
 SHOTS = Path("/tmp")
 
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = require_chromium()
 expect = sync_api.expect
 
 
@@ -77,17 +71,8 @@ class Served:
     generator: PacedGenerator
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
-    from ui.app import launch
-
     root = tmp_path_factory.mktemp("chat")
     shutil.copytree(CORPUS, root / "corpus")
     cfg = Settings(corpus_dir=root / "corpus", index_dir=root / "index", cache_dir=root / "cache",
@@ -96,22 +81,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     generator = PacedGenerator()
     assistant = Assistant.open(settings=cfg, embedder=FakeEmbedder(), generator=generator)
     assistant.warm()
-    port = _free_port()
-    demo = launch(assistant, host="127.0.0.1", port=port, block=False)
-    try:
-        yield Served(f"http://127.0.0.1:{port}/", assistant, generator)
-    finally:
-        demo.close()
+    with serving(assistant) as url:
+        yield Served(url, assistant, generator)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium_browser() as chromium:
+        yield chromium
 
 
 def _page(browser: Any, url: str, width: int = 1360) -> Any:

@@ -10,9 +10,7 @@ and the real models (marked ``real``). Skipped when chromium or Playwright is mi
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,17 +19,11 @@ import pytest
 
 from assistant.core import Assistant
 from assistant.settings import Settings
-from conftest import REPORT, FakeEmbedder, ScriptedGenerator, passage_number
+from browser import browser_page, require_chromium, scripted_assistant, served
+from conftest import REPORT, passage_number
 from report_files import PAGE_1, make_paged_docx, make_pdf
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+sync_api = require_chromium()
 
 PDF_FACT = ("The harbour authority recorded 7,300 container arrivals at the eastern terminal "
             "in March, a record for the port.")
@@ -67,24 +59,6 @@ def report_files(folder: Path) -> dict[str, Path]:
     return {"pdf": pdf, "docx": docx}
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _serve(assistant: Assistant) -> Iterator[str]:
-    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
-    from ui.app import launch
-
-    port = _free_port()
-    demo = launch(assistant, host="127.0.0.1", port=port, block=False)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
-
-
 def _corpus(root: Path) -> Path:
     corpus = root / "corpus"
     corpus.mkdir()
@@ -96,56 +70,46 @@ def _corpus(root: Path) -> Path:
 def fake_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assistant,
                                                                             Path]]:
     root = tmp_path_factory.mktemp("browser-formats")
-    settings = Settings.from_env(corpus_dir=_corpus(root), index_dir=root / "index",
-                                 cache_dir=root / "cache", min_relevance=0.1,
-                                 context_mode="retrieved")
-    assistant = Assistant.open(settings=settings, embedder=FakeEmbedder(),
-                               generator=ScriptedGenerator(scripted_reply))
-    for url in _serve(assistant):
+    assistant = scripted_assistant(root, scripted_reply, corpus=_corpus(root))
+    with served(assistant) as url:
         yield url, assistant, root / "uploads"
 
 
 def _upload_ask_and_check(url: str, assistant: Assistant, upload: Path, question: str,
                           needle: str) -> None:
     expect = sync_api.expect
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1360, "height": 960})
-            page.goto(url)
-            page.get_by_role("tab", name="Reports").click()
-            page.locator("#upload input[type=file]").set_input_files(str(upload))
-            expect(page.locator("#upload")).to_contain_text(upload.stem, timeout=30_000)
-            page.get_by_role("button", name="Add to corpus and re-index").click()
-            expect(page.locator("#upload-status")).to_contain_text("added", timeout=300_000)
-            stem = re.sub(r"[^A-Za-z0-9]+", "-", upload.stem)
-            expect(page.locator("#reports")).to_contain_text(stem)
+    with browser_page(url) as page:
+        page.get_by_role("tab", name="Reports").click()
+        page.locator("#upload input[type=file]").set_input_files(str(upload))
+        expect(page.locator("#upload")).to_contain_text(upload.stem, timeout=30_000)
+        page.get_by_role("button", name="Add to corpus and re-index").click()
+        expect(page.locator("#upload-status")).to_contain_text("added", timeout=300_000)
+        stem = re.sub(r"[^A-Za-z0-9]+", "-", upload.stem)
+        expect(page.locator("#reports")).to_contain_text(stem)
 
-            page.get_by_role("tab", name="Chat").click()
-            box = page.locator("#q textarea")
-            expect(box).to_be_visible(timeout=30_000)
-            box.fill(question)
-            box.press("Enter")
-            status = page.locator("#status")
-            expect(status).to_contain_text(re.compile("answered|do not answer|Error"),
-                                           timeout=600_000)
-            expect(status).to_contain_text("answered")
-            links = page.locator('#chat [data-testid="bot"]').last.locator("a.cite")
-            expect(links.first).to_be_visible()
-            ids = [links.nth(i).get_attribute("title") or "" for i in range(links.count())]
-            on_upload = [i for i, cid in enumerate(ids) if cid.startswith(f"{stem}:")]
-            assert on_upload, ids
-            citation_id = ids[on_upload[0]]
-            expected = assistant.lookup(citation_id)
-            assert expected.page == 2 and needle in expected.text
-            expect(page.locator("#sources")).to_contain_text(", p. 2")
-            links.nth(on_upload[0]).click()
-            mark = page.locator("#passage mark")
-            expect(mark).to_be_visible(timeout=30_000)
-            assert " ".join(mark.inner_text().split()) == " ".join(expected.text.split())
-            expect(page.locator("#passage .passage-meta")).to_contain_text("page 2")
-        finally:
-            browser.close()
+        page.get_by_role("tab", name="Chat").click()
+        box = page.locator("#q textarea")
+        expect(box).to_be_visible(timeout=30_000)
+        box.fill(question)
+        box.press("Enter")
+        status = page.locator("#status")
+        expect(status).to_contain_text(re.compile("answered|do not answer|Error"),
+                                       timeout=600_000)
+        expect(status).to_contain_text("answered")
+        links = page.locator('#chat [data-testid="bot"]').last.locator("a.cite")
+        expect(links.first).to_be_visible()
+        ids = [links.nth(i).get_attribute("title") or "" for i in range(links.count())]
+        on_upload = [i for i, cid in enumerate(ids) if cid.startswith(f"{stem}:")]
+        assert on_upload, ids
+        citation_id = ids[on_upload[0]]
+        expected = assistant.lookup(citation_id)
+        assert expected.page == 2 and needle in expected.text
+        expect(page.locator("#sources")).to_contain_text(", p. 2")
+        links.nth(on_upload[0]).click()
+        mark = page.locator("#passage mark")
+        expect(mark).to_be_visible(timeout=30_000)
+        assert " ".join(mark.inner_text().split()) == " ".join(expected.text.split())
+        expect(page.locator("#passage .passage-meta")).to_contain_text("page 2")
 
 
 @pytest.mark.parametrize("kind", ["pdf", "docx"])
@@ -163,7 +127,7 @@ def real_served(tmp_path_factory: pytest.TempPathFactory,
     root = tmp_path_factory.mktemp("browser-formats-real")
     settings = Settings(corpus_dir=_corpus(root), index_dir=root / "index")
     assistant = Assistant.open(settings=settings, embedder=real_embedder, model="default")
-    for url in _serve(assistant):
+    with served(assistant) as url:
         yield url, assistant, root / "uploads"
 
 

@@ -5,13 +5,13 @@ Slow (the default model answers in about 15 s per question on 2 cores): marked `
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from browser import served
 
 pytestmark = pytest.mark.real
 
@@ -33,28 +33,14 @@ MIN_ANSWERED = 3  # the small model may refuse a question; most must be answered
 MIN_RIGHT = 2
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(real_assistant: Any) -> Iterator[str]:
     """Serve the UI of the real assistant (conftest: fresh index, project corpus, default model).
 
     The server runs in Gradio's background thread on a free loopback port.
     """
-    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
-    from ui.app import launch
-
-    assistant = real_assistant
-    port = _free_port()
-    demo = launch(assistant, host="127.0.0.1", port=port, block=False)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with served(real_assistant) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,6 @@ from __future__ import annotations
 import ast
 import asyncio
 import http.client
-import os
-import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,8 @@ import pytest
 
 from assistant.core import Assistant
 from assistant.settings import Settings
+from browser import first_sentence_of_first_passage, scripted_assistant
+from browser import served as serving
 from conftest import CORPUS, SCMP, TOMS, FakeEmbedder, ScriptedGenerator
 
 mcp = pytest.importorskip("mcp", reason="the MCP SDK is not installed (pip install -e '.[mcp]')")
@@ -32,41 +31,11 @@ TOOLS = {"ask", "search", "lookup", "list_reports"}
 QUESTION = "What is happening with Nvidia H200 chips and Chinese companies?"
 
 
-def first_sentence_of_first_passage(messages: list[dict[str, str]]) -> str:
-    block = messages[-1]["content"].split("<passage n=")[1]
-    body = block.split(">", 1)[1].split("</passage>")[0].strip()
-    return f"{body.split(chr(10))[-1].split('. ')[0].rstrip('.')} [1]."
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _serve(assistant: Assistant, mcp_on: bool = True) -> Iterator[str]:
-    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
-    from ui.app import launch
-
-    port = _free_port()
-    demo = launch(assistant, host="127.0.0.1", port=port, block=False, mcp=mcp_on)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assistant]]:
-    root = tmp_path_factory.mktemp("mcp")
-    corpus = root / "corpus"
-    shutil.copytree(CORPUS, corpus)
-    settings = Settings.from_env(corpus_dir=corpus, index_dir=root / "index",
-                                 cache_dir=root / "cache", min_relevance=0.1,
-                                 context_mode="retrieved")
-    assistant = Assistant.open(settings=settings, embedder=FakeEmbedder(),
-                               generator=ScriptedGenerator(first_sentence_of_first_passage))
-    for url in _serve(assistant):
+    assistant = scripted_assistant(tmp_path_factory.mktemp("mcp"),
+                                   first_sentence_of_first_passage)
+    with serving(assistant, mcp=True) as url:
         yield url, assistant
 
 
@@ -147,7 +116,7 @@ def test_no_mcp_endpoint_unless_asked_for(tmp_path: Path) -> None:
                                  cache_dir=tmp_path / "cache")
     assistant = Assistant.open(settings=settings, embedder=FakeEmbedder(),
                                generator=ScriptedGenerator(["The reports do not say."]))
-    for url in _serve(assistant, mcp_on=False):
+    with serving(assistant, mcp=False) as url:
         port = int(url.rsplit(":", 1)[1].strip("/"))
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request("GET", "/gradio_api/mcp/")
@@ -157,7 +126,7 @@ def test_no_mcp_endpoint_unless_asked_for(tmp_path: Path) -> None:
 
 @pytest.mark.real
 def test_real_models_answer_and_lookup_over_mcp(real_assistant: Assistant) -> None:
-    for url in _serve(real_assistant):
+    with serving(real_assistant, mcp=True) as url:
         tools, (asked,) = asyncio.run(_session_calls(url, [
             ("ask", {"question": "Which tax applies to the H200 chips re-exported to China?"}),
         ]))

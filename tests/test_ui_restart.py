@@ -13,12 +13,12 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from browser import free_port
 from conftest import CORPUS, PROJECT
 
 DRIVER = """
@@ -49,12 +49,6 @@ sys.exit(cli.main(sys.argv[1:]))
 URL_LINE = re.compile(r"Reports assistant: open (http://127\.0\.0\.1:\d+/?) in a browser")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start(tmp_path: Path, port: int) -> tuple[str, str]:
     """Start the server, wait for its URL line, stop it; return stdout and stderr."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT), "ASSISTANT_CORPUS_DIR": str(tmp_path / "c"),
@@ -83,7 +77,7 @@ def _start(tmp_path: Path, port: int) -> tuple[str, str]:
 
 def test_url_line_is_printed_on_a_first_and_a_warm_start(tmp_path: Path) -> None:
     shutil.copytree(CORPUS, tmp_path / "c")
-    port = _free_port()
+    port = free_port()
     for start in ("first", "warm"):
         out, err = _start(tmp_path, port)
         found = URL_LINE.search(out)

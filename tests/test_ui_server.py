@@ -11,7 +11,6 @@ import hashlib
 import http.client
 import re
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from assistant.core import Assistant
 from assistant.index.faiss_store import MANIFEST
 from assistant.ingest.documents import MAX_DOCUMENT_BYTES, load_corpus
 from assistant.settings import Settings
+from browser import free_port
 from conftest import CORPUS, PROJECT, REPORT, TOMS, FakeEmbedder, ScriptedGenerator
 
 SECRET = "TOP-SECRET-" + hashlib.sha256(b"issue 6").hexdigest()[:16]
@@ -79,12 +79,6 @@ def _question(i: int, sentence: str) -> str:
     return f"case {i}: {' '.join(sentence.split()[:10])}?"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Live:
     """A served app and what the tests need to know about it."""
 
@@ -122,7 +116,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                    min_relevance=0.1, context_mode="retrieved")
     generator = SlowEchoGenerator(_load_sentences())
     assistant = Assistant.open(settings=cfg, embedder=FakeEmbedder(), generator=generator)
-    port = _free_port()
+    port = free_port()
     demo = launch(assistant, port=port, block=False)  # the default host
     try:
         yield Live(root, assistant, generator, port, demo)
@@ -388,7 +382,7 @@ def test_overflowing_queue_says_busy(tmp_path: Path, monkeypatch: pytest.MonkeyP
     cfg = Settings(corpus_dir=CORPUS, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache",
                    min_relevance=0.1, context_mode="retrieved")
     assistant = Assistant.open(settings=cfg, embedder=FakeEmbedder(), generator=generator)
-    port = _free_port()
+    port = free_port()
     demo = ui.app.launch(assistant, port=port, block=False)
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False)
