@@ -294,12 +294,12 @@ class AnswerBuilder:
                 and claims.figure_fits(answer.question, extract, spans)):
             return self._refuse(answer, "the answer check found no amount of the kind asked "
                                         f"for in it ('{extract}')")
+        labels = set(self._labels(answer.citations))
         if claims.is_bare_polar(extract) and polar.is_polar(answer.question) and not \
-                polar.bears_on(answer.question, spans, " ".join(sorted(set(self._labels(answer))))):
+                polar.bears_on(answer.question, spans, " ".join(sorted(labels))):
             # a bare yes or no says what the model believes, not that these sentences say it
             return self._refuse(answer, f"the answer check said '{extract}', but the "
                                         "supporting sentences are about something else")
-        labels = {draft.source_label(self._docs.get(c.doc_id)) for c in answer.citations}
         grounded = (claims.extract_is_grounded(extract, [*spans, *sorted(labels)],
                                                  self._policy, answer.question)
                     or claims.counts_a_list(answer.question, extract, spans))
@@ -365,9 +365,9 @@ class AnswerBuilder:
         switched.trace["before:judge"] = answer.text
         return switched
 
-    def _labels(self, answer: Answer) -> list[str]:
-        """The labels of the reports ``answer`` cites, one per citation, in order."""
-        return [draft.source_label(self._docs.get(c.doc_id)) for c in answer.citations]
+    def _labels(self, cited: Sequence[Citation]) -> list[str]:
+        """The labels of the cited reports, one per citation, in order."""
+        return [draft.source_label(self._docs.get(c.doc_id)) for c in cited]
 
     def _rests_on_label(self, answer: Answer) -> bool:
         """True when the answer names what only its reports' titles or bylines state."""
@@ -450,7 +450,7 @@ class AnswerBuilder:
         quote = cited[0].quote
         if polar.is_polar(answer.question):
             word = polar.settle(answer.question, [c.quote for c in cited], self._similarity,
-                                [draft.source_label(self._docs.get(c.doc_id)) for c in cited])
+                                self._labels(cited))
             if not word or polar.leading(first)[0]:
                 return answer
             head = answer.text.lstrip()
