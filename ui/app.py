@@ -351,7 +351,9 @@ def create_app(assistant: Assistant) -> gr.Blocks:
                                         queue=False, **private)
         demo.load(h.reports, **listing).then(**choosing)
         r.tab.select(h.reports, **listing).then(**choosing)
-        r.upload.change(lambda: "", outputs=[r.message], queue=False, **private)
+        # ``upload`` (a file chosen), not ``change``: the add handler clears the file input,
+        # and a ``change`` then raced with its message and could blank it.
+        r.upload.upload(lambda: "", outputs=[r.message], queue=False, **private)
         r.add.click(h.upload, [r.upload, r.overwrite],
                     [r.message, r.index_status, r.table, r.upload],
                     concurrency_limit=1, concurrency_id="index", **private).then(**choosing)
