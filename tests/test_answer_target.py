@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer.decide import AnswerBuilder
-from assistant.answer.target import Cited, Target, addresses, figure_phrase, target
+from assistant.answer.target import Cited, Restriction, Target, addresses, figure_phrase, target
 from assistant.ingest.documents import load_corpus
 from assistant.records import Answer, Citation
 from conftest import CORPUS, SCMP, TOMS, FakeEmbedder
@@ -23,7 +23,8 @@ SAID = "\u201cWe have not received purchase orders,\u201d he told journalists in
 
 def test_a_figure_question_names_its_attribute_and_owner() -> None:
     assert target("How much revenue did Nvidia make in the October quarter?") == Target(
-        ("Nvidia",), True, ("revenue",))
+        ("Nvidia",), True, ("revenue",),
+        restrictions=(Restriction("in", ("quart", "octob"), "the October quarter", True),))
     assert target("What share of Nvidia's revenue comes from data centers?").attribute == (
         "share",)
     assert target("By what percentage did Nvidia's global revenue grow?").figure
@@ -83,6 +84,36 @@ def test_a_sentence_that_refers_to_nothing_does_not_borrow_its_neighbour() -> No
     # The H20's sentence does not point back, so the H200 of the sentence before is not its
     assert addresses(target("How much revenue did the H200 bring in?"),
                      [Cited(H20, H200)]) == "the cited sentences do not speak of H200"
+
+
+def test_a_name_in_the_place_of_the_asked_restriction_is_something_else() -> None:
+    """A count for named buyers does not answer a count for other buyers."""
+    want = target("How many units have been approved for China's state-backed telecom "
+                  "operators?")
+    assert addresses(want, [Cited(UNITS)]) == (
+        "the cited sentences speak of 'ByteDance, Alibaba and Tencent', not of "
+        "'China's state-backed telecom operators' as asked")
+    # the asked buyers themselves, or one of them, answer it
+    assert addresses(target("How many units were approved for Tencent?"), [Cited(UNITS)]) == ""
+    # a sentence that does not say for whom leaves it to its context
+    bare = "The approval covered more than 400,000 units."
+    assert addresses(want, [Cited(bare)]) == ""
+
+
+def test_only_a_name_or_a_time_competes_with_the_restriction() -> None:
+    # "on Thursday" is a time, "the H200" a thing: they do not fill the same place
+    said = "Huang told reporters on Thursday that the government was still deciding."
+    assert addresses(target("What did Huang say on the H200?"), [Cited(said)]) == ""
+    # a description ("the US tech giant's chip") may name the asked thing another way
+    ending = ("Approvals end the uncertainty over the US tech giant's second most powerful "
+              "chip.")
+    assert addresses(target("Do approvals end the uncertainty over the H200?"),
+                     [Cited(ending)]) == ""
+    # a time where a time was asked competes
+    assert addresses(target("What happened on Friday?"),
+                     [Cited("The meetings were held on Wednesday.")]) != ""
+    # the asked-for thing itself ("on which date") restricts nothing
+    assert target("On which date were the meetings held?").restrictions == ()
 
 
 def test_who_is_asked_to_have_said_something_must_be_quoted() -> None:

@@ -24,6 +24,7 @@ not words of the reports.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +46,22 @@ class Target:
     modifiers: tuple[str, ...] = ()  # lemmas of adjectives restricting it ("global")
     speaker: str = ""  # the noun of who is asked to have said something ("CEO")
     owners: tuple[str, ...] = ()  # names within the asked-for noun's phrase ("H200 units")
+    restrictions: tuple[Restriction, ...] = ()  # "approved *for telecom operators*"
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """A prepositional phrase of the question that narrows what is asked.
+
+    "How many units were approved *for telecom operators*?": ``preposition`` "for",
+    ``heads`` the word keys of its object's noun, its compounds and conjuncts
+    ("operator", "telecom"), ``text`` the phrase as written.
+    """
+
+    preposition: str
+    heads: tuple[str, ...]
+    text: str
+    time: bool = False  # the object is a date or a time ("in November")
 
 
 @dataclass(frozen=True)
@@ -122,6 +139,16 @@ def question_names(question: str) -> list[str]:
 
 
 def target(question: str) -> Target:
+    """What ``question`` asks: its names, the phrases narrowing it, any attribute asked.
+
+    See :func:`_asked` for the names and the attribute, :func:`_restrictions` for the
+    phrases.
+    """
+    return dataclasses.replace(_asked(question),
+                               restrictions=_restrictions(verify.parse(question)))
+
+
+def _asked(question: str) -> Target:
     """The principal names of ``question`` and, for a measure question, the attribute asked.
 
     A measure question asks "how much ...?" or "what share / price / rate ...?"
@@ -221,6 +248,57 @@ def _figure_of(sentence: str, want: Target) -> bool:
                 or ("percent" in kinds and set(want.attribute) & claims.SHARE_WORDS))
 
 
+# Prepositions whose phrase does not narrow what is asked: "of" belongs to its noun,
+# "than", "as" and "like" compare ("according to" names a source and is left out too).
+_OPEN_PREPOSITIONS = frozenset("of than as like".split())
+_FILLERS = ("NOUN", "PROPN")
+
+
+def _restrictions(doc: Any) -> tuple[Restriction, ...]:
+    """The phrases of a parsed question that narrow what is asked (:class:`Restriction`)."""
+    found: list[Restriction] = []
+    for token in doc:
+        if (token.dep_ != "prep" or token.lower_ in _OPEN_PREPOSITIONS
+                or token.head.lower_ == "according"):
+            continue
+        for obj in (c for c in token.children if c.dep_ == "pobj" and c.pos_ in _FILLERS):
+            if any(t.lower_ in _WH_WORDS for t in obj.subtree):  # "on which date": asked
+                continue
+            nouns = [obj, *(c for c in obj.children if c.dep_ == "compound" and c.pos_ in _FILLERS),
+                     *(c for c in obj.conjuncts if c.pos_ in _FILLERS)]
+            heads = tuple(dict.fromkeys(verify.word_key(t) for t in nouns))
+            phrase = doc[obj.left_edge.i:obj.right_edge.i + 1].text
+            found.append(Restriction(token.lower_, heads, phrase, _is_time(obj)))
+    return tuple(found)
+
+
+def _other_filler(restriction: Restriction, cited: Cited) -> str:
+    """What ``cited`` gives in the restriction's place, when it gives something else.
+
+    ``""`` when the sentence, the one before it, its label or its title names the
+    restriction's noun, or when the sentence has no phrase with the same preposition
+    (it may leave the restriction to its context). Otherwise the sentence's own
+    phrase: "for ByteDance, Alibaba and Tencent" where "for telecom operators" was asked.
+    Only a name fills the same place ("the US tech giant's chip" may describe the
+    H200 asked about; "for ByteDance" names someone else), and only a time where a time
+    was asked ("on Thursday" does not compete with "on the H200").
+    """
+    context = " ".join((cited.sentence, cited.before, cited.label, cited.title))
+    if set(restriction.heads) & _roots(context):
+        return ""
+    for token in verify.parse(cited.sentence):
+        if token.lower_ != restriction.preposition or token.dep_ != "prep":
+            continue
+        for obj in (c for c in token.children if c.dep_ == "pobj" and c.pos_ in _FILLERS):
+            if _is_time(obj) == restriction.time and (restriction.time or obj.pos_ == "PROPN"):
+                return str(obj.doc[obj.left_edge.i:obj.right_edge.i + 1].text)
+    return ""
+
+
+def _is_time(token: Any) -> bool:
+    return bool(token.ent_type_ in ("DATE", "TIME"))
+
+
 def _quotes_speaker(speaker: str, cited: Cited) -> bool:
     """True when ``cited`` names the speaker's role ("CEO") or a person (who said it)."""
     text = " ".join((cited.sentence, cited.before))
@@ -236,6 +314,14 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
     """
     if not cited:
         return ""
+    for restriction in want.restrictions:
+        if any(verify.mentions(restriction.text, e) or verify.mentions(e, restriction.text)
+               for e in exempt):
+            continue
+        other = [_other_filler(restriction, c) for c in cited]
+        if all(other):
+            return (f"the cited sentences speak of '{other[0]}', not of "
+                    f"'{restriction.text}' as asked")
     if want.speaker and not any(_quotes_speaker(want.speaker, c) for c in cited):
         return f"the cited sentences quote no {want.speaker} and no one by name"
     for name in want.names:
