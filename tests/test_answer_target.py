@@ -23,7 +23,7 @@ SAID = "\u201cWe have not received purchase orders,\u201d he told journalists in
 
 def test_a_figure_question_names_its_attribute_and_owner() -> None:
     assert target("How much revenue did Nvidia make in the October quarter?") == Target(
-        ("Nvidia",), True, ("revenue",),
+        ("Nvidia",), True, ("revenue",), measures=("revenue",),
         restrictions=(Restriction("in", ("quart", "octob"), "the October quarter", True),))
     assert target("What share of Nvidia's revenue comes from data centers?").attribute == (
         "share",)
@@ -34,6 +34,24 @@ def test_a_figure_question_names_its_attribute_and_owner() -> None:
     assert not target("Purchases of which kind of hardware would determine how much Nvidia "
                       "hardware a company may buy?").figure
     assert target("In the quarter, how much revenue did the H20 bring?").figure
+
+
+def test_a_figure_of_another_measure_does_not_answer() -> None:
+    """Revenue is not a price; a fall is not a share; a generic noun takes any figure."""
+    assert addresses(target("What price will companies pay for each H200?"), [Cited(H20)]) == \
+        "no cited sentence gives a figure of the price asked for"
+    fell = "Nvidia's overall China revenue fell 63% year over year to about $3 billion."
+    rose = "ByteDance's spending on chips rose 20% this year."
+    assert addresses(target("What share of the approved chips went to ByteDance?"),
+                     [Cited(rose)]) == "no cited sentence gives a figure of the share asked for"
+    # the question's own words say what else it measures: "revenue", "fell"
+    assert addresses(target("What share of Nvidia's China revenue fell?"), [Cited(fell)]) == ""
+    assert addresses(target("By what percentage did Nvidia's China revenue drop?"),
+                     [Cited(fell)]) == ""
+    assert addresses(target("What were Nvidia's sales in China?"), [Cited(fell)]) == ""
+    # a sum with no word for what it measures may be the price asked for
+    assert addresses(target("What price will companies pay for each H200?"),
+                     [Cited("Each H200 will go for $30,000, people said.")]) == ""
 
 
 def test_a_generic_figure_noun_accepts_any_figure() -> None:

@@ -47,6 +47,7 @@ class Target:
     speaker: str = ""  # the noun of who is asked to have said something ("CEO")
     owners: tuple[str, ...] = ()  # names within the asked-for noun's phrase ("H200 units")
     restrictions: tuple[Restriction, ...] = ()  # "approved *for telecom operators*"
+    measures: tuple[str, ...] = ()  # the question's words of :data:`MEASURES` ("price")
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,10 @@ def target(question: str) -> Target:
     See :func:`_asked` for the names and the attribute, :func:`_restrictions` for the
     phrases.
     """
-    return dataclasses.replace(_asked(question),
-                               restrictions=_restrictions(verify.parse(question)))
+    doc = verify.parse(question)
+    words = {t.lemma_.lower() for t in doc} | {t.lower_ for t in doc}
+    return dataclasses.replace(_asked(question), restrictions=_restrictions(doc),
+                               measures=tuple(sorted(words & _MEASURE_WORDS)))
 
 
 def _asked(question: str) -> Target:
@@ -244,8 +247,43 @@ def _figure_of(sentence: str, want: Target) -> bool:
     if asked & roots or set(want.attribute) & _FIGURE_NOUNS or not asked:
         return True
     kinds = {f.kind for f in figures}
-    return bool(("money" in kinds and set(want.attribute) & claims.MONEY_WORDS)
-                or ("percent" in kinds and set(want.attribute) & claims.SHARE_WORDS))
+    of_kind = bool(("money" in kinds and set(want.attribute) & claims.MONEY_WORDS)
+                   or ("percent" in kinds and set(want.attribute) & claims.SHARE_WORDS))
+    return of_kind and not _another_measure(want.measures, sentence)
+
+
+# What a sum of money or a percentage measures, in the language's words (written by hand,
+# not from any report): a figure of one group does not answer a question about another
+# ("$50 million in revenue" is not a price). Words in no group ("amount", "money",
+# "percent", "percentage") ask for any figure of their kind.
+MEASURES: tuple[frozenset[str], ...] = tuple(frozenset(group.split()) for group in (
+    "revenue revenues sales income earn earned earnings turnover",
+    "price prices cost costs pay paid charge fee fees bill spend spending",
+    "value worth valuation",
+    "profit profits loss losses margin",
+    "tax taxes levy tariff duty rate",
+    "fund funding investment invest budget",
+    "share proportion portion",
+    "growth grow fall fell decline drop rise rose increase decrease change cut",
+))
+
+
+_MEASURE_WORDS = frozenset().union(*MEASURES)
+
+
+def _another_measure(measures: Sequence[str], sentence: str) -> bool:
+    """True when ``sentence`` measures only other things than the question's ``measures``.
+
+    "What price ...?" against "$50 million in revenue"; but "What share of the revenue
+    fell ...?" asks about a share, a revenue and a fall, and "fell 63%" is one of them.
+    """
+    asked = {i for i, group in enumerate(MEASURES) if set(measures) & group}
+    if not asked:
+        return False
+    words = {t.lemma_.lower() for t in verify.parse(sentence)} | {
+        t.lower_ for t in verify.parse(sentence)}
+    said = {i for i, group in enumerate(MEASURES) if words & group}
+    return bool(said) and not said & asked
 
 
 # Prepositions whose phrase does not narrow what is asked: "of" belongs to its noun,
