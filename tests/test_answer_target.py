@@ -24,7 +24,8 @@ SAID = "\u201cWe have not received purchase orders,\u201d he told journalists in
 def test_a_figure_question_names_its_attribute_and_owner() -> None:
     assert target("How much revenue did Nvidia make in the October quarter?") == Target(
         ("Nvidia",), True, ("revenue",), measures=("revenue",),
-        restrictions=(Restriction("in", ("quart", "octob"), "the October quarter", True),))
+        restrictions=(Restriction("in", ("quart", "octob"), "the October quarter", True),),
+        kinds=(("October", "quart"),))
     assert target("What share of Nvidia's revenue comes from data centers?").attribute == (
         "share",)
     assert target("By what percentage did Nvidia's global revenue grow?").figure
@@ -132,6 +133,20 @@ def test_only_a_name_or_a_time_competes_with_the_restriction() -> None:
                      [Cited("The meetings were held on Wednesday.")]) != ""
     # the asked-for thing itself ("on which date") restricts nothing
     assert target("On which date were the meetings held?").restrictions == ()
+
+
+def test_a_sentence_about_the_names_noun_alone_may_be_about_it() -> None:
+    """"H200 chips" asked; "Chips ... taxed at 25%" after a sentence on H200 exports."""
+    want = target("At what rate would H200 chips be taxed under the export arrangement?")
+    exports = "Trump's approval of H200 exports introduces a new mechanism."
+    chips = "Chips manufactured by TSMC would be imported, taxed at 25% and re-exported."
+    assert addresses(want, [Cited(chips, exports)]) == ""
+    assert addresses(want, [Cited(chips, "", title="Emergency meetings on H200 purchases")]) \
+        == ""
+    # without the name nearby, or with another name on the noun, it is something else
+    assert addresses(want, [Cited(chips)]) == "the cited sentences do not speak of H200"
+    assert addresses(want, [Cited("The H20 chips would be taxed at 25%.", exports)]) == \
+        "the cited sentences do not speak of H200"
 
 
 def test_who_is_asked_to_have_said_something_must_be_quoted() -> None:

@@ -48,6 +48,9 @@ class Target:
     owners: tuple[str, ...] = ()  # names within the asked-for noun's phrase ("H200 units")
     restrictions: tuple[Restriction, ...] = ()  # "approved *for telecom operators*"
     measures: tuple[str, ...] = ()  # the question's words of :data:`MEASURES` ("price")
+    # a name and the common noun it qualifies in the question ("H200", "chip"): a cited
+    # sentence about that noun alone ("Chips manufactured by TSMC ...") may be about it
+    kinds: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,8 @@ def target(question: str) -> Target:
     doc = verify.parse(question)
     words = {t.lemma_.lower() for t in doc} | {t.lower_ for t in doc}
     return dataclasses.replace(_asked(question), restrictions=_restrictions(doc),
-                               measures=tuple(sorted(words & _MEASURE_WORDS)))
+                               measures=tuple(sorted(words & _MEASURE_WORDS)),
+                               kinds=_kinds(doc, question_names(question)))
 
 
 def _asked(question: str) -> Target:
@@ -337,6 +341,45 @@ def _is_time(token: Any) -> bool:
     return bool(token.ent_type_ in ("DATE", "TIME"))
 
 
+_QUALIFIERS = ("compound", "nmod", "amod", "poss")
+
+
+def _kinds(doc: Any, names: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """Each name of the question that qualifies a common noun, with that noun's key."""
+    found: list[tuple[str, str]] = []
+    for noun in doc:
+        if noun.pos_ != "NOUN":
+            continue
+        qualifiers = [c.text for c in noun.children if c.dep_ in _QUALIFIERS
+                      and c.pos_ in ("PROPN", "NUM")]
+        found += [(name, verify.word_key(noun)) for name in names
+                  if any(q in name.split() for q in qualifiers)]
+    return tuple(dict.fromkeys(found))
+
+
+def _unnamed_subject(sentence: str) -> str:
+    """The key of ``sentence``'s subject noun when no name qualifies it ("Chips ...")."""
+    for token in verify.parse(sentence):
+        if token.dep_ in ("nsubj", "nsubjpass") and token.head.dep_ == "ROOT" \
+                and token.pos_ == "NOUN":
+            named = any(c.dep_ in _QUALIFIERS and c.pos_ in ("PROPN", "NUM")
+                        for c in token.children)
+            return "" if named else verify.word_key(token)
+    return ""
+
+
+def _of_its_kind(name: str, want: Target, cited: Cited) -> bool:
+    """True when ``cited`` speaks of the name's noun alone, and its context names it.
+
+    "At what rate would H200 chips be taxed?" and "Chips manufactured by TSMC would be
+    ... taxed at 25%" after a sentence on "H200 exports" (or in a report whose title
+    names the H200); never "The H20 chips ...".
+    """
+    nouns = {noun for n, noun in want.kinds if n == name}
+    return bool(nouns) and _unnamed_subject(cited.sentence) in nouns and (
+        verify.mentions(cited.before, name) or verify.mentions(cited.title, name))
+
+
 def _quotes_speaker(speaker: str, cited: Cited) -> bool:
     """True when ``cited`` names the speaker's role ("CEO") or a person (who said it)."""
     text = " ".join((cited.sentence, cited.before))
@@ -375,6 +418,7 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
                        and verify.mentions(c.before, name))
                    or (topic and verify.mentions(c.title, name)
                        and not _named_subject(c.sentence))
+                   or _of_its_kind(name, want, c)
                    for c in cited):
             return f"the cited sentences do not speak of {name}"
     if want.figure and not any(_figure_of(c.sentence, want) for c in cited):
