@@ -25,6 +25,19 @@ def test_the_opposite_of_what_is_asked_settles_no() -> None:
     assert settle(same, [BAN], lambda a, b: 0.95) == "yes"
 
 
+def test_a_relative_clause_is_not_what_is_asked() -> None:
+    capable = ("The H200 remains vastly more capable than the export-compliant H20 that was "
+               "built specifically for the Chinese market.")
+    # the passage does not say who built the H20; the question's point it does settle
+    assert settle("Is the H200 more capable than the H20 that Nvidia built for China?",
+                  [capable]) == "yes"
+    assert settle("Is the H20 that Nvidia built for China more capable than the H200?",
+                  [capable]) != "yes"
+    # the point itself still has to be there
+    assert settle("Is the H200 cheaper than the H20 that Nvidia built for China?",
+                  [capable]) == ""
+
+
 @pytest.mark.parametrize(("reply_text", "shown", "dropped"), [
     # the passage says "vastly more capable": a bare "No." is dropped, a "Yes," kept
     ("No [{n}].", None, "No — the cited passages do not settle it"),

@@ -73,18 +73,39 @@ def settle(question: str, sentences: Sequence[str],
     ``labels`` are the sentences' reports' labels, in order ("According to Tom's
     Hardware, is ...?" is settled by a sentence of Tom's Hardware).
     """
+    found = ""
+    for claim in _statements(question):
+        for sentence, label in zip(sentences, [*labels, *[""] * len(sentences)], strict=False):
+            verdict = verify.verify(_as_told_by(question, claim, label), sentence,
+                                    similarity=similarity, label=label)
+            if verdict.supported:
+                return "yes"
+            if verdict.check in ("polarity", "direction"):  # "not X", or the opposite of X
+                found = "no"
+    return found
+
+
+def _statements(question: str) -> list[str]:
+    """The question's statement, then the same without its relative clauses.
+
+    A relative clause describes what the question is about and is not what it asks:
+    "Is the H200 more capable than the H20 that Nvidia built for China?" is settled by
+    "The H200 ... remains vastly more capable than the export-compliant H20", which
+    does not say who built the H20.
+    """
     claim = statement(question)
     if not claim:
-        return ""
-    found = ""
-    for sentence, label in zip(sentences, [*labels, *[""] * len(sentences)], strict=False):
-        verdict = verify.verify(_as_told_by(question, claim, label), sentence,
-                                similarity=similarity, label=label)
-        if verdict.supported:
-            return "yes"
-        if verdict.check in ("polarity", "direction"):  # "not X", or the opposite of X
-            found = "no"
-    return found
+        return []
+    doc = verify.parse(question)
+    dropped: set[int] = set()
+    for token in doc:
+        if token.dep_ == "relcl":
+            dropped.update(t.i for t in token.subtree)
+    if not dropped:
+        return [claim]
+    text = "".join(t.text_with_ws for t in doc if t.i not in dropped)
+    core = statement(" ".join(text.split()).replace(" ?", "?"))
+    return list(dict.fromkeys(c for c in (claim, core) if c))
 
 
 _ACCORDING_RE = re.compile(r"^\W*according to (?P<source>[^,]+),\s*", re.IGNORECASE)
