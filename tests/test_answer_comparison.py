@@ -119,6 +119,21 @@ def test_a_question_about_both_reports_gets_each_reports_account(
     assert "Tom's Hardware: " + market in refused.text
 
 
+def test_a_line_about_something_else_gives_way_to_the_reports_best_sentence(
+        make_assistant: Callable[..., Assistant]) -> None:
+    owns = "Alibaba owns the Post."
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        return f"Passage: 1\nAnswer: Alibaba owns the Post [{_n(messages, owns)}]."
+
+    a = make_assistant(reply, context_mode="corpus", confirm_answers=False)
+    answer = a.ask("What does each report say about Jensen Huang?")
+    quotes = {c.doc_id: c.quote for c in answer.citations}
+    # the model's line for the SCMP is true but about something else: its best one replaces it
+    assert owns not in answer.text
+    assert "Jensen Huang" in quotes[SCMP] and "Jensen Huang" in quotes[TOMS], answer.text
+
+
 def test_each_reports_account_of_a_name_is_a_sentence_naming_it(
         make_assistant: Callable[..., Assistant]) -> None:
     # one shared word ("ByteDance") is below the ranking bar, but the name settles it

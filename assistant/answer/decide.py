@@ -629,6 +629,7 @@ class AnswerBuilder:
             return answer
         own, shared = self._sentences_by_report(answer)
         topic = comparison.without_reports(question, self._names)
+        own = self._outranked(own, topic, hits)
         accounts = self._best_per_report(topic, hits, set(own), self._policy.account_bar)
         accounts.update(self._naming_per_report(topic, hits, set(own) | set(accounts)))
         if len(own) + len(accounts) < 2:
@@ -665,6 +666,28 @@ class AnswerBuilder:
             trace["relation"] = relation
         return Answer(question, text, False, cited_all, answer.hits, answer.timings,
                       answer.unsupported, trace)
+
+    def _outranked(self, own: dict[str, list[claims.GroundedSentence]], topic: str,
+                   hits: list[Hit]) -> dict[str, list[claims.GroundedSentence]]:
+        """The answer's lines by report, less those a report's best sentence outranks.
+
+        A report's lines give way when its best-ranked sentence for ``topic`` (one
+        question word, verified) ranks ``AnswerPolicy.account_margin`` above the best
+        of them; that report then gets its account like a report the answer left out.
+        """
+        ranked = self._ranker(hits).rank(topic)
+        kept: dict[str, list[claims.GroundedSentence]] = {}
+        for doc_id, lines in own.items():
+            mine = [r for r in ranked if hits[r.n - 1].chunk.doc_id == doc_id]
+            written = max((r.score for r in mine for line in lines
+                           if r.n in line.passages and (r.text in line.span
+                                                        or line.span in r.text)),
+                          default=0.0)
+            best = next((r for r in mine if r.matched >= 1
+                         and self._evidence(hits[r.n - 1]).verdict(r.text).supported), None)
+            if best is None or best.score <= written + self._policy.account_margin:
+                kept[doc_id] = lines
+        return kept
 
     def _outlet(self, doc_id: str) -> str:
         doc = self._docs.get(doc_id)

@@ -65,6 +65,12 @@ class AnswerPolicy:
     """Rank score of a report's best sentence for a question about several reports,
     shown labelled as that report's account. Chosen on four calibration comparison
     questions."""
+    account_margin: float = 0.1
+    """How much better a report's best-ranked sentence for a question about several
+    reports must rank than the line the model wrote for that report to replace it.
+    Fitted on the 24 comparison questions of the first four blind splits (their recorded
+    answers, regraded offline): 6/24 as recorded, 10/24 at 0.0 and at 0.1, 9/24 at 0.2,
+    7/24 at 0.3; the larger of the two best keeps the model's line when it is close."""
 
     entity_sentences: int = 5
     """Best-ranked sentences searched for the name a who / which / where / when
