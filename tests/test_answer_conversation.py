@@ -32,6 +32,14 @@ def _turns(*texts: str) -> list[dict[str, str]]:
      "Since when have they overseen chip procurement?",
      "Since when have the National Development and Reform Commission and the Ministry of "
      "Industry and Information Technology overseen chip procurement?"),
+    # they/it: the thing a "what X" question asked about, once answered
+    (("What restrictions are Chinese regulators considering on H200 purchases?",
+      "A cap relative to existing and planned purchases of domestic accelerators [8]."),
+     "How would they be communicated to companies if adopted?",
+     "How would the restrictions be communicated to companies if adopted?"),
+    (("What tax rate would apply to H200s under the export arrangement?", "25% [7]."),
+     "Which company makes the chips subject to it?",
+     "Which company makes the chips subject to the tax rate?"),
     # "and what about X?": the previous question, about X
     (("Who is Randy Abrams?", "Head of Taiwan research at UBS Group [1]."),
      "And what about Jensen Huang?", "Who is Jensen Huang?"),
@@ -78,6 +86,20 @@ def test_a_refusal_names_nothing_and_the_asked_unknown_is_no_antecedent() -> Non
                       "Alibaba owns the Post [2].")
     assert resolve("Was it among the companies covered?", answered).standalone == \
         "Was Alibaba among the companies covered?"
+
+
+def test_an_unanswered_what_question_leaves_its_topic_unknown() -> None:
+    refused = _turns("What restrictions are Chinese regulators considering?",
+                     "The reports do not say.")
+    assert "restrictions" not in resolve("Are they strict?", refused).standalone
+
+
+def test_adjectives_joined_by_and_are_not_a_group_of_names() -> None:
+    # "existing and planned purchases" is one plural noun phrase, not two names
+    turns = _turns("What did the proposal cap?",
+                   "Purchases relative to existing and planned purchases of chips by "
+                   "Alibaba and Tencent [8].")
+    assert resolve("Did they agree?", turns).standalone == "Did Alibaba and Tencent agree?"
 
 
 def test_its_is_the_name_that_owns_something() -> None:

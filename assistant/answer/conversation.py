@@ -54,6 +54,7 @@ class Mention:
     text: str
     kind: str  # "person", "thing" or "group"
     label: str = ""  # spaCy's entity label of a name ("ORG"), "" for a common noun phrase
+    joined: bool = False  # names or nouns joined by "and" ("Alibaba and Tencent")
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def mentions(text: str) -> list[Mention]:
         conj = [t for t in chunk.root.conjuncts if t.i > chunk.root.i]
         if conj:
             end = max(t.right_edge.i for t in conj) + 1
-            found.append(Mention(doc[start:end].text, "group"))
+            found.append(Mention(doc[start:end].text, "group", joined=True))
         plural = chunk.root.tag_ in ("NNS", "NNPS")
         if plural or chunk.root.pos_ in ("PROPN", "NOUN"):
             found.append(Mention(text_, "group" if plural else "thing"))
@@ -125,10 +126,29 @@ def _candidates(question: str, answer: str) -> list[Mention]:
     asked = mentions(question)
     said = mentions(answer) if answer else []
     if not asks_for_name(question):
-        return [*asked, *said]
+        return [*_answered_topic(question, answer), *asked, *said]
     named = [m for m in said if (m.text[:1].isupper() and not m.text.lower().startswith("the "))
              or m.kind == "person" or (m.kind == "group" and " and " in m.text)]
     return [*named, *asked, *(m for m in said if m not in named)]
+
+
+def _answered_topic(question: str, answer: str) -> list[Mention]:
+    """What a "what X ...?" question asked about, once answered: "the restrictions".
+
+    "What restrictions are regulators considering?", answered, makes the
+    restrictions the topic: "How would they be communicated?" asks about them.
+    Unanswered, the asked-for thing is unknown and stands for nothing.
+    """
+    if not answer:
+        return []
+    doc = verify.parse(plain(question))
+    for token in doc:
+        noun = token.head
+        if token.lower_ == "what" and token.dep_ == "det" and noun.pos_ == "NOUN":
+            words = [t for t in noun.subtree if t.i > token.i and t.i <= noun.i]
+            text = " ".join(["the", *(t.text for t in words)])
+            return [Mention(text, "group" if noun.tag_ == "NNS" else "thing")]
+    return []
 
 
 def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]], owner: bool = False
@@ -144,7 +164,7 @@ def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]], owner: bool = F
             candidates = sorted(candidates,
                                 key=lambda m: m.label not in (*_OWNER_LABELS, _OWNER))
         if kind == "group":  # names joined by "and" before a plural noun phrase
-            candidates = sorted(candidates, key=lambda m: " and " not in m.text)
+            candidates = sorted(candidates, key=lambda m: not m.joined)
         for mention in candidates:
             if mention.kind == kind:
                 return mention
