@@ -36,6 +36,17 @@ def test_words_the_check_repeats_from_the_question_need_not_be_quoted() -> None:
     assert not extract_is_grounded(echoed, [LED])  # without the question: "December 10"
 
 
+def test_a_figure_the_quote_writes_out_in_words_is_quoted() -> None:
+    sources = "Beijing has begun approving imports, according to two sources familiar with it."
+    question = "How many sources did the SCMP cite?"
+    assert extract_is_grounded("2", [sources], question=question)
+    assert extract_is_grounded("2 sources", [sources], question=question)
+    assert not extract_is_grounded("3", [sources], question=question)
+    # an ordinal is not a count: "second" does not write out 2
+    assert not extract_is_grounded("2", ["It is the second most powerful chip."],
+                                   question="How many chips are there?")
+
+
 @pytest.mark.parametrize("extract", [
     "The Cyberspace Administration of China led China's December 10 meetings",  # not there
     "December 10 meetings on the H200",  # only the question's words, which the quote lacks

@@ -238,10 +238,21 @@ def extract_is_grounded(extract: str, spans: Sequence[str],
         return False
     source = " ".join(spans)
     given = f"{source} {question}"
-    if missing_numbers(extract, given) or identifiers(extract) - identifiers(given):
+    written = _written_out(given)  # "2" for "two sources"
+    if missing_numbers(extract, given) - written or identifiers(extract) - identifiers(given):
         return False
     wanted = (terms(extract) - terms(question)) or terms(extract)
+    wanted = (wanted - written) or wanted
+    if wanted <= written:
+        return True
     return bool(wanted) and len(wanted & terms(source)) / len(wanted) >= policy.extract_coverage
+
+
+def _written_out(text: str) -> set[str]:
+    """The whole numbers ``text`` writes out in words ("two sources": ``{"2"}``)."""
+    return {str(int(n.value)) for n in numbers_in(text)
+            if n.kind == "plain" and n.value == int(n.value)
+            and not any(ch.isdigit() for ch in text[n.start:n.end])}
 
 
 _QUANTITY_QUESTION_RE = re.compile(r"how (?P<which>much|many)\b(?P<rest>.*)",
