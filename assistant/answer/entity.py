@@ -49,9 +49,9 @@ _LIGHT_VERBS = frozenset({"be", "have", "do", "get", "make"})
 def asked(question: str) -> str:
     """What ``question`` asks for at its first wh-word: "name", "place", "time" or "".
 
-    "who / whom / whose" and "which <noun>" ask for a name, "where" and "which city"
-    for a place, "when" and "which day" for a time. "What ...", "how ...", "why ..."
-    and yes/no questions ask for none of these.
+    "who / whom / whose" and "which <noun>" ask for a name, "where" and "which (or
+    what) city" for a place, "when" and "which (or what) day" for a time. Other
+    "what ...", "how ...", "why ..." and yes/no questions ask for none of these.
     """
     first = _FIRST_WH_RE.search(question)
     if first is None:
@@ -63,7 +63,7 @@ def asked(question: str) -> str:
         return "place"
     if word == "when":
         return "time"
-    if word != "which":
+    if word not in ("which", "what"):
         return ""
     lowered = {w.lower().strip("?,.") for w in question[first.end():].split()[:2]}
     if not lowered:
@@ -72,7 +72,7 @@ def asked(question: str) -> str:
         return "place"
     if lowered & _TIME_NOUNS:
         return "time"
-    return "name"
+    return "name" if word == "which" else ""  # "what restrictions" asks for no name
 
 
 @dataclass(frozen=True)
