@@ -20,9 +20,13 @@ def test_the_opposite_of_what_is_asked_settles_no() -> None:
     question = ("Did US officials tell The Information a total ban on H200 shipments would hold "
                 "back China's domestic chip development?")
     assert settle(question, [BAN], lambda a, b: 0.95) == "no"
-    # asked the same way round, it settles yes
-    same = question.replace("hold back", "accelerate")
+    # asked the same way round in the passage's own words, it settles yes
+    same = question.replace("hold back", "accelerate").replace("total", "complete")
     assert settle(same, [BAN], lambda a, b: 0.95) == "yes"
+    # a reworded statement ("total" for "complete") does not: a yes needs the words
+    # (on the earlier splits, every yes that rewording alone gave was wrong: 2 of 2)
+    reworded = question.replace("hold back", "accelerate")
+    assert settle(reworded, [BAN], lambda a, b: 0.95) == ""
 
 
 def test_a_relative_clause_is_not_what_is_asked() -> None:

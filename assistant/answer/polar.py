@@ -69,17 +69,20 @@ def settle(question: str, sentences: Sequence[str],
     """``"yes"``, ``"no"`` or ``""`` (not settled) for ``question`` by ``sentences``.
 
     ``similarity`` lets the statement reword a sentence ("did hold meetings" for
-    "convened meetings"), as :func:`assistant.verify.verify` allows any claim.
+    "convened meetings") for a no (the sentence says "not", or the opposite); a yes
+    needs the statement's own words in the sentence.
     ``labels`` are the sentences' reports' labels, in order ("According to Tom's
     Hardware, is ...?" is settled by a sentence of Tom's Hardware).
     """
     found = ""
     for claim in _statements(question):
         for sentence, label in zip(sentences, [*labels, *[""] * len(sentences)], strict=False):
-            verdict = verify.verify(_as_told_by(question, claim, label), sentence,
-                                    similarity=similarity, label=label)
-            if verdict.supported:
+            told = _as_told_by(question, claim, label)
+            # a yes needs the statement's own words: a reworded match (half the words and a
+            # close embedding) let "a meeting with Huang" say yes to "Huang received orders"
+            if verify.verify(told, sentence, label=label).supported:
                 return "yes"
+            verdict = verify.verify(told, sentence, similarity=similarity, label=label)
             if verdict.check in ("polarity", "direction"):  # "not X", or the opposite of X
                 found = "no"
     return found
