@@ -465,6 +465,7 @@ class Assistant:
         answer = builder.entity(answer, shown_hits, exempt)
         answer = builder.named(answer, shown_hits)
         answer = builder.lead(answer)
+        answer = builder.settled(answer, shown_hits)
         answer = builder.each_report(answer, shown_hits)
         answer = builder.other_reports(answer, shown_hits)
         answer = citations.with_pages(answer, docs)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import pytest
 
+from assistant.answer.decide import AnswerBuilder
 from assistant.answer.polar import settle
+from assistant.answer.policy import DEFAULT_POLICY
 from assistant.core import Assistant
+from assistant.ingest.documents import load_corpus
+from assistant.records import Answer
+from conftest import CORPUS, FakeEmbedder
 from conftest import passage_number as _passage_number
 
 Make = Callable[..., Assistant]
@@ -91,3 +97,32 @@ def test_a_yes_no_question_becomes_its_statement() -> None:
         == "no"
     assert settle("Did Beijing approve the imports?", ["Beijing approved the imports."]) == "yes"
     assert settle("Did Beijing approve the imports?", ["Washington met on Monday."]) == ""
+
+
+def test_a_no_inside_a_noun_phrase_does_not_settle_no() -> None:
+    share = "Nvidia CEO Jensen Huang has since said that Nvidia has virtually no market share."
+    assert settle("Did Jensen Huang say anything about Nvidia's market share?", [share],
+                  lambda a, b: 0.95) == ""
+    # a negated verb does
+    orders = "Nvidia has not received purchase orders for the H200."
+    assert settle("Has Nvidia received purchase orders for the H200?", [orders]) == "no"
+
+
+def test_an_unsettled_yes_no_question_gets_a_sentence_that_settles_it(
+        make_assistant: Make) -> None:
+    question = "Is the H200 more capable than the H20?"
+    answer = make_assistant(["Passage: none"], context_mode="corpus").ask(question)
+    assert answer.text.startswith("Yes — the H200 sits one generation below"), answer.trace
+    assert "vastly more capable" in answer.citations[0].quote
+    assert answer.trace["before:settle"] == "The reports do not say."
+    # a question the passages do not settle stays refused
+    assert make_assistant(["Passage: none"], context_mode="corpus").ask(
+        "Is the H200 cheaper than the H20?").refused
+
+
+def test_the_settle_fallback_switched_off_keeps_the_refusal() -> None:
+    docs = {d.doc_id: d for d in load_corpus(CORPUS).documents}
+    off = AnswerBuilder(docs, FakeEmbedder(), dataclasses.replace(DEFAULT_POLICY, fallbacks=()))
+    refused = Answer("Is the H200 more capable than the H20?", "The reports do not say.", True)
+    assert off.settled(refused, []) is refused
+    assert not off.uses("settle") and AnswerBuilder(docs, FakeEmbedder()).uses("settle")

@@ -471,6 +471,40 @@ class AnswerBuilder:
             return answer
         return self._led(answer, f"{claim[:-1]} [{cited[0].n}].", (cited[0],), phrase)
 
+    def settled(self, answer: Answer, hits: list[Hit]) -> Answer:
+        """For a yes/no question the answer leaves unsettled, a sentence that settles it.
+
+        Runs when the answer is refused or does not open with a settled yes or no
+        (:meth:`lead`). Of the ``settle_sentences`` best-ranked sentences with
+        ``min_matched`` question words, the first that settles the question's statement
+        (:func:`assistant.answer.polar.settle`: its own words for a yes, its negation or
+        its opposite for a no) is the answer, quoted and cited after its yes or no.
+        """
+        question = answer.question
+        if (not self.uses("settle") or not hits or not polar.is_polar(question)
+                or comparison.about_several(question, self._names)
+                or (not answer.refused and polar.leading(answer.text)[0])):
+            return answer
+        for ranked in self._ranker(hits).rank(question)[:self._policy.settle_sentences]:
+            if ranked.matched < self._policy.min_matched:
+                continue
+            label = draft.source_label(self._docs.get(hits[ranked.n - 1].chunk.doc_id))
+            word = polar.settle(question, [ranked.text], self._similarity, [label])
+            if not word:
+                continue
+            quoted = self.quoted(answer, hits, ranked.n, ranked.text)
+            head = quoted.text
+            if head.split(" ", 1)[0] in ("The", "A", "An"):  # an article, not a name
+                head = head[:1].lower() + head[1:]
+            trace = {**answer.trace, "settle": f"{word}: {ranked.text}",
+                     "before:settle": answer.text}
+            left = () if answer.refused else tuple(
+                f"{sentence} — it does not settle the yes/no question; another sentence does"
+                for sentence, _ in claims.split_answer(answer.text))
+            return dataclasses.replace(quoted, text=f"{word.capitalize()} — {head}",
+                                       unsupported=(*answer.unsupported, *left), trace=trace)
+        return answer
+
     @staticmethod
     def _led(answer: Answer, text: str, cited: tuple[Citation, ...], what: str) -> Answer:
         trace = {**answer.trace, "lead": what, "before:lead": answer.text}

@@ -83,9 +83,20 @@ def settle(question: str, sentences: Sequence[str],
             if verify.verify(told, sentence, label=label).supported:
                 return "yes"
             verdict = verify.verify(told, sentence, similarity=similarity, label=label)
-            if verdict.check in ("polarity", "direction"):  # "not X", or the opposite of X
+            if verdict.check == "direction" or (  # the opposite of X, or "not X"
+                    verdict.check == "polarity" and _negated(sentence) != _negated(told)):
                 found = "no"
     return found
+
+
+def _negated(text: str) -> bool:
+    """True when a verb of ``text`` is negated ("have not received"; not "no market share").
+
+    A "no" inside a noun phrase says what there is none of, not that the statement
+    is false: "Huang said Nvidia has virtually no market share" does not answer "Did
+    Huang say anything about market share?" with a no.
+    """
+    return any(t.dep_ == "neg" for t in verify.parse(text))
 
 
 def _statements(question: str) -> list[str]:

@@ -33,13 +33,15 @@ class AnswerPolicy:
 
     # The named fallbacks of the decide step that are on (:data:`FALLBACKS`). Each one's
     # effect on held-out questions is scored by ``assistant eval`` ("decide steps").
-    fallbacks: tuple[str, ...] = ("chosen", "judge", "named", "entity", "accounts",
+    fallbacks: tuple[str, ...] = ("chosen", "judge", "named", "entity", "settle", "accounts",
                                   "other_reports")
     """The decide step's fallbacks that run: ``chosen`` (the model's passage, when
     nothing it wrote holds), ``judge`` (the second opinion), ``named`` (the sentence
     before, naming who a who-question asks for, when the answer's sentence only refers back),
     ``entity`` (for a who / which / where / when question left unanswered, the name a
     passage sentence gives in the asked role),
+    ``settle`` (for a yes/no question whose answer does not settle it, a best-ranked
+    sentence that does, with its yes or no first),
     ``accounts`` (each report's line for a question about several reports),
     ``other_reports`` (other reports' quotes beside an answer)."""
 
@@ -76,6 +78,11 @@ class AnswerPolicy:
     """Best-ranked sentences searched for the name a who / which / where / when
     question asks for (:meth:`AnswerBuilder.entity`). Chosen by hand, not fitted: the
     top-5 of retrieval's own default cut-off."""
+    settle_sentences: int = 5
+    """Best-ranked sentences (each with ``min_matched`` question words) searched for one
+    that settles a yes/no question (:meth:`AnswerBuilder.settled`). Chosen on the yes/no
+    questions of the earlier splits (41, no model run): 6 settled right and 0 wrong
+    with 3, 5 or 10; 5 is the entity step's number."""
     entity_clause_words: int = 1
     """Question words besides its verb that the clause of such a name must hold (the
     sentence holds ``min_matched``). Chosen by hand: the verb and one more word tie
@@ -131,7 +138,8 @@ class AnswerPolicy:
     """How far back (characters) the sentence before a cited one is looked for."""
 
 
-FALLBACKS = frozenset({"chosen", "judge", "named", "entity", "accounts", "other_reports"})
+FALLBACKS = frozenset({"chosen", "judge", "named", "entity", "settle", "accounts",
+                       "other_reports"})
 # Removed: "recovered" (the passage sentence holding the answer check's words, put in
 # place of the answer). On held-out questions it changed 3 answers of the fresh split
 # (0 made right, 0 made wrong) and 2 of the blind split (0 right, 1 wrong).
