@@ -119,6 +119,19 @@ def test_a_name_in_the_place_of_the_asked_restriction_is_something_else() -> Non
     assert addresses(want, [Cited(bare)]) == ""
 
 
+def test_a_figure_for_a_narrower_thing_needs_that_thing_in_its_context() -> None:
+    fell = "Nvidia's overall China revenue fell 63% year over year to about $3 billion."
+    # a name the question narrows to must be spoken of, whatever the question asks
+    assert addresses(target("How much revenue did Nvidia earn from Alibaba alone?"),
+                     [Cited(fell)]) == "the cited sentences do not speak of Alibaba"
+    assert addresses(target("How much revenue did Nvidia earn from Alibaba alone?"),
+                     [Cited(fell, title="Alibaba and Tencent asked to assess demand")]) == ""
+    # a figure question's narrowing phrase must be there too ("from data centers")
+    assert addresses(target("What share of Nvidia's revenue comes from data centers?"),
+                     [Cited(fell)]) == "no cited sentence gives the figure for data centers"
+    assert addresses(target("How much revenue did Nvidia make in China?"), [Cited(fell)]) == ""
+
+
 def test_only_a_name_or_a_time_competes_with_the_restriction() -> None:
     # "on Thursday" is a time, "the H200" a thing: they do not fill the same place
     said = "Huang told reporters on Thursday that the government was still deciding."

@@ -66,6 +66,7 @@ class Restriction:
     heads: tuple[str, ...]
     text: str
     time: bool = False  # the object is a date or a time ("in November")
+    name: str = ""  # the object's name ("Alibaba" of "from Alibaba alone"), if it is one
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,12 @@ def _roots(text: str) -> set[str]:
     return {verify.word_key(t) for t in verify.parse(text) if t.is_alpha}
 
 
+def _words(text: str) -> set[str]:
+    """The keys of ``text``'s words, model names ("H200") included."""
+    return {verify.word_key(t) for t in verify.parse(text)
+            if any(ch.isalpha() for ch in t.text)}
+
+
 def _figure_of(sentence: str, want: Target) -> bool:
     """True when ``sentence`` states a figure of the attribute ``want`` asks for."""
     figures = verify.numbers(sentence)
@@ -310,7 +317,10 @@ def _restrictions(doc: Any) -> tuple[Restriction, ...]:
                      *(c for c in obj.conjuncts if c.pos_ in _FILLERS)]
             heads = tuple(dict.fromkeys(verify.word_key(t) for t in nouns))
             phrase = doc[obj.left_edge.i:obj.right_edge.i + 1].text
-            found.append(Restriction(token.lower_, heads, phrase, _is_time(obj)))
+            name = " ".join(t.text for t in sorted(nouns[:1] + [
+                c for c in obj.children if c.dep_ == "compound" and c.pos_ == "PROPN"],
+                key=lambda t: t.i)) if obj.pos_ == "PROPN" and not _is_time(obj) else ""
+            found.append(Restriction(token.lower_, heads, phrase, _is_time(obj), name))
     return tuple(found)
 
 
@@ -326,7 +336,7 @@ def _other_filler(restriction: Restriction, cited: Cited) -> str:
     was asked ("on Thursday" does not compete with "on the H200").
     """
     context = " ".join((cited.sentence, cited.before, cited.label, cited.title))
-    if set(restriction.heads) & _roots(context):
+    if set(restriction.heads) & _words(context):
         return ""
     for token in verify.parse(cited.sentence):
         if token.lower_ != restriction.preposition or token.dep_ != "prep":
@@ -395,14 +405,6 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
     """
     if not cited:
         return ""
-    for restriction in want.restrictions:
-        if any(verify.mentions(restriction.text, e) or verify.mentions(e, restriction.text)
-               for e in exempt):
-            continue
-        other = [_other_filler(restriction, c) for c in cited]
-        if all(other):
-            return (f"the cited sentences speak of '{other[0]}', not of "
-                    f"'{restriction.text}' as asked")
     if want.speaker and not any(_quotes_speaker(want.speaker, c) for c in cited):
         return f"the cited sentences quote no {want.speaker} and no one by name"
     for name in want.names:
@@ -424,6 +426,22 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
     if want.figure and not any(_figure_of(c.sentence, want) for c in cited):
         asked = " ".join(reversed(want.attribute)) or "figure"
         return f"no cited sentence gives a figure of the {asked} asked for"
+    for restriction in want.restrictions:
+        if any(verify.mentions(restriction.text, e) or verify.mentions(e, restriction.text)
+               for e in exempt):
+            continue
+        if restriction.name and not any(
+                verify.mentions(" ".join((c.sentence, c.before, c.label, c.title)),
+                                restriction.name) for c in cited):
+            return f"the cited sentences do not speak of {restriction.name}"
+        if want.figure and not restriction.time and not any(
+                set(restriction.heads) & _words(" ".join((c.sentence, c.before, c.label,
+                                                         c.title))) for c in cited):
+            return f"no cited sentence gives the figure for {restriction.text}"
+        other = [_other_filler(restriction, c) for c in cited]
+        if all(other):
+            return (f"the cited sentences speak of '{other[0]}', not of "
+                    f"'{restriction.text}' as asked")
     return ""
 
 
