@@ -37,6 +37,11 @@ def _turns(*texts: str) -> list[dict[str, str]]:
       "A cap relative to existing and planned purchases of domestic accelerators [8]."),
      "How would they be communicated to companies if adopted?",
      "How would the restrictions be communicated to companies if adopted?"),
+    # the topic comes before names the answer joins by "and"
+    (("What restrictions are Chinese regulators considering on H200 purchases?",
+      "Barring H200 use in finance and energy [8]."),
+     "How would they be communicated to companies if adopted?",
+     "How would the restrictions be communicated to companies if adopted?"),
     (("What tax rate would apply to H200s under the export arrangement?", "25% [7]."),
      "Which company makes the chips subject to it?",
      "Which company makes the chips subject to the tax rate?"),

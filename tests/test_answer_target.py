@@ -112,6 +112,8 @@ def test_a_name_in_the_place_of_the_asked_restriction_is_something_else() -> Non
     assert addresses(want, [Cited(UNITS)]) == (
         "the cited sentences speak of 'ByteDance, Alibaba and Tencent', not of "
         "'China's state-backed telecom operators' as asked")
+    # another cited sentence about something else does not make up for it
+    assert addresses(want, [Cited(UNITS), Cited("Alibaba owns the Post.")]) != ""
     # the asked buyers themselves, or one of them, answer it
     assert addresses(target("How many units were approved for Tencent?"), [Cited(UNITS)]) == ""
     # a sentence that does not say for whom leaves it to its context

@@ -55,6 +55,7 @@ class Mention:
     kind: str  # "person", "thing" or "group"
     label: str = ""  # spaCy's entity label of a name ("ORG"), "" for a common noun phrase
     joined: bool = False  # names or nouns joined by "and" ("Alibaba and Tencent")
+    topic: bool = False  # what an answered "what X ...?" asked about ("the restrictions")
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def _answered_topic(question: str, answer: str) -> list[Mention]:
         if token.lower_ == "what" and token.dep_ == "det" and noun.pos_ == "NOUN":
             words = [t for t in noun.subtree if t.i > token.i and t.i <= noun.i]
             text = " ".join(["the", *(t.text for t in words)])
-            return [Mention(text, "group" if noun.tag_ == "NNS" else "thing")]
+            return [Mention(text, "group" if noun.tag_ == "NNS" else "thing", topic=True)]
     return []
 
 
@@ -163,8 +164,8 @@ def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]], owner: bool = F
         if owner:
             candidates = sorted(candidates,
                                 key=lambda m: m.label not in (*_OWNER_LABELS, _OWNER))
-        if kind == "group":  # names joined by "and" before a plural noun phrase
-            candidates = sorted(candidates, key=lambda m: not m.joined)
+        if kind == "group":  # the topic, then names joined by "and", then plural phrases
+            candidates = sorted(candidates, key=lambda m: (not m.topic, not m.joined))
         for mention in candidates:
             if mention.kind == kind:
                 return mention
