@@ -112,6 +112,9 @@ def test_a_name_in_the_place_of_the_asked_restriction_is_something_else() -> Non
     assert addresses(want, [Cited(UNITS)]) == (
         "the cited sentences speak of 'ByteDance, Alibaba and Tencent', not of "
         "'China's state-backed telecom operators' as asked")
+    # nor does a sentence before it on another matter that names those buyers
+    access = "Access for telecom network operators was expected to remain under control."
+    assert addresses(want, [Cited(UNITS, access)]) != ""
     # another cited sentence about something else does not make up for it
     assert addresses(want, [Cited(UNITS), Cited("Alibaba owns the Post.")]) != ""
     # the asked buyers themselves, or one of them, answer it

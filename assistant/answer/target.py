@@ -327,16 +327,16 @@ def _restrictions(doc: Any) -> tuple[Restriction, ...]:
 def _other_filler(restriction: Restriction, cited: Cited) -> str:
     """What ``cited`` gives in the restriction's place, when it gives something else.
 
-    ``""`` when the sentence, the one before it, its label or its title names the
-    restriction's noun, or when the sentence has no phrase with the same preposition
-    (it may leave the restriction to its context). Otherwise the sentence's own
+    ``""`` when the sentence, its label, its title or the sentence before it (when it
+    refers back to it, :func:`_context`) names the restriction's noun, or when the
+    sentence has no phrase with the same preposition (it may leave the restriction to
+    its context). Otherwise the sentence's own
     phrase: "for ByteDance, Alibaba and Tencent" where "for telecom operators" was asked.
     Only a name fills the same place ("the US tech giant's chip" may describe the
     H200 asked about; "for ByteDance" names someone else), and only a time where a time
     was asked ("on Thursday" does not compete with "on the H200").
     """
-    context = " ".join((cited.sentence, cited.before, cited.label, cited.title))
-    if set(restriction.heads) & _words(context):
+    if set(restriction.heads) & _words(_context(cited)):
         return ""
     for token in verify.parse(cited.sentence):
         if token.lower_ != restriction.preposition or token.dep_ != "prep":
@@ -345,6 +345,18 @@ def _other_filler(restriction: Restriction, cited: Cited) -> str:
             if _is_time(obj) == restriction.time and (restriction.time or obj.pos_ == "PROPN"):
                 return str(obj.doc[obj.left_edge.i:obj.right_edge.i + 1].text)
     return ""
+
+
+def _context(cited: Cited) -> str:
+    """A cited sentence with its label, its title, and the sentence before it if needed.
+
+    The sentence before counts when the cited one refers back to it; a neighbour on
+    another matter does not ("access for state-backed companies, such as
+    telecommunication network operators" before "The approval covered 400,000 units
+    for ByteDance ...").
+    """
+    before = cited.before if cited.before and refers_back(cited.sentence, cited.before) else ""
+    return " ".join((cited.sentence, before, cited.label, cited.title))
 
 
 def _is_time(token: Any) -> bool:
@@ -430,13 +442,11 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
         if any(verify.mentions(restriction.text, e) or verify.mentions(e, restriction.text)
                for e in exempt):
             continue
-        if restriction.name and not any(
-                verify.mentions(" ".join((c.sentence, c.before, c.label, c.title)),
-                                restriction.name) for c in cited):
+        if restriction.name and not any(verify.mentions(_context(c), restriction.name)
+                                        for c in cited):
             return f"the cited sentences do not speak of {restriction.name}"
         if want.figure and not restriction.time and not any(
-                set(restriction.heads) & _words(" ".join((c.sentence, c.before, c.label,
-                                                         c.title))) for c in cited):
+                set(restriction.heads) & _words(_context(c)) for c in cited):
             return f"no cited sentence gives the figure for {restriction.text}"
         # one cited sentence giving it for someone else is enough: the others may be
         # about something else altogether ("Alibaba owns the Post")
