@@ -572,7 +572,7 @@ class Assistant:
         rough = sum(c.tokens for c in index.chunks)
         if mode == "corpus" or (mode == "auto" and rough <= 2 * budget):
             passages = _corpus_passages(index.chunks, list(self._docs), self._docs)
-            used = sum(generator.count_tokens(h.chunk.text) + 40 for h in passages)
+            used = sum(_passage_cost(h, generator) for h in passages)
             if passages and (mode == "corpus" or used <= budget):
                 result = passages
         self._corpus_prompt = (id(index), result)
@@ -583,7 +583,7 @@ class Assistant:
         kept: list[Hit] = []
         used = 0
         for hit in hits:
-            cost = generator.count_tokens(hit.chunk.text) + 40
+            cost = _passage_cost(hit, generator)
             if kept and used + cost > self.settings.passage_token_budget:
                 break
             kept.append(hit)
@@ -637,6 +637,11 @@ class Assistant:
         return text
 
 
+def _passage_cost(hit: Hit, generator: Generator) -> int:
+    """The tokens a passage takes in a prompt: its text, heading path and delimiters."""
+    return generator.count_tokens(f"{' › '.join(hit.chunk.heading)}\n{hit.chunk.text}") + 40
+
+
 def _corpus_passages(chunks: Sequence[Chunk], order: list[str],
                      docs: Mapping[str, Document] | None = None) -> list[Hit]:
     """The chunks by report and position, each cut where the previous one ended.
@@ -657,7 +662,8 @@ def _corpus_passages(chunks: Sequence[Chunk], order: list[str],
         start += lead
         doc = (docs or {}).get(chunk.doc_id)
         page = page_of(doc, start) if doc is not None else chunk.page
-        piece = Chunk(chunk.doc_id, start, start + len(text), text, chunk.tokens, page)
+        piece = Chunk(chunk.doc_id, start, start + len(text), text, chunk.tokens, page,
+                      chunk.heading)
         end[chunk.doc_id] = chunk.end
         out.append(Hit(piece, 0.0, len(out) + 1))
     return out

@@ -781,10 +781,15 @@ class AnswerBuilder:
         return {doc_id: ranked for doc_id, (_, ranked) in best.items()}
 
     def _evidence(self, hit: Hit) -> claims.Evidence:
-        """A passage as the verifier sees it: its text and its report's label."""
-        return claims.Evidence(hit.chunk.text,
-                                  draft.source_label(self._docs.get(hit.chunk.doc_id)),
-                                  self._similarity)
+        """A passage as the verifier sees it: its text, its report's label, its headings.
+
+        Names a claim takes from the label or the heading path (the function a
+        passage of documentation describes) count as stated; the quote is still a
+        sentence of the passage.
+        """
+        doc = self._docs.get(hit.chunk.doc_id)
+        return claims.Evidence(hit.chunk.text, draft.source_label(doc), self._similarity,
+                               draft.passage_context(hit, doc))
 
     def _strong(self, ranked: RankedSentence, bar: float) -> bool:
         """A match at or above ``bar`` with at least ``min_matched`` question words."""

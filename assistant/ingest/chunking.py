@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from assistant.errors import ConfigError
-from assistant.records import Chunk, Document
+from assistant.records import Chunk, Document, heading_path
 from assistant.settings import ENCODING_NAME, ChunkerSettings
 
 _PARAGRAPH_RE = re.compile(r"\n[ \t]*\n\s*")
@@ -178,20 +178,24 @@ def chunk_text(doc_id: str, text: str, settings: ChunkerSettings | None = None) 
 
 
 def chunk_document(doc: Document, settings: ChunkerSettings | None = None) -> list[Chunk]:
-    """The chunks of a report, each with the page it is on.
+    """The chunks of a report, each with the page it is on and its heading path.
 
     A report with pages is chunked page by page (:func:`chunk_text` on each page's
     text), so no passage runs over a page break and a passage, or any sentence quoted
-    from it, names one page. Without pages: :func:`chunk_text`.
+    from it, names one page. Without pages: :func:`chunk_text`. Each chunk's
+    ``heading`` is :func:`heading_path` where it starts.
     """
+    cfg = settings or ChunkerSettings()
     if not doc.pages:
-        return chunk_text(doc.doc_id, doc.text, settings)
-    chunks: list[Chunk] = []
-    bounds = [*doc.pages, len(doc.text)]
-    for number, (start, end) in enumerate(itertools.pairwise(bounds), start=1):
-        if end <= start:
-            continue
-        for c in chunk_text(doc.doc_id, doc.text[start:end], settings):
-            chunks.append(dataclasses.replace(c, start=c.start + start, end=c.end + start,
-                                              page=number))
-    return chunks
+        chunks = chunk_text(doc.doc_id, doc.text, cfg)
+    else:
+        chunks = []
+        bounds = [*doc.pages, len(doc.text)]
+        for number, (start, end) in enumerate(itertools.pairwise(bounds), start=1):
+            if end <= start:
+                continue
+            for c in chunk_text(doc.doc_id, doc.text[start:end], cfg):
+                chunks.append(dataclasses.replace(c, start=c.start + start, end=c.end + start,
+                                                  page=number))
+    return [dataclasses.replace(c, heading=heading_path(doc, c.start, cfg.heading_chars))
+            for c in chunks]
