@@ -572,7 +572,7 @@ class Assistant:
         rough = sum(c.tokens for c in index.chunks)
         if mode == "corpus" or (mode == "auto" and rough <= 2 * budget):
             passages = _corpus_passages(index.chunks, list(self._docs), self._docs)
-            used = sum(_passage_cost(h, generator) for h in passages)
+            used = sum(_passage_cost(h, generator, self._docs) for h in passages)
             if passages and (mode == "corpus" or used <= budget):
                 result = passages
         self._corpus_prompt = (id(index), result)
@@ -583,7 +583,7 @@ class Assistant:
         kept: list[Hit] = []
         used = 0
         for hit in hits:
-            cost = _passage_cost(hit, generator)
+            cost = _passage_cost(hit, generator, self._docs)
             if kept and used + cost > self.settings.passage_token_budget:
                 break
             kept.append(hit)
@@ -637,9 +637,11 @@ class Assistant:
         return text
 
 
-def _passage_cost(hit: Hit, generator: Generator) -> int:
-    """The tokens a passage takes in a prompt: its text, heading path and delimiters."""
-    return generator.count_tokens(f"{' › '.join(hit.chunk.heading)}\n{hit.chunk.text}") + 40
+def _passage_cost(hit: Hit, generator: Generator, docs: Mapping[str, Document]) -> int:
+    """The tokens a passage takes in a prompt: its text, its section line and delimiters."""
+    context = draft.passage_context(hit, docs.get(hit.chunk.doc_id))
+    return generator.count_tokens(hit.chunk.text) + 40 + (
+        generator.count_tokens(f"[Section: {context}]") if context else 0)
 
 
 def _corpus_passages(chunks: Sequence[Chunk], order: list[str],

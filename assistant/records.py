@@ -117,13 +117,14 @@ def _shorten(text: str, limit: int) -> str:
     return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:(") + "…"
 
 
-def heading_path(document: Document, offset: int, max_chars: int) -> tuple[str, ...]:
+def heading_path(document: Document, offset: int,
+                 max_chars: int | None = None) -> tuple[str, ...]:
     """What the text at ``offset`` is about: the title, then the headings of its sections.
 
     Outermost first (title › section › subsection › definition term), each heading
-    shortened to ``max_chars`` characters. A heading that repeats the start of the
-    one before it (a page's ``h1`` under the same title) is left out. Empty for a
-    report with neither title nor sections.
+    below the title shortened to ``max_chars`` characters (``None``: whole). A heading
+    that repeats the start of the one before it (a page's ``h1`` under the same title)
+    is left out. Empty for a report with neither title nor sections.
     """
     path: list[str] = [document.title] if document.title else []
     for section in document.sections:
@@ -132,8 +133,8 @@ def heading_path(document: Document, offset: int, max_chars: int) -> tuple[str, 
         if offset < section.end:
             heading = section.heading
             if not path or not path[-1].casefold().startswith(heading.casefold()):
-                path.append(heading)
-    return tuple(_shorten(h, max_chars) for h in path)
+                path.append(heading if max_chars is None else _shorten(heading, max_chars))
+    return tuple(path)
 
 
 @dataclass(frozen=True)

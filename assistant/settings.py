@@ -63,8 +63,8 @@ EMBED_BACKENDS = ("torch", "onnx", "onnx-int8")
 class ChunkerSettings:
     """How documents are cut: the target size and the overlap, in tiktoken tokens.
 
-    ``heading_chars`` bounds each heading of a passage's heading path (title ›
-    section › definition term), which is embedded with the passage and so shares the
+    ``heading_chars`` bounds each heading below the title of a passage's heading path
+    (title › section › definition term), which is embedded with the passage and so shares the
     embedding model's 256 tokens with it: 100 characters keep a signature's name and
     first parameters (``shutil.copytree(...)`` has 127 characters) and a page title,
     while a path of four headings leaves most of those tokens to a 180-token passage

@@ -13,12 +13,14 @@ describes it); an unanswerable one (the pages do not say) is right when it is re
 The ``assistant`` package is imported from ``sys.path`` as given (``PYTHONPATH``), so
 the same script measures another checkout's code; the results name the code's folder
 and commit, the machine and the load average before and after, and are written to
-``bench/results/docs_folder_<label>.json``.
+``bench/results/docs_folder_<label>.json``; each answer is also appended to
+``docs_folder_<label>.partial.jsonl`` as soon as it is scored.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -74,12 +76,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     opened = Assistant.open(settings=settings, rebuild=True)
     build_s = time.perf_counter() - started
-    items = load_items(args.questions)[: args.limit]
+    items = load_items(args.questions)
+    if args.interleave:  # an unanswerable question after every few answerable ones
+        answerable = [i for i in items if i.answerable]
+        others = [i for i in items if not i.answerable]
+        step = max(1, len(answerable) // max(1, len(others)))
+        mixed = []
+        for n, item in enumerate(answerable):
+            mixed.append(item)
+            if (n + 1) % step == 0 and others:
+                mixed.append(others.pop(0))
+        items = mixed + others
+    items = items[: args.limit]
+    partial = ROOT / "bench" / "results" / f"docs_folder_{args.label}.partial.jsonl"
+    partial.write_text("")
 
     def progress(result: Any) -> None:
         verdict = "refused" if result.refused else "answered"
         sys.stderr.write(f"{result.id}: {verdict} in {result.seconds:.1f} s "
                          f"(answer {result.answer_ok}, refusal {result.refusal_ok})\n")
+        with partial.open("a", encoding="utf-8") as out:  # a run cut short still counts
+            out.write(json.dumps(dataclasses.asdict(result), ensure_ascii=False) + "\n")
 
     report = evaluate(opened, items, progress=progress)
     return {
@@ -103,6 +120,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/assistant-docs-bench"),
                         help="where the corpus and index are built")
     parser.add_argument("--limit", type=int, default=None, help="ask only the first N")
+    parser.add_argument("--interleave", action="store_true",
+                        help="ask an unanswerable question after every few answerable ones "
+                             "(a run cut short then has both kinds)")
     args = parser.parse_args()
     figures = run(args)
     out = ROOT / "bench" / "results" / f"docs_folder_{args.label}.json"

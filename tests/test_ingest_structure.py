@@ -16,11 +16,12 @@ from assistant.answer.claims import Evidence
 from assistant.answer.draft import build_messages, passage_context
 from assistant.core import Assistant
 from assistant.index.refresh_plan import embedding_text
-from assistant.ingest.chunking import chunk_document
+from assistant.ingest.chunking import chunk_document, count_tokens
 from assistant.ingest.documents import assemble, load_document
 from assistant.ingest.structure import Block, markdown_blocks
 from assistant.records import Chunk, Document, Hit, Section, heading_path
-from assistant.settings import ChunkerSettings
+from assistant.settings import ChunkerSettings, Settings
+from conftest import FakeEmbedder, ScriptedGenerator
 
 COPYTREE_BODY = ("Recursively copy an entire directory tree rooted at src to a directory "
                  "named dst and return the destination directory. All intermediate "
@@ -183,10 +184,11 @@ def test_markdown_blocks_keep_a_paragraph_s_lines_joined() -> None:
 
 
 def test_heading_path_shortens_long_headings() -> None:
-    doc = Document("d", "d.txt", "x" * 10, "0" * 64, title="T",
+    title = "A title longer than forty characters, which is never cut"
+    doc = Document("d", "d.txt", "x" * 10, "0" * 64, title=title,
                    sections=(Section(0, 10, 7, "f(" + "a, " * 60 + ")"),))
     path = heading_path(doc, 0, 40)
-    assert path[0] == "T" and len(path[1]) <= 40 and path[1].endswith("…")
+    assert path[0] == title and len(path[1]) <= 40 and path[1].endswith("…")
 
 
 # --- the prompt, the verifier and the quote -------------------------------------------
@@ -222,9 +224,7 @@ def test_verifier_takes_the_name_from_the_heading_path() -> None:
     assert named.quote in COPYTREE_BODY and "copytree(" not in named.quote
 
 
-def test_answer_quotes_the_passage_not_its_heading(tmp_path: Path,
-                                                  make_assistant: Callable[..., Assistant]
-                                                  ) -> None:
+def test_answer_quotes_the_passage_not_its_heading(tmp_path: Path) -> None:
     corpus = tmp_path / "docs"
     corpus.mkdir()
     (corpus / "shutil.html").write_text(SPHINX_PAGE, encoding="utf-8")
@@ -237,13 +237,20 @@ def test_answer_quotes_the_passage_not_its_heading(tmp_path: Path,
         return (f"Passage: {n}\nAnswer: shutil.copytree recursively copies an entire "
                 f"directory tree rooted at src [{n}].")
 
-    a = make_assistant(reply, corpus=corpus, chunk_tokens=40, chunk_overlap_tokens=0)
+    # the answer check names the function: its words are in the heading, not the quote
+    generator = ScriptedGenerator(reply, extract="shutil.copytree")
+    a = Assistant.open(corpus_dir=corpus, index_dir=tmp_path / "index",
+                       settings=Settings.from_env(chunk_tokens=40, chunk_overlap_tokens=0),
+                       embedder=FakeEmbedder(), generator=generator)
     answer = a.ask("Which function recursively copies an entire directory tree?")
     assert not answer.refused and "copytree" in answer.text
     quote = answer.citations[0].quote
     assert quote.startswith("Recursively copy") and SIGNATURE not in quote
     c = answer.citations[0]
     assert a.document("shutil").text[c.start:c.end] == quote
+    # the check was shown the heading above the quoted sentence
+    check = generator.checks[-1][-1]["content"]
+    assert f"{SIGNATURE}: Recursively copy" in check
 
 
 # --- the index ---------------------------------------------------------------------------
@@ -299,3 +306,20 @@ def test_heading_retrieves_a_passage_that_does_not_name_its_subject(
     retriever = Retriever(index, real_embedder, mode="dense")  # type: ignore[arg-type]
     hits = retriever.search("What does shutil.copytree do?", k=1)
     assert hits[0].chunk.key == target.key
+
+
+def test_a_passage_half_full_ends_where_a_section_starts() -> None:
+    first = "Alpha sentence number one is here. " * 5
+    second = "Beta sentence number two is here."
+    blocks = [Block("f(x)", heading=7), Block(first.strip()), Block(close=7),
+              Block("g(y)", heading=7), Block(second.strip()), Block(close=7)]
+    text, sections = assemble(blocks)
+    doc = Document("d", "d.html", text, "0" * 64, title="T", sections=sections)
+    settings = ChunkerSettings(max_tokens=60, overlap_tokens=0)
+    assert count_tokens(text[:text.index("g(y)")]) >= 30 and count_tokens(text) <= 60
+    chunks = chunk_document(doc, settings)
+    assert [c.text.split("\n")[0] for c in chunks] == ["f(x)", "g(y)"]
+    assert [c.heading for c in chunks] == [("T", "f(x)"), ("T", "g(y)")]
+    # without sections the same text fills one passage
+    plain = Document("d", "d.txt", text, "0" * 64, title="T")
+    assert len(chunk_document(plain, settings)) == 1

@@ -281,8 +281,10 @@ class AnswerBuilder:
         whose answering words name none. With ``chat`` (corpus mode) the check is the next turn of
         that chat.
         """
-        messages = (draft.followup_extraction_messages(answer.question, spans, chat)
-                    if chat else draft.extraction_messages(answer.question, spans))
+        # the headings the quotes sit under come first: a definition's term is its subject
+        shown = [*(f"{c}:" for c in self._contexts(answer.citations)), *spans]
+        messages = (draft.followup_extraction_messages(answer.question, shown, chat)
+                    if chat else draft.extraction_messages(answer.question, shown))
         reply = "".join(generator.stream(messages, self._policy.check_reply_tokens))
         extract = " ".join(citations.MARKER_RE.sub(" ", reply).split())  # "400,000 [1]"
         logger.debug("extract for %r: %r", answer.question, extract)
@@ -366,13 +368,29 @@ class AnswerBuilder:
         return switched
 
     def _labels(self, cited: Sequence[Citation]) -> list[str]:
-        """The labels of the cited reports, one per citation, in order."""
-        return [draft.source_label(self._docs.get(c.doc_id)) for c in cited]
+        """The labels of the cited reports, one per citation, in order.
+
+        Each is the report's label and, for a passage under headings below the
+        title, those headings (what a definition's sentences do not repeat).
+        """
+        out = []
+        for c in cited:
+            doc = self._docs.get(c.doc_id)
+            context = draft.quote_context(doc, c.passage_start if c.passage_start >= 0
+                                          else c.start)
+            out.append(" — ".join(p for p in (draft.source_label(doc), context) if p))
+        return out
+
+    def _contexts(self, cited: Sequence[Citation]) -> list[str]:
+        """The headings the cited passages sit under (below their titles), each once."""
+        found = (draft.quote_context(self._docs.get(c.doc_id),
+                                     c.passage_start if c.passage_start >= 0 else c.start)
+                 for c in cited)
+        return list(dict.fromkeys(f for f in found if f))
 
     def _rests_on_label(self, answer: Answer) -> bool:
         """True when the answer names what only its reports' titles or bylines state."""
-        labels = " ".join(draft.source_label(self._docs.get(c.doc_id))
-                          for c in answer.citations)
+        labels = " ".join(self._labels(answer.citations))
         quotes = " ".join(c.quote for c in answer.citations)
         return any(verify.mentions(labels, name) and not verify.mentions(quotes, name)
                    for name in verify.names(answer.text))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from assistant.citations import markers
 from assistant.models.generation import Generator, Message
-from assistant.records import Document, Hit
+from assistant.records import Document, Hit, heading_path
 from assistant.text import terms, terms_in_order
 
 REFUSAL = "The reports do not say."
@@ -200,6 +200,14 @@ def passage_context(hit: Hit, doc: Document | None) -> str:
     if heading and doc is not None and heading[0] == doc.title:
         heading = heading[1:]
     return " › ".join(heading)
+
+
+def quote_context(doc: Document | None, offset: int) -> str:
+    """The headings below its title that ``offset`` of ``doc`` sits under, whole ("" if none)."""
+    if doc is None:
+        return ""
+    heading = heading_path(doc, offset)
+    return " › ".join(heading[1:] if doc.title else heading)
 
 
 def passage_block(n: int, hit: Hit, doc: Document | None) -> str:
