@@ -87,6 +87,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if (n + 1) % step == 0 and others:
                 mixed.append(others.pop(0))
         items = mixed + others
+    if args.ids:
+        wanted = set(args.ids.split(","))
+        items = [i for i in items if i.id in wanted]
     items = items[: args.limit]
     partial = ROOT / "bench" / "results" / f"docs_folder_{args.label}.partial.jsonl"
     partial.write_text("")
@@ -120,6 +123,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/assistant-docs-bench"),
                         help="where the corpus and index are built")
     parser.add_argument("--limit", type=int, default=None, help="ask only the first N")
+    parser.add_argument("--ids", default="", help="ask only these questions (comma-separated "
+                        "ids), in the file's (or --interleave's) order")
     parser.add_argument("--interleave", action="store_true",
                         help="ask an unanswerable question after every few answerable ones "
                              "(a run cut short then has both kinds)")

@@ -303,9 +303,16 @@ def test_heading_retrieves_a_passage_that_does_not_name_its_subject(
                        real_embedder, settings)  # type: ignore[arg-type]
     target = next(c for c in index.chunks if c.text.startswith("Walk through"))
     assert "copytree" not in target.text and target.heading[-1] == SIGNATURE
+    question = "What does shutil.copytree do?"
     retriever = Retriever(index, real_embedder, mode="dense")  # type: ignore[arg-type]
-    hits = retriever.search("What does shutil.copytree do?", k=1)
-    assert hits[0].chunk.key == target.key
+    hits = retriever.search(question, k=len(index.chunks))
+    # of the passages whose text does not name it, the one under its heading comes first
+    bodies = [h.chunk.key for h in hits if "copytree" not in h.chunk.text]
+    assert bodies[0] == target.key
+    # and the heading is why: the passage's text alone is farther from the question
+    vectors = real_embedder.embed([question, target.text,  # type: ignore[attr-defined]
+                                   f"{' › '.join(target.heading)}\n{target.text}"])
+    assert float(vectors[0] @ vectors[2]) > float(vectors[0] @ vectors[1]) + 0.05
 
 
 def test_a_passage_half_full_ends_where_a_section_starts() -> None:
