@@ -44,6 +44,9 @@ def make_id(doc_id: str, start: int, end: int, text: str) -> str:
     return f"{doc_id}:{start}-{end}:{span_hash(text)}"
 
 
+DEFINITION_LEVEL = 7  # the level of a definition term (a top-level dl's dt), below h1–h6
+
+
 @dataclass(frozen=True)
 class Section:
     """A part of a report under a heading: ``text[start:end]`` begins with the heading.
@@ -115,6 +118,17 @@ def _shorten(text: str, limit: int) -> str:
     cut = text[: limit - 1]
     space = cut.rfind(" ")
     return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:(") + "…"
+
+
+def definition_term(document: Document, offset: int) -> str | None:
+    """The term (``dt``) whose definition holds ``offset``, innermost; ``None`` outside one."""
+    term = None
+    for section in document.sections:
+        if section.start > offset:
+            break
+        if offset < section.end and section.level >= DEFINITION_LEVEL:
+            term = section.heading
+    return term
 
 
 def heading_path(document: Document, offset: int,

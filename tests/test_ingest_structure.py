@@ -330,3 +330,34 @@ def test_a_passage_half_full_ends_where_a_section_starts() -> None:
     # without sections the same text fills one passage
     plain = Document("d", "d.txt", text, "0" * 64, title="T")
     assert len(chunk_document(plain, settings)) == 1
+
+
+def test_a_quoted_definition_is_led_by_its_term(tmp_path: Path) -> None:
+    from assistant.answer.decide import AnswerBuilder
+    from assistant.records import Answer, definition_term
+
+    path = tmp_path / "shutil.html"
+    path.write_text(SPHINX_PAGE, encoding="utf-8")
+    doc = load_document(path)
+    assert definition_term(doc, doc.text.index("Recursively copy")) == SIGNATURE
+    assert definition_term(doc, doc.text.index("The functions above")) is None
+    chunks = chunk_document(doc, ChunkerSettings(max_tokens=30, overlap_tokens=0))
+    hits = [Hit(c, 0.5, i) for i, c in enumerate(chunks, start=1)]
+    n = next(i for i, h in enumerate(hits, start=1) if "Recursively copy" in h.chunk.text)
+    sentence = COPYTREE_BODY.split(". ")[0] + "."
+    builder = AnswerBuilder({"shutil": doc}, FakeEmbedder())
+    base = Answer("Which function copies a tree?", "", True)
+    answer = builder.quoted(base, hits, n, sentence)
+    assert answer.text.startswith(f"{SIGNATURE}: Recursively copy")
+    assert answer.citations[0].quote == sentence  # the quote is the sentence alone
+    m = next(i for i, h in enumerate(hits, start=1) if "Pack the files" in h.chunk.text)
+    nested = builder.quoted(base, hits, m, "Pack the files into one archive and return its name.")
+    assert nested.text.startswith("pack(name): Pack the files")  # the innermost term
+    # a sentence that names its term is not led by it
+    k = next(i for i, h in enumerate(hits, start=1) if "copytree(source" in h.chunk.text)
+    line = "copytree(source, destination,"
+    assert builder.quoted(base, hits, k, line).text.startswith(line)
+    outside = next(i for i, h in enumerate(hits, start=1)
+                   if "The functions above" in h.chunk.text)
+    plain = builder.quoted(base, hits, outside, "The functions above follow symbolic links.")
+    assert plain.text.startswith("The functions above")

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.errors import DocumentError
-
-DEFINITION_LEVEL = 7  # the level of a top-level definition term (below h1–h6)
+from assistant.records import DEFINITION_LEVEL
 
 _SKIPPED = frozenset("script style noscript template nav aside form button svg iframe select "
                      "input textarea head title meta link object canvas".split())
