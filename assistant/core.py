@@ -573,7 +573,7 @@ class Assistant:
         rough = sum(c.tokens for c in index.chunks)
         if mode == "corpus" or (mode == "auto" and rough <= 2 * budget):
             passages = _corpus_passages(index.chunks, list(self._docs), self._docs)
-            used = sum(generator.count_tokens(h.chunk.text) + 40 for h in passages)
+            used = sum(_passage_cost(h, generator, self._docs) for h in passages)
             if passages and (mode == "corpus" or used <= budget):
                 result = passages
         self._corpus_prompt = (id(index), result)
@@ -584,7 +584,7 @@ class Assistant:
         kept: list[Hit] = []
         used = 0
         for hit in hits:
-            cost = generator.count_tokens(hit.chunk.text) + 40
+            cost = _passage_cost(hit, generator, self._docs)
             if kept and used + cost > self.settings.passage_token_budget:
                 break
             kept.append(hit)
@@ -638,6 +638,13 @@ class Assistant:
         return text
 
 
+def _passage_cost(hit: Hit, generator: Generator, docs: Mapping[str, Document]) -> int:
+    """The tokens a passage takes in a prompt: its text, its section line and delimiters."""
+    context = draft.passage_context(hit, docs.get(hit.chunk.doc_id))
+    return generator.count_tokens(hit.chunk.text) + 40 + (
+        generator.count_tokens(f"[Section: {context}]") if context else 0)
+
+
 def _corpus_passages(chunks: Sequence[Chunk], order: list[str],
                      docs: Mapping[str, Document] | None = None) -> list[Hit]:
     """The chunks by report and position, each cut where the previous one ended.
@@ -658,7 +665,8 @@ def _corpus_passages(chunks: Sequence[Chunk], order: list[str],
         start += lead
         doc = (docs or {}).get(chunk.doc_id)
         page = page_of(doc, start) if doc is not None else chunk.page
-        piece = Chunk(chunk.doc_id, start, start + len(text), text, chunk.tokens, page)
+        piece = Chunk(chunk.doc_id, start, start + len(text), text, chunk.tokens, page,
+                      chunk.heading)
         end[chunk.doc_id] = chunk.end
         out.append(Hit(piece, 0.0, len(out) + 1))
     return out

@@ -44,6 +44,25 @@ def make_id(doc_id: str, start: int, end: int, text: str) -> str:
     return f"{doc_id}:{start}-{end}:{span_hash(text)}"
 
 
+DEFINITION_LEVEL = 7  # the level of a definition term (a top-level dl's dt), below h1–h6
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of a report under a heading: ``text[start:end]`` begins with the heading.
+
+    ``level`` is its depth: 1–6 for headings (HTML ``h1``–``h6``, Markdown ``#``–``######``,
+    Word's "Heading 1"–"Heading 6"), 7 and deeper for the terms of definition lists (a
+    function's signature, a glossary term), nested lists one deeper. ``heading`` is the
+    heading's text.
+    """
+
+    start: int
+    end: int
+    level: int
+    heading: str
+
+
 @dataclass(frozen=True)
 class Document:
     """A report: its clean text and the metadata the report states (``None`` where it does not).
@@ -51,6 +70,9 @@ class Document:
     ``pages`` holds, for a report with pages (a PDF), the offset in ``text`` where each
     page starts, page 1 first (a page without text starts where the next text starts);
     it is empty for formats without pages. :func:`page_of` maps an offset to its page.
+    ``sections`` are the parts of the text under a heading, in order of their start
+    (nested ones inside the ones that hold them); :func:`heading_path` names those that
+    hold an offset.
     """
 
     doc_id: str
@@ -63,6 +85,7 @@ class Document:
     url: str | None = None
     date: str | None = None
     pages: tuple[int, ...] = ()
+    sections: tuple[Section, ...] = ()
 
     def metadata(self) -> dict[str, Any]:
         """Metadata as a plain dict (no text)."""
@@ -89,12 +112,54 @@ def page_of(document: Document, offset: int) -> int | None:
     return max(1, bisect.bisect_right(document.pages, offset))
 
 
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:(") + "…"
+
+
+def definition_term(document: Document, offset: int) -> str | None:
+    """The term (``dt``) whose definition holds ``offset``, innermost; ``None`` outside one."""
+    term = None
+    for section in document.sections:
+        if section.start > offset:
+            break
+        if offset < section.end and section.level >= DEFINITION_LEVEL:
+            term = section.heading
+    return term
+
+
+def heading_path(document: Document, offset: int,
+                 max_chars: int | None = None) -> tuple[str, ...]:
+    """What the text at ``offset`` is about: the title, then the headings of its sections.
+
+    Outermost first (title › section › subsection › definition term), each heading
+    below the title shortened to ``max_chars`` characters (``None``: whole). A heading
+    that repeats the start of the one before it (a page's ``h1`` under the same title)
+    is left out. Empty for a report with neither title nor sections.
+    """
+    path: list[str] = [document.title] if document.title else []
+    for section in document.sections:
+        if section.start > offset:
+            break
+        if offset < section.end:
+            heading = section.heading
+            if not path or not path[-1].casefold().startswith(heading.casefold()):
+                path.append(heading if max_chars is None else _shorten(heading, max_chars))
+    return tuple(path)
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A passage: ``document.text[start:end] == text`` always holds.
 
     ``page`` is the page on which the passage starts, for a report with pages
-    (:func:`page_of`); ``None`` for formats without pages.
+    (:func:`page_of`); ``None`` for formats without pages. ``heading`` is the
+    passage's heading path where it starts (:func:`heading_path`): context that is
+    embedded with the passage and shown to the model, never part of its text or of
+    what is quoted from it.
     """
 
     doc_id: str
@@ -103,6 +168,7 @@ class Chunk:
     text: str
     tokens: int
     page: int | None = None
+    heading: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

@@ -61,16 +61,27 @@ EMBED_BACKENDS = ("torch", "onnx", "onnx-int8")
 
 @dataclass(frozen=True)
 class ChunkerSettings:
-    """How documents are cut: the target size and the overlap, in tiktoken tokens."""
+    """How documents are cut: the target size and the overlap, in tiktoken tokens.
+
+    ``heading_chars`` bounds each heading below the title of a passage's heading path
+    (title › section › definition term), which is embedded with the passage and so shares the
+    embedding model's 256 tokens with it: 100 characters keep a signature's name and
+    first parameters (``shutil.copytree(...)`` has 127 characters) and a page title,
+    while a path of four headings leaves most of those tokens to a 180-token passage
+    (issue 19; not tuned).
+    """
 
     max_tokens: int = 180
     overlap_tokens: int = 40
     encoding: str = ENCODING_NAME
+    heading_chars: int = 100
 
     def __post_init__(self) -> None:
         """Check the sizes make sense together."""
         if self.max_tokens < 8 or not 0 <= self.overlap_tokens < self.max_tokens:
             raise ConfigError("chunk size must be at least 8 tokens and larger than the overlap")
+        if self.heading_chars < 8:
+            raise ConfigError("headings must be allowed at least 8 characters")
 
 
 @dataclass(frozen=True)

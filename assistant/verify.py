@@ -671,12 +671,15 @@ def _refers_back(window: _Window, span: Span, verb: str = "") -> bool:
     return False
 
 
-def _check_roles(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
+def _check_roles(claim: Any, window: _Window, policy: VerifierPolicy, context: str = "") -> str:
     """Each noun and name of the claim fills a place that it fills in the evidence.
 
     Only places the evidence also has, filled there by other words, count: "the H20
     sits ..." fails where the evidence says "the H200 sits ...", but a claim that
-    rephrases the sentence around other words is left to the other checks.
+    rephrases the sentence around other words is left to the other checks. A name of
+    the passage's ``context`` (the headings it sits under) stands in every sentence
+    of it: "Recursively copy a tree" under "shutil.copytree(src, dst)" says what
+    ``shutil.copytree`` does.
     """
     # each name stands in the sentence that has its clause's verb, reporting verbs too,
     # or in the window when that sentence's subject refers back ("Both agencies have",
@@ -687,6 +690,8 @@ def _check_roles(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
         if verb is None or _lemma(verb) == "be":
             continue
         homes = [sp for sp in window.spans if _key(verb) in _sentence_keys(window, sp)]
+        if context and _name_present(name, "", context, policy):
+            continue
         if homes and not any(_name_present(name, flat(sp.text), "", policy)
                              or (_refers_back(window, sp, _key(verb))
                                  and _name_present(name, window.text, "", policy))
@@ -1014,8 +1019,8 @@ def _coverage(claim: Any, window: _Window, label_keys: set[str],
 
 # ---------------------------------------------------------------- verify
 def _failure(claim: str, parsed: Any, window: _Window, evidence: str, passage: set[str],
-             label: str, given: str, asked: set[str], policy: VerifierPolicy
-             ) -> tuple[str, str, str]:
+             label: str, given: str, asked: set[str], policy: VerifierPolicy,
+             context: str = "") -> tuple[str, str, str]:
     """The first check the window fails: (check, reason, who was reported); empty if none."""
     reason = _check_names(parsed, window, label, policy)
     if reason:
@@ -1025,7 +1030,7 @@ def _failure(claim: str, parsed: Any, window: _Window, evidence: str, passage: s
         return ("qualifier", reason, dropped) if dropped else ("numbers", reason, "")
     echoed = {_key(t) for t in parse(given)} if given.strip() else set()
     reason = (_check_swaps(parsed, window, passage, echoed)
-              or _check_roles(parsed, window, policy)
+              or _check_roles(parsed, window, policy, context)
               or _check_identity(parsed, window, policy))
     if reason:
         return "roles", reason, ""
@@ -1049,20 +1054,25 @@ class _Prepared:
     asked: frozenset[str]
     policy: VerifierPolicy
     scored: tuple[tuple[float, _Window], ...]
+    context: str = ""  # the headings the passage sits under, flattened
 
     def check(self, window: _Window, coverage: float) -> Verdict:
         """The names, numbers, roles, polarity and modality checks on one window."""
         check, reason, source = _failure(self.claim, self.parsed, window, self.evidence,
                                          set(self.passage), self.label, self.given,
-                                         set(self.asked), self.policy)
+                                         set(self.asked), self.policy, self.context)
         if not reason:
             return Verdict(True, "", window.spans, coverage)
         return Verdict(False, reason, window.spans, coverage, check, source)
 
 
 def _prepare(claim: str, evidence: str, label: str, given: str,
-             policy: VerifierPolicy) -> _Prepared | Verdict:
-    """Parse the claim and the evidence, cut the evidence into windows, rank them."""
+             policy: VerifierPolicy, context: str = "") -> _Prepared | Verdict:
+    """Parse the claim and the evidence, cut the evidence into windows, rank them.
+
+    The ``context`` (headings) counts as part of the label.
+    """
+    label = " — ".join(p for p in (label, context) if p)
     claim = " ".join(claim.split())
     if not claim.strip(" .!?"):
         return Verdict(False, "the claim is empty", check="empty")
@@ -1087,12 +1097,12 @@ def _prepare(claim: str, evidence: str, label: str, given: str,
                       -len(w.spans), -i) for i, w in enumerate(windows)), reverse=True)
     return _Prepared(claim, parsed, evidence, frozenset(_key(t) for t in doc), label_flat,
                      given_here, frozenset(asked), policy,
-                     tuple((c, windows[-i]) for c, _, _, i in ranked))
+                     tuple((c, windows[-i]) for c, _, _, i in ranked), flat(context))
 
 
 def verify(claim: str, evidence: str, *, label: str = "", given: str = "",
            similarity: Similarity | None = None,
-           policy: VerifierPolicy = DEFAULT_POLICY) -> Verdict:
+           policy: VerifierPolicy = DEFAULT_POLICY, context: str = "") -> Verdict:
     """Whether ``evidence`` states ``claim`` (one sentence), and where.
 
     ``label`` is the report's title, outlet and authors: names and words the claim
@@ -1103,8 +1113,12 @@ def verify(claim: str, evidence: str, *, label: str = "", given: str = "",
     ``similarity`` (the embedding cosine of two texts) lets a claim that rewords the
     evidence pass the coverage check: fewer of its words, but close in meaning. The
     names, numbers, roles, polarity and modality checks apply all the same.
+    ``context`` is the heading path the evidence sits under (below the title): its
+    names and words count as stated, like the label's, and a name of it stands in
+    every sentence of the evidence for the roles check (a definition's sentences
+    do not repeat the term they define).
     """
-    prepared = _prepare(claim, evidence, label, given, policy)
+    prepared = _prepare(claim, evidence, label, given, policy, context)
     if isinstance(prepared, Verdict):
         return prepared
     first_failure: Verdict | None = None

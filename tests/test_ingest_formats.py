@@ -5,6 +5,7 @@ Every file is built here, in code: PDFs with fpdf2, Word files with python-docx.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 from pathlib import Path
@@ -21,7 +22,7 @@ from assistant.ingest.chunking import chunk_document, chunk_text, sentence_spans
 from assistant.ingest.documents import load_corpus, load_document, supported_files
 from assistant.ingest.formats import drop_page_furniture, paragraphs_of
 from assistant.ingest.uploads import store_upload
-from assistant.records import Document, page_of
+from assistant.records import Document, heading_path, page_of
 from assistant.settings import ChunkerSettings
 from report_files import HEADER, PAGE_1, PAGE_2, make_docx, make_paged_docx, make_pdf, write_file
 
@@ -43,8 +44,10 @@ def _exact_chunks(doc: Document, size: int = 40, overlap: int = 8) -> None:
     for chunk in paged:
         assert doc.text[chunk.start:chunk.end] == chunk.text and chunk.text.strip()
         assert chunk.page == page_of(doc, chunk.start) == page_of(doc, chunk.end - 1)
+    for chunk in paged:  # each with its heading path where it starts
+        assert chunk.heading == heading_path(doc, chunk.start, ChunkerSettings().heading_chars)
     if not doc.pages:
-        assert paged == chunks
+        assert [dataclasses.replace(c, heading=()) for c in paged] == chunks
     else:  # every page's text is in its passages
         covered = "".join(doc.text[c.start:c.end] for c in paged)
         for word in doc.text.split():
@@ -216,6 +219,13 @@ def test_docx_paragraphs_headings_and_table_rows_in_order(tmp_path: Path) -> Non
         "Company | Units", "Nvidia | 400,000", "AMD | 120,000", "Officials declined to comment."]
     assert doc.pages == () and page_of(doc, 0) is None
     assert doc.title == "Beijing weighs H200 imports"  # the Title paragraph, no title property
+    # "Heading 1" opens a section to the end; the Title paragraph is no section
+    start = doc.text.index("What the ministry said")
+    assert [(s.start, s.end, s.level, s.heading) for s in doc.sections] == [
+        (start, len(doc.text), 1, "What the ministry said")]
+    assert heading_path(doc, doc.text.index(PAGE_2), 100) == (
+        "Beijing weighs H200 imports", "What the ministry said")
+    assert heading_path(doc, doc.text.index(PAGE_1), 100) == ("Beijing weighs H200 imports",)
     _exact_chunks(doc, size=24, overlap=4)
 
 

@@ -56,11 +56,16 @@ def identifiers(text: str) -> set[str]:
 
 @dataclass(frozen=True)
 class Evidence:
-    """A retrieved passage as the verifier sees it: its text and its report's label."""
+    """A retrieved passage as the verifier sees it: its text, label and headings.
+
+    ``label`` is its report's title, outlet and authors; ``context`` the headings the
+    passage sits under below the title (see :func:`assistant.verify.verify`).
+    """
 
     text: str
     label: str = ""
     similarity: Similarity | None = None  # the embedding cosine, for reworded claims
+    context: str = ""
 
     def units(self) -> list[str]:
         """The sentences of the passage."""
@@ -73,7 +78,7 @@ class Evidence:
         appear somewhere in the passage, not in the supporting sentence itself.
         """
         return verify(sentence, self.text, label=self.label, given=question,
-                      similarity=self.similarity)
+                      similarity=self.similarity, context=self.context)
 
     def score(self, sentence: str, question: str = "") -> float:
         """The claim's coverage when the passage supports it, else 0."""

@@ -44,7 +44,7 @@ from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.ingest.chunking import sentence_spans
 from assistant.models.embedding import Embedder, EmbeddingSimilarity
 from assistant.models.generation import Generator, Message
-from assistant.records import Answer, Chunk, Citation, Document, Hit
+from assistant.records import Answer, Chunk, Citation, Document, Hit, definition_term
 
 logger = logging.getLogger(__name__)
 
@@ -281,8 +281,10 @@ class AnswerBuilder:
         whose answering words name none. With ``chat`` (corpus mode) the check is the next turn of
         that chat.
         """
-        messages = (draft.followup_extraction_messages(answer.question, spans, chat)
-                    if chat else draft.extraction_messages(answer.question, spans))
+        # the headings the quotes sit under come first: a definition's term is its subject
+        shown = [*(f"{c}:" for c in self._contexts(answer.citations)), *spans]
+        messages = (draft.followup_extraction_messages(answer.question, shown, chat)
+                    if chat else draft.extraction_messages(answer.question, shown))
         reply = "".join(generator.stream(messages, self._policy.check_reply_tokens))
         extract = " ".join(citations.MARKER_RE.sub(" ", reply).split())  # "400,000 [1]"
         logger.debug("extract for %r: %r", answer.question, extract)
@@ -365,14 +367,39 @@ class AnswerBuilder:
         switched.trace["before:judge"] = answer.text
         return switched
 
+    def _defined(self, hit: Hit, sentence: str) -> str | None:
+        """The definition term ``sentence`` of ``hit``'s passage defines, unless it names it."""
+        doc = self._docs.get(hit.chunk.doc_id)
+        at = hit.chunk.text.find(sentence)
+        if doc is None or at < 0:
+            return None
+        term = definition_term(doc, hit.chunk.start + at)
+        if term is None:
+            return None
+        name = term.split("(", 1)[0].split()[-1] if term.split("(", 1)[0].split() else ""
+        return None if name and name.rsplit(".", 1)[-1] in sentence else term
+
     def _labels(self, cited: Sequence[Citation]) -> list[str]:
-        """The labels of the cited reports, one per citation, in order."""
-        return [draft.source_label(self._docs.get(c.doc_id)) for c in cited]
+        """The labels of the cited reports, one per citation, in order.
+
+        Each is the report's label and, for a quote under headings below the title,
+        those headings (what a definition's sentences do not repeat).
+        """
+        out = []
+        for c in cited:
+            doc = self._docs.get(c.doc_id)
+            context = draft.quote_context(doc, c.start)
+            out.append(" — ".join(p for p in (draft.source_label(doc), context) if p))
+        return out
+
+    def _contexts(self, cited: Sequence[Citation]) -> list[str]:
+        """The headings the quotes sit under (below their reports' titles), each once."""
+        found = (draft.quote_context(self._docs.get(c.doc_id), c.start) for c in cited)
+        return list(dict.fromkeys(f for f in found if f))
 
     def _rests_on_label(self, answer: Answer) -> bool:
         """True when the answer names what only its reports' titles or bylines state."""
-        labels = " ".join(draft.source_label(self._docs.get(c.doc_id))
-                          for c in answer.citations)
+        labels = " ".join(self._labels(answer.citations))
         quotes = " ".join(c.quote for c in answer.citations)
         return any(verify.mentions(labels, name) and not verify.mentions(quotes, name)
                    for name in verify.names(answer.text))
@@ -838,18 +865,30 @@ class AnswerBuilder:
         return {doc_id: ranked for doc_id, (_, ranked) in best.items()}
 
     def _evidence(self, hit: Hit) -> claims.Evidence:
-        """A passage as the verifier sees it: its text and its report's label."""
-        return claims.Evidence(hit.chunk.text,
-                                  draft.source_label(self._docs.get(hit.chunk.doc_id)),
-                                  self._similarity)
+        """A passage as the verifier sees it: its text, its report's label, its headings.
+
+        Names a claim takes from the label or the heading path (the function a
+        passage of documentation describes) count as stated; the quote is still a
+        sentence of the passage.
+        """
+        doc = self._docs.get(hit.chunk.doc_id)
+        return claims.Evidence(hit.chunk.text, draft.source_label(doc), self._similarity,
+                               draft.passage_context(hit, doc))
 
     def _strong(self, ranked: RankedSentence, bar: float) -> bool:
         """A match at or above ``bar`` with at least ``min_matched`` question words."""
         return ranked.score >= bar and ranked.matched >= self._policy.min_matched
 
     def quoted(self, base: Answer, hits: list[Hit], n: int, sentence: str) -> Answer:
-        """An answer that is ``sentence`` of passage ``n``, quoted and cited."""
-        grounded = [claims.GroundedSentence(sentence, (n,), 1.0, sentence, ((n, sentence),))]
+        """An answer that is ``sentence`` of passage ``n``, quoted and cited.
+
+        A sentence of a definition (documentation: "Recursively copy an entire
+        directory tree ...") is led by the term it defines ("shutil.copytree(src,
+        dst, ...): ..."), which it does not repeat; the quote is the sentence alone.
+        """
+        term = self._defined(hits[n - 1], sentence)
+        text = f"{term}: {sentence}" if term else sentence
+        grounded = [claims.GroundedSentence(text, (n,), 1.0, sentence, ((n, sentence),))]
         text, cited = citations.build_citations(claims.render(grounded), hits, self._titles,
                                                 {n: [sentence]})
         return Answer(base.question, text, False, cited, base.hits, base.timings,

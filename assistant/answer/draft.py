@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from assistant.citations import markers
 from assistant.models.generation import Generator, Message
-from assistant.records import Document, Hit
+from assistant.records import Document, Hit, heading_path
 from assistant.text import terms, terms_in_order
 
 REFUSAL = "The reports do not say."
@@ -187,11 +187,40 @@ def source_label(doc: Document | None) -> str:
     return " — ".join(p for p in parts if p)
 
 
+def _defused(text: str) -> str:
+    return _TAG_RE.sub(lambda m: m.group().replace("<", "‹"), text)
+
+
+def passage_context(hit: Hit, doc: Document | None) -> str:
+    """What a passage is about: its heading path, without the title its source names.
+
+    Empty for a passage that has no heading below its report's title.
+    """
+    heading = hit.chunk.heading
+    if heading and doc is not None and heading[0] == doc.title:
+        heading = heading[1:]
+    return " › ".join(heading)
+
+
+def quote_context(doc: Document | None, offset: int) -> str:
+    """The headings below its title that ``offset`` of ``doc`` sits under, whole ("" if none)."""
+    if doc is None:
+        return ""
+    heading = heading_path(doc, offset)
+    return " › ".join(heading[1:] if doc.title else heading)
+
+
 def passage_block(n: int, hit: Hit, doc: Document | None) -> str:
-    """One passage as a delimited block."""
-    body = _TAG_RE.sub(lambda m: m.group().replace("<", "‹"), hit.chunk.text)
+    """One passage as a delimited block, its heading path on a line above its text.
+
+    The heading path is context for the model: it is not part of the passage, so no
+    citation quotes it.
+    """
+    body = _defused(hit.chunk.text)
     label = source_label(doc).replace('"', "'")
-    return f'<passage n="{n}" source="{label}">\n{body}\n</passage>'
+    context = passage_context(hit, doc)
+    above = f"[Section: {_defused(context)}]\n" if context else ""
+    return f'<passage n="{n}" source="{label}">\n{above}{body}\n</passage>'
 
 
 def passage_blocks(hits: Sequence[Hit], documents: dict[str, Document]) -> str:

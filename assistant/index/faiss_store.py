@@ -5,7 +5,8 @@ Layout of ``index/``::
     manifest.json          written last, by rename; names the live generation
     gen-<id>/vectors.faiss FAISS index (inner product over unit vectors; exact or IVF by
                            size, see assistant.index.ann; its parameters are in the manifest)
-    gen-<id>/chunks.jsonl  one chunk a line, in vector order (with its page, or null)
+    gen-<id>/chunks.jsonl  one chunk a line, in vector order (with its page, or null, and
+                           its heading path)
     .lock                  held while building
 
 A crash at any moment leaves the previous manifest and its generation intact.
@@ -187,9 +188,13 @@ def load(layout: IndexLayout) -> VectorIndex | None:
 def _chunk(data: Any) -> Chunk:
     """A chunk from its JSON line, refusing fields of the wrong type or inconsistent spans.
 
-    A line without ``page`` (an index written before pages were kept) gives ``None``.
+    A line without ``page`` (an index written before pages were kept) gives ``None``;
+    one without ``heading``, no heading path.
     """
-    chunk = Chunk(**data)
+    heading = data.get("heading", []) if isinstance(data, dict) else None
+    if not isinstance(heading, list) or not all(isinstance(h, str) for h in heading):
+        raise ValueError("malformed chunk")
+    chunk = Chunk(**dict(data, heading=tuple(heading)))
     ints = (chunk.start, chunk.end, chunk.tokens)
     if (not isinstance(chunk.doc_id, str) or not isinstance(chunk.text, str)
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in ints)

@@ -3,8 +3,8 @@
 One point per passage. Its id is derived from the document id and the passage's
 offsets (a UUID5), its vector is the passage embedding (dot product over unit
 vectors, the same scores FAISS gives) and its payload is the passage itself
-(``doc_id``, ``start``, ``end``, ``text``, ``tokens``, ``page``) with the SHA-256 of the
-document version it came from and that version's passage count.
+(``doc_id``, ``start``, ``end``, ``text``, ``tokens``, ``page``, ``heading``) with the
+SHA-256 of the document version it came from and that version's passage count.
 
 The collection's name carries a fingerprint of the embedding model and chunker
 settings (:func:`assistant.index.refresh_plan.settings_fingerprint`), so changing either
@@ -193,9 +193,13 @@ class QdrantCollection:
         for data in payloads:
             try:
                 page = data.get("page")
+                heading = data.get("heading") or ()
+                if not isinstance(heading, list | tuple):
+                    raise TypeError("heading")
                 chunk = Chunk(str(data["doc_id"]), int(data["start"]), int(data["end"]),
                               str(data["text"]), int(data["tokens"]),
-                              None if page is None else int(page))
+                              None if page is None else int(page),
+                              tuple(str(h) for h in heading))
             except (KeyError, TypeError, ValueError):
                 raise StoreError(f"the Qdrant collection {self.name} holds a malformed "
                                  "passage") from None

@@ -56,8 +56,14 @@ COUNTS_DIFFER = "the index manifest does not match the index (passage counts dif
 
 
 def embedding_text(doc: Document, chunk: Chunk) -> str:
-    """What is embedded for a chunk: the report's title and outlet, then the passage."""
-    head = " — ".join(p for p in (doc.title, doc.outlet) if p)
+    """What is embedded for a chunk: its heading path and outlet, then the passage.
+
+    The heading path (title › section › definition term, :attr:`Chunk.heading`) says
+    what the passage is about when its own text does not name it; a passage without
+    one has the report's title there.
+    """
+    path = " › ".join(chunk.heading) or doc.title
+    head = " — ".join(p for p in (path, doc.outlet) if p)
     return f"{head}\n{chunk.text}" if head else chunk.text
 
 
@@ -68,7 +74,7 @@ def expected_settings(embedder: Embedder, chunker: ChunkerSettings) -> dict[str,
         "embedding_fingerprint": embedder.fingerprint,
         "dimension": embedder.dimension,
         "chunker": {"max_tokens": chunker.max_tokens, "overlap_tokens": chunker.overlap_tokens,
-                    "encoding": chunker.encoding},
+                    "encoding": chunker.encoding, "heading_chars": chunker.heading_chars},
     }
 
 

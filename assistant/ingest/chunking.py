@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from assistant.errors import ConfigError
-from assistant.records import Chunk, Document
+from assistant.records import Chunk, Document, heading_path
 from assistant.settings import ENCODING_NAME, ChunkerSettings
 
 _PARAGRAPH_RE = re.compile(r"\n[ \t]*\n\s*")
@@ -136,12 +136,15 @@ def _units(text: str, max_tokens: int, count: Callable[[str], int]) -> list[tupl
     return units
 
 
-def chunk_text(doc_id: str, text: str, settings: ChunkerSettings | None = None) -> list[Chunk]:
+def chunk_text(doc_id: str, text: str, settings: ChunkerSettings | None = None,
+               breaks: frozenset[int] = frozenset()) -> list[Chunk]:
     """Cut ``text`` into chunks of at most ``settings.max_tokens`` tokens.
 
     A chunk ends at a paragraph boundary when it is at least half full and the next
-    paragraph would not fit; a chunk that ends inside a paragraph is followed by one
-    that repeats up to ``overlap_tokens`` of its last sentences.
+    paragraph would not fit, or starts at one of ``breaks`` (where a section's heading
+    stands, so that a passage and its heading path begin together); a chunk that ends
+    inside a paragraph is followed by one that repeats up to ``overlap_tokens`` of its
+    last sentences.
     """
     cfg = settings or ChunkerSettings()
     units = _units(text, cfg.max_tokens, count_tokens)
@@ -151,6 +154,8 @@ def chunk_text(doc_id: str, text: str, settings: ChunkerSettings | None = None) 
         j = i + 1
         tokens = count_tokens(text[units[i][0] : units[i][1]])
         while j < len(units):
+            if units[j][0] in breaks and tokens >= cfg.max_tokens // 2:
+                break
             candidate = count_tokens(text[units[i][0] : units[j][1]])
             if candidate > cfg.max_tokens:
                 break
@@ -178,20 +183,27 @@ def chunk_text(doc_id: str, text: str, settings: ChunkerSettings | None = None) 
 
 
 def chunk_document(doc: Document, settings: ChunkerSettings | None = None) -> list[Chunk]:
-    """The chunks of a report, each with the page it is on.
+    """The chunks of a report, each with the page it is on and its heading path.
 
     A report with pages is chunked page by page (:func:`chunk_text` on each page's
     text), so no passage runs over a page break and a passage, or any sentence quoted
-    from it, names one page. Without pages: :func:`chunk_text`.
+    from it, names one page. Without pages: :func:`chunk_text`. A chunk at least half
+    full ends where a section starts; each chunk's ``heading`` is :func:`heading_path`
+    where it starts.
     """
+    cfg = settings or ChunkerSettings()
+    starts = frozenset(s.start for s in doc.sections)
     if not doc.pages:
-        return chunk_text(doc.doc_id, doc.text, settings)
-    chunks: list[Chunk] = []
-    bounds = [*doc.pages, len(doc.text)]
-    for number, (start, end) in enumerate(itertools.pairwise(bounds), start=1):
-        if end <= start:
-            continue
-        for c in chunk_text(doc.doc_id, doc.text[start:end], settings):
-            chunks.append(dataclasses.replace(c, start=c.start + start, end=c.end + start,
-                                              page=number))
-    return chunks
+        chunks = chunk_text(doc.doc_id, doc.text, cfg, starts)
+    else:
+        chunks = []
+        bounds = [*doc.pages, len(doc.text)]
+        for number, (start, end) in enumerate(itertools.pairwise(bounds), start=1):
+            if end <= start:
+                continue
+            breaks = frozenset(b - start for b in starts if start <= b < end)
+            for c in chunk_text(doc.doc_id, doc.text[start:end], cfg, breaks):
+                chunks.append(dataclasses.replace(c, start=c.start + start, end=c.end + start,
+                                                  page=number))
+    return [dataclasses.replace(c, heading=heading_path(doc, c.start, cfg.heading_chars))
+            for c in chunks]

@@ -11,13 +11,14 @@ does not state stays ``None``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import json
 import logging
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,7 +28,8 @@ import yaml
 
 from assistant.errors import DocumentError
 from assistant.ingest.formats import BINARY_SUFFIXES, Extracted, read_binary_report
-from assistant.records import Document
+from assistant.ingest.structure import Block, html_blocks, markdown_blocks
+from assistant.records import Document, Section
 
 logger = logging.getLogger(__name__)
 
@@ -202,52 +204,84 @@ def _split_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
     return meta, text[body_start + 1 :] if body_start != -1 else ""
 
 
-_MD_HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+def assemble(blocks: Iterable[Block]) -> tuple[str, tuple[Section, ...]]:
+    """The clean text of a report's blocks, and its sections.
 
-
-def _markdown_text(body: str) -> tuple[str, str | None]:
-    """The paragraphs of a Markdown body, and its first top-level heading (else first heading).
-
-    Heading lines become paragraphs of their own, without their ``#`` marks.
+    Each block is a paragraph: its lines neutralised and squashed (a table's rows and
+    a code block's lines stay lines), paragraphs joined by a blank line. The text is
+    final (neutralising it again changes nothing), so the sections' offsets are exact.
+    A heading opens a section that ends where a heading of its level or higher starts,
+    where a :attr:`Block.close` of its level or higher stands, or at the end.
     """
-    lines: list[str] = []
-    headings: list[tuple[int, str]] = []
-    for line in body.split("\n"):
-        found = _MD_HEADING_RE.match(line)
-        if found and found.group(2).strip():
-            heading = found.group(2).strip()
-            headings.append((len(found.group(1)), heading))
-            lines += ["", heading, ""]
-        else:
-            lines.append(line)
-    paragraphs = [re.sub(r"\s*\n\s*", " ", p).strip()
-                  for p in re.split(r"\n\s*\n", "\n".join(lines))]
-    title = min(headings, key=lambda h: h[0])[1] if headings else None
-    return "\n\n".join(p for p in paragraphs if p), title
+    parts: list[str] = []
+    length = 0
+    open_: list[tuple[int, int, str]] = []  # (start, level, heading) of open sections
+    done: list[Section] = []
+
+    def close(level: int) -> None:
+        while open_ and open_[-1][1] >= level:
+            start, at, heading = open_.pop()
+            done.append(Section(start, length, at, heading))
+
+    for block in blocks:
+        if block.close:
+            close(block.close)
+            continue
+        lines = [_one_line(line) for line in block.text.split("\n")]
+        if len(lines) > 1:  # a table's rows, a code block's lines: keep their indentation
+            raw = block.text.split("\n")
+            lines = [raw_line[: len(raw_line) - len(raw_line.lstrip(" "))] + line if line else ""
+                     for raw_line, line in zip(raw, lines, strict=True)]
+        text = "\n".join(line for line in lines if line)
+        if not text:
+            continue
+        if block.heading:
+            close(block.heading)
+        if parts:
+            parts.append("\n\n")
+            length += 2
+        if block.heading:
+            open_.append((length, block.heading, " ".join(text.split())))
+        parts.append(text)
+        length += len(text)
+    close(0)
+    return "".join(parts), tuple(sorted(done, key=lambda s: (s.start, s.level)))
+
+
+def _markdown_text(body: str) -> tuple[str, tuple[Section, ...], str | None]:
+    """The text and sections of a Markdown body, and its first top-level heading.
+
+    Heading lines become paragraphs of their own, without their ``#`` marks; the
+    title is the first heading of the highest level.
+    """
+    blocks = list(markdown_blocks(body))
+    headings = [b for b in blocks if b.heading]
+    title = min(headings, key=lambda b: b.heading).text if headings else None
+    text, sections = assemble(blocks)
+    return text, sections, title
 
 
 _HTML_TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
-def _html_document(raw: str, name: str) -> tuple[str, dict[str, Any]]:
+def _html_document(raw: str, name: str) -> tuple[str, tuple[Section, ...], dict[str, Any]]:
     import trafilatura  # heavy import kept inside the HTML adapter
 
-    text = trafilatura.extract(raw, output_format="txt", include_comments=False,
-                               include_tables=True, favor_precision=True)
-    if not text or not text.strip():
+    text, sections = assemble(html_blocks(raw, name))
+    if not text.strip():
         raise DocumentError(f"{name}: no article text found in the HTML")
     found = trafilatura.extract_metadata(raw)
     meta: dict[str, Any] = {}
     if found is not None:
-        meta = {"title": found.title, "outlet": found.sitename, "url": found.url,
+        title = found.title.replace("¶", " ").strip() if found.title else None  # a permalink
+        meta = {"title": title, "outlet": found.sitename, "url": found.url,
                 "date": found.date, "authors": found.author}
     if not _optional_str(meta.get("title")):  # the page's own <title>, when nothing better
         page_title = _HTML_TITLE_RE.search(raw)
         if page_title:
             meta["title"] = " ".join(html.unescape(re.sub(r"<[^>]+>", "", page_title.group(1)))
                                      .split())
-    paragraphs = [re.sub(r"\s+", " ", p).strip() for p in text.split("\n")]
-    return "\n\n".join(p for p in paragraphs if p), meta
+    return text, sections, meta
 
 
 def _authors(value: Any) -> tuple[str, ...]:
@@ -321,37 +355,57 @@ def _one_line(paragraph: str) -> str:
     return paragraph
 
 
-def join_pages(extracted: Extracted) -> tuple[str, tuple[int, ...]]:
-    """The clean text of an extracted report and the offset where each of its pages starts.
+def join_pages(extracted: Extracted) -> tuple[str, tuple[int, ...], tuple[Section, ...]]:
+    """The clean text of an extracted report, where each page starts, and its sections.
 
     Paragraphs are neutralised one by one and joined by a blank line; a paragraph
     carried on from the page before is joined by a space. The text is final:
     neutralising it again changes nothing, so the page offsets stay exact. A page
-    without text starts where the next text starts.
+    without text starts where the next text starts. A heading paragraph (a level in
+    ``extracted.levels``) opens a section that ends where a heading of its level or
+    higher starts, or at the end.
     """
     parts: list[str] = []
     length = 0
     starts: list[int | None] = []
-    for paragraphs, continued in zip(extracted.pages, extracted.continued, strict=True):
-        cleaned = [p for p in map(_one_line, paragraphs) if p]
+    open_: list[tuple[int, int, str]] = []  # (start, level, heading) of open sections
+    sections: list[Section] = []
+
+    def close(level: int, at: int) -> None:
+        while open_ and open_[-1][1] >= level:
+            start, depth, heading = open_.pop()
+            sections.append(Section(start, at, depth, heading))
+
+    levels = extracted.levels or tuple((0,) * len(p) for p in extracted.pages)
+    for paragraphs, continued, page_levels in zip(extracted.pages, extracted.continued, levels,
+                                                  strict=True):
+        cleaned = [(text, level) for text, level in zip(map(_one_line, paragraphs),
+                                                        page_levels, strict=True) if text]
         if not cleaned:
             starts.append(None)
             continue
-        for i, paragraph in enumerate(cleaned):
+        for i, (paragraph, level) in enumerate(cleaned):
+            joined = i == 0 and continued
+            if level and not joined:
+                close(level, length)
             if parts:
-                sep = " " if i == 0 and continued else "\n\n"
+                sep = " " if joined else "\n\n"
                 parts.append(sep)
                 length += len(sep)
             if i == 0:
                 starts.append(length)
+            if level and not joined:
+                open_.append((length, level, paragraph))
             parts.append(paragraph)
             length += len(paragraph)
+    close(0, length)
     filled: list[int] = []
     following = length
     for start in reversed(starts):
         following = following if start is None else start
         filled.append(following)
-    return "".join(parts), tuple(reversed(filled))
+    return ("".join(parts), tuple(reversed(filled)),
+            tuple(sorted(sections, key=lambda s: (s.start, s.level))))
 
 
 def text_sha256(text: str) -> str:
@@ -368,19 +422,20 @@ def load_document(path: Path) -> Document:
     data = read_bounded(path)
     meta: dict[str, Any] = {}
     pages: tuple[int, ...] = ()
+    sections: tuple[Section, ...] = ()  # final offsets: their text is not changed again
     if suffix in BINARY_SUFFIXES:
         extracted = read_binary_report(data, name, suffix)
-        text, page_starts = join_pages(extracted)  # already neutralised: offsets are final
+        text, page_starts, sections = join_pages(extracted)  # final: offsets are exact
         pages = page_starts if extracted.paged else ()
         meta = dict(extracted.meta)
     elif suffix in (".md", ".markdown"):
         raw = decode(data, name)
         meta, body = _split_front_matter(neutralize(raw), name)
-        text, heading = _markdown_text(body)
+        text, sections, heading = _markdown_text(body)
         if not _optional_str(meta.get("title")):
             meta["title"] = heading
     elif suffix in (".html", ".htm"):
-        text, meta = _html_document(neutralize(decode(data, name)), name)
+        text, sections, meta = _html_document(neutralize(decode(data, name)), name)
     else:
         cleaned = clean_text(decode(data, name))
         text = cleaned.text
@@ -395,7 +450,7 @@ def load_document(path: Path) -> Document:
         if not isinstance(extra, dict):
             raise DocumentError(f"{sidecar.name}: the metadata file must be a mapping")
         meta.update({k: v for k, v in extra.items() if _usable(k, v)})
-    if suffix not in BINARY_SUFFIXES:
+    if not sections and suffix not in BINARY_SUFFIXES:
         text = neutralize(text).strip()
     if not text:
         raise DocumentError(f"{name} has no text left after cleaning")
@@ -411,8 +466,11 @@ def load_document(path: Path) -> Document:
     digest.update(b"\0" + json.dumps(fields, sort_keys=True, default=list).encode("utf-8"))
     if pages:
         digest.update(b"\0pages" + json.dumps(pages).encode("utf-8"))
+    if sections:
+        held = [dataclasses.astuple(s) for s in sections]
+        digest.update(b"\0sections" + json.dumps(held, ensure_ascii=False).encode("utf-8"))
     return Document(doc_id=doc_id_for(path), path=str(path), text=text,
-                    sha256=digest.hexdigest(), pages=pages, **fields)
+                    sha256=digest.hexdigest(), pages=pages, sections=sections, **fields)
 
 
 def corpus_files(corpus_dir: Path) -> Iterator[Path]:

@@ -8,8 +8,9 @@ paragraphs, joins them into the clean text and records where each page starts.
   or bottom of most pages, or a lone page number there) are dropped. A PDF without a
   text layer (scanned) and one that does not open with an empty password are refused.
 - DOCX (python-docx): paragraphs and tables (one line a row, cells joined by
-  ``" | "``) in document order; headings are paragraphs of their own. Pages where
-  the file records them (Word's last layout, else its hard page breaks).
+  ``" | "``) in document order; headings are paragraphs of their own, and their
+  level (the styles "Heading 1" to "Heading 9") is kept. Pages where the file
+  records them (Word's last layout, else its hard page breaks).
 
 Metadata (title, author, date) comes from the PDF's document information or the
 DOCX core properties; a field the file does not set is ``None``.
@@ -53,12 +54,15 @@ class Extracted:
     ``pages`` holds one tuple of paragraphs a page (a single "page" for a format
     without pages, ``paged`` false). ``continued[i]`` is true when the first
     paragraph of page ``i`` carries on the last paragraph of the page before.
+    ``levels``, when the format marks headings (DOCX), holds the heading level of
+    each paragraph in the same shape as ``pages`` (0 for a paragraph that is not one).
     """
 
     pages: tuple[tuple[str, ...], ...]
     continued: tuple[bool, ...]
     meta: dict[str, Any]
     paged: bool
+    levels: tuple[tuple[int, ...], ...] = ()
 
 
 def _squash(line: str) -> str:
@@ -264,6 +268,7 @@ def _docx_date(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, date) else None
 
 
+_HEADING_STYLE_RE = re.compile(r"^Heading ([1-9])$")
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _RENDERED_BREAK = _W + "lastRenderedPageBreak"
 
@@ -312,25 +317,33 @@ def docx_report(data: bytes, name: str) -> Extracted:
         rendered = bool(body.xpath(".//w:lastRenderedPageBreak"))
         hard = bool(body.xpath('.//w:br[@w:type="page"] | .//w:pageBreakBefore'))
         pages: list[list[str]] = [[]]
+        levels: list[list[int]] = [[]]
         continued = [False]
         first_title: str | None = None
         for item in document.iter_inner_content():
             if isinstance(item, Table):
-                pages[-1].extend(_table_rows(item))
+                rows = _table_rows(item)
+                pages[-1].extend(rows)
+                levels[-1].extend(0 for _ in rows)
                 continue
             if (hard and not rendered and item.paragraph_format.page_break_before
                     and any(pages[-1])):
                 pages.append([])
+                levels.append([])
                 continued.append(False)
+            style = (item.style.name if item.style is not None else "") or ""
+            heading = _HEADING_STYLE_RE.match(style)
+            level = int(heading.group(1)) if heading else 0
             pieces = _page_pieces(item, rendered) if rendered or hard else [item.text]
             for n, piece in enumerate(pieces):
                 text = _squash(piece)
                 if n:
                     pages.append([])
+                    levels.append([])
                     continued.append(bool(text) and any(_squash(p) for p in pieces[:n]))
                 if text:
                     pages[-1].append(text)
-            style = (item.style.name if item.style is not None else "") or ""
+                    levels[-1].append(level)
             text = _squash(item.text)
             if first_title is None and text and style == "Title":
                 first_title = text
@@ -347,8 +360,10 @@ def docx_report(data: bytes, name: str) -> Extracted:
     if not any(pages):
         raise DocumentError(f"{name} has no text")
     if len(pages) == 1:
-        return Extracted((tuple(pages[0]),), (False,), meta, paged=False)
-    return Extracted(tuple(map(tuple, pages)), tuple(continued), meta, paged=True)
+        return Extracted((tuple(pages[0]),), (False,), meta, paged=False,
+                         levels=(tuple(levels[0]),))
+    return Extracted(tuple(map(tuple, pages)), tuple(continued), meta, paged=True,
+                     levels=tuple(map(tuple, levels)))
 
 
 def read_binary_report(data: bytes, name: str, suffix: str) -> Extracted:
