@@ -389,7 +389,7 @@ class AnswerBuilder:
         for c in cited:
             doc = self._docs.get(c.doc_id)
             context = draft.quote_context(doc, c.start)
-            out.append(" — ".join(p for p in (draft.source_label(doc), context) if p))
+            out.append(" — ".join(p for p in (draft.attribution_label(doc), context) if p))
         return out
 
     def _contexts(self, cited: Sequence[Citation]) -> list[str]:
@@ -489,7 +489,7 @@ class AnswerBuilder:
         if not phrase or target.asks_more(answer.question):  # "How many ..., and for whom?"
             return answer
         claim = phrase[:1].upper() + phrase[1:] + "."
-        label = draft.source_label(self._docs.get(cited[0].doc_id))
+        label = draft.attribution_label(self._docs.get(cited[0].doc_id))
         verdict = verify.verify(claim, quote, label=label)
         if not verdict.supported and verdict.check == "modality" and verdict.source:
             claim = f"{claim[:-1]}, according to {verdict.source}."
@@ -515,7 +515,7 @@ class AnswerBuilder:
         for ranked in self._ranker(hits).rank(question)[:self._policy.settle_sentences]:
             if ranked.matched < self._policy.min_matched:
                 continue
-            label = draft.source_label(self._docs.get(hits[ranked.n - 1].chunk.doc_id))
+            label = draft.attribution_label(self._docs.get(hits[ranked.n - 1].chunk.doc_id))
             word = polar.settle(question, [ranked.text], self._similarity, [label])
             if not word:
                 continue
@@ -872,7 +872,7 @@ class AnswerBuilder:
         sentence of the passage.
         """
         doc = self._docs.get(hit.chunk.doc_id)
-        return claims.Evidence(hit.chunk.text, draft.source_label(doc), self._similarity,
+        return claims.Evidence(hit.chunk.text, draft.attribution_label(doc), self._similarity,
                                draft.passage_context(hit, doc))
 
     def _strong(self, ranked: RankedSentence, bar: float) -> bool:

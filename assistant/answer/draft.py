@@ -187,6 +187,22 @@ def source_label(doc: Document | None) -> str:
     return " — ".join(p for p in parts if p)
 
 
+def attribution_label(doc: Document | None) -> str:
+    """Who a passage's report is by: its outlet and authors, not its title.
+
+    The verifier takes what a claim attributes to its source ("according to the South
+    China Morning Post") from this. A headline is not a source: its names ("H200",
+    "Tencent") do not stand in a cited sentence, and a claim naming them is checked
+    against the sentence like any other.
+    """
+    if doc is None:
+        return "unknown report"
+    parts = [doc.outlet or doc.doc_id]
+    if doc.authors:
+        parts.append("by " + ", ".join(doc.authors))
+    return " — ".join(p for p in parts if p)
+
+
 def _defused(text: str) -> str:
     return _TAG_RE.sub(lambda m: m.group().replace("<", "‹"), text)
 
