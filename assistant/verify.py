@@ -1038,7 +1038,48 @@ def _failure(claim: str, parsed: Any, window: _Window, evidence: str, passage: s
     if reason:
         return "polarity", reason, ""
     reason, source = _check_modality(parsed, window, asked, policy)
-    return ("modality", reason, source) if reason else ("", "", "")
+    if reason:
+        return "modality", reason, source
+    reason = _check_speaker(parsed, window, label, policy)
+    return ("modality", reason, "") if reason else ("", "", "")
+
+
+_SPEAKER_PRONOUNS = frozenset({"he", "she", "they", "we", "i"})
+
+
+def _check_speaker(claim: Any, window: _Window, label: str, policy: VerifierPolicy) -> str:
+    """The reason the claim has a named party say what the evidence does not have it say.
+
+    "ByteDance said it was awaiting further approvals" against "... units for ByteDance
+    ..., while other firms awaited further approvals, according to Reuters": the
+    evidence reports it (Reuters), and ByteDance says nothing. A named speaker of the
+    claim (the subject of a reporting verb) must be a speaker of the evidence (the
+    subject of its reporting verb, or who "according to" names), stand in a window
+    whose speaker is a pronoun ("he told journalists" after "Jensen Huang"), or be the
+    report itself (its label).
+    """
+    speakers = [c for t in claim if t.pos_ == "VERB" and _lemma(t) in policy.reporting
+                and _lemma(t) != "accord"
+                for c in t.children if c.dep_ in ("nsubj", "nsubjpass")
+                and (c.pos_ == "PROPN" or c.ent_type_ in ("ORG", "PERSON", "GPE", "NORP"))]
+    if not speakers:
+        return ""
+    sources = [scope.source for scope in _scopes(window, policy)
+               if scope.kind == "attribution"]
+    pronoun = any(t.lower_ in _SPEAKER_PRONOUNS and t.dep_ == "nsubj"
+                  and _lemma(t.head) in policy.reporting for t in window.tokens)
+    for speaker in speakers:
+        name = _phrase(speaker)
+        if _name_present(name, "", label, policy):
+            continue
+        if any(source and (_name_present(name, flat(source), "", policy)
+                           or _name_present(source, flat(name), "", policy))
+               for source in sources):
+            continue
+        if pronoun and _name_present(name, window.text, "", policy):
+            continue
+        return f"the claim has {name} say it; the evidence does not"
+    return ""
 
 
 @dataclass(frozen=True)

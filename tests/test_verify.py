@@ -59,6 +59,23 @@ def test_unfaithful_claims_fail_the_right_check(claim: str, check: str) -> None:
     assert verdict.reason
 
 
+def test_a_party_the_evidence_does_not_have_speak_is_not_made_to_say_it() -> None:
+    approvals = ("The approval covered more than 400,000 units for ByteDance and Tencent, "
+                 "while other firms awaited further approvals, according to Reuters.")
+    verdict = verify("ByteDance said it was awaiting further approvals.", approvals,
+                     label="South China Morning Post")
+    assert not verdict.supported and verdict.check == "modality", verdict.reason
+    assert "ByteDance say it" in verdict.reason
+    # the party the evidence names as its source, or the report itself, may say it
+    assert verify("Reuters said the approval covered more than 400,000 units.", approvals,
+                  label="South China Morning Post").supported
+    # a speaker the evidence calls "he" after naming him speaks
+    told = ("Nvidia CEO Jensen Huang disputed the information. \u201cWe have not received "
+            "purchase orders,\u201d he told journalists.")
+    assert verify("Jensen Huang told journalists that they had not received purchase orders.",
+                  told).supported
+
+
 def test_invented_organisation_and_attribute_transfer_are_rejected() -> None:
     assert not _supported("Nvidia's share of China's AI chip market, owned by the Harlow Group, "
                           "has fallen sharply.")
