@@ -20,7 +20,9 @@ found nothing; on two blind splits it changed 1 answer, for the worse, and was
 removed.)
 
 Then :meth:`AnswerBuilder.lead` puts what was asked first: a yes or no settled in code
-against the cited quote, or, for a figure question, the figure alone with its quote.
+against the cited quote, or, for a figure question, the figure alone with its quote; and
+:meth:`AnswerBuilder.settled` gives a yes/no question that is still unsettled the first
+best-ranked sentence that settles it.
 
 For a question about several reports ("What does each report say ...?"),
 :meth:`AnswerBuilder.each_report` adds to the answer the account of each report
