@@ -482,11 +482,7 @@ class AnswerBuilder:
                                 self._labels(cited))
             if not word or polar.leading(first)[0]:
                 return answer
-            head = answer.text.lstrip()
-            if head.split(" ", 1)[0] in ("The", "A", "An"):  # an article, not a name
-                head = head[:1].lower() + head[1:]
-            text = f"{word.capitalize()} — {head}"
-            return self._led(answer, text, answer.citations, word)
+            return self._led(answer, _after_word(word, answer.text), answer.citations, word)
         phrase = target.figure_phrase(answer.question, quote)
         if not phrase or target.asks_more(answer.question):  # "How many ..., and for whom?"
             return answer
@@ -522,15 +518,12 @@ class AnswerBuilder:
             if not word:
                 continue
             quoted = self.quoted(answer, hits, ranked.n, ranked.text)
-            head = quoted.text
-            if head.split(" ", 1)[0] in ("The", "A", "An"):  # an article, not a name
-                head = head[:1].lower() + head[1:]
             trace = {**answer.trace, "settle": f"{word}: {ranked.text}",
                      "before:settle": answer.text}
             left = () if answer.refused else tuple(
                 f"{sentence} — it does not settle the yes/no question; another sentence does"
                 for sentence, _ in claims.split_answer(answer.text))
-            return dataclasses.replace(quoted, text=f"{word.capitalize()} — {head}",
+            return dataclasses.replace(quoted, text=_after_word(word, quoted.text),
                                        unsupported=(*answer.unsupported, *left), trace=trace)
         return answer
 
@@ -914,6 +907,14 @@ class AnswerBuilder:
                 ranker = SentenceRanker([h.chunk.text for h in hits], self._embedder)
                 self._rankers[key] = ranker
             return ranker
+
+
+def _after_word(word: str, text: str) -> str:
+    """``text`` after a settled yes or no: "Yes — the H200 ..." (an article lower-cased)."""
+    head = text.lstrip()
+    if head.split(" ", 1)[0] in ("The", "A", "An"):  # an article, not a name
+        head = head[:1].lower() + head[1:]
+    return f"{word.capitalize()} — {head}"
 
 
 def closest_passages(answer: Answer, policy: AnswerPolicy = DEFAULT_POLICY) -> tuple[Hit, ...]:
