@@ -264,6 +264,20 @@ def test_real_yes_or_no_first_and_the_figure_alone(real_assistant: Assistant) ->
         assert len(figure.text.split()) < 12
 
 
+def test_real_tempting_figures_for_another_buyer_or_measure_are_refused(
+        real_assistant: Assistant) -> None:
+    """A count for named buyers is no count for others; revenue is no price."""
+    for question in ("How many H200 units have been approved for China's state-backed "
+                     "telecom operators?",
+                     "What per-unit price will Chinese companies pay Nvidia for each H200?"):
+        answer = real_assistant.ask(question)
+        assert answer.refused, (question, answer.text, answer.trace)
+    # the relative clause describes; the yes comes from the model's quote or the settle step
+    described = real_assistant.ask("Is the H200 more capable than the H20 that Nvidia built "
+                                   "for the Chinese market?")
+    assert described.text.startswith("Yes — "), (described.text, described.trace)
+
+
 def test_real_summary_about_a_topic(real_assistant: Assistant) -> None:
     answer = real_assistant.ask("Summarise what Tom's Hardware says about Nvidia's revenue "
                                 "in China.")
