@@ -272,6 +272,10 @@ def test_real_tempting_figures_for_another_buyer_or_measure_are_refused(
                      "What per-unit price will Chinese companies pay Nvidia for each H200?"):
         answer = real_assistant.ask(question)
         assert answer.refused, (question, answer.text, answer.trace)
+    # a party the reports never quote is not made to say something
+    said = real_assistant.ask("What did ByteDance itself say publicly about the reported "
+                              "H200 approval?")
+    assert "ByteDance said" not in said.text, (said.text, said.trace)
     # the relative clause describes; the yes comes from the model's quote or the settle step
     described = real_assistant.ask("Is the H200 more capable than the H20 that Nvidia built "
                                    "for the Chinese market?")
