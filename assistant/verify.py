@@ -963,8 +963,8 @@ def _markers(claim: Any, policy: VerifierPolicy) -> set[str]:
     return kinds
 
 
-def _check_modality(claim: Any, window: _Window, asked: set[str],
-                    policy: VerifierPolicy) -> tuple[str, str]:
+def _check_modality(claim: Any, window: _Window, asked: set[str], policy: VerifierPolicy,
+                    scopes: Sequence[_Scope]) -> tuple[str, str]:
     """The reason the claim drops a condition, modal or attribution, and who was reported.
 
     ``asked`` are the markers of the question: an answer to "How would ... be
@@ -984,7 +984,7 @@ def _check_modality(claim: Any, window: _Window, asked: set[str],
     has = _markers(claim, policy) | asked
     if "modality" in has:  # "these measures would be ..." keeps "if adopted" hypothetical
         has.add("conditional")
-    for scope in _scopes(window, policy):
+    for scope in scopes:
         if scope.kind in has and not (scope.kind == "modality"
                                       and _unhedged(claim, scope.head, policy)):
             continue
@@ -1037,17 +1037,19 @@ def _failure(claim: str, parsed: Any, window: _Window, evidence: str, passage: s
     reason = _check_polarity(parsed, window, policy)
     if reason:
         return "polarity", reason, ""
-    reason, source = _check_modality(parsed, window, asked, policy)
+    scopes = _scopes(window, policy)  # the evidence's conditional, modal, attributed parts
+    reason, source = _check_modality(parsed, window, asked, policy, scopes)
     if reason:
         return "modality", reason, source
-    reason = _check_speaker(parsed, window, label, policy)
+    reason = _check_speaker(parsed, window, label, policy, scopes)
     return ("modality", reason, "") if reason else ("", "", "")
 
 
 _SPEAKER_PRONOUNS = frozenset({"he", "she", "they", "we", "i"})
 
 
-def _check_speaker(claim: Any, window: _Window, label: str, policy: VerifierPolicy) -> str:
+def _check_speaker(claim: Any, window: _Window, label: str, policy: VerifierPolicy,
+                   scopes: Sequence[_Scope]) -> str:
     """The reason the claim has a named party say what the evidence does not have it say.
 
     "ByteDance said it was awaiting further approvals" against "... units for ByteDance
@@ -1064,8 +1066,7 @@ def _check_speaker(claim: Any, window: _Window, label: str, policy: VerifierPoli
                 and (c.pos_ == "PROPN" or c.ent_type_ in ("ORG", "PERSON", "GPE", "NORP"))]
     if not speakers:
         return ""
-    sources = [scope.source for scope in _scopes(window, policy)
-               if scope.kind == "attribution"]
+    sources = [scope.source for scope in scopes if scope.kind == "attribution"]
     pronoun = any(t.lower_ in _SPEAKER_PRONOUNS and t.dep_ == "nsubj"
                   and _lemma(t.head) in policy.reporting for t in window.tokens)
     for speaker in speakers:
