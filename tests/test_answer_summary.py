@@ -18,6 +18,12 @@ Make = Callable[..., Assistant]
     ("Give me a short summary of the Tom's Hardware article.", True),
     ("What are the main points of the report about the meetings?", True),
     ("What is the article about?", True),
+    ("What's the SCMP piece about?", True),
+    ("what is the Tom's Hardware story all about", True),
+    ("Give me a rundown of the Tom's Hardware article.", True),
+    ("What are the key takeaways from the report?", True),
+    ("What is the report about the meetings saying on prices?", False),
+    ("What's the SCMP report's figure about the approvals?", False),
     ("How many units were approved?", False),
     ("What did the summit decide?", False),
 ])
@@ -50,6 +56,7 @@ def test_two_named_reports_each_get_their_lead(make_assistant: Make) -> None:
     ("Summarise the report.", ""),
     ("Summarise it", ""),
     ("What is this article about?", ""),
+    ("Give me a rundown of the article as a whole.", ""),
     ("Summarise what the report says about the new tax mechanism.", "new tax mechanism"),
     ("Give me the gist of the article on Randy Abrams' view?", "Randy Abrams' view"),
     # who is quoted is part of the topic, not only the words after "about"

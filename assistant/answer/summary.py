@@ -24,7 +24,11 @@ from assistant.text import terms
 
 _SUMMARY_RE = re.compile(
     r"\b(?:summari[sz]e|summari[sz]ing|summary|sum up|main points|key points|gist|overview|"
-    r"tl;?dr)\b|\bwhat (?:is|was) (?:the|this|that) (?:report|article|story|piece) about\b",
+    r"tl;?dr|run-?down|recap|in a nutshell|(?:key )?takeaways|highlights|brief me)\b|"
+    # "what is the article about?", "what's the SCMP piece about?": a report named by up
+    # to three words, and nothing after "about"
+    r"\bwhat(?:'s|’s|\s+is|\s+was)\s+(?:the|this|that)\s+(?:[\w'’.-]+\s+){0,3}?"
+    r"(?:report|article|story|piece|coverage)\s+(?:all\s+)?about\s*[?.!]*\s*$",
     re.IGNORECASE)
 
 
@@ -38,7 +42,7 @@ def asks_for_summary(question: str) -> bool:
 _FRAME_RE = re.compile(
     r"(?:'s\b|’s\b|\b(?:reports?|reported|reporting|article|story|piece|coverage|account|"
     r"says?|said|writes?|wrote|describes?|described|tells?|told|what|how|give|me|us|please|"
-    r"briefly|quick|short|the|a|an|of|in|on|about|regarding|concerning|over|this|that|its|"
+    r"briefly|quick|short|overall|whole|entire|general|as|the|a|an|from|of|in|on|about|regarding|concerning|over|this|that|its|"
     r"their|it|they|is|was|do|does|did)\b)", re.IGNORECASE)
 
 
