@@ -32,6 +32,8 @@ def test_what_a_question_asks_for_is_read_at_its_first_wh_word() -> None:
     for question, kind in (("Who wrote the report?", "name"),
                            ("Which outlet first reported it?", "name"),
                            ("Whose chips were approved?", "name"),
+                           ("Name the domestic supplier firms were told to favour.", "name"),
+                           ("Identify the analyst who spoke of a balanced outcome", "name"),
                            ("Where was Huang when he spoke?", "place"),
                            ("In which city were the meetings held?", "place"),
                            ("When did Bloomberg report it?", "time"),

@@ -151,6 +151,12 @@ def test_only_a_name_or_a_time_competes_with_the_restriction() -> None:
                      [Cited("The meetings were held on Wednesday.")]) != ""
     # the asked-for thing itself ("on which date") restricts nothing
     assert target("On which date were the meetings held?").restrictions == ()
+    # nor does a phrase that refers back ("at his firm"): a name may be who is meant
+    role = "Randy Abrams is head of Taiwan research at UBS Group."
+    assert target("What is Randy Abrams's role at his firm?").restrictions == ()
+    assert addresses(target("What is Randy Abrams's role at his firm?"), [Cited(role)]) == ""
+    assert addresses(target("What is Randy Abrams's role at Morgan Stanley?"),
+                     [Cited(role)]) != ""
 
 
 def test_a_sentence_about_the_names_noun_alone_may_be_about_it() -> None:

@@ -36,6 +36,9 @@ from assistant.text import stem, terms
 
 _FIRST_WH_RE = re.compile(r"\b(?:who|whom|whose|which|what|when|where|why|how)\b",
                           re.IGNORECASE)
+# an imperative that asks for a name: "Name the supplier ...", "Identify the analyst ..."
+_NAME_REQUEST_RE = re.compile(r"^\W*(?:please\s+)?(?:name|identify)\s+(?:the|a|an|one|any)\b",
+                              re.IGNORECASE)
 _PLACE_NOUNS = frozenset("city cities town towns country countries province provinces "
                          "place places location locations region regions".split())
 _TIME_NOUNS = frozenset("day days date dates year years month months week weeks".split())
@@ -49,10 +52,13 @@ _LIGHT_VERBS = frozenset({"be", "have", "do", "get", "make"})
 def asked(question: str) -> str:
     """What ``question`` asks for at its first wh-word: "name", "place", "time" or "".
 
-    "who / whom / whose" and "which <noun>" ask for a name, "where" and "which (or
-    what) city" for a place, "when" and "which (or what) day" for a time. Other
-    "what ...", "how ...", "why ..." and yes/no questions ask for none of these.
+    "who / whom / whose", "which <noun>" and "name (or identify) the <noun>" ask
+    for a name, "where" and "which (or what) city" for a place, "when" and "which
+    (or what) day" for a time. Other "what ...", "how ...", "why ..." and yes/no
+    questions ask for none of these.
     """
+    if _NAME_REQUEST_RE.match(question):  # "Name the supplier that ...": no wh-word
+        return "name"
     first = _FIRST_WH_RE.search(question)
     if first is None:
         return ""

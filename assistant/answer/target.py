@@ -313,6 +313,8 @@ def _restrictions(doc: Any) -> tuple[Restriction, ...]:
         for obj in (c for c in token.children if c.dep_ == "pobj" and c.pos_ in _FILLERS):
             if any(t.lower_ in _WH_WORDS for t in obj.subtree):  # "on which date": asked
                 continue
+            if any(c.dep_ == "poss" and c.tag_ == "PRP$" for c in obj.children):
+                continue  # "at his firm" refers back; whoever fills it may be meant
             nouns = [obj, *(c for c in obj.children if c.dep_ == "compound" and c.pos_ in _FILLERS),
                      *(c for c in obj.conjuncts if c.pos_ in _FILLERS)]
             heads = tuple(dict.fromkeys(verify.word_key(t) for t in nouns))
