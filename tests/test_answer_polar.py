@@ -126,3 +126,40 @@ def test_the_settle_fallback_switched_off_keeps_the_refusal() -> None:
     refused = Answer("Is the H200 more capable than the H20?", "The reports do not say.", True)
     assert off.settled(refused, []) is refused
     assert not off.uses("settle") and AnswerBuilder(docs, FakeEmbedder()).uses("settle")
+
+
+ORDERS = ("“I believe the Chinese government is still deciding, we have not received purchase "
+          "orders,” he told journalists upon arrival in Taiwan on Thursday.")
+GUIDANCE = ("Officials requested estimates of each company's H200 requirements earlier in the "
+            "week and told attendees they would issue guidance once responses are reviewed.")
+OFF_LIMITS = ("U.S. officials said the arrangement was a middle ground whereby Blackwell "
+              "remains off-limits, but a complete ban on H200 shipments was viewed as likely "
+              "to accelerate China's domestic chip development.")
+H20 = ("The H20 contributed just $50 million in revenue during Nvidia's October quarter, "
+       "compared to $4.6 billion in the period earlier this year.")
+UNITS = "The approval covered more than 400,000 units for ByteDance, Alibaba and Tencent."
+
+
+@pytest.mark.parametrize(("question", "sentence", "word"), [
+    # the statement's verb and object, said the other way
+    ("Has Nvidia already received purchase orders for the H200?", ORDERS, "no"),
+    ("Has Nvidia received approval for the H200?", ORDERS, ""),  # another object
+    # asked as done by now, left undone ("would issue")
+    ("Had the agencies already issued their guidance to the companies?", GUIDANCE, "no"),
+    ("Will the agencies issue guidance to the companies?", GUIDANCE, ""),  # not "by now"
+    # asked as allowed, said to be forbidden (as the subject of "off-limits")
+    ("Under the arrangement, can Nvidia ship its Blackwell chips to China?", OFF_LIMITS, "no"),
+    ("Under the arrangement, can Nvidia ship its H200 chips to China?", OFF_LIMITS, ""),
+    # a bound compared with the subject's figure (not with the one compared against)
+    ("Did the H20 bring in less than $100 million in the October quarter?", H20, "yes"),
+    ("Did the H20 bring in more than $100 million in the October quarter?", H20, "no"),
+    ("Did the H20 bring in less than $10 million in the October quarter?", H20, "no"),
+    ("Did the H200 bring in less than $100 million in the October quarter?", H20, ""),
+    # "exactly" against "more than" the same figure; a count of the same thing only
+    ("Did the approval cover exactly 400,000 units?", UNITS, "no"),
+    ("Did the approval cover more than 300,000 units?", UNITS, "yes"),
+    ("Did the approval cover more than 300,000 companies?", UNITS, ""),
+])
+def test_a_statement_worded_otherwise_is_settled_by_its_parts(question: str, sentence: str,
+                                                              word: str) -> None:
+    assert settle(question, [sentence]) == word

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from assistant import verify
 
@@ -86,7 +87,154 @@ def settle(question: str, sentences: Sequence[str],
             if verdict.check == "direction" or (  # the opposite of X, or "not X"
                     verdict.check == "polarity" and _negated(sentence) != _negated(told)):
                 found = "no"
+            found = found or by_parts(told, sentence)
     return found
+
+
+# English words that forbid what they are said of ("Blackwell remains off-limits"), the
+# auxiliaries that ask whether something may be done, those that leave it undone
+# ("would issue guidance"), and the adverbs that ask whether it has been done by now
+_FORBIDDEN = frozenset("off-limits banned barred prohibited forbidden blocked".split())
+_PERMISSION = frozenset({"can", "could", "may"})
+_UNREAL = frozenset({"would", "will", "could", "may", "might", "should", "shall"})
+_BY_NOW = frozenset({"already", "yet"})
+_EXACT_RE = re.compile(r"\b(?:exactly|precisely)\s+\W?$", re.IGNORECASE)
+# the words that introduce a figure compared against ("compared to $4.6 billion")
+_BASELINE_RE = re.compile(r"\b(?:compared (?:to|with)|versus|vs\.?|from|against)\s+\W?"
+                          r"(?:about |around |some )?\W?$", re.IGNORECASE)
+_APART = ("conj", "advcl", "parataxis", "ccomp", "relcl", "cc")
+
+
+def _clause(verb: Any) -> list[Any]:
+    """``verb`` and the words that belong to its own clause (not to a joined one)."""
+    skipped = {t.i for c in verb.children if c.dep_ in _APART for t in c.subtree}
+    return [t for t in verb.subtree if t.i not in skipped]
+
+
+def _framed(doc: Any) -> set[int]:
+    """The words of an "according to X" frame (who says it, not what is said)."""
+    return {t.i for a in doc if a.lower_ == "according" for t in a.subtree}
+
+
+def by_parts(claim: str, sentence: str) -> str:
+    """``"yes"``, ``"no"`` or ``""``: the statement ``claim`` settled by its parts.
+
+    For a sentence that words the statement too differently for the verifier to
+    compare it whole, the parts a yes or no turns on are compared in code:
+
+    * the statement's verb with one of its objects, said the other way ("Nvidia has
+      received purchase orders" / "we have not received purchase orders"): no;
+    * something asked about as already done that the sentence leaves undone ("had the
+      agencies already issued guidance" / "they would issue guidance"): no;
+    * something asked about as allowed that the sentence says is forbidden ("can
+      Nvidia ship Blackwell chips" / "Blackwell remains off-limits"): no;
+    * a figure compared with the sentence's figure of the same kind for the same
+      subject ("less than $100 million" / "$50 million": yes; "exactly 400,000" /
+      "more than 400,000": no).
+    """
+    doc, evidence = verify.parse(claim), verify.parse(sentence)
+    verb = next((t for t in doc if t.dep_ == "ROOT"), None)
+    if verb is None:
+        return ""
+    return (_by_figures(claim, sentence, doc)
+            or (_by_verb(doc, verb, evidence) if verb.pos_ == "VERB" else ""))
+
+
+def _by_verb(doc: Any, verb: Any, evidence: Any) -> str:
+    framed = _framed(doc)
+    subject = {t.i for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")
+               for t in c.subtree}
+    own = _clause(verb)
+    objects = {verify.word_key(t) for t in own if t.pos_ in ("NOUN", "PROPN")
+               and t.i not in subject and t.i not in framed}
+    names = {verify.word_key(t) for t in own if t.pos_ == "PROPN"
+             and t.i not in subject and t.i not in framed}
+    auxes = {t.lower_ for t in verb.children if t.dep_ == "aux"}
+    asked_negated = any(t.dep_ == "neg" for t in verb.children)
+    by_now = any(t.lower_ in _BY_NOW for t in verb.children if t.dep_ == "advmod")
+    their_names = {verify.word_key(t) for t in doc if t.i in subject and t.pos_ == "PROPN"}
+    if auxes & _PERMISSION or verify.word_key(verb) in ("allow", "permit"):
+        for token in evidence:
+            if (token.dep_ in ("nsubj", "nsubjpass") and token.pos_ == "PROPN"
+                    and verify.word_key(token) in names):
+                said = " ".join(t.lower_ for t in _clause(token.head))
+                if any(word in said.replace(" - ", "-") for word in _FORBIDDEN):
+                    return "no"
+    for token in evidence:
+        if token.pos_ != "VERB" or verify.word_key(token) != verify.word_key(verb):
+            continue
+        clause = _clause(token)
+        if not objects & {verify.word_key(t) for t in clause if t.pos_ in ("NOUN", "PROPN")}:
+            continue
+        doers = [t for c in token.children if c.dep_ in ("nsubj", "nsubjpass")
+                 for t in c.subtree if t.pos_ == "PROPN"]
+        if their_names and doers and not their_names & {verify.word_key(t) for t in doers}:
+            continue  # someone else does it
+        negated = any(t.dep_ == "neg" for t in token.children)
+        if negated != asked_negated:
+            return "no"
+        undone = any(t.dep_ == "aux" and t.lower_ in _UNREAL for t in token.children) or any(
+            t.dep_ == "mark" and t.lower_ == "if" for t in clause)
+        if by_now and undone and not auxes & _UNREAL:
+            return "no"
+    return ""
+
+
+def _by_figures(claim: str, sentence: str, doc: Any) -> str:
+    # the sentence speaks of the statement's subject: its names, or its head noun
+    subject = [t for t in doc if t.dep_ in ("nsubj", "nsubjpass")]
+    names = [t.text for s in subject for t in s.subtree if t.pos_ == "PROPN"]
+    words = {verify.word_key(t) for t in verify.parse(sentence)}
+    if not subject or not all(verify.mentions(sentence, n) for n in names) or (
+            not names and not {verify.word_key(s) for s in subject} <= words):
+        return ""
+    policy = verify.DEFAULT_POLICY
+    for asked in verify.numbers(claim):
+        if asked.kind in ("ordinal",):
+            continue
+        exact = bool(_EXACT_RE.search(claim[:asked.start]))
+        bound = policy.qualifiers.get(verify.qualifier(claim, asked.start), "")
+        if not exact and bound not in ("at least", "at most"):
+            continue
+        stated = [n for n in verify.numbers(sentence) if n.kind == asked.kind
+                  and not _BASELINE_RE.search(sentence[:n.start])]
+        if asked.kind == "plain":  # a count: of the same thing
+            counted = _counted(claim, asked)
+            stated = [n for n in stated if counted and _counted(sentence, n) == counted]
+        if len(stated) != 1:
+            continue
+        given = stated[0]
+        theirs = policy.qualifiers.get(verify.qualifier(sentence, given.start), "")
+        if exact:
+            if theirs in ("at least", "at most") and given.value == asked.value:
+                return "no"
+            if not theirs:
+                return "yes" if given.value == asked.value else "no"
+            continue
+        if theirs in ("", "roughly") or theirs == bound:
+            above = given.value > asked.value
+            below = given.value < asked.value
+            if bound == "at least":
+                if above or (theirs == bound and given.value >= asked.value):
+                    return "yes"
+                if not theirs and not above:
+                    return "no"
+            else:
+                if below or (theirs == bound and given.value <= asked.value):
+                    return "yes"
+                if not theirs and not below:
+                    return "no"
+    return ""
+
+
+def _counted(text: str, number: verify.Number) -> str:
+    """The noun a count counts ("400,000 H200 units": "unit"), or ""."""
+    for token in verify.parse(text):
+        if token.idx >= number.end and token.pos_ == "NOUN":
+            return verify.word_key(token)
+        if token.idx >= number.end and token.pos_ not in ("PROPN", "ADJ", "NUM", "PUNCT"):
+            return ""
+    return ""
 
 
 def _negated(text: str) -> bool:
