@@ -215,7 +215,8 @@ def render(sentences: Sequence[GroundedSentence]) -> str:
         body = s.text.rstrip()
         end = body[-1] if body[-1] in ".!?" else "."
         body = body[:-1].rstrip() if body[-1] in ".!?" else body
-        parts.append(body + " " + "".join(f"[{n}]" for n in s.passages) + end)
+        marks = "".join(f"[{n}]" for n in s.passages)
+        parts.append(body + (" " + marks if marks else "") + end)
     return " ".join(parts)
 
 

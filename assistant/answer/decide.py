@@ -40,7 +40,7 @@ import threading
 from collections.abc import Sequence
 
 from assistant import citations, verify
-from assistant.answer import claims, comparison, draft, entity, polar, summary, target
+from assistant.answer import claims, comparison, draft, entity, polar, presence, summary, target
 from assistant.answer.evidence import RankedSentence, SentenceRanker
 from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.ingest.chunking import sentence_spans
@@ -634,6 +634,79 @@ class AnswerBuilder:
         return Answer(question, text, False, cited, tuple(hits), timings, (),
                       {"summary": ", ".join(doc_ids)})
 
+    def mentioned(self, question: str, chunks: Sequence[Chunk], timings: dict[str, float],
+                 reports: Sequence[str] | None = None) -> Answer | None:
+        """Whether reports mention something, searched in their whole text (``None``: not asked).
+
+        ``reports`` are the reports the question may be about (all when ``None``).
+        The first sentence of each report that names what is asked is quoted and
+        cited (:mod:`assistant.answer.presence`). A report that does not name it
+        gets a "no" only when a name or a figure was asked; the reports not asked
+        about that do name it are quoted after it.
+        """
+        allowed = sorted(reports if reports is not None else self._docs)
+        want = presence.asked(question, self._names, allowed)
+        if want is None:
+            return None
+        asked = [d for d in want.reports if d in self._docs and d in allowed]
+        if not asked:
+            return None
+        quotes: dict[str, tuple[Chunk, str]] = {}
+        for doc_id in allowed:
+            span = presence.found(want, self._docs[doc_id])
+            chunk = next((c for c in chunks if c.doc_id == doc_id and span is not None
+                          and c.start <= span[0] and span[1] <= c.end), None)
+            if span is not None and chunk is not None:
+                quotes[doc_id] = (chunk, self._docs[doc_id].text[span[0]:span[1]])
+        having = [d for d in asked if d in quotes]
+        if len(having) < len(asked) and not want.rare:
+            return None  # a common noun may stand under another word: no "no" from it
+        hits: list[Hit] = []
+        lines: list[claims.GroundedSentence] = []
+        for doc_id in [*having, *(d for d in quotes if d not in asked)]:
+            chunk, sentence = quotes[doc_id]
+            hits.append(Hit(chunk, 0.0, len(hits) + 1))
+            lines.append(claims.GroundedSentence(f"{self._outlet(doc_id)}: {sentence}",
+                                                 (len(hits),), 1.0, sentence,
+                                                 ((len(hits), sentence),)))
+        head = self._presence_head(want, asked, having)
+        if len(asked) == 1 and having:  # "Yes — <the sentence>"
+            lines[0] = dataclasses.replace(lines[0], text=_after_word("yes", lines[0].span))
+        elif len(asked) == 1:  # "No — ...", then who does name it
+            lines = [dataclasses.replace(g, text=g.text.replace(": ", " does: ", 1))
+                     for g in lines]
+        else:
+            lines.insert(0, claims.GroundedSentence(
+                head, tuple(range(1, len(having) + 1)), 1.0))
+        if len(asked) == 1 and not having:
+            lines.insert(0, claims.GroundedSentence(head, (), 1.0))
+        supports = {n: [sentence] for n, sentence in ((i + 1, q[1]) for i, q in enumerate(
+            quotes[d] for d in [*having, *(d for d in quotes if d not in asked)]))}
+        text, cited = citations.build_citations(claims.render(lines), hits, self._titles,
+                                                supports)
+        return Answer(question, text, False, cited, tuple(hits), timings, (),
+                      {"presence": f"{want.verb} {want.thing!r}: "
+                                   f"{', '.join(having) or 'in none'} of {', '.join(asked)}"})
+
+    def _presence_head(self, want: presence.Asked, asked: Sequence[str],
+                       having: Sequence[str]) -> str:
+        """The yes or no of a presence question, in words."""
+        verb = want.verb
+        missing = [d for d in asked if d not in having]
+        if len(asked) == 1:
+            nowhere = presence.absent(want, self._docs[asked[0]])
+            how = (f"it nowhere writes {' or '.join(nowhere)}" if nowhere else
+                   f"no sentence of it names {' and '.join(want.rare)} together")
+            return f"No — the {self._outlet(asked[0])} report does not {verb} {want.thing}: {how}"
+        if not missing:
+            return f"Yes — {'both' if len(asked) == 2 else 'all'} reports {verb} {want.thing}"
+        if not having:
+            return (f"No — {'neither report' if len(asked) == 2 else 'no report'} "
+                    f"{_third_person(verb)} {want.thing}")
+        return (f"Only {' and '.join(self._outlet(d) for d in having)} "
+                f"{_third_person(verb) if len(having) == 1 else verb} {want.thing}; "
+                f"{', '.join(self._outlet(d) for d in missing)} does not")
+
     def _summary_sentences(self, question: str, doc: Document, chunks: Sequence[Chunk]
                            ) -> list[tuple[Chunk, str]]:
         """The report's lead; for a summary about a topic, its sentences on that topic.
@@ -907,6 +980,12 @@ class AnswerBuilder:
                 ranker = SentenceRanker([h.chunk.text for h in hits], self._embedder)
                 self._rankers[key] = ranker
             return ranker
+
+
+def _third_person(verb: str) -> str:
+    """"mention" → "mentions", "refer to" → "refers to" (the verbs of presence questions)."""
+    head, _, rest = verb.partition(" ")
+    return f"{head}s {rest}".strip()
 
 
 def _after_word(word: str, text: str) -> str:
