@@ -24,6 +24,7 @@ from assistant.records import (
     Document,
     Hit,
     Passage,
+    heading_path,
     marker_numbers,
     page_of,
 )
@@ -71,8 +72,12 @@ def resolve(ref: CitationRef, doc: Document) -> str:
     return text
 
 
-def passage(doc: Document, citation_id: str, context_chars: int) -> Passage:
+def passage(doc: Document, citation_id: str, context_chars: int,
+            heading_chars: int | None = None) -> Passage:
     """The passage ``citation_id`` names in ``doc``, with up to ``context_chars`` around it.
+
+    Its ``heading`` is the heading path where the cited span starts, each heading below
+    the title cut to ``heading_chars`` characters as the passages' are (``None``: whole).
 
     Raises :class:`CitationError` when the id is malformed, names another report, or
     no longer matches the report's text.
@@ -88,7 +93,7 @@ def passage(doc: Document, citation_id: str, context_chars: int) -> Passage:
         outlet=doc.outlet, authors=doc.authors, date=doc.date, url=doc.url,
         start=ref.start, end=ref.end, text=text,
         before=doc.text[before_start : ref.start], after=doc.text[ref.end : after_end],
-        page=page_of(doc, ref.start),
+        page=page_of(doc, ref.start), heading=heading_path(doc, ref.start, heading_chars),
     )
 
 

@@ -319,7 +319,8 @@ class Assistant:
         if doc is None:
             raise CitationError(f"there is no report {ref.doc_id!r} in the corpus (it was "
                                 "removed, or never added); this citation no longer resolves")
-        return citations.passage(doc, citation_id, self.settings.passage_context_chars)
+        return citations.passage(doc, citation_id, self.settings.passage_context_chars,
+                                 self.settings.chunker().heading_chars)
 
     def closest_sentence(self, citation_id: str, question: str) -> str:
         """The citation id of the sentence of a passage that is closest to ``question``.

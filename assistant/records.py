@@ -370,7 +370,11 @@ def _source(c: Citation, reports: Mapping[str, Document]) -> str:
 
 @dataclass(frozen=True)
 class Passage:
-    """A cited passage shown in its article: the span, and the text around it."""
+    """A cited passage shown in its article: the span, and the text around it.
+
+    ``heading`` is the heading path where the span starts (:func:`heading_path`: title ›
+    section › definition term), to show what the passage is about; never part of ``text``.
+    """
 
     citation_id: str
     doc_id: str
@@ -385,11 +389,13 @@ class Passage:
     before: str
     after: str
     page: int | None = None  # the page the passage starts on, for a report with pages
+    heading: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         data = asdict(self)
         data["authors"] = list(self.authors)
+        data["heading"] = list(self.heading)
         return data
 
 

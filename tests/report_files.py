@@ -66,6 +66,37 @@ def make_pdf(pages: Sequence[Sequence[str]], *, furniture: bool = True, title: s
     return bytes(pdf.output())
 
 
+def make_outlined_pdf(pages: Sequence[Sequence[tuple[int, str]]], *, title: str | None = None,
+                      outline: bool = True, furniture: bool = False,
+                      bookmarks: Sequence[tuple[int, int, str]] = ()) -> bytes:
+    """A PDF of (level, text) paragraphs a page: level 0 is body text, 1 and on a heading.
+
+    A heading is set larger and bold and, with ``outline``, bookmarked at its level
+    (fpdf2's sections: the outline entry points at its page). ``bookmarks`` adds entries
+    of its own, (page index, level, title), that point at the top of a page.
+    """
+    pdf = _Report()
+    pdf.furniture = furniture
+    if title:
+        pdf.set_title(title)
+    pdf.set_creation_date(dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    for n, paragraphs in enumerate(pages):
+        pdf.add_page()
+        for mark_page, mark_level, mark_title in bookmarks:
+            if mark_page == n:
+                pdf.start_section(mark_title, level=mark_level - 1)
+        for level, text in paragraphs:
+            if level:
+                pdf.set_font("helvetica", style="B", size=13 - level)
+                if outline:
+                    pdf.start_section(text, level=level - 1)
+            else:
+                pdf.set_font("helvetica", size=11)
+            pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(3)
+    return bytes(pdf.output())
+
+
 def write_file(tmp_path: Path, name: str, data: bytes) -> Path:
     path = tmp_path / name
     path.write_bytes(data)

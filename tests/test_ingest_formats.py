@@ -20,11 +20,25 @@ from hypothesis import strategies as st
 from assistant.errors import DocumentError
 from assistant.ingest.chunking import chunk_document, chunk_text, sentence_spans
 from assistant.ingest.documents import load_corpus, load_document, supported_files
-from assistant.ingest.formats import drop_page_furniture, paragraphs_of
+from assistant.ingest.formats import (
+    drop_page_furniture,
+    leveled_paragraphs,
+    outline_headings,
+    paragraphs_of,
+)
 from assistant.ingest.uploads import store_upload
 from assistant.records import Document, heading_path, page_of
 from assistant.settings import ChunkerSettings
-from report_files import HEADER, PAGE_1, PAGE_2, make_docx, make_paged_docx, make_pdf, write_file
+from report_files import (
+    HEADER,
+    PAGE_1,
+    PAGE_2,
+    make_docx,
+    make_outlined_pdf,
+    make_paged_docx,
+    make_pdf,
+    write_file,
+)
 
 
 def _exact_chunks(doc: Document, size: int = 40, overlap: int = 8) -> None:
@@ -201,6 +215,101 @@ def test_chat_control_tokens_in_a_pdf_are_defused_and_offsets_hold(tmp_path: Pat
     _exact_chunks(doc)
 
 
+# --- PDF headings from the outline (bookmarks) ---------------------------------------
+
+HEADLINE = "Beijing weighs H200 imports"
+# long enough to wrap: a heading of two lines, the first running to the margin
+MINISTRY = ("What the ministry said about the applications it has received so far this "
+            "quarter, and when it means to decide on them")
+OUTLINED = [[(1, HEADLINE), (0, PAGE_1), (2, MINISTRY), (0, PAGE_2)],
+            [(0, "Officials declined to comment."), (2, "Market reaction"), (0, "Shares rose."),
+             (2, "Outlook"), (2, "Next steps"), (0, "A decision is due in March.")]]
+
+
+def test_pdf_outline_gives_sections_and_heading_paths(tmp_path: Path) -> None:
+    path = write_file(tmp_path, "outlined.pdf", make_outlined_pdf(OUTLINED, title="H200 report"))
+    doc = load_document(path)
+    assert doc.text.split("\n\n") == [
+        HEADLINE, PAGE_1, MINISTRY, PAGE_2, "Officials declined to comment.", "Market reaction",
+        "Shares rose.", "Outlook", "Next steps", "A decision is due in March."]
+    at = doc.text.index
+    assert [(s.start, s.end, s.level, s.heading) for s in doc.sections] == [
+        (0, len(doc.text), 1, HEADLINE),
+        (at(MINISTRY), at("Market reaction") - 2, 2, MINISTRY),  # runs on over the page
+        (at("Market reaction"), at("Outlook") - 2, 2, "Market reaction"),
+        (at("Outlook"), at("Next steps") - 2, 2, "Outlook"),  # a heading with nothing under it
+        (at("Next steps"), len(doc.text), 2, "Next steps")]
+    for s in doc.sections:
+        assert doc.text[s.start:s.end].startswith(s.heading)
+    assert doc.pages == (0, at("Officials"))
+    assert heading_path(doc, at(PAGE_2), None) == ("H200 report", HEADLINE, MINISTRY)
+    assert heading_path(doc, at("Officials"), None) == ("H200 report", HEADLINE, MINISTRY)
+    assert heading_path(doc, at("Shares"), None) == ("H200 report", HEADLINE, "Market reaction")
+    chunks = chunk_document(doc, ChunkerSettings(max_tokens=24, overlap_tokens=4))
+    last = next(c for c in chunks if c.text.startswith("Next steps"))
+    assert last.heading == ("H200 report", HEADLINE, "Next steps") and last.page == 2
+    _exact_chunks(doc, size=24, overlap=4)
+    # without its outline the same PDF has the same text and no sections
+    plain = load_document(write_file(tmp_path, "plain.pdf",
+                                     make_outlined_pdf(OUTLINED, title="H200 report",
+                                                       outline=False)))
+    assert plain.sections == () and plain.text == doc.text
+
+
+def test_a_heading_line_that_runs_to_the_margin_stays_apart_from_the_next(
+        tmp_path: Path) -> None:
+    one_line = MINISTRY.split(", and")[0]  # a heading of one line, as wide as the text
+    pages = [[(0, PAGE_1), (1, one_line), (0, PAGE_2)]]
+    doc = load_document(write_file(tmp_path, "o.pdf", make_outlined_pdf(pages)))
+    assert doc.text.split("\n\n") == [PAGE_1, one_line, PAGE_2]
+    assert [(s.level, s.heading) for s in doc.sections] == [(1, one_line)]
+    # without the outline it is read as the first line of the paragraph under it
+    plain = load_document(write_file(tmp_path, "p.pdf", make_outlined_pdf(pages, outline=False)))
+    assert plain.text.split("\n\n") == [PAGE_1, f"{one_line} {PAGE_2}"]
+
+
+def test_outline_entries_are_found_as_lines_of_their_page() -> None:
+    pages = [["Report", "1. Introduction", "Body line", "Methods and", "materials", "",
+              "Results", "Appendix A Sources"], ["Discussion", "text"]]
+    entries = [(0, 1, "Introduction"),  # the page numbers its heading, the outline does not
+               (0, 2, "METHODS AND MATERIALS"),  # over two lines, another case
+               (0, 1, "Appendix"),  # on no page: nothing
+               (0, 1, "Discussion"),  # pointing at the page before its heading's
+               (0, 1, "Results"),
+               (0, 1, "A. Sources")]
+    marks = outline_headings(pages, entries)
+    assert marks == [{1: (1, 1), 3: (2, 3), 4: (2, 3), 6: (1, 6), 7: (1, 7)}, {0: (1, 0)}]
+    assert leveled_paragraphs(pages[0], 20, marks[0]) == [
+        ("Report", 0), ("1. Introduction", 1), ("Body line", 0), ("Methods and materials", 2),
+        ("Results", 1), ("Appendix A Sources", 1)]
+
+
+def test_heading_lines_are_paragraphs_of_their_own_whatever_their_width() -> None:
+    full = "x" * 40  # a line that runs to the margin
+    lines = [full, "Heading one", "Heading two", full + " heading", "body after", "tail"]
+    heads = {1: (1, 1), 2: (1, 2), 3: (2, 3)}
+    assert leveled_paragraphs(lines, 40, heads) == [
+        (full, 0), ("Heading one", 1), ("Heading two", 1), (full + " heading", 2),
+        ("body after", 0), ("tail", 0)]
+    assert leveled_paragraphs(lines, 40, {}) == [
+        (p, 0) for p in paragraphs_of(lines, 40)]
+    assert paragraphs_of(lines, 40) == [f"{full} Heading one", "Heading two",
+                                        f"{full} heading body after", "tail"]
+
+
+def test_a_broken_outline_leaves_the_pdf_without_sections(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    import pypdf
+
+    def broken(self: object) -> list[object]:
+        raise pypdf.errors.PdfReadError("bad outline")
+
+    monkeypatch.setattr(pypdf.PdfReader, "outline", property(broken))
+    doc = load_document(write_file(tmp_path, "o.pdf", make_outlined_pdf(OUTLINED)))
+    assert doc.sections == () and HEADLINE in doc.text
+
+
 # --- DOCX ----------------------------------------------------------------------------
 
 
@@ -303,6 +412,51 @@ def test_pdf_chunks_are_exact_spans_of_the_clean_text(
         first = paragraphs[0].split()[0]
         if first.isalpha():
             assert page_of(doc, doc.text.index(first, doc.pages[n - 1])) == n
+
+
+HEADED_PAGES = PAGES.flatmap(lambda pages: st.lists(
+    st.integers(min_value=0, max_value=3), min_size=sum(map(len, pages)),
+    max_size=sum(map(len, pages))).map(lambda levels: _headed(pages, levels)))
+
+
+def _headed(pages: list[list[str]], levels: list[int]) -> list[list[tuple[int, str]]]:
+    """``pages`` with a heading (of ``level``, 0 for none) before each paragraph.
+
+    A heading is at most one level below the one before it (the first at level 1), as
+    an outline nests.
+    """
+    marks = iter(levels)
+    out = []
+    deepest = 0
+    for n, paragraphs in enumerate(pages):
+        page: list[tuple[int, str]] = []
+        for i, paragraph in enumerate(paragraphs):
+            level = min(next(marks), deepest + 1)
+            if level:
+                deepest = level
+                page.append((level, f"Part {n}.{i} of the {'sub' * (level - 1)}report"))
+            page.append((0, paragraph))
+        out.append(page)
+    return out
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(pages=HEADED_PAGES, size=st.integers(min_value=8, max_value=80),
+       overlap=st.integers(min_value=0, max_value=6))
+def test_outlined_pdf_chunks_are_exact_spans_and_sections_start_at_their_heading(
+        tmp_path: Path, pages: list[list[tuple[int, str]]], size: int, overlap: int) -> None:
+    doc = load_document(write_file(tmp_path, "prop.pdf", make_outlined_pdf(pages)))
+    # every heading is a section, in order, at its level (even the headings at the top of
+    # most pages, which look like running headers)
+    headings = [(level, text) for page in pages for level, text in page if level]
+    assert [(s.level, s.heading) for s in sorted(doc.sections, key=lambda s: s.start)] \
+        == headings
+    for s in doc.sections:
+        assert doc.text[s.start:s.end].startswith(s.heading)
+        assert 0 <= s.start < s.end <= len(doc.text)
+    assert len(doc.pages) == len(pages)
+    _exact_chunks(doc, size, overlap)
 
 
 @settings(max_examples=25, deadline=None,

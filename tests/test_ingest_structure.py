@@ -19,7 +19,7 @@ from assistant.index.refresh_plan import embedding_text
 from assistant.ingest.chunking import chunk_document, count_tokens
 from assistant.ingest.documents import assemble, load_document
 from assistant.ingest.structure import Block, markdown_blocks
-from assistant.records import Chunk, Document, Hit, Section, heading_path
+from assistant.records import Chunk, Document, Hit, Section, heading_path, make_id
 from assistant.settings import ChunkerSettings, Settings
 from conftest import FakeEmbedder, ScriptedGenerator
 
@@ -271,6 +271,26 @@ def test_index_stores_the_heading_path(tmp_path: Path,
     assert reopened.build_report.status == "up to date"
     assert [h.chunk.heading for h in reopened.search("copy a directory tree", k=50)] \
         == [h.chunk.heading for h in a.search("copy a directory tree", k=50)]
+
+
+def test_lookup_names_the_headings_of_the_cited_span(tmp_path: Path,
+                                                     make_assistant: Callable[..., Assistant]
+                                                     ) -> None:
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "shutil.html").write_text(SPHINX_PAGE, encoding="utf-8")
+    a = make_assistant(corpus=corpus)
+    doc = a.document("shutil")
+    start = doc.text.index("Recursively copy")
+    end = doc.text.index(".", start) + 1
+    passage = a.lookup(make_id("shutil", start, end, doc.text[start:end]))
+    assert passage.heading == ("shutil — High-level file operations",
+                               "Directory and files operations", SIGNATURE)
+    assert passage.text == doc.text[start:end] and SIGNATURE not in passage.text
+    assert passage.to_dict()["heading"] == list(passage.heading)
+    intro = doc.text.index("The shutil module")
+    assert a.lookup(make_id("shutil", intro, intro + 10, doc.text[intro:intro + 10])
+                    ).heading == ("shutil — High-level file operations",)
 
 
 @pytest.mark.real

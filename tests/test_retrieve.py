@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from pathlib import Path
 
 from assistant.core import Assistant
-from assistant.retrieve.lexical import BM25
+from assistant.records import Chunk
+from assistant.retrieve.lexical import BM25, searched_texts
 from assistant.retrieve.retriever import Retriever
 from conftest import TOMS
 
@@ -65,3 +67,52 @@ def test_a_follow_up_is_searched_and_asked_standing_alone(make_assistant: Make) 
     assert answer.trace["standalone"] == "Where does Randy Abrams work?"
     last_prompt = a.generator.prompts[-1]  # type: ignore[attr-defined]
     assert "Question: Where does Randy Abrams work?" in last_prompt[-1]["content"]
+
+
+SHUTIL = """---
+title: shutil — High-level file operations
+---
+# shutil — High-level file operations
+
+The module offers a number of high-level operations on files and on collections of files.
+
+## shutil.copytree(src, dst, symlinks=False)
+
+Recursively copy an entire directory tree rooted at src to a directory named dst and return
+the destination directory. All intermediate directories needed to contain dst are created
+by default.
+
+Permissions and times of directories are copied with copystat(), and individual files are
+copied using copy2(). If an exception occurs, an Error is raised with a list of reasons.
+
+## shutil.rmtree(path)
+
+Delete an entire directory tree; path must point to a directory but not to a symbolic link.
+"""
+
+
+def test_bm25_searches_a_passage_with_the_headings_it_sits_under(
+        make_assistant: Make, tmp_path: Path) -> None:
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "shutil.md").write_text(SHUTIL, encoding="utf-8")
+    a = make_assistant(corpus=corpus, chunk_tokens=40, chunk_overlap_tokens=0)
+    chunks = a._retriever.index.chunks
+    under = [c for c in chunks if c.heading[1:] == ("shutil.copytree(src, dst, symlinks=False)",)]
+    # a later passage of the section does not name the function; its heading path does
+    unnamed = [c for c in under if "copytree" not in c.text and "shutil" not in c.text]
+    assert len(under) >= 2 and unnamed
+    hits = a.retriever("lexical").search("What does shutil.copytree do?", 5)
+    assert {h.chunk for h in hits} >= set(under)
+    text = a.reports["shutil"].text  # the passages and their offsets are unchanged
+    assert all(h.chunk.text == text[h.chunk.start:h.chunk.end] for h in hits)
+    # the title every passage shares is not searched with each passage
+    assert a.retriever("lexical").search("High-level", 5)[0].chunk.start == 0
+
+
+def test_the_headings_searched_leave_out_what_every_passage_of_a_report_shares() -> None:
+    title, section = "Chip rules", "Exports"
+    chunks = [Chunk("a", 0, 5, "First", 1, heading=(title,)),
+              Chunk("a", 7, 13, "Second", 1, heading=(title, section)),
+              Chunk("b", 0, 4, "Only", 1, heading=("Other",))]
+    assert searched_texts(chunks) == ["First", "Exports\nSecond", "Only"]

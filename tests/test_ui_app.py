@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 import threading
@@ -350,6 +351,21 @@ def test_citation_link_and_source_and_lookup_show_the_passage(fake: FakeAssistan
     assert "no longer available" in handlers.show_source([], _select(0, None))
     bad = handlers.passage_view("nonsense")
     assert "not a citation id" in bad and "<mark" not in bad
+
+
+def test_passage_panel_shows_the_heading_path_escaped() -> None:
+    passage = dataclasses.replace(_passage(), heading=("H200 <tax> report", "Rules & {fees}",
+                                                       "tax_rate(x)"))
+    view = render.passage_html(passage, ARTICLE)
+    path = ('<div class="passage-path" title="where the passage stands">H200 &lt;tax&gt; report'
+            " › Rules &amp; &#123;fees&#125; › tax_rate(x)</div>")
+    assert path in view
+    # in the panel's head, above the article and its highlighted sentence
+    assert view.index(path) < view.index('<div class="passage-text">') < view.index("<mark")
+    # a report without sections has only its title there, already the panel's heading
+    titled = dataclasses.replace(passage, heading=("H200 <tax> report",))
+    assert "passage-path" not in render.passage_html(titled, ARTICLE)
+    assert "passage-path" not in render.passage_html(_passage(), ARTICLE)
 
 
 def test_stop_marks_partial_answer(fake: FakeAssistant) -> None:

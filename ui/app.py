@@ -37,6 +37,8 @@ CSS = """
 #passage .passage-title { margin: 0 0 4px; font-size: 1.02em; line-height: 1.3; }
 #passage .passage-meta, #passage .passage-id { color: var(--body-text-color-subdued);
   font-size: 0.88em; margin-bottom: 6px; word-break: break-word; }
+#passage .passage-path { font-size: 0.88em; font-weight: 600; margin-bottom: 6px;
+  word-break: break-word; }
 #passage .passage-text { white-space: pre-wrap; line-height: 1.55; margin-top: 8px;
   overflow-wrap: anywhere; }
 #passage mark { background: #ffe066; color: #111; padding: 1px 2px; border-radius: 3px; }
@@ -400,7 +402,7 @@ def create_app(assistant: Assistant) -> gr.Blocks:
                 citation_id: An id from ask or search, like "report-name:120-480:1a2b3c4d".
 
             Returns:
-                {"citation_id", "doc_id", "title", "outlet", "authors", "date", "url", "start", "end", "page", "text" (the cited span), "before", "after"}.
+                {"citation_id", "doc_id", "title", "outlet", "authors", "date", "url", "start", "end", "page", "heading" (title, section, term where the span starts), "text" (the cited span), "before", "after"}.
 
             """  # noqa: E501 - Gradio reads each description from one line
             return h.api_lookup(citation_id)

@@ -194,6 +194,18 @@ def _meta_line(passage: Passage) -> str:
     return line
 
 
+def heading_path_html(passage: Passage) -> str:
+    """The headings the passage sits under, "Title › Section › term" (empty for just the title).
+
+    A report without sections (a news report) has only its title there, which the
+    panel already shows as its heading.
+    """
+    if not passage.heading or passage.heading == (passage.title,):
+        return ""
+    path = " › ".join(escape(h) for h in passage.heading)
+    return f'<div class="passage-path" title="where the passage stands">{path}</div>'
+
+
 def passage_html(passage: Passage, full_text: str | None = None) -> str:
     """Render the cited passage highlighted inside the text of its article, under its metadata.
 
@@ -209,10 +221,12 @@ def passage_html(passage: Passage, full_text: str | None = None) -> str:
         tail = " …"
     title = escape(passage.title or passage.doc_id)
     meta = _meta_line(passage)
+    path = heading_path_html(passage)
     return (
         '<article class="passage-view"><header class="passage-head">'
         f'<h3 class="passage-title">{title}</h3>'
         + (f'<div class="passage-meta">{meta}</div>' if meta else "")
+        + path
         + f'<div class="passage-id">citation <code>{escape(passage.citation_id)}</code> '
         f'<button type="button" class="copy-id" title="copy the citation id" '
         f'data-id="{escape(passage.citation_id)}">Copy id</button></div>'

@@ -7,6 +7,11 @@ paragraphs, joins them into the clean text and records where each page starts.
   paragraphs; running headers, footers and page numbers (lines repeated at the top
   or bottom of most pages, or a lone page number there) are dropped. A PDF without a
   text layer (scanned) and one that does not open with an empty password are refused.
+  Headings come from the PDF's outline (its bookmarks): an entry's title found as a
+  line (or up to three lines) of the page it points to is a heading paragraph, its
+  level the entry's depth (1 for the top, at most 6). Without an outline a PDF has no
+  headings: the text layer does not mark them, and guessing from font sizes is not
+  attempted.
 - DOCX (python-docx): paragraphs and tables (one line a row, cells joined by
   ``" | "``) in document order; headings are paragraphs of their own, and their
   level (the styles "Heading 1" to "Heading 9") is kept. Pages where the file
@@ -24,7 +29,7 @@ import logging
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -43,6 +48,15 @@ _PAGE_NUMBER_RE = re.compile(
     r"^(?:page|p\.|seite|pág\.?)?\s*[-–—(\[]?\s*\d{1,4}\s*[-–—)\]]?"
     r"(?:\s*(?:of|/|von|de)\s*\d{1,4})?$", re.IGNORECASE)
 _SENTENCE_END = (".", "!", "?", ":", ";", '"', "”", "’", ")")
+# A PDF outline (bookmarks) read for headings: at most this many entries (pypdf bounds
+# its depth and breaks cycles).
+_MAX_OUTLINE_ENTRIES = 5000
+_MAX_HEADING_LEVEL = 6  # deeper outline entries are level 6 (7 and on are definition terms)
+_HEADING_LINES = 3  # a heading may wrap over this many lines
+# A heading's number, as an outline entry or its page may give it and the other not:
+# "2.1", "IV.", "A.1", "Appendix A", "Chapter 3" (matched on the case-folded text).
+_SECTION_NUMBER_RE = re.compile(r"^(?:(?:chapter|section|appendix|part)\s+)?"
+                                r"(?:\d+(?:\.\d+)*\.?|[ivxlc]+\.|[a-z](?:\.\d+)*\.?)\s+")
 _FILE_NAME_TITLE_RE = re.compile(r"^(?:microsoft \w+ - )?.*\.(?:docx?|pdf|rtf|odt|txt)$|^untitled"
                                  r"(?: document)?$", re.IGNORECASE)
 
@@ -54,8 +68,9 @@ class Extracted:
     ``pages`` holds one tuple of paragraphs a page (a single "page" for a format
     without pages, ``paged`` false). ``continued[i]`` is true when the first
     paragraph of page ``i`` carries on the last paragraph of the page before.
-    ``levels``, when the format marks headings (DOCX), holds the heading level of
-    each paragraph in the same shape as ``pages`` (0 for a paragraph that is not one).
+    ``levels``, when the format marks headings (DOCX, a PDF's outline), holds the heading
+    level of each paragraph in the same shape as ``pages`` (0 for a paragraph that is not
+    one).
     """
 
     pages: tuple[tuple[str, ...], ...]
@@ -82,12 +97,12 @@ def _edges(lines: Sequence[str]) -> set[int]:
     return set(filled[:_EDGE_LINES]) | set(filled[-_EDGE_LINES:])
 
 
-def drop_page_furniture(pages: Sequence[Sequence[str]]) -> list[list[str]]:
-    """Pages without their running headers, footers and page numbers.
+def page_furniture(pages: Sequence[Sequence[str]]) -> list[set[int]]:
+    """The positions of the running headers, footers and page numbers of each page.
 
-    ``pages`` holds the lines of each page (``""`` for a blank line, kept). A line at
-    the top or bottom of a page (the first or last three lines) is dropped when a line like it (the
-    same up to its digits) is at the top or bottom of most pages (more than half,
+    ``pages`` holds the lines of each page (``""`` for a blank line). A line at the top
+    or bottom of a page (the first or last three lines) is furniture when a line like it
+    (the same up to its digits) is at the top or bottom of most pages (more than half,
     and at least two), or when it is only a page number ("7", "Page 7 of 12", "- 7 -").
     """
     seen: Counter[str] = Counter()
@@ -95,13 +110,18 @@ def drop_page_furniture(pages: Sequence[Sequence[str]]) -> list[list[str]]:
         keys = {_furniture_key(lines[i]) for i in _edges(lines)}
         seen.update(k for k in keys if k)
     repeated = {k for k, n in seen.items() if n >= 2 and n > len(pages) / 2}
-    out: list[list[str]] = []
-    for lines in pages:
-        edges = _edges(lines)
-        out.append([line for i, line in enumerate(lines)
-                    if i not in edges or not (_furniture_key(line) in repeated
-                                              or _PAGE_NUMBER_RE.match(line))])
-    return out
+    return [{i for i in _edges(lines)
+             if _furniture_key(lines[i]) in repeated or _PAGE_NUMBER_RE.match(lines[i])}
+            for lines in pages]
+
+
+def drop_page_furniture(pages: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Pages without their running headers, footers and page numbers (:func:`page_furniture`).
+
+    Blank lines (``""``) are kept.
+    """
+    return [[line for i, line in enumerate(lines) if i not in furniture]
+            for lines, furniture in zip(pages, page_furniture(pages), strict=True)]
 
 
 def _full_width(lines: Iterator[str]) -> int:
@@ -128,25 +148,135 @@ def paragraphs_of(lines: Sequence[str], full: int) -> list[str]:
     A line is joined to the one before when that line runs to the right margin;
     a short line (a paragraph's last, a heading, a table row) ends its paragraph.
     """
-    paragraphs: list[str] = []
+    return [text for text, _ in leveled_paragraphs(lines, full, {})]
+
+
+def leveled_paragraphs(lines: Sequence[str], full: int,
+                       headings: Mapping[int, tuple[int, int]]) -> list[tuple[str, int]]:
+    """:func:`paragraphs_of` with headings: each paragraph and its heading level (0: none).
+
+    ``headings`` maps the position of each line of a heading to (its level, the position
+    of the heading's first line). A heading's lines are joined into one paragraph of
+    their own, whatever their width.
+    """
+    paragraphs: list[tuple[str, int]] = []
     current = ""
+    level = 0
     previous = ""
-    for line in lines:
+    for i, line in enumerate(lines):
         if not line:
             if current:
-                paragraphs.append(current)
+                paragraphs.append((current, level))
             current = previous = ""
             continue
-        if current and _is_wrapped(previous, full):
+        at, first = headings.get(i, (0, i))
+        if current and (first < i if at else not level and _is_wrapped(previous, full)):
             current = _join(current, line)
         else:
             if current:
-                paragraphs.append(current)
-            current = line
+                paragraphs.append((current, level))
+            current, level = line, at
         previous = line
     if current:
-        paragraphs.append(current)
+        paragraphs.append((current, level))
     return paragraphs
+
+
+def _comparable(text: str) -> str:
+    """``text`` as outline titles and page lines are compared: letters and digits only."""
+    return re.sub(r"\W+", "", text.casefold())
+
+
+def _unnumbered(text: str) -> str:
+    return _SECTION_NUMBER_RE.sub("", text.casefold().strip())
+
+
+def _same_heading(title: str, text: str) -> bool:
+    """True when a page's ``text`` is the outline entry ``title`` (section numbers aside)."""
+    whole = _comparable(title)
+    if whole and whole == _comparable(text):
+        return True
+    bare = _comparable(_unnumbered(title))
+    return bool(bare) and bare == _comparable(_unnumbered(text))
+
+
+def _outline_entries(reader: Any) -> list[tuple[int, int, str]]:
+    """(page index, level, title) of each entry of a PDF's outline, in outline order.
+
+    Entries without a title or a page are left out; an outline that cannot be read
+    gives none (a broken outline is not a broken report).
+    """
+    out: list[tuple[int, int, str]] = []
+
+    def walk(items: Any, depth: int) -> None:
+        for item in items:
+            if len(out) >= _MAX_OUTLINE_ENTRIES:
+                return
+            if isinstance(item, list):  # the entries under the one before
+                walk(item, depth + 1)
+                continue
+            title = _squash(str(getattr(item, "title", "") or ""))
+            try:
+                page = reader.get_destination_page_number(item)
+            except Exception:  # a destination that names no page
+                continue
+            if title and isinstance(page, int) and 0 <= page < len(reader.pages):
+                out.append((page, min(depth + 1, _MAX_HEADING_LEVEL), title))
+
+    try:
+        walk(reader.outline, 0)
+    except Exception:
+        logger.debug("unreadable PDF outline", exc_info=True)
+        return []
+    return out
+
+
+def outline_headings(pages: Sequence[Sequence[str]], entries: Sequence[tuple[int, int, str]]
+                     ) -> list[dict[int, tuple[int, int]]]:
+    """Which lines of each page are headings, and their level, from a PDF's outline.
+
+    ``pages`` holds the lines of each page (``""`` for a blank line); ``entries`` the
+    (page index, level, title) of the outline's entries in order. An entry's heading is
+    the first run of one to three lines of its page, after the previous entry's found
+    there, that reads as its title (letters and digits compared, case aside; a section
+    number on one side only is allowed); else the next page is tried. An entry found
+    nowhere marks nothing. Gives, for each page, each heading line's (level, position of
+    its heading's first line), as :func:`leveled_paragraphs` takes them.
+    """
+    marks: list[dict[int, tuple[int, int]]] = [{} for _ in pages]
+    after = [0] * len(pages)  # where the next heading of each page may start
+    for page, level, title in entries:
+        for p in (page, page + 1)[: len(pages) - page]:
+            lines = pages[p]
+            span = next(((i, j) for i in range(after[p], len(lines)) if lines[i]
+                         for j in range(i + 1, min(i + _HEADING_LINES, len(lines)) + 1)
+                         if all(lines[i:j]) and _same_heading(title, " ".join(lines[i:j]))),
+                        None)
+            if span is not None:
+                marks[p].update(dict.fromkeys(range(*span), (level, span[0])))
+                after[p] = span[1]
+                break
+    return marks
+
+
+def _without_furniture(pages: Sequence[Sequence[str]],
+                       headings: Sequence[Mapping[int, tuple[int, int]]]
+                       ) -> tuple[list[list[str]], list[dict[int, tuple[int, int]]]]:
+    """``pages`` without their furniture, and ``headings`` (:func:`outline_headings`) renumbered.
+
+    A heading's lines are kept even where they look like furniture: a chapter's title
+    also printed at the top of its pages is a heading on the page its outline entry
+    points at.
+    """
+    out_pages: list[list[str]] = []
+    out_headings: list[dict[int, tuple[int, int]]] = []
+    for lines, furniture, marks in zip(pages, page_furniture(pages), headings, strict=True):
+        kept = [i for i in range(len(lines)) if i not in furniture or i in marks]
+        position = {old: new for new, old in enumerate(kept)}
+        out_pages.append([lines[i] for i in kept])
+        out_headings.append({position[i]: (level, position[first])
+                             for i, (level, first) in marks.items()})
+    return out_pages, out_headings
 
 
 def _pdf_date(info: Any) -> str | None:
@@ -212,15 +342,22 @@ def pdf_report(data: bytes, name: str) -> Extracted:
         raise DocumentError(
             f"{name} has no text layer (a scanned PDF?); text in images cannot be read "
             "(no OCR)")
-    pages = drop_page_furniture(page_lines)
-    kept = [[line for line in lines if line] for lines in pages]
-    full = _full_width(line for lines in kept for line in lines)
-    paragraphs = [tuple(paragraphs_of(lines, full)) for lines in pages]
+    pages, headings = _without_furniture(page_lines,
+                                         outline_headings(page_lines, _outline_entries(reader)))
+    # each page's lines that are not blank, with whether each is a heading's
+    kept = [[(line, i in marks) for i, line in enumerate(lines) if line]
+            for lines, marks in zip(pages, headings, strict=True)]
+    full = _full_width(line for lines in kept for line, _ in lines)
+    leveled = [leveled_paragraphs(lines, full, marks) for lines, marks in zip(pages, headings,
+                                                                                strict=True)]
     continued = [False]
-    for before, lines in itertools.pairwise(kept):
-        continued.append(bool(before and lines and _is_wrapped(before[-1], full)
-                              and not before[-1].endswith(_SENTENCE_END)))
-    return Extracted(tuple(paragraphs), tuple(continued), _pdf_meta(reader), paged=True)
+    for before, after in itertools.pairwise(kept):
+        continued.append(bool(before and after and _is_wrapped(before[-1][0], full)
+                              and not before[-1][0].endswith(_SENTENCE_END)
+                              and not before[-1][1] and not after[0][1]))
+    return Extracted(tuple(tuple(text for text, _ in page) for page in leveled),
+                     tuple(continued), _pdf_meta(reader), paged=True,
+                     levels=tuple(tuple(level for _, level in page) for page in leveled))
 
 
 def _check_zip(data: bytes, name: str) -> None:

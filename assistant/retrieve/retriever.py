@@ -17,7 +17,7 @@ from assistant.index.vectorstore import SearchIndex
 from assistant.ingest.chunking import sentence_spans
 from assistant.models.embedding import Embedder
 from assistant.records import Hit
-from assistant.retrieve.lexical import BM25
+from assistant.retrieve.lexical import BM25, searched_texts
 
 RRF_K = 60
 # Reciprocal rank fusion weights (dense, lexical). Measured on tests/data/questions.jsonl
@@ -33,7 +33,7 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.mode = mode
-        self._bm25 = BM25([c.text for c in index.chunks]) if mode != "dense" else None
+        self._bm25 = BM25(searched_texts(index.chunks)) if mode != "dense" else None
         self._last: tuple[tuple[str, ...], npt.NDArray[np.float32]] | None = None
 
     def _embed_queries(self, texts: list[str]) -> npt.NDArray[np.float32]:
