@@ -282,6 +282,23 @@ def test_real_tempting_figures_for_another_buyer_or_measure_are_refused(
     assert described.text.startswith("Yes — "), (described.text, described.trace)
 
 
+def test_real_yes_no_by_parts_and_whether_a_report_mentions_something(
+        real_assistant: Assistant) -> None:
+    """A yes or no worded otherwise than the sentence; a mention searched in the text."""
+    exactly = real_assistant.ask("Did the reported approval cover exactly 400,000 H200 units?")
+    assert exactly.text.startswith("No — "), (exactly.text, exactly.trace)
+    assert "more than 400,000" in exactly.text
+    blackwell = real_assistant.ask("Under the US export arrangement, can Nvidia ship its "
+                                   "Blackwell chips to China?")
+    assert blackwell.text.startswith("No — "), (blackwell.text, blackwell.trace)
+    assert "off-limits" in blackwell.text
+    levy = real_assistant.ask("Does the SCMP mention the 25% US levy that Tom's Hardware "
+                              "describes?")
+    assert levy.text.startswith("No — the South China Morning Post report does not mention"), \
+        levy.text
+    assert [c.doc_id for c in levy.citations] == [TOMS] and "25%" in levy.citations[0].quote
+
+
 def test_real_summary_about_a_topic(real_assistant: Assistant) -> None:
     answer = real_assistant.ask("Summarise what Tom's Hardware says about Nvidia's revenue "
                                 "in China.")
