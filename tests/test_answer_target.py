@@ -132,7 +132,7 @@ def test_a_figure_for_a_narrower_thing_needs_that_thing_in_its_context() -> None
     assert addresses(target("How much revenue did Nvidia earn from Alibaba alone?"),
                      [Cited(fell, title="Alibaba and Tencent asked to assess demand")]) == ""
     # a figure question's narrowing phrase must be there too ("from data centers")
-    assert addresses(target("What share of Nvidia's revenue comes from data centers?"),
+    assert addresses(target("How much of Nvidia's revenue comes from data centers?"),
                      [Cited(fell)]) == "no cited sentence gives the figure for data centers"
     assert addresses(target("How much revenue did Nvidia make in China?"), [Cited(fell)]) == ""
 
@@ -256,3 +256,24 @@ def test_yes_or_no_first_and_the_figure_alone(question: str, doc_id: str, openin
     answer = AnswerBuilder(DOCS, FakeEmbedder()).lead(_cited_answer(question, doc_id, opening))
     assert answer.text.startswith(led)
     assert [c.n for c in answer.citations] == [3]
+
+
+def test_a_share_is_not_a_change_and_another_quarter_is_not_the_asked_one() -> None:
+    fell = ("Nvidia's overall China revenue fell 63% year over year to about $3 billion in "
+            "the same quarter.")
+    # "fell 63%" measures a change; a share of a total is another figure
+    assert addresses(target("What share of Nvidia's total revenue came from China in the "
+                            "October quarter?"), [Cited(fell)]) == (
+        "no cited sentence gives a figure of the share asked for")
+    assert addresses(target("What share of Nvidia revenue came from China?"),
+                     [Cited("China accounted for a 13% share of Nvidia revenue.")]) == ""
+    assert addresses(target("By what percentage did Nvidia's China revenue drop year on year "
+                            "in the October quarter?"), [Cited(fell)]) == ""  # "the same"
+    h20 = ("The H20 contributed just $50 million in revenue during Nvidia's October quarter, "
+           "compared to $4.6 billion in the period earlier this year.")
+    # a time competes under another preposition ("during"), when it is a time of its kind
+    assert addresses(target("How much revenue did the H20 generate in the July quarter?"),
+                     [Cited(h20)]) == ("the cited sentences speak of 'Nvidia's October "
+                                       "quarter', not of 'the July quarter' as asked")
+    assert addresses(target("How much revenue did the H20 generate in the October quarter?"),
+                     [Cited(h20)]) == ""

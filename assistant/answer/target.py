@@ -257,10 +257,32 @@ def _figure_of(sentence: str, want: Target) -> bool:
         return False
     if asked & roots or set(want.attribute) & _FIGURE_NOUNS or not asked:
         return True
+    if set(want.measures) & _SHARE and not set(want.measures) & _CHANGE:
+        # a share is not a change: "fell 63%" is no share of anything
+        figures = [f for f in figures if f.kind != "percent" or not _a_change(sentence, f)]
     kinds = {f.kind for f in figures}
     of_kind = bool(("money" in kinds and set(want.attribute) & claims.MONEY_WORDS)
                    or ("percent" in kinds and set(want.attribute) & claims.SHARE_WORDS))
     return of_kind and not _another_measure(want.measures, sentence)
+
+
+def _a_change(sentence: str, figure: verify.Number) -> bool:
+    """True when a percentage of ``sentence`` measures a change ("fell 63%"), not a share.
+
+    Read from the parse: the first verb above the figure is a word of change, and no
+    word of share stands between them ("rose to a 13% share" is a share).
+    """
+    doc = verify.parse(sentence)
+    span = doc.char_span(figure.start, figure.end, alignment_mode="expand")
+    if span is None:
+        return False
+    for token in span.root.ancestors:
+        lemma = str(token.lemma_).lower()
+        if lemma in _SHARE:
+            return False
+        if token.pos_ in ("VERB", "AUX"):
+            return lemma in _CHANGE or token.lower_ in _CHANGE
+    return False
 
 
 # What a sum of money or a percentage measures, in the language's words (written by hand,
@@ -280,6 +302,8 @@ MEASURES: tuple[frozenset[str], ...] = tuple(frozenset(group.split()) for group 
 
 
 _MEASURE_WORDS = frozenset().union(*MEASURES)
+_SHARE = next(group for group in MEASURES if "share" in group)
+_CHANGE = next(group for group in MEASURES if "growth" in group)
 
 
 def _another_measure(measures: Sequence[str], sentence: str) -> bool:
@@ -332,21 +356,52 @@ def _other_filler(restriction: Restriction, cited: Cited) -> str:
     ``""`` when the sentence, its label, its title or the sentence before it (when it
     refers back to it, :func:`_context`) names the restriction's noun, or when the
     sentence has no phrase with the same preposition (it may leave the restriction to
-    its context). Otherwise the sentence's own
+    its context; a time restriction's phrase may have another preposition: "during the
+    October quarter" competes with "in the July quarter"). Otherwise the sentence's own
     phrase: "for ByteDance, Alibaba and Tencent" where "for telecom operators" was asked.
     Only a name fills the same place ("the US tech giant's chip" may describe the
     H200 asked about; "for ByteDance" names someone else), and only a time where a time
     was asked ("on Thursday" does not compete with "on the H200").
     """
-    if set(restriction.heads) & _words(_context(cited)):
+    context = _words(_context(cited))
+    # a time is the same time only whole: "the October quarter" is not "the July quarter"
+    if (set(restriction.heads) <= context if restriction.time
+            else set(restriction.heads) & context):
         return ""
+    prepositions = _TIME_PREPOSITIONS if restriction.time else {restriction.preposition}
     for token in verify.parse(cited.sentence):
-        if token.lower_ != restriction.preposition or token.dep_ != "prep":
+        if token.lower_ not in prepositions or token.dep_ != "prep":
             continue
         for obj in (c for c in token.children if c.dep_ == "pobj" and c.pos_ in _FILLERS):
-            if _is_time(obj) == restriction.time and (restriction.time or obj.pos_ == "PROPN"):
-                return str(obj.doc[obj.left_edge.i:obj.right_edge.i + 1].text)
+            if _is_time(obj) != restriction.time or not (restriction.time
+                                                         or obj.pos_ == "PROPN"):
+                continue
+            if restriction.time and not _same_unit(obj, restriction):
+                continue  # "year over year" is no other quarter; "the same quarter" is it
+            return str(obj.doc[obj.left_edge.i:obj.right_edge.i + 1].text)
     return ""
+
+
+def _same_unit(obj: Any, restriction: Restriction) -> bool:
+    """Whether a time ``obj`` names another time of the restriction's kind.
+
+    "Nvidia's October quarter" for "the July quarter" (both quarters) and "October" for
+    "July" (both named); not "year" for a quarter, nor a time that points back ("the
+    same quarter", "that month").
+    """
+    if any(c.lower_ in _POINTING for c in obj.children):
+        return False
+    named = obj.pos_ == "PROPN" and restriction.text[:1].isupper()
+    return named or verify.word_key(obj) == restriction.heads[0]
+
+
+# the prepositions that put something in time: "in the July quarter" and "during the
+# October quarter" fill the same place
+_TIME_PREPOSITIONS = frozenset("in during for over at on throughout since by before after "
+                               "until".split())
+
+
+_POINTING = frozenset("same that this those these".split())
 
 
 def _context(cited: Cited) -> str:
