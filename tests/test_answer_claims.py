@@ -83,6 +83,9 @@ def test_an_embedded_how_much_asks_for_no_amount() -> None:
     ("Which month did Bloomberg report it?", "November", True),
     ("Which company makes the chips?", "TSMC", True),  # not a kind this check knows
     ("Who said which year it was?", "Jensen Huang", True),  # the question asks who
+    ("How long will the security reviews take?", "25%", False),  # a duration is asked
+    ("How long will the security reviews take?", "about two weeks", True),
+    ("How soon will Beijing decide?", "by the end of the month", True),
 ])
 def test_a_which_year_or_which_place_question_needs_one(question: str, extract: str,
                                                        fits: bool) -> None:

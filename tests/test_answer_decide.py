@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -351,3 +352,36 @@ def test_a_who_answer_that_only_refers_back_gets_the_sentence_naming_them(
                                   "National Development and Reform Commission"), answer.text
     assert "Both agencies have overseen" in answer.text
     assert "National Development" in answer.citations[0].quote
+
+
+_MIDDLE = ("U.S. officials told The Information that the arrangement was designed as a middle "
+           "ground")
+
+
+def test_the_checks_words_in_another_sentence_of_the_passage_make_it_the_answer(
+        tmp_path: Path, fake_embedder: object) -> None:
+    """The model chose the passage and the words; the quoted sentence lacked them."""
+    from conftest import CORPUS, ScriptedGenerator
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = _passage_number(messages, _MIDDLE)
+        return (f"Passage: {n}\nAnswer: U.S. officials told The Information that the "
+                f"arrangement was designed as a middle ground [{n}].")
+
+    question = "What tax rate is applied to H200 chips routed through the US for re-export?"
+    for fallbacks, extract, switched in ((None, "25%", True),
+                                         (("chosen",), "25%", False),  # recheck off
+                                         (None, "Blackwell", False)):  # not of the kind asked
+        gen = ScriptedGenerator(reply, extract=extract)
+        policy = tmp_path / "policy.json"
+        policy.write_text(json.dumps({"fallbacks": list(fallbacks)} if fallbacks else {}))
+        cfg = Settings.from_env(extractive_threshold=9.0, context_mode="corpus",
+                                answer_policy_file=policy)
+        a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=cfg,
+                           embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
+        answer = a.ask(question)
+        assert (not answer.refused) is switched, (extract, answer.text, answer.trace)
+        if switched:
+            assert "taxed at 25%" in answer.text and "recheck" in answer.trace
+            assert [c.doc_id for c in answer.citations] == [TOMS]
+            assert all(a.lookup(c.id).text == c.quote for c in answer.citations)

@@ -326,6 +326,9 @@ def answers_quantity(question: str, extract: str) -> bool:
 _KIND_QUESTION_RE = re.compile(
     r"(?:which|what)\s+(?P<noun>years?|months?|city|cities|towns?|countries|country|"
     r"provinces?|places?|locations?)\b", re.IGNORECASE)
+_DURATION_QUESTION_RE = re.compile(r"how\s+(?:long|soon)\b", re.IGNORECASE)
+_DURATION_RE = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|quarters?|"
+                          r"years?|decades?|until|till)\b", re.IGNORECASE)
 _YEAR_RE = re.compile(r"\b(?:1[89]|20)\d{2}\b")
 _MONTH_RE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b",
                        re.IGNORECASE)
@@ -333,12 +336,17 @@ _PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 
 
 def answers_kind(question: str, extract: str) -> bool:
-    """False when ``question`` asks which year, month or place and ``extract`` names none.
+    """False when ``question`` asks which year, month, place, or how long, and gets none.
+
+    ``extract`` must name one; for "how long", a duration ("25%" does not answer it).
 
     Like :func:`answers_quantity`, read at the question's first wh-word: "In which
     year did Nvidia launch the H20?" is not answered by "October", nor "In which
     city were the meetings held?" by "Wednesday".
     """
+    if _asked(question, _DURATION_QUESTION_RE) is not None:  # "how long ...?": a duration
+        return bool(_DURATION_RE.search(extract)) or any(
+            e.label_ in ("DATE", "TIME") for e in parse(extract).ents)
     asked = _asked(question, _KIND_QUESTION_RE)
     if asked is None:
         return True

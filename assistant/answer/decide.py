@@ -317,8 +317,50 @@ class AnswerBuilder:
                 named = self._with_sentence_before(answer, c, before, hits)
                 if named is not None:
                     return named
+        rechecked = self._rechecked(answer, extract, hits)
+        if rechecked is not None:
+            return rechecked
         return self._refuse(answer, "the answer check's words are not in its quotes "
                                     f"('{extract}')")
+
+    def _rechecked(self, answer: Answer, extract: str, hits: list[Hit]) -> Answer | None:
+        """The one other sentence of the cited passages that holds the answer check's words.
+
+        The model chose the passage and named the words that answer; when the sentence
+        quoted from that passage lacks them and exactly one other sentence of the cited
+        passages holds them (verified, of the kind asked: for a place or a time, in the
+        asked role; for a figure, the one figure of the asked kind), that sentence is
+        the answer. Every later check (the target, the other reports) still applies.
+        """
+        question = answer.question
+        if not self.uses("recheck") or claims.is_bare_polar(extract):
+            return None
+        quoted = {c.quote for c in answer.citations}
+        kind = entity.asked(question)
+        figure = bool(claims.asked_quantity(question)) or target.target(question).figure
+        found: list[tuple[int, str]] = []
+        for n in sorted({c.n for c in answer.citations}):
+            text = hits[n - 1].chunk.text
+            for start, end in sentence_spans(text, 0, len(text)):
+                sentence = text[start:end]
+                if sentence in quoted or not claims.extract_is_grounded(
+                        extract, [sentence], self._policy, question):
+                    continue
+                if kind in ("place", "time") and not any(
+                        verify.mentions(c.name, extract) or verify.mentions(extract, c.name)
+                        for c in entity.candidates(question, sentence)):
+                    continue
+                if figure and not (target.figure_phrase(question, sentence)
+                                   or claims.counts_a_list(question, extract, [sentence])):
+                    continue
+                if self._evidence(hits[n - 1]).verdict(sentence).supported:
+                    found.append((n, sentence))
+        if len(found) != 1:
+            return None
+        n, sentence = found[0]
+        switched = self.quoted(answer, hits, n, sentence)
+        trace = {**answer.trace, "recheck": sentence, "before:recheck": answer.text}
+        return dataclasses.replace(switched, trace=trace)
 
     def reconsider(self, answer: Answer, generator: Generator, hits: list[Hit]) -> Answer:
         """Switch to another passage sentence when it answers the question clearly better.

@@ -33,10 +33,12 @@ class AnswerPolicy:
 
     # The named fallbacks of the decide step that are on (:data:`FALLBACKS`). Each one's
     # effect on held-out questions is scored by ``assistant eval`` ("decide steps").
-    fallbacks: tuple[str, ...] = ("chosen", "judge", "named", "entity", "settle", "accounts",
-                                  "other_reports")
+    fallbacks: tuple[str, ...] = ("chosen", "recheck", "judge", "named", "entity", "settle",
+                                  "accounts", "other_reports")
     """The decide step's fallbacks that run: ``chosen`` (the model's passage, when
-    nothing it wrote holds), ``judge`` (the second opinion), ``named`` (the sentence
+    nothing it wrote holds), ``recheck`` (the one other sentence of the cited passages
+    that holds the answer check's words, when the quoted one lacks them), ``judge``
+    (the second opinion), ``named`` (the sentence
     before, naming who a who-question asks for, when the answer's sentence only refers back),
     ``entity`` (for a who / which / where / when question left unanswered, the name a
     passage sentence gives in the asked role),
@@ -142,7 +144,7 @@ class AnswerPolicy:
     """How far back (characters) the sentence before a cited one is looked for."""
 
 
-FALLBACKS = frozenset({"chosen", "judge", "named", "entity", "settle", "accounts",
+FALLBACKS = frozenset({"chosen", "recheck", "judge", "named", "entity", "settle", "accounts",
                        "other_reports"})
 # Removed: "recovered" (the passage sentence holding the answer check's words, put in
 # place of the answer). On held-out questions it changed 3 answers of the fresh split

@@ -48,6 +48,7 @@ class Target:
     owners: tuple[str, ...] = ()  # names within the asked-for noun's phrase ("H200 units")
     restrictions: tuple[Restriction, ...] = ()  # "approved *for telecom operators*"
     measures: tuple[str, ...] = ()  # the question's words of :data:`MEASURES` ("price")
+    count: bool = False  # "how many <things>?": a count, which a sentence may give in words
     # a name and the common noun it qualifies in the question ("H200", "chip"): a cited
     # sentence about that noun alone ("Chips manufactured by TSMC ...") may be about it
     kinds: tuple[tuple[str, str], ...] = ()
@@ -179,7 +180,8 @@ def _asked(question: str) -> Target:
     measured = set(attribute) & (claims.MONEY_WORDS | claims.SHARE_WORDS | _FIGURE_NOUNS)
     owners = tuple(_names_in(list(noun.subtree), names))
     if how_many and not measured:  # a count: whose units, but a sentence may count in words
-        return Target(_principal_names(doc, noun, names), speaker=_speaker(doc), owners=owners)
+        return Target(_principal_names(doc, noun, names), speaker=_speaker(doc), owners=owners,
+                      count=True)
     if not how_much and not measured:
         return Target(_principal_names(doc, None, names),  # "What restrictions ...?": words
                       speaker=_speaker(doc))
@@ -337,6 +339,10 @@ def _restrictions(doc: Any) -> tuple[Restriction, ...]:
         for obj in (c for c in token.children if c.dep_ == "pobj" and c.pos_ in _FILLERS):
             if any(t.lower_ in _WH_WORDS for t in obj.subtree):  # "on which date": asked
                 continue
+            if len(obj.text) < 3 or not any(ch.isalpha() for ch in obj.text):  # "re", "-"
+                continue
+            if obj.pos_ == "NOUN" and any(c.dep_ in ("acl", "ccomp") for c in obj.children):
+                continue  # "for the claim that Beijing ...": what is claimed, not the word
             if any(c.dep_ == "poss" and c.tag_ == "PRP$" for c in obj.children):
                 continue  # "at his firm" refers back; whoever fills it may be meant
             nouns = [obj, *(c for c in obj.children if c.dep_ == "compound" and c.pos_ in _FILLERS),
@@ -502,9 +508,12 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
         if restriction.name and not any(verify.mentions(_context(c), restriction.name)
                                         for c in cited):
             return f"the cited sentences do not speak of {restriction.name}"
-        if want.figure and not restriction.time and not any(
-                set(restriction.heads) & _words(_context(c)) for c in cited):
-            return f"no cited sentence gives the figure for {restriction.text}"
+        if (want.figure or want.count) and not restriction.time and not any(
+                set(restriction.heads) & _words(_context(c)) or (
+                    restriction.name and verify.mentions(_context(c), restriction.name))
+                for c in cited):  # "the US" is spoken of as "the United States" too
+            asked = "figure" if want.figure else "count"
+            return f"no cited sentence gives the {asked} for {restriction.text}"
         # one cited sentence giving it for someone else is enough: the others may be
         # about something else altogether ("Alibaba owns the Post")
         other = [found for found in (_other_filler(restriction, c) for c in cited) if found]
