@@ -409,8 +409,12 @@ class Assistant:
         if self._warming and self._generator is None:  # the model is still loading
             yield Status("waiting", f"waiting for the model: {self.model_status}")
         generator = self.generator
-        earlier = [{"role": t["role"], "content": t["content"][:self.policy.history_chars]}
-                   for t in turns[-self.policy.history_messages:]]
+        # A follow-up made to stand alone carries what it needs of the conversation; the
+        # earlier turns would only tempt the model to repeat its last answer (and, before
+        # the passages, keep it from reusing the state it holds for them).
+        earlier = [] if resolved.changed else [
+            {"role": t["role"], "content": t["content"][:self.policy.history_chars]}
+            for t in turns[-self.policy.history_messages:]]
         # a question about some reports reads their retrieved passages, never the whole corpus
         corpus = self.corpus_prompt(generator) if allowed is None else None
         if corpus is not None:

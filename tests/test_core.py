@@ -69,7 +69,16 @@ def test_follow_up_uses_the_conversation(make_assistant: Make) -> None:
                {"role": "assistant", "content": [{"type": "text", "text": "The NDRC [1]."}]}]
     hits = a.search("Since when have they overseen it?", k=3, history=history)
     assert any("National Development and Reform Commission" in h.chunk.text for h in hits)
-    a.ask("Since when have they overseen it?", history=history)
+    answer = a.ask("Since when have they overseen it?", history=history)
+    prompt = a.generator.prompts[-1]  # type: ignore[attr-defined]
+    # made to stand alone, the follow-up is asked alone: the model is not shown the last
+    # answer to repeat
+    assert "standalone" in answer.trace
+    assert [m["role"] for m in prompt] == ["system", "user"]
+    assert prompt[-1]["content"].endswith(f"Question: {answer.trace['standalone']}")
+    # one the conversation step cannot rewrite is asked with the earlier turns
+    unresolved = a.ask("Why?", history=history)
+    assert "standalone" not in unresolved.trace
     prompt = a.generator.prompts[-1]  # type: ignore[attr-defined]
     assert [m["role"] for m in prompt] == ["system", "user", "assistant", "user"]
 

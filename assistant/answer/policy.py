@@ -137,7 +137,8 @@ class AnswerPolicy:
     closest_passages: int = 3
     """Retrieved passages a refusal offers (CLI and UI)."""
     history_messages: int = 4
-    """Earlier turns given to the model."""
+    """Earlier turns given to the model, when the conversation step could not make the
+    question stand alone (a follow-up it rewrote is asked alone)."""
     history_chars: int = 600
     """Characters kept of each earlier turn given to the model."""
     before_chars: int = 600
