@@ -233,7 +233,9 @@ def test_real_follow_ups_stand_alone_and_summaries_quote_the_lead(
                {"role": "assistant", "content": first.text}]
     answer = real_assistant.ask("What did he say about H200 imports?", history=history)
     assert answer.trace["standalone"] == "What did Randy Abrams say about H200 imports?"
-    assert not answer.refused and "balanced outcome" in answer.text, answer.trace
+    # either of the things he said (the report quotes both: "..., he added")
+    assert not answer.refused and any(
+        said in answer.text for said in ("balanced outcome", "hinder the growth")), answer.trace
     assert [c.doc_id for c in answer.citations] == [SCMP]
     summary = real_assistant.ask("Summarise the Tom's Hardware report.")
     assert [c.doc_id for c in summary.citations] == [TOMS] * len(summary.citations)

@@ -60,12 +60,16 @@ class AnswerPolicy:
     now stops only questions about nothing in the reports."""
 
     # Quoting a sentence without the model (other reports' accounts beside an answer).
-    extractive_threshold: float = 1.6
+    extractive_threshold: float = 1.4
     """Rank score a passage sentence needs to be quoted without the model, as another
     report's account beside an answer. Fitted by ``assistant calibrate`` on calibration
-    (388 questions, session 21): the lowest bar no unanswerable question's best
-    sentence reaches. It was 1.4 by the same rule on 101 questions (it also gated the
-    extractive answer, removed since), and 1.05 on the first 67."""
+    (101 questions): the lowest bar no unanswerable question's best sentence reaches
+    (the rule of the extractive answer, removed since, which answered such questions).
+    It was 1.05 by the same rule on the first 67. On 388 questions (session 21) the
+    rule gives 1.6; that refit is not applied: these quotes stand only beside an
+    answer, never in place of a refusal, so the rule no longer measures their risk,
+    and at 1.6 none of the other-report quotes the tests expect is shown. A rule of
+    their own is still to be measured."""
     min_matched: int = 2
     """Question content words such a sentence must contain: one shared word (say
     "H200") is no evidence that it answers. Chosen by hand, not fitted."""
