@@ -705,9 +705,11 @@ class AnswerBuilder:
             return None  # a common noun may stand under another word: no "no" from it
         hits: list[Hit] = []
         lines: list[claims.GroundedSentence] = []
+        supports: dict[int, list[str]] = {}
         for doc_id in [*having, *(d for d in quotes if d not in asked)]:
             chunk, sentence = quotes[doc_id]
             hits.append(Hit(chunk, 0.0, len(hits) + 1))
+            supports[len(hits)] = [sentence]
             lines.append(claims.GroundedSentence(f"{self._outlet(doc_id)}: {sentence}",
                                                  (len(hits),), 1.0, sentence,
                                                  ((len(hits), sentence),)))
@@ -715,15 +717,12 @@ class AnswerBuilder:
         if len(asked) == 1 and having:  # "Yes — <the sentence>"
             lines[0] = dataclasses.replace(lines[0], text=_after_word("yes", lines[0].span))
         elif len(asked) == 1:  # "No — ...", then who does name it
-            lines = [dataclasses.replace(g, text=g.text.replace(": ", " does: ", 1))
-                     for g in lines]
-        else:
+            lines = [claims.GroundedSentence(head, (), 1.0),
+                     *(dataclasses.replace(g, text=g.text.replace(": ", " does: ", 1))
+                       for g in lines)]
+        else:  # how the reports compare first, cited to the quotes that bear it out
             lines.insert(0, claims.GroundedSentence(
                 head, tuple(range(1, len(having) + 1)), 1.0))
-        if len(asked) == 1 and not having:
-            lines.insert(0, claims.GroundedSentence(head, (), 1.0))
-        supports = {n: [sentence] for n, sentence in ((i + 1, q[1]) for i, q in enumerate(
-            quotes[d] for d in [*having, *(d for d in quotes if d not in asked)]))}
         text, cited = citations.build_citations(claims.render(lines), hits, self._titles,
                                                 supports)
         return Answer(question, text, False, cited, tuple(hits), timings, (),
