@@ -67,9 +67,9 @@ def asked(question: str, names: Mapping[str, tuple[str, ...]],
     named = comparison.named_reports(subject, names)
     if not named and not _REPORT_RE.search(subject):
         return None  # "Does Huang mention ...?" asks what Huang said
-    order = sorted(named, key=lambda d: min(
-        (m.start() for a in names.get(d, ()) for m in [re.search(re.escape(a), subject)] if m),
-        default=0)) if named else list(reports)
+    order = (sorted(named, key=lambda d: min((subject.find(a) for a in names.get(d, ())
+                                              if a in subject), default=0))
+             if named else list(reports))  # in the order the question names them
     thing = _TAIL_RE.sub("", match.group("rest")).strip(" ,.")
     thing = comparison.without_reports(thing, names).strip(" ,.")
     rare = tuple(w for w in gate.rare_words(thing) if not comparison.named_reports(w, names)
