@@ -721,6 +721,42 @@ def _check_roles(claim: Any, window: _Window, policy: VerifierPolicy, context: s
             if there and key not in there and gone:
                 return (f"in the evidence, {', '.join(sorted(gone))} (not {token.text}) "
                         f"is the {slot[1]} of '{slot[0]}'")
+    return _check_subjects(claim, window, policy, mentioned, placed)
+
+
+def _check_subjects(claim: Any, window: _Window, policy: VerifierPolicy, mentioned: set[str],
+                    placed: dict[str, set[tuple[str, str]]]) -> str:
+    """A common noun that is the claim's subject of a verb stands where the evidence has that verb.
+
+    "Imports of the H200 chips sit one generation below Blackwell" fails where the
+    evidence says "The H200 sits ...": no sentence saying "sits" has "imports", and
+    the thing said to sit there is another. Only verbs whose subject the evidence
+    gives, and that the claim does not hand back to it, count; "the chip" (a definite
+    noun the evidence uses) may stand for what it names.
+    """
+    homes: dict[str, list[tuple[Span, set[str]]]] = {}  # verb -> (sentence, its subjects)
+    for t in window.tokens:
+        if t.dep_ == "nsubj" and t.pos_ in ("NOUN", "PROPN") and t.head.pos_ == "VERB":
+            span = next(sp for sp in window.spans if sp.start <= t.idx < sp.end)
+            homes.setdefault(_key(t.head), []).append((span, {_key(t)}))
+    for token in claim:
+        verb = token.head
+        if (token.dep_ != "nsubj" or token.pos_ != "NOUN" or _name_like(token)
+                or verb.pos_ != "VERB" or _lemma(verb) in policy.reporting
+                or _lemma(verb) in policy.identity):
+            continue
+        found = homes.get(_key(verb), [])
+        if not found or any(_key(token) in _sentence_keys(window, span) for span, _ in found):
+            continue
+        if (any(c.dep_ == "det" and c.lower_ in _ANAPHORIC for c in token.children)
+                and _key(token) in window.keys):
+            continue  # "the chip" for "the H200": a noun the evidence has, pointing back
+        slot = (_lemma(verb), "subj")
+        there = set().union(*(subjects for _, subjects in found))
+        gone = {f for f in there if f not in mentioned or slot not in placed.get(f, set())}
+        if gone:
+            return (f"in the evidence, {', '.join(sorted(gone))} (not {token.text}) "
+                    f"is the subject of '{verb.lemma_}'")
     return ""
 
 

@@ -41,6 +41,8 @@ def test_faithful_claims_are_kept(claim: str) -> None:
 
 @pytest.mark.parametrize(("claim", "check"), [
     ("The H20 sits one generation below Blackwell.", "roles"),          # swap inside the passage
+    ("Imports of the H200 chips sit one generation below Blackwell.", "roles"),  # another subject
+    ("Demand sits one generation below Blackwell.", "roles"),           # a word of another clause
     ("Beijing has authorized H200 imports.", "modality"),               # conditional -> fact
     ("Nvidia's revenue from China fell 63% to $3 billion in the October quarter.",
      "modality"),                                                       # attribution dropped
