@@ -89,3 +89,21 @@ def test_a_summary_of_what_someone_says_quotes_them_and_what_they_go_on_to_say(
     assert "balanced outcome" in answer.text
     assert "he added" in answer.text  # the next sentence goes on about him
     assert "Beijing weighs" not in answer.text  # not the report's headline
+
+
+def test_a_topic_sentence_comes_with_the_rest_of_its_paragraph() -> None:
+    from assistant.answer.summary import on_topic
+
+    # sentence 3 ranks best; 4 and 5 go on in its paragraph; then the next best, 0
+    assert on_topic([3, 0, 1], [0, 0, 1, 2, 2, 2, 3], 4) == [0, 3, 4, 5]
+    assert on_topic([3, 0, 1], [0, 0, 1, 2, 2, 2, 3], 2) == [3, 4]
+    assert on_topic([5, 4], [0, 1, 2, 3, 4, 4], 4) == [4, 5]  # never before the best
+
+
+def test_a_summary_of_proposals_quotes_the_paragraph_that_lists_them(make_assistant: Make
+                                                                     ) -> None:
+    a = make_assistant(["Passage: 1\nAnswer: not used [1]."])
+    answer = a.ask("Summarise the restrictions Chinese regulators are reportedly considering "
+                   "on H200 purchases and use.")
+    assert "One proposal would cap" in answer.text
+    assert "Another would bar H200 use" in answer.text

@@ -754,7 +754,8 @@ class AnswerBuilder:
 
         On a topic (:func:`assistant.answer.summary.topic`): the report's
         ``summary_sentences`` sentences that rank best for the topic
-        (:class:`~assistant.answer.evidence.SentenceRanker`), in the report's order.
+        (:class:`~assistant.answer.evidence.SentenceRanker`), each followed by the rest
+        of its paragraph (:func:`assistant.answer.summary.on_topic`), in the report's order.
         A topic that names a person or an organisation the report names takes only
         the sentences naming them and those that go on about them ("he added").
         """
@@ -763,9 +764,10 @@ class AnswerBuilder:
         if not about:
             return summary.lead(doc, chunks, self._policy.summary_sentences,
                                 self._policy.summary_min_words)
-        said = summary.sentences_of(doc, chunks, self._policy.summary_min_words)
-        if not said:
+        lines = summary.paragraphed(doc, chunks, self._policy.summary_min_words)
+        if not lines:
             return []
+        said = [(chunk, text) for chunk, text, _ in lines]
         texts = [text for _, text in said]
         ranked = SentenceRanker(texts, self._embedder).rank(about)
         people = [a for a in verify.agents(request) if not summary.asks_for_summary(a)]
@@ -778,8 +780,11 @@ class AnswerBuilder:
                         if i + 1 < len(texts) and target.refers_back(texts[i + 1], texts[i])}
             about_them = set(naming) | going_on
             ranked = [r for r in ranked if r.n - 1 in about_them]
-        best = sorted({r.n for r in ranked[:self._policy.summary_sentences]})
-        return [said[n - 1] for n in best]
+            best = sorted({r.n - 1 for r in ranked[:self._policy.summary_sentences]})
+        else:  # about a topic: its best sentences, each with the rest of its paragraph
+            best = summary.on_topic([r.n - 1 for r in ranked], [p for *_, p in lines],
+                                    self._policy.summary_sentences)
+        return [said[i] for i in best]
 
     def each_report(self, answer: Answer, hits: list[Hit]) -> Answer:
         """For a question about several reports, one cited line per report.

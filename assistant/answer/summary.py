@@ -74,16 +74,46 @@ def sentences_of(doc: Document, chunks: Sequence[Chunk], min_words: int
     Only sentences that lie whole inside one of ``chunks`` (the report's indexed
     passages) are taken, so each can be cited and looked up.
     """
+    return [(chunk, text) for chunk, text, _ in paragraphed(doc, chunks, min_words)]
+
+
+def paragraphed(doc: Document, chunks: Sequence[Chunk], min_words: int
+                ) -> list[tuple[Chunk, str, int]]:
+    """:func:`sentences_of`, each with the number of the paragraph (line) it stands in."""
     ordered = sorted((c for c in chunks if c.doc_id == doc.doc_id), key=lambda c: c.start)
-    out: list[tuple[Chunk, str]] = []
+    out: list[tuple[Chunk, str, int]] = []
     for start, end in sentence_spans(doc.text, 0, len(doc.text)):
         text = doc.text[start:end]
         if not _says_something(text, min_words):
             continue
         chunk = next((c for c in ordered if c.start <= start and end <= c.end), None)
         if chunk is not None:
-            out.append((chunk, text))
+            out.append((chunk, text, len(_LINE_BREAKS_RE.findall(doc.text, 0, start))))
     return out
+
+
+_LINE_BREAKS_RE = re.compile(r"\n+")
+
+
+def on_topic(ranked: Sequence[int], paragraphs: Sequence[int], sentences: int) -> list[int]:
+    """The sentences (indices) a summary on a topic quotes, in the report's order.
+
+    The best-ranked sentence comes with the rest of its paragraph after it, which
+    goes on about what it introduces ("Chinese regulators are considering
+    restrictions of their own. One proposal would cap ... Another would bar ...");
+    then the next best-ranked sentence not yet taken, and so on, up to ``sentences``.
+    """
+    chosen: list[int] = []
+    for best in ranked:
+        following = range(best, len(paragraphs))
+        for i in following:
+            if len(chosen) >= sentences or paragraphs[i] != paragraphs[best]:
+                break
+            if i not in chosen:
+                chosen.append(i)
+        if len(chosen) >= sentences:
+            break
+    return sorted(chosen)
 
 
 def lead(doc: Document, chunks: Sequence[Chunk], sentences: int, min_words: int
