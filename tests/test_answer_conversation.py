@@ -112,3 +112,27 @@ def test_its_is_the_name_that_owns_something() -> None:
                    "Nvidia's overall China revenue fell 63% to about $3 billion [6].")
     assert resolve("And what has its CEO said about its market share?", turns).standalone == \
         "And what has Nvidia's CEO said about Nvidia's market share?"
+
+
+@pytest.mark.parametrize(("turns", "question", "expected"), [
+    # "that agency": the name answering a question that asked which agency
+    (("Which news agency first reported the approvals?", "Reuters first reported it [2]."),
+     "And what does the other outlet cite that agency for?",
+     "And what does the other outlet cite Reuters for?"),
+    (("Which company makes the chips?", "Chips made by TSMC in Taiwan would be imported [7]."),
+     "Is that company mentioned in the other report?",
+     "Is TSMC mentioned in the other report?"),
+    # "that quarter": the phrase of the conversation with the same noun
+    (("What did the H20 earn Nvidia in the October quarter?", "$50 million [6]."),
+     "How did Nvidia's China revenue do in that quarter?",
+     "How did Nvidia's China revenue do in the October quarter?"),
+])
+def test_a_demonstrative_phrase_takes_what_it_points_at(turns: tuple[str, str], question: str,
+                                                        expected: str) -> None:
+    assert resolve(question, _turns(*turns)).standalone == expected
+
+
+def test_a_demonstrative_without_a_clear_antecedent_stays() -> None:
+    turns = _turns("Which sectors could be barred?", "Sectors regarded as sensitive [8].")
+    assert resolve("Why were those sectors singled out?", turns).standalone == \
+        "Why were those sectors singled out?"

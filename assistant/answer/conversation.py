@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from assistant import verify
 from assistant.models.generation import Message
@@ -32,6 +33,7 @@ from assistant.models.generation import Message
 _PERSON = frozenset({"he", "him", "his", "she", "her", "hers", "himself", "herself"})
 _THING = frozenset({"it", "its"})
 _GROUP = frozenset({"they", "them", "their", "theirs"})
+_DEMONSTRATIVES = frozenset({"that", "this", "those", "these"})
 _POSSESSIVE = frozenset({"his", "its", "their", "theirs", "hers"})
 _ELLIPSIS_RE = re.compile(
     r"^\W*(?:and\s+)?(?:(?:what|how)\s+about|(?P<prep>with|for|in|on|at|from|to|of|versus|vs\.?)"
@@ -176,15 +178,61 @@ def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]], owner: bool = F
     return None
 
 
+def _asked_noun(question: str) -> str:
+    """The noun a name question asks for ("Which news agency ...?": "agency"), or ""."""
+    for token in verify.parse(question):
+        if token.lower_ in ("which", "what") and token.dep_ == "det" and token.head.pos_ == "NOUN":
+            return str(token.head.lemma_.lower())
+    return ""
+
+
+def _demonstrated(noun: Any, exchanges: Sequence[tuple[str, str]]) -> str:
+    """What "that agency" / "those sectors" points at in the conversation ("": unclear).
+
+    Newest exchange first: the names answering a question that asked for such a
+    thing ("Which news agency first reported it?" answered "Reuters ..."), else a
+    phrase of the exchange with the same head noun ("that quarter": "the October
+    quarter"), not itself pointing back.
+    """
+    lemma = noun.lemma_.lower()
+    for question, answer in reversed(exchanges):
+        if answer and asks_for_name(question) and _asked_noun(question) == lemma:
+            named = [m for m in mentions(answer) if m.label and m.label != _OWNER]
+            if named:
+                return named[0].text
+        for mention in (*mentions(question), *(mentions(answer) if answer else ())):
+            words = verify.parse(mention.text)
+            if (len(words) > 1 and words[-1].lemma_.lower() == lemma
+                    and words[0].lower_ not in _DEMONSTRATIVES and words[0].pos_ != "PRON"
+                    and not any(t.lower_ in _WH for t in words)):
+                return mention.text
+    return ""
+
+
 def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
                          ) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """``question`` with its third-person pronouns replaced by what they stand for."""
+    """``question`` with its third-person pronouns replaced by what they stand for.
+
+    A demonstrative before a noun ("that agency", "those sectors") is replaced with
+    the noun by what it points at (:func:`_demonstrated`).
+    """
     doc = verify.parse(question)
     pieces: list[str] = []
     replaced: list[tuple[str, str]] = []
     taken: set[str] = set()
+    skip = -1  # the noun of a demonstrative phrase already replaced
     for token in doc:
         word = token.lower_
+        if token.i <= skip:
+            continue
+        if (word in _DEMONSTRATIVES and token.dep_ == "det" and token.head.pos_ == "NOUN"
+                and token.head.i == token.i + 1):
+            pointed = _demonstrated(token.head, exchanges)
+            if pointed:
+                replaced.append((f"{token.text} {token.head.text}", pointed))
+                pieces.append(pointed + token.head.whitespace_)
+                skip = token.head.i
+                continue
         kind = ("person" if word in _PERSON else "thing" if word in _THING
                 else "group" if word in _GROUP else "")
         if not kind or token.pos_ not in ("PRON", "DET"):
