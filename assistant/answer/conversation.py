@@ -200,7 +200,8 @@ def _demonstrated(noun: Any, exchanges: Sequence[tuple[str, str]]) -> str:
             named = [m for m in mentions(answer) if m.label and m.label != _OWNER]
             if named:
                 return named[0].text
-        for mention in (*mentions(question), *(mentions(answer) if answer else ())):
+        phrases: list[Mention] = [*mentions(question), *(mentions(answer) if answer else [])]
+        for mention in phrases:
             words = verify.parse(mention.text)
             if (len(words) > 1 and words[-1].lemma_.lower() == lemma
                     and words[0].lower_ not in _DEMONSTRATIVES and words[0].pos_ != "PRON"
