@@ -791,9 +791,8 @@ class AnswerBuilder:
 
         Runs when the question names two outlets or speaks of "both reports" / "each
         report". Each report's line is the answer's own sentences that cite only
-        that report, or else the report's best sentence for the question (ranked
-        without the words that name the reports; at least
-        ``AnswerPolicy.account_bar`` and two question words, and verified), labelled
+        that report, or else the report's best sentences for the question (ranked
+        without the words that name the reports: :meth:`_accounts`), labelled
         with its outlet. A refusal becomes the reports' lines when two reports have
         one. When the question asks whether the reports agree or differ, a relation
         is stated only as the verifier finds it (:meth:`_relation`).
@@ -805,8 +804,9 @@ class AnswerBuilder:
         own, shared = self._sentences_by_report(answer)
         topic = comparison.without_reports(question, self._names)
         own = self._outranked(own, topic, hits)
-        accounts = self._best_per_report(topic, hits, set(own), self._policy.account_bar)
-        accounts.update(self._naming_per_report(topic, hits, set(own) | set(accounts)))
+        accounts = self._accounts(topic, hits, set(own))
+        accounts.update({doc_id: [ranked] for doc_id, ranked in self._naming_per_report(
+            topic, hits, set(own) | set(accounts)).items()})
         if len(own) + len(accounts) < 2:
             return answer
         order = list(dict.fromkeys([*own, *(h.chunk.doc_id for h in hits)]))
@@ -822,11 +822,14 @@ class AnswerBuilder:
                 firsts.append(first)
                 grounded += [first, *rest]
             elif doc_id in accounts:
-                ranked = accounts[doc_id]
-                firsts.append(claims.GroundedSentence(f"{label}: {ranked.text}", (ranked.n,),
-                                                      1.0, ranked.text))
-                grounded.append(firsts[-1])
-                supports.setdefault(ranked.n, []).append(ranked.text)
+                for i, ranked in enumerate(accounts[doc_id]):  # best first
+                    line = claims.GroundedSentence(f"{label}: {ranked.text}" if i == 0
+                                                   else ranked.text, (ranked.n,), 1.0,
+                                                   ranked.text)
+                    if i == 0:
+                        firsts.append(line)
+                    grounded.append(line)
+                    supports.setdefault(ranked.n, []).append(ranked.text)
         relation = self._relation(question, firsts) if len(firsts) >= 2 else ""
         if relation:  # cited to both quotes it compares, so it is checked in one click
             pair = (firsts[0].passages[0], firsts[1].passages[0])
@@ -836,7 +839,7 @@ class AnswerBuilder:
                                                     supports)
         trace = {**answer.trace, "before:accounts": answer.text,
                  "accounts": " | ".join(f"{r.score:.2f}: {r.text}"
-                                                          for r in accounts.values())}
+                                        for lines in accounts.values() for r in lines)}
         if relation:
             trace["relation"] = relation
         return Answer(question, text, False, cited_all, answer.hits, answer.timings,
@@ -952,6 +955,28 @@ class AnswerBuilder:
                     and ranked.matched >= self._policy.min_matched
                     and self._evidence(hit).verdict(ranked.text).supported):
                 chosen[doc_id] = ranked
+        return chosen
+
+    def _accounts(self, topic: str, hits: list[Hit], done: set[str]
+                  ) -> dict[str, list[RankedSentence]]:
+        """Each other report's best sentences on ``topic``, for a question about several reports.
+
+        Up to ``account_sentences`` per report, in rank order: rank score at least
+        ``account_bar``, at least ``account_matched`` topic words, verified against
+        their passage.
+        """
+        chosen: dict[str, list[RankedSentence]] = {}
+        for ranked in self._ranker(hits).rank(topic):
+            if ranked.score < self._policy.account_bar:
+                break
+            hit = hits[ranked.n - 1]
+            mine = chosen.get(hit.chunk.doc_id, [])
+            if (hit.chunk.doc_id in done or len(mine) >= self._policy.account_sentences
+                    or ranked.matched < self._policy.account_matched
+                    or any(r.text == ranked.text for r in mine)
+                    or not self._evidence(hit).verdict(ranked.text).supported):
+                continue
+            chosen[hit.chunk.doc_id] = [*mine, ranked]
         return chosen
 
     def _naming_per_report(self, question: str, hits: list[Hit], done: set[str]
