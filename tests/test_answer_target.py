@@ -25,7 +25,7 @@ def test_a_figure_question_names_its_attribute_and_owner() -> None:
     assert target("How much revenue did Nvidia make in the October quarter?") == Target(
         ("Nvidia",), True, ("revenue",), measures=("revenue",),
         restrictions=(Restriction("in", ("quart", "octob"), "the October quarter", True),),
-        kinds=(("October", "quart"),))
+        kinds=(("October", "quart"),), mentioned=("Nvidia", "October"))
     assert target("What share of Nvidia's revenue comes from data centers?").attribute == (
         "share",)
     assert target("By what percentage did Nvidia's global revenue grow?").figure
@@ -290,3 +290,15 @@ def test_a_count_needs_what_narrows_it_but_not_the_word_for_a_claim() -> None:
     assert addresses(target("How many people familiar with the matter does the SCMP cite for "
                             "the claim that Beijing has started approving imports?"),
                      [Cited(sources, label="South China Morning Post")]) == ""
+
+
+def test_a_figure_whose_subject_names_something_else_is_not_the_owners() -> None:
+    want = target("What was Nvidia's China revenue in the October quarter?")
+    h20 = Cited("The H20 contributed just $50 million in revenue during Nvidia's October "
+                "quarter, compared to $4.6 billion when it could still ship into China.")
+    overall = Cited("Nvidia's overall China revenue fell 63% to about $3 billion in the "
+                    "October quarter.")
+    assert "revenue" in addresses(want, [h20])
+    assert addresses(want, [overall]) == ""
+    # asked about the H20 itself, its sentence answers
+    assert addresses(target("How much revenue did the H20 bring Nvidia?"), [h20]) == ""

@@ -52,6 +52,7 @@ class Target:
     # a name and the common noun it qualifies in the question ("H200", "chip"): a cited
     # sentence about that noun alone ("Chips manufactured by TSMC ...") may be about it
     kinds: tuple[tuple[str, str], ...] = ()
+    mentioned: tuple[str, ...] = ()  # every name the question has, principal or not
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,8 @@ def target(question: str) -> Target:
     words = {t.lemma_.lower() for t in doc} | {t.lower_ for t in doc}
     return dataclasses.replace(_asked(question), restrictions=_restrictions(doc),
                                measures=tuple(sorted(words & _MEASURE_WORDS)),
-                               kinds=_kinds(doc, question_names(question)))
+                               kinds=_kinds(doc, question_names(question)),
+                               mentioned=tuple(question_names(question)))
 
 
 def _asked(question: str) -> Target:
@@ -236,6 +238,32 @@ def _named_subject(sentence: str) -> bool:
             return False
         return bool(verify.names(" ".join(t.text for t in phrase)))
     return False
+
+
+def _of_another(sentence: str, want: Target, exempt: Sequence[str] = ()) -> bool:
+    """True when ``sentence``'s subject names something other than whose figure is asked.
+
+    "The H20 contributed just $50 million in revenue" gives the H20's figure, not
+    "Nvidia's China revenue" (the question's owners, Nvidia and China), though it
+    names both elsewhere; "China accounted for 13% of Nvidia revenue" is of a name the
+    question has. Only a question naming the owner of the asked-for figure, and a
+    sentence whose subject has a name, are judged.
+    """
+    if not want.owners:
+        return False
+    subject = _subject_names(sentence)
+    asked = [*want.names, *want.mentioned, *exempt]
+    return bool(subject) and not any(verify.mentions(name, a) or verify.mentions(a, name)
+                                     for name in subject for a in asked)
+
+
+def _subject_names(sentence: str) -> list[str]:
+    """The names in the subject of ``sentence``'s main verb ([] when it has none)."""
+    for token in verify.parse(sentence):
+        if token.dep_ == "ROOT":
+            subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
+            return verify.names(" ".join(t.text for t in subjects[0].subtree)) if subjects else []
+    return []
 
 
 def _roots(text: str) -> set[str]:
@@ -498,7 +526,8 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
                    or _of_its_kind(name, want, c)
                    for c in cited):
             return f"the cited sentences do not speak of {name}"
-    if want.figure and not any(_figure_of(c.sentence, want) for c in cited):
+    if want.figure and not any(_figure_of(c.sentence, want)
+                               and not _of_another(c.sentence, want, exempt) for c in cited):
         asked = " ".join(reversed(want.attribute)) or "figure"
         return f"no cited sentence gives a figure of the {asked} asked for"
     for restriction in want.restrictions:
