@@ -144,6 +144,10 @@ UNITS = "The approval covered more than 400,000 units for ByteDance, Alibaba and
     # the statement's verb and object, said the other way
     ("Has Nvidia already received purchase orders for the H200?", ORDERS, "no"),
     ("Has Nvidia received approval for the H200?", ORDERS, ""),  # another object
+    # what someone is asked to have said, against what they are quoted saying
+    ("Did Jensen Huang say Nvidia had already received purchase orders for the H200?",
+     ORDERS, "no"),
+    ("Did Reuters say Nvidia had received purchase orders?", ORDERS, ""),  # "he" is a person
     # asked as done by now, left undone ("would issue")
     ("Had the agencies already issued their guidance to the companies?", GUIDANCE, "no"),
     ("Will the agencies issue guidance to the companies?", GUIDANCE, ""),  # not "by now"

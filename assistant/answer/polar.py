@@ -136,8 +136,40 @@ def by_parts(claim: str, sentence: str) -> str:
     verb = next((t for t in doc if t.dep_ == "ROOT"), None)
     if verb is None:
         return ""
+    said = _what_was_said(verb, evidence)
+    if said is not None:  # "Did Huang say Nvidia had received orders?": what he said
+        verb = said
     return (_by_figures(claim, sentence, doc)
             or (_by_verb(doc, verb, evidence) if verb.pos_ == "VERB" else ""))
+
+
+def _what_was_said(verb: Any, evidence: Any) -> Any | None:
+    """The verb of what a reporting verb's subject is asked to have said, if quoted.
+
+    "X did say Nvidia had received orders": "received", when a sentence of the
+    evidence has a reporting verb whose subject is X, or a pronoun that may stand for
+    X ("..., he told journalists" for a person); ``None`` otherwise.
+    """
+    reporting = {verify.word_root(w) for w in verify.DEFAULT_POLICY.reporting}
+    if verify.word_key(verb) not in reporting:
+        return None
+    said = next((c for c in verb.children if c.dep_ == "ccomp" and c.pos_ in ("VERB", "AUX")),
+                None)
+    speaker = [t for c in verb.children if c.dep_ == "nsubj" for t in c.subtree
+               if t.pos_ == "PROPN"]
+    if said is None or not speaker:
+        return None
+    for token in evidence:
+        if token.dep_ != "nsubj" or verify.word_key(token.head) not in reporting:
+            continue
+        person = any(t.ent_type_ == "PERSON" for t in speaker)
+        if (token.pos_ == "PRON" and (token.lower_ in _PERSONAL) == person) or any(
+                verify.word_key(t) == verify.word_key(token) for t in speaker):
+            return said
+    return None
+
+
+_PERSONAL = frozenset({"he", "she"})  # a pronoun for a person; "they" or "it" for a body
 
 
 def _by_verb(doc: Any, verb: Any, evidence: Any) -> str:
