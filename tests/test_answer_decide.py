@@ -385,3 +385,20 @@ def test_the_checks_words_in_another_sentence_of_the_passage_make_it_the_answer(
             assert "taxed at 25%" in answer.text and "recheck" in answer.trace
             assert [c.doc_id for c in answer.citations] == [TOMS]
             assert all(a.lookup(c.id).text == c.quote for c in answer.citations)
+
+
+def test_a_better_judged_sentence_about_something_else_does_not_switch(
+        tmp_path: Path, fake_embedder: object) -> None:
+    from conftest import ScriptedGenerator
+
+    overall = "Nvidia’s overall China revenue fell 63% year over year to about $3 billion"
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        return f"Passage: 6\nAnswer: {overall} [{_passage_number(messages, overall)}]."
+
+    # the model prefers the H20's sentence: a figure of the H20, not of Nvidia's China revenue
+    gen = ScriptedGenerator(reply, judge={"The H20 contributed": 1.0, "overall China": 0.0})
+    a = _judged(tmp_path, fake_embedder, gen)
+    answer = a.ask("What was Nvidia's overall China revenue in the October quarter?")
+    assert "$3 billion" in answer.text and overall in answer.citations[0].quote, answer.trace
+    assert "kept: no cited sentence gives a figure" in answer.trace["judge"]

@@ -302,3 +302,11 @@ def test_a_figure_whose_subject_names_something_else_is_not_the_owners() -> None
     assert addresses(want, [overall]) == ""
     # asked about the H20 itself, its sentence answers
     assert addresses(target("How much revenue did the H20 bring Nvidia?"), [h20]) == ""
+
+
+def test_the_same_time_refers_back_to_the_sentence_before() -> None:
+    from assistant.answer.target import refers_back
+
+    before = "The H20 contributed $50 million during Nvidia's October quarter."
+    assert refers_back("China revenue fell to about $3 billion in the same quarter.", before)
+    assert not refers_back("China revenue fell to about $3 billion this year.", before)

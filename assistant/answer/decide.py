@@ -375,8 +375,9 @@ class AnswerBuilder:
         judgement beats the answer's own by more than a margin and the sentence
         passes the answer check (:meth:`confirm`) that the answer passed, with
         words that name something: a bare yes or no, the check's reply to a
-        yes/no question whatever the sentence, does not count. An answer
-        resting on a report's title or authors is kept.
+        yes/no question whatever the sentence, does not count. Nor does a sentence
+        about something else than asked (:meth:`on_target`). An answer resting on a
+        report's title or authors is kept.
         """
         if (not self.uses("judge") or answer.refused or not hits
                 or self._rests_on_label(answer)):
@@ -400,6 +401,10 @@ class AnswerBuilder:
             return answer
         candidate = dataclasses.replace(self.quoted(answer, hits, found[1].n, found[1].text),
                                         trace=dict(answer.trace))
+        off_target = self.on_target(candidate)
+        if off_target.refused:  # a sentence about something else is no better answer
+            answer.trace["judge"] += f" (kept: {off_target.trace['target']})"
+            return answer
         switched = self.confirm(candidate, [found[1].text], generator, hits)
         if switched.refused:  # it must pass the answer check that the answer passed
             answer.trace["judge"] += f" (failed the answer check: {switched.trace['check']})"

@@ -198,13 +198,16 @@ def refers_back(sentence: str, before: str) -> bool:
     """True when ``sentence`` points at something named in ``before``.
 
     A personal pronoun ("he told journalists") does, and so does a demonstrative
-    ("both agencies", "these measures"); a noun phrase with "the" does when
-    ``before`` uses its noun ("the GPU" after "graphics processing units (GPUs)").
+    ("both agencies", "these measures") or "the same" ("in the same quarter", though
+    a time); a noun phrase with "the" does when ``before`` uses its noun ("the GPU"
+    after "graphics processing units (GPUs)").
     "The period" after a sentence with no period in it is new, not a reference.
     """
     earlier: set[str] | None = None
     for token in verify.parse(sentence):
         if token.lower_ in verify.REFERRING_PRONOUNS and token.pos_ == "PRON":
+            return True
+        if token.lower_ == "same" and token.dep_ == "amod":  # "in the same quarter"
             return True
         if token.dep_ != "det" or token.head.pos_ != "NOUN" or token.head.ent_type_ in (
                 "DATE", "TIME"):  # "this year", "that day": time, not a reference
