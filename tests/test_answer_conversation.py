@@ -136,3 +136,12 @@ def test_a_demonstrative_without_a_clear_antecedent_stays() -> None:
     turns = _turns("Which sectors could be barred?", "Sectors regarded as sensitive [8].")
     assert resolve("Why were those sectors singled out?", turns).standalone == \
         "Why were those sectors singled out?"
+
+
+def test_the_name_that_does_what_was_asked_comes_before_other_names() -> None:
+    answer = ("The approval covered more than 400,000 units for ByteDance, Alibaba and Tencent, "
+              "according to Reuters, which first reported the news on Wednesday [2].")
+    turns = _turns("Which news agency first reported the approvals?", answer)
+    assert resolve("What else did it report?", turns).standalone == "What else did Reuters report?"
+    assert resolve("Does the other outlet cite that agency?", turns).standalone == \
+        "Does the other outlet cite Reuters?"

@@ -132,7 +132,35 @@ def _candidates(question: str, answer: str) -> list[Mention]:
         return [*_answered_topic(question, answer), *asked, *said]
     named = [m for m in said if (m.text[:1].isupper() and not m.text.lower().startswith("the "))
              or m.kind == "person" or (m.kind == "group" and " and " in m.text)]
+    doers = _doers(question, answer)
+    named.sort(key=lambda m: not any(m.text in d or d in m.text for d in doers))
     return [*named, *asked, *(m for m in said if m not in named)]
+
+
+def _doers(question: str, answer: str) -> list[str]:
+    """The answer's names that do what the question asks about.
+
+    "Which news agency first reported it?" answered "... for ByteDance ..., according
+    to Reuters, which first reported the news": Reuters, the one that "reported"
+    (its subject, the noun a relative clause with it describes, or the agent of a
+    passive: "led by X").
+    """
+    verb = next((t for t in verify.parse(question) if t.dep_ == "ROOT"), None)
+    if verb is None or verb.pos_ != "VERB":
+        return []
+    doc = verify.parse(plain(answer))
+    found: list[str] = []
+    for token in doc:
+        if token.pos_ != "VERB" or verify.word_key(token) != verify.word_key(verb):
+            continue
+        heads = [c for c in token.children if c.dep_ == "nsubj" and c.pos_ == "PROPN"]
+        heads += [g for c in token.children if c.dep_ == "agent" for g in c.children]
+        if token.dep_ == "relcl":
+            heads.append(token.head)
+        for head in heads:
+            found += [ent.text for ent in doc.ents
+                      if any(ent.start <= t.i < ent.end for t in (head, *head.conjuncts))]
+    return found
 
 
 def _answered_topic(question: str, answer: str) -> list[Mention]:
@@ -198,6 +226,8 @@ def _demonstrated(noun: Any, exchanges: Sequence[tuple[str, str]]) -> str:
     for question, answer in reversed(exchanges):
         if answer and asks_for_name(question) and _asked_noun(question) == lemma:
             named = [m for m in mentions(answer) if m.label and m.label != _OWNER]
+            doers = _doers(question, answer)
+            named.sort(key=lambda m: not any(m.text in d or d in m.text for d in doers))
             if named:
                 return named[0].text
         phrases: list[Mention] = [*mentions(question), *(mentions(answer) if answer else [])]
