@@ -445,14 +445,24 @@ def _acronym_in(name: str, window_text: str) -> bool:
     return letters.lower() in initials
 
 
+# a model name or an acronym with the plural "s" ("H200s", "GPUs"): the same thing
+_PLURAL_CODE_RE = re.compile(r"(?=[A-Za-z-]*\d|[A-Z]{2,}s$)[A-Za-z0-9-]*[A-Za-z0-9]s")
+
+
 def _name_present(name: str, window: str, label: str, policy: VerifierPolicy) -> bool:
     target = flat(name).strip("'\".,()").removesuffix("'s")
     target = target.removesuffix("()")
+    bare = name.strip("'\".,()")
+    if _PLURAL_CODE_RE.fullmatch(bare):
+        return _name_present(bare[:-1], window, label, policy)
+    plural = target + "s" if _PLURAL_CODE_RE.fullmatch(bare + "s") else ""
     for haystack in (window, label):
         if not haystack:
             continue
         if _contains(haystack, target) or _contains(haystack.replace(".", ""),
                                                     target.replace(".", "")):
+            return True
+        if plural and _contains(haystack, plural):
             return True
         words = [w for w in target.split() if w not in policy.name_suffixes and w != "the"]
         if len(words) > 1 and all(_contains(haystack, w) for w in words):

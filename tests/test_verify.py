@@ -357,3 +357,12 @@ def test_a_negation_of_another_verb_with_the_same_object_is_caught() -> None:
     both = ("It can read encrypted ZIP files, but it cannot create an encrypted file.")
     assert verify("It can read encrypted ZIP files, but it cannot create an encrypted file.",
                   both).supported
+
+
+def test_a_model_name_and_its_plural_are_the_same_name() -> None:
+    from assistant.verify import mentions
+
+    assert mentions("Chips of the H200 are taxed.", "H200s")
+    assert mentions("The H200s are taxed.", "H200")
+    assert not mentions("The H200s are taxed.", "H20")
+    assert mentions("The GPU was shipped.", "GPUs")
