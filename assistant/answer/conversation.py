@@ -132,9 +132,14 @@ def _candidates(question: str, answer: str) -> list[Mention]:
         return [*_answered_topic(question, answer), *asked, *said]
     named = [m for m in said if (m.text[:1].isupper() and not m.text.lower().startswith("the "))
              or m.kind == "person" or (m.kind == "group" and " and " in m.text)]
-    doers = _doers(question, answer)
-    named.sort(key=lambda m: not any(m.text in d or d in m.text for d in doers))
+    named = _doers_first(named, question, answer)
     return [*named, *asked, *(m for m in said if m not in named)]
+
+
+def _doers_first(named: list[Mention], question: str, answer: str) -> list[Mention]:
+    """``named`` with the names that do what ``question`` asks about (:func:`_doers`) first."""
+    doers = _doers(question, answer)
+    return sorted(named, key=lambda m: not any(m.text in d or d in m.text for d in doers))
 
 
 def _doers(question: str, answer: str) -> list[str]:
@@ -225,9 +230,8 @@ def _demonstrated(noun: Any, exchanges: Sequence[tuple[str, str]]) -> str:
     lemma = noun.lemma_.lower()
     for question, answer in reversed(exchanges):
         if answer and asks_for_name(question) and _asked_noun(question) == lemma:
-            named = [m for m in mentions(answer) if m.label and m.label != _OWNER]
-            doers = _doers(question, answer)
-            named.sort(key=lambda m: not any(m.text in d or d in m.text for d in doers))
+            named = _doers_first([m for m in mentions(answer) if m.label and m.label != _OWNER],
+                                 question, answer)
             if named:
                 return named[0].text
         phrases: list[Mention] = [*mentions(question), *(mentions(answer) if answer else [])]
