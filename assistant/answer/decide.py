@@ -803,7 +803,8 @@ class AnswerBuilder:
         Runs when the question names two outlets or speaks of "both reports" / "each
         report". Each report's line is the answer's own sentences that cite only
         that report, or else the report's best sentences for the question (ranked
-        without the words that name the reports: :meth:`_accounts`), labelled
+        without the words that name the reports; up to ``account_sentences``, each
+        with ``account_matched`` question words, rank score ``account_bar``), labelled
         with its outlet. A refusal becomes the reports' lines when two reports have
         one. When the question asks whether the reports agree or differ, a relation
         is stated only as the verifier finds it (:meth:`_relation`).
@@ -815,7 +816,9 @@ class AnswerBuilder:
         own, shared = self._sentences_by_report(answer)
         topic = comparison.without_reports(question, self._names)
         own = self._outranked(own, topic, hits)
-        accounts = self._accounts(topic, hits, set(own))
+        accounts = self._best_per_report(topic, hits, set(own), self._policy.account_bar,
+                                         self._policy.account_matched,
+                                         self._policy.account_sentences)
         accounts.update({doc_id: [ranked] for doc_id, ranked in self._naming_per_report(
             topic, hits, set(own) | set(accounts)).items()})
         if len(own) + len(accounts) < 2:
@@ -941,49 +944,31 @@ class AnswerBuilder:
         if not self.uses("other_reports") or answer.refused or not hits:
             return answer
         cited = {c.doc_id for c in answer.citations}
-        chosen = self._best_per_report(answer.question, hits, cited,
-                                       self._policy.extractive_threshold)
+        chosen = [best for best, *_ in self._best_per_report(
+            answer.question, hits, cited, self._policy.extractive_threshold,
+            self._policy.min_matched).values()]
         if not chosen:
             return answer
-        text = " ".join(f"[{r.n}]" for r in chosen.values())
+        text = " ".join(f"[{r.n}]" for r in chosen)
         _, others = citations.build_citations(text, hits, self._titles,
-                                              {r.n: [r.text] for r in chosen.values()})
+                                              {r.n: [r.text] for r in chosen})
         return dataclasses.replace(answer, other_reports=others)
 
-    def _best_per_report(self, question: str, hits: list[Hit], cited: set[str], bar: float
-                         ) -> dict[str, RankedSentence]:
-        """Each uncited report's best sentence for ``question``: score ≥ ``bar``, two words.
+    def _best_per_report(self, question: str, hits: list[Hit], done: set[str], bar: float,
+                         matched: int, per: int = 1) -> dict[str, list[RankedSentence]]:
+        """Each report's best sentences for ``question``, but the ``done`` reports'.
 
-        Each quote passes the verifier against its passage, as every sentence shown does.
+        Up to ``per`` a report, best first: rank score at least ``bar``, at least
+        ``matched`` question words, each passing the verifier against its passage, as
+        every sentence shown does.
         """
-        chosen: dict[str, RankedSentence] = {}
+        chosen: dict[str, list[RankedSentence]] = {}
         for ranked in self._ranker(hits).rank(question):
             if ranked.score < bar:
                 break
             hit = hits[ranked.n - 1]
-            doc_id = hit.chunk.doc_id
-            if (doc_id not in cited and doc_id not in chosen
-                    and ranked.matched >= self._policy.min_matched
-                    and self._evidence(hit).verdict(ranked.text).supported):
-                chosen[doc_id] = ranked
-        return chosen
-
-    def _accounts(self, topic: str, hits: list[Hit], done: set[str]
-                  ) -> dict[str, list[RankedSentence]]:
-        """Each other report's best sentences on ``topic``, for a question about several reports.
-
-        Up to ``account_sentences`` per report, in rank order: rank score at least
-        ``account_bar``, at least ``account_matched`` topic words, verified against
-        their passage.
-        """
-        chosen: dict[str, list[RankedSentence]] = {}
-        for ranked in self._ranker(hits).rank(topic):
-            if ranked.score < self._policy.account_bar:
-                break
-            hit = hits[ranked.n - 1]
             mine = chosen.get(hit.chunk.doc_id, [])
-            if (hit.chunk.doc_id in done or len(mine) >= self._policy.account_sentences
-                    or ranked.matched < self._policy.account_matched
+            if (hit.chunk.doc_id in done or len(mine) >= per or ranked.matched < matched
                     or any(r.text == ranked.text for r in mine)
                     or not self._evidence(hit).verdict(ranked.text).supported):
                 continue

@@ -105,8 +105,7 @@ def on_topic(ranked: Sequence[int], paragraphs: Sequence[int], sentences: int) -
     """
     chosen: list[int] = []
     for best in ranked:
-        following = range(best, len(paragraphs))
-        for i in following:
+        for i in range(best, len(paragraphs)):
             if len(chosen) >= sentences or paragraphs[i] != paragraphs[best]:
                 break
             if i not in chosen:
