@@ -145,3 +145,14 @@ def test_the_name_that_does_what_was_asked_comes_before_other_names() -> None:
     assert resolve("What else did it report?", turns).standalone == "What else did Reuters report?"
     assert resolve("Does the other outlet cite that agency?", turns).standalone == \
         "Does the other outlet cite Reuters?"
+
+
+def test_a_subject_pronoun_keeps_the_subject_of_the_question_before() -> None:
+    turns = _turns("What did Chinese officials ask the companies for?",
+                   "Representatives from Alibaba, ByteDance, and Tencent were asked to provide "
+                   "demand forecasts [4].")
+    assert resolve("What did they say would follow?", turns).standalone == \
+        "What did Chinese officials say would follow?"
+    # not the subject: the names the answer joins
+    assert resolve("Did regulators approve them?", turns).standalone == \
+        "Did regulators approve Alibaba, ByteDance, and Tencent?"

@@ -187,12 +187,15 @@ def _answered_topic(question: str, answer: str) -> list[Mention]:
     return []
 
 
-def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]], owner: bool = False
-                ) -> Mention | None:
+def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]], owner: bool = False,
+                subject: bool = False) -> Mention | None:
     """The latest mention of ``kind`` over the exchanges, newest exchange first.
 
     ``owner``: a possessive "its" ("its CEO") takes the latest organisation or
-    product named, before other things.
+    product named, before other things. ``subject``: a pronoun that is the subject
+    of its question keeps the subject of the question before ("What did Chinese
+    agencies ask the companies for?", then "What did they say would follow?"),
+    after what an answered "what X" question asked about.
     """
     for question, answer in reversed(exchanges):
         candidates = _candidates(question, answer)
@@ -201,6 +204,10 @@ def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]], owner: bool = F
                                 key=lambda m: m.label not in (*_OWNER_LABELS, _OWNER))
         if kind == "group":  # the topic, then names joined by "and", then plural phrases
             candidates = sorted(candidates, key=lambda m: (not m.topic, not m.joined))
+        if subject:
+            said_by = _subject_phrase(question)
+            candidates = sorted(candidates, key=lambda m: (
+                not m.topic, not (said_by and (m.text in said_by or said_by in m.text))))
         for mention in candidates:
             if mention.kind == kind:
                 return mention
@@ -209,6 +216,16 @@ def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]], owner: bool = F
                 if mention.kind == "thing" and mention.text[:1].isupper():
                     return mention
     return None
+
+
+def _subject_phrase(question: str) -> str:
+    """The words of the subject of ``question``'s main verb ("" when it is a wh-word)."""
+    for token in verify.parse(question):
+        if token.dep_ in ("nsubj", "nsubjpass") and token.head.dep_ == "ROOT":
+            words = [t for t in token.subtree if t.lower_ not in _WH]
+            if len(words) == len(list(token.subtree)) and token.pos_ != "PRON":
+                return " ".join(t.text for t in words)
+    return ""
 
 
 def _asked_noun(question: str) -> str:
@@ -276,7 +293,8 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
         if word in taken and kind == "person":  # "Where was he when he spoke": name once
             pieces.append(token.text_with_ws)
             continue
-        found = _antecedent(kind, exchanges, owner=word == "its")
+        found = _antecedent(kind, exchanges, owner=word == "its",
+                            subject=token.dep_ in ("nsubj", "nsubjpass"))
         if found is None:
             pieces.append(token.text_with_ws)
             continue
