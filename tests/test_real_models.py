@@ -329,3 +329,20 @@ def test_real_name_in_the_asked_role(real_assistant: Assistant) -> None:
     # the meetings' place is not given ("China holds ..." is who held them, not where)
     where = real_assistant.ask("In which city were the December 10 emergency meetings held?")
     assert where.refused and where.citations == (), (where.text, where.trace)
+
+
+def test_real_that_agency_and_a_topic_with_its_paragraph(real_assistant: Assistant) -> None:
+    """A demonstrative follow-up takes the name the answer gave; a topic keeps its paragraph."""
+    asked = "Which news agency first reported that Beijing had approved H200 imports?"
+    first = real_assistant.ask(asked)
+    assert "Reuters" in first.text, (first.text, first.trace)
+    follow = real_assistant.ask("According to that agency, which Chinese firms are keen to "
+                                "start buying Nvidia chips?",
+                                history=[{"role": "user", "content": asked},
+                                         {"role": "assistant", "content": first.text}])
+    assert follow.trace.get("standalone", "").startswith("According to Reuters,"), follow.trace
+    assert not follow.refused, (follow.text, follow.trace)
+    topic = real_assistant.ask("Summarise the restrictions Chinese regulators are reportedly "
+                               "considering on H200 purchases and use.")
+    assert "One proposal would cap" in topic.text, topic.text
+    assert "Another would bar H200 use" in topic.text, topic.text
