@@ -744,11 +744,13 @@ def _check_subjects(claim: Any, window: _Window, policy: VerifierPolicy, mention
     gives, and that the claim does not hand back to it, count; "the chip" (a definite
     noun the evidence uses) may stand for what it names.
     """
-    homes: dict[str, list[tuple[Span, set[str]]]] = {}  # verb -> (sentence, its subjects)
+    homes: dict[str, list[tuple[Span, str]]] = {}  # verb -> (its sentence, its subject)
     for t in window.tokens:
-        if t.dep_ == "nsubj" and t.pos_ in ("NOUN", "PROPN") and t.head.pos_ == "VERB":
-            span = next(sp for sp in window.spans if sp.start <= t.idx < sp.end)
-            homes.setdefault(_key(t.head), []).append((span, {_key(t)}))
+        if t.dep_ != "nsubj" or t.pos_ not in ("NOUN", "PROPN") or t.head.pos_ != "VERB":
+            continue
+        span = next((sp for sp in window.spans if sp.start <= t.idx < sp.end), None)
+        if span is not None:
+            homes.setdefault(_key(t.head), []).append((span, _key(t)))
     for token in claim:
         verb = token.head
         if (token.dep_ != "nsubj" or token.pos_ != "NOUN" or _name_like(token)
@@ -762,7 +764,7 @@ def _check_subjects(claim: Any, window: _Window, policy: VerifierPolicy, mention
                 and _key(token) in window.keys):
             continue  # "the chip" for "the H200": a noun the evidence has, pointing back
         slot = (_lemma(verb), "subj")
-        there = set().union(*(subjects for _, subjects in found))
+        there = {subject for _, subject in found}
         gone = {f for f in there if f not in mentioned or slot not in placed.get(f, set())}
         if gone:
             return (f"in the evidence, {', '.join(sorted(gone))} (not {token.text}) "
