@@ -402,16 +402,3 @@ def test_a_better_judged_sentence_about_something_else_does_not_switch(
     answer = a.ask("What was Nvidia's overall China revenue in the October quarter?")
     assert "$3 billion" in answer.text and overall in answer.citations[0].quote, answer.trace
     assert "kept: no cited sentence gives a figure" in answer.trace["judge"]
-
-
-def test_a_chosen_sentence_naming_whom_the_reply_names_needs_one_question_word(
-        make_assistant: Make) -> None:
-    def reply(messages: list[dict[str, str]]) -> str:
-        n = _passage_number(messages, "balanced outcome")
-        return (f"Passage: {n}\nThe UBS analyst quoted in the SCMP piece is Randy Abrams, head "
-                "of Taiwan research at UBS Group.")
-
-    answer = make_assistant(reply).ask("Who is the UBS analyst quoted in the SCMP piece?")
-    assert not answer.refused, answer.trace
-    assert "said Randy Abrams, head of Taiwan research at UBS Group" in answer.text
-    assert answer.citations[0].doc_id == SCMP and "chosen" in answer.trace

@@ -113,8 +113,7 @@ class AnswerBuilder:
         chosen passages (the named one's number may be off) that best matches the
         question, the reply and the words it adds together (ranking scores and
         the added words' coverage summed; at least
-        ``min_matched`` question words, or one when it names every name the reply
-        gives that the question lacks; verified). A reply that names no passage
+        ``min_matched`` question words; verified). A reply that names no passage
         and copies from none, or says the reports do not answer, stays a refusal.
         """
         _, reply = draft.parse_reply(raw)
@@ -144,13 +143,8 @@ class AnswerBuilder:
             return r.score + written.get((r.n, r.text), 0) + adds.get((r.n, r.text), 0)
 
         asked = [r for r in ranker.rank(refused.question) if r.n in chosen]
-        # the names the reply gives that the question does not ("Randy Abrams" for "Who
-        # is the UBS analyst quoted?"): a sentence naming them all needs one question word
-        given = [n for n in target.question_names(plain)
-                 if not verify.mentions(refused.question, n)]
         for ranked in sorted(asked, key=lambda r: -weight(r)):
-            names_them = bool(given) and all(verify.mentions(ranked.text, n) for n in given)
-            if ranked.matched < (1 if names_them else self._policy.min_matched):
+            if ranked.matched < self._policy.min_matched:
                 continue
             if not self._evidence(hits[ranked.n - 1]).verdict(ranked.text).supported:
                 continue
