@@ -383,9 +383,9 @@ class Assistant:
                                        since or None, until or None), docs)
         turns = normalize_history(history)
         yield Status("searching", "searching the reports")
-        resolved = conversation.resolve(asked, turns)
+        resolved = conversation.resolve(builder.truecased(asked), turns)
         question = resolved.standalone  # every later step reads the question standing alone
-        trace = {"standalone": question} if resolved.changed else {}
+        trace = {"standalone": question} if question != asked else {}
         context = [t["content"] for t in turns if t["role"] == "user"]
         hits = retriever.search(question, self.settings.top_k, context, allowed)
         relevance = retriever.relevance(question, hits, context)

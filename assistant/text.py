@@ -7,6 +7,7 @@ sentence ranker; ``stem`` is the rough stemmer behind it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*|\d[\d,]*(?:\.\d+)?")
 _ABBREVIATION_RE = re.compile(r"\b(?:[A-Za-z]\.){2,}")  # U.S., U.K., e.g.
@@ -63,3 +64,37 @@ def terms_in_order(text: str) -> list[tuple[str, str]]:
         if root and root not in STOPWORDS and (len(root) > 1 or root.isdigit()):
             out.append((word, root))
     return out
+
+
+_CASED_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def name_casing(texts: Iterable[str]) -> dict[str, str]:
+    """How the texts write their names: lower case → the one capitalised form they use.
+
+    A word counts when the texts never write it in lower case and always capitalise it
+    the same way ("Nvidia", "Beijing", "H200"); "The" (also "the") does not.
+    """
+    forms: dict[str, set[str]] = {}
+    for text in texts:
+        for word in _CASED_RE.findall(text):
+            forms.setdefault(word.lower(), set()).add(word)
+    return {low: next(iter(seen)) for low, seen in forms.items()
+            if len(seen) == 1 and low not in seen and len(low) > 1}
+
+
+def truecase(question: str, casing: Mapping[str, str], phrases: Iterable[str] = ()) -> str:
+    """A question typed all in lower case, with the names written as the texts write them.
+
+    "can nvidia ship blackwell chips to china?" → "can Nvidia ship Blackwell chips to
+    China?", so that the parse sees names; ``phrases`` (names of several words, such as
+    outlets: "South China Morning Post") are written whole as given. A question with any
+    capital after its first letter is the user's own casing and is returned as it is.
+    """
+    if re.search(r"[A-Z]", question[1:]):
+        return question
+    cased = _CASED_RE.sub(lambda m: casing.get(m.group(), m.group()), question)
+    for phrase in phrases:
+        cased = re.compile(rf"\b{re.escape(phrase)}\b", re.IGNORECASE).sub(
+            phrase.replace("\\", "\\\\"), cased)
+    return cased

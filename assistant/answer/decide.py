@@ -47,6 +47,7 @@ from assistant.ingest.chunking import sentence_spans
 from assistant.models.embedding import Embedder, EmbeddingSimilarity
 from assistant.models.generation import Generator, Message
 from assistant.records import Answer, Chunk, Citation, Document, Hit, definition_term
+from assistant.text import name_casing, truecase
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class AnswerBuilder:
         self._docs = documents
         self._titles = {doc_id: doc.title for doc_id, doc in documents.items()}
         self._names = comparison.outlet_names(documents.values())
+        self._casing = name_casing(doc.text for doc in documents.values())
         self._embedder = embedder
         self._similarity = EmbeddingSimilarity(embedder)
         self._policy = policy
@@ -95,6 +97,15 @@ class AnswerBuilder:
         spans = list(dict.fromkeys(s.span for s in sentences))
         return Answer(question, text, False, cited, tuple(retrieved), timings,
                       tuple(unsupported), {"reply": raw}), spans
+
+    def truecased(self, question: str) -> str:
+        """A question typed all in lower case with the reports' names as they write them.
+
+        See :func:`assistant.text.truecase`; the outlets' names are written whole.
+        """
+        outlets = [alias for aliases in self._names.values() for alias in aliases
+                   if not alias.isupper()]
+        return truecase(question, self._casing, outlets)
 
     def uses(self, fallback: str) -> bool:
         """True when the policy has the named fallback on."""
