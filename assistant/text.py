@@ -1,7 +1,8 @@
 """Plain-text word utilities shared by retrieval and answering (they import nothing).
 
 ``terms`` gives the content words of a text, roughly stemmed, for BM25 and the
-sentence ranker; ``stem`` is the rough stemmer behind it.
+sentence ranker; ``stem`` is the rough stemmer behind it; ``truecase`` gives a question
+typed in lower case the names as the reports write them (``name_casing``).
 """
 
 from __future__ import annotations

@@ -62,6 +62,8 @@ class AnswerBuilder:
         self._titles = {doc_id: doc.title for doc_id, doc in documents.items()}
         self._names = comparison.outlet_names(documents.values())
         self._casing = name_casing(doc.text for doc in documents.values())
+        self._outlets = [alias for aliases in self._names.values() for alias in aliases
+                         if not alias.isupper()]  # written whole when truecasing
         self._embedder = embedder
         self._similarity = EmbeddingSimilarity(embedder)
         self._policy = policy
@@ -103,9 +105,7 @@ class AnswerBuilder:
 
         See :func:`assistant.text.truecase`; the outlets' names are written whole.
         """
-        outlets = [alias for aliases in self._names.values() for alias in aliases
-                   if not alias.isupper()]
-        return truecase(question, self._casing, outlets)
+        return truecase(question, self._casing, self._outlets)
 
     def uses(self, fallback: str) -> bool:
         """True when the policy has the named fallback on."""
