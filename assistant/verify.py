@@ -449,6 +449,11 @@ def _acronym_in(name: str, window_text: str) -> bool:
 _PLURAL_CODE_RE = re.compile(r"(?=[A-Za-z-]*\d|[A-Z]{2,}s$)[A-Za-z0-9-]*[A-Za-z0-9]s")
 
 
+def is_plural_code(name: str) -> bool:
+    """True for a code name in the plural ("H200s", "GPUs"): the same name as its singular."""
+    return bool(_PLURAL_CODE_RE.fullmatch(name))
+
+
 def _name_present(name: str, window: str, label: str, policy: VerifierPolicy) -> bool:
     target = flat(name).strip("'\".,()").removesuffix("'s")
     target = target.removesuffix("()")

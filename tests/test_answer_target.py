@@ -25,7 +25,7 @@ def test_a_figure_question_names_its_attribute_and_owner() -> None:
     assert target("How much revenue did Nvidia make in the October quarter?") == Target(
         ("Nvidia",), True, ("revenue",), measures=("revenue",),
         restrictions=(Restriction("in", ("quart", "octob"), "the October quarter", True),),
-        kinds=(("October", "quart"),), mentioned=("Nvidia", "October"))
+        kinds=(("October", "quart"),), mentioned=("Nvidia", "October"), doers=("Nvidia",))
     assert target("What share of Nvidia's revenue comes from data centers?").attribute == (
         "share",)
     assert target("By what percentage did Nvidia's global revenue grow?").figure
@@ -63,7 +63,9 @@ def test_a_generic_figure_noun_accepts_any_figure() -> None:
 
 
 @pytest.mark.parametrize(("question", "cited", "reason"), [
-    ("How much revenue did Nvidia make in the October quarter?", [Cited(H20)], ""),
+    # the H20's revenue is not Nvidia's, though part of it
+    ("How much revenue did Nvidia make in the October quarter?", [Cited(H20)],
+     "no cited sentence gives a figure of the revenue asked for"),
     ("How much memory does the H200 have?", [Cited(H20, H200)],
      "the cited sentences do not speak of H200"),
     ("How much memory does the H20 have?", [Cited(H20)],
@@ -129,8 +131,10 @@ def test_a_figure_for_a_narrower_thing_needs_that_thing_in_its_context() -> None
     # a name the question narrows to must be spoken of, whatever the question asks
     assert addresses(target("How much revenue did Nvidia earn from Alibaba alone?"),
                      [Cited(fell)]) == "the cited sentences do not speak of Alibaba"
+    # a title naming Alibaba does not make a sentence on Nvidia's figure about Alibaba
     assert addresses(target("How much revenue did Nvidia earn from Alibaba alone?"),
-                     [Cited(fell, title="Alibaba and Tencent asked to assess demand")]) == ""
+                     [Cited(fell, title="Alibaba and Tencent asked to assess demand")]) == \
+        "the cited sentences do not speak of Alibaba"
     # a figure question's narrowing phrase must be there too ("from data centers")
     assert addresses(target("How much of Nvidia's revenue comes from data centers?"),
                      [Cited(fell)]) == "no cited sentence gives the figure for data centers"
@@ -302,6 +306,39 @@ def test_a_figure_whose_subject_names_something_else_is_not_the_owners() -> None
     assert addresses(want, [overall]) == ""
     # asked about the H20 itself, its sentence answers
     assert addresses(target("How much revenue did the H20 bring Nvidia?"), [h20]) == ""
+
+
+def test_the_subject_of_the_asked_nouns_verb_owns_the_figure() -> None:
+    """"How much revenue did Nvidia make?": Nvidia's revenue, not the H20's."""
+    h20 = Cited("The H20 contributed just $50 million in revenue during Nvidia's October "
+                "quarter, compared to $4.6 billion when it could still ship into China.")
+    overall = Cited("Nvidia's overall China revenue fell 63% to about $3 billion in the "
+                    "October quarter.")
+    want = target("Roughly how much revenue did Nvidia make in China in its October quarter?")
+    assert want.doers == ("Nvidia",)
+    assert "revenue" in addresses(want, [h20])
+    assert addresses(want, [overall]) == ""
+
+
+def test_a_names_kind_may_come_from_how_the_reports_call_it() -> None:
+    """"The H200s" asked; the reports write "H200 chips", so "Chips ..." may be about them."""
+    from assistant.answer.target import named_kinds, with_kinds
+
+    reports = ["More than 400,000 H200 chips were approved. The H200 sits below Blackwell.",
+               "Beijing weighs H200 imports."]
+    assert named_kinds("H200s", reports) == ("chip", "import")
+    assert named_kinds("H200", reports) == ("chip", "import")
+    assert named_kinds("Blackwell", reports) == ()
+    want = target("What rate would the H200s be taxed at in the United States?")
+    exports = "Trump's approval of H200 exports introduces a new mechanism."
+    chips = ("Chips manufactured by TSMC would be imported into the United States, taxed at "
+             "25% and re-exported.")
+    assert addresses(want, [Cited(chips, exports)]) != ""
+    kinds = with_kinds(want, lambda name: named_kinds(name, reports))
+    assert addresses(kinds, [Cited(chips, exports)]) == ""
+    # the name still has to stand before it, and another name's chips are not its own
+    assert addresses(kinds, [Cited(chips)]) != ""
+    assert addresses(kinds, [Cited("The H20 chips would be taxed at 25%.", exports)]) != ""
 
 
 def test_the_same_time_refers_back_to_the_sentence_before() -> None:

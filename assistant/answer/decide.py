@@ -67,6 +67,7 @@ class AnswerBuilder:
         self._embedder = embedder
         self._similarity = EmbeddingSimilarity(embedder)
         self._policy = policy
+        self._kinds: dict[str, tuple[str, ...]] = {}
         self._rankers: dict[tuple[tuple[str, int, int], ...], SentenceRanker] = {}
         self._rankers_lock = threading.Lock()
 
@@ -106,6 +107,12 @@ class AnswerBuilder:
         See :func:`assistant.text.truecase`; the outlets' names are written whole.
         """
         return truecase(question, self._casing, self._outlets)
+
+    def _kinds_of(self, name: str) -> tuple[str, ...]:
+        """The nouns the reports give ``name`` as its kind ("H200 chips"), computed once."""
+        if name not in self._kinds:
+            self._kinds[name] = target.named_kinds(name, (d.text for d in self._docs.values()))
+        return self._kinds[name]
 
     def uses(self, fallback: str) -> bool:
         """True when the policy has the named fallback on."""
@@ -237,7 +244,7 @@ class AnswerBuilder:
             texts = [evidence[n - 1].text for n in sentence.passages if 0 < n <= len(evidence)]
             labels = [evidence[n - 1].label for n in sentence.passages
                       if 0 < n <= len(evidence)]
-            if polar.settle(question, texts, labels=labels) == word:
+            if polar.settle(question, texts, labels=labels, policy=self._policy) == word:
                 kept.append(sentence)
                 continue
             dropped.append(f"{word.capitalize()} — the cited passages do not settle it")
@@ -501,7 +508,7 @@ class AnswerBuilder:
         if answer.refused or not answer.citations \
                 or comparison.about_several(answer.question, self._names):
             return answer
-        want = target.target(answer.question)
+        want = target.with_kinds(target.target(answer.question), self._kinds_of)
         cited = [target.Cited(c.quote, self._sentence_before(c), self._byline(c.doc_id),
                               self._title(c.doc_id))
                  for c in answer.citations]
@@ -537,7 +544,7 @@ class AnswerBuilder:
         quote = cited[0].quote
         if polar.is_polar(answer.question):
             word = polar.settle(answer.question, [c.quote for c in cited], self._similarity,
-                                self._labels(cited))
+                                self._labels(cited), self._policy)
             if not word or polar.leading(first)[0]:
                 return answer
             return self._led(answer, _after_word(word, answer.text), answer.citations, word)
@@ -572,7 +579,8 @@ class AnswerBuilder:
             if ranked.matched < self._policy.min_matched:
                 continue
             label = draft.attribution_label(self._docs.get(hits[ranked.n - 1].chunk.doc_id))
-            word = polar.settle(question, [ranked.text], self._similarity, [label])
+            word = polar.settle(question, [ranked.text], self._similarity, [label],
+                                 self._policy)
             if not word:
                 continue
             quoted = self.quoted(answer, hits, ranked.n, ranked.text)

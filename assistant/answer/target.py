@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,7 @@ class Target:
     # sentence about that noun alone ("Chips manufactured by TSMC ...") may be about it
     kinds: tuple[tuple[str, str], ...] = ()
     mentioned: tuple[str, ...] = ()  # every name the question has, principal or not
+    doers: tuple[str, ...] = ()  # the subject of the asked noun's verb ("did Nvidia make")
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,20 @@ def _names_in(tokens: Any, names: Sequence[str]) -> list[str]:
     """Which of ``names`` (the question's) are written within ``tokens``."""
     text = " ".join(t.text for t in tokens)
     return [n for n in names if verify.mentions(text, n)]
+
+
+def _doers(noun: Any, names: Sequence[str]) -> tuple[str, ...]:
+    """The names in the subject of the verb whose object the asked-for noun is.
+
+    "How much revenue did Nvidia make?": Nvidia, whose figure is asked though the
+    noun's own phrase names no owner.
+    """
+    found: list[str] = []
+    if noun.dep_ == "dobj" and noun.head.pos_ in ("VERB", "AUX"):
+        for child in noun.head.children:
+            if child.dep_ in ("nsubj", "nsubjpass"):
+                found += _names_in(list(child.subtree), names)
+    return tuple(dict.fromkeys(found))
 
 
 def _principal_names(doc: Any, noun: Any | None, names: Sequence[str]) -> tuple[str, ...]:
@@ -191,7 +206,7 @@ def _asked(question: str) -> Target:
                       if c.dep_ == "amod" and c.pos_ == "ADJ"
                       and c.lower_ not in ("much", "many"))
     return Target(_principal_names(doc, noun, names), True, attribute, modifiers,
-                  owners=owners)
+                  owners=owners, doers=_doers(noun, names))
 
 
 def refers_back(sentence: str, before: str) -> bool:
@@ -249,10 +264,11 @@ def _of_another(sentence: str, want: Target, exempt: Sequence[str] = ()) -> bool
     "The H20 contributed just $50 million in revenue" gives the H20's figure, not
     "Nvidia's China revenue" (the question's owners, Nvidia and China), though it
     names both elsewhere; "China accounted for 13% of Nvidia revenue" is of a name the
-    question has. Only a question naming the owner of the asked-for figure, and a
+    question has. Only a question naming the owner of the asked-for figure (in its
+    phrase, or as the subject of its verb: "How much revenue did Nvidia make?"), and a
     sentence whose subject has a name, are judged.
     """
-    if not want.owners:
+    if not (want.owners or want.doers):
         return False
     subject = _subject_names(sentence)
     asked = [*want.names, *want.mentioned, *exempt]
@@ -444,13 +460,18 @@ _POINTING = frozenset("same that this those these".split())
 def _context(cited: Cited) -> str:
     """A cited sentence with its label, its title, and the sentence before it if needed.
 
+    The title counts for a sentence whose subject has no name (:func:`_named_subject`).
+
     The sentence before counts when the cited one refers back to it; a neighbour on
     another matter does not ("access for state-backed companies, such as
     telecommunication network operators" before "The approval covered 400,000 units
     for ByteDance ...").
     """
     before = cited.before if cited.before and refers_back(cited.sentence, cited.before) else ""
-    return " ".join((cited.sentence, before, cited.label, cited.title))
+    # the title says what a sentence about "the chips" is about, not one about a name's
+    # figure ("Nvidia's overall China revenue fell ..." under a title on H200 purchases)
+    title = "" if _named_subject(cited.sentence) else cited.title
+    return " ".join((cited.sentence, before, cited.label, title))
 
 
 def _is_time(token: Any) -> bool:
@@ -471,6 +492,37 @@ def _kinds(doc: Any, names: Sequence[str]) -> tuple[tuple[str, str], ...]:
         found += [(name, verify.word_key(noun)) for name in names
                   if any(q in name.split() for q in qualifiers)]
     return tuple(dict.fromkeys(found))
+
+
+def named_kinds(name: str, texts: Iterable[str]) -> tuple[str, ...]:
+    """The keys of the common nouns ``name`` qualifies in ``texts`` ("H200 chips": "chip").
+
+    What the reports call a thing by its kind: a question about "the H200s" is about
+    "H200 chips" when the reports write so, and a cited sentence about "Chips ..."
+    after one naming the H200 may be about them (:func:`_of_its_kind`). A plural
+    code ("H200s") is looked up by its singular.
+    """
+    bare = name[:-1] if verify.is_plural_code(name) else name
+    pattern = re.compile(rf"(?<![\w-]){re.escape(bare)}s?\s+[a-z]")
+    found: list[str] = []
+    for text in texts:
+        for match in pattern.finditer(text):
+            start = max(text.rfind(". ", 0, match.start()) + 1, 0)
+            end = text.find(". ", match.end())
+            sentence = text[start:end if end >= 0 else len(text)]
+            at = match.start() - start
+            token = next((t for t in verify.parse(sentence) if t.idx == at), None)
+            if (token is not None and token.dep_ in _QUALIFIERS and token.head.pos_ == "NOUN"
+                    and token.head.i > token.i):
+                found.append(verify.word_key(token.head))
+    return tuple(dict.fromkeys(found))
+
+
+def with_kinds(want: Target, kinds: Callable[[str], Sequence[str]]) -> Target:
+    """``want`` with, for each name the question gives no noun, the reports' nouns for it."""
+    given = {name for name, _ in want.kinds}
+    extra = [(name, noun) for name in want.names if name not in given for noun in kinds(name)]
+    return dataclasses.replace(want, kinds=(*want.kinds, *extra)) if extra else want
 
 
 def _unnamed_subject(sentence: str) -> str:
