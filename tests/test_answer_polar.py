@@ -167,3 +167,33 @@ UNITS = "The approval covered more than 400,000 units for ByteDance, Alibaba and
 def test_a_statement_worded_otherwise_is_settled_by_its_parts(question: str, sentence: str,
                                                               word: str) -> None:
     assert settle(question, [sentence]) == word
+
+
+def test_a_modal_question_the_parser_reads_as_one_noun_still_has_a_statement() -> None:
+    """"Can Nvidia ship Blackwell chips?" parsed with "can" as root: "Nvidia ship ..." a noun."""
+    from assistant.answer.polar import statement
+
+    assert statement("Can Nvidia ship Blackwell chips to China?") == \
+        "Nvidia can ship Blackwell chips to China."
+    assert statement("under Trump's deal, can Nvidia ship Blackwell chips to China too?") == \
+        "under Trump's deal, Nvidia can ship Blackwell chips to China too."
+    assert statement("Will the chips be taxed at 25%?") == "The chips will be taxed at 25%."
+    off_limits = ("U.S. officials said the arrangement was a middle ground whereby Blackwell "
+                  "remains off-limits.")
+    assert settle("Under Trump's deal, can Nvidia ship Blackwell chips to China too?",
+                  [off_limits]) == "no"
+
+
+def test_a_relative_clause_that_carries_the_question_is_not_dropped() -> None:
+    """"One is of the restrictions." is no statement of what was asked."""
+    question = ("Is one of the restrictions Chinese regulators are weighing a ban on using the "
+                "H200 in sensitive sectors such as finance or energy?")
+    own = "Chinese regulators, meanwhile, are considering restrictions of their own."
+    assert settle(question, [own]) == ""
+    assert settle(question, [own], policy=dataclasses.replace(DEFAULT_POLICY,
+                                                              core_share=100)) == "yes"
+    # a clause that only describes what is asked about is still dropped
+    capable = ("The H200 remains vastly more capable than the export-compliant H20 built for "
+               "the Chinese market.")
+    assert settle("Is the H200 more capable than the H20 that Nvidia built for China?",
+                  [capable]) == "yes"

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from assistant import verify
+from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 
 # The auxiliary that opens a yes/no question, after at most a short framing phrase set off
 # by a comma ("According to Jensen Huang, has Nvidia ...?", "Under the plan, can ...?").
@@ -49,34 +50,66 @@ def statement(question: str) -> str:
             core = core[:1].lower() + core[1:]  # "..., the H200 is ..." but "..., Nvidia ..."
         return f"{question[:match.start('aux')].strip()} {core}" if core else ""
     doc = verify.parse(question)
-    words = [t for t in doc if not t.is_punct]
+    words = [t for t in doc if not t.is_punct or t.text in _KEPT]
     if not words:
         return ""
     aux = words[0]
+    if aux.dep_ == "ROOT" and aux.lower_ in _MODALS:
+        return _moved(words)  # "Can Nvidia ship ...?" parsed as a noun "Nvidia ship ..."
     subject = next((t for t in doc if t.dep_ in ("nsubj", "nsubjpass", "expl")
                     and t.i > aux.i), None)
     if subject is None:
         return ""
     chunk = next((c for c in doc.noun_chunks if c.start <= subject.i < c.end), None)
     left, right = (chunk.start, chunk.end) if chunk is not None else (subject.i, subject.i + 1)
-    rest = [t for t in doc if t.i > aux.i and not left <= t.i < right and not t.is_punct]
+    rest = [t for t in doc if t.i > aux.i and not left <= t.i < right
+            and (not t.is_punct or t.text in _KEPT)]
     text = " ".join([doc[left:right].text, aux.lower_, *(t.text for t in rest)])
-    text = re.sub(r"\s+([,;:'’])", r"\1", text).replace(" 's", "'s")
+    text = re.sub(r"\s+([,;:'’%])", r"\1", text).replace(" 's", "'s")
     return text[:1].upper() + text[1:] + "."
 
 
+# auxiliaries that never stand as a question's main verb: "Can Nvidia ship Blackwell chips?"
+# parsed with "can" as the root read "Nvidia ship Blackwell chips" as one noun
+_KEPT = frozenset("%")  # punctuation that is part of what is said ("25%")
+_MODALS = frozenset("do does did can could will would should".split())
+
+
+def _moved(words: Sequence[Any]) -> str:
+    """The statement with the auxiliary moved after the fewest words that make a subject.
+
+    Each split is parsed as a statement ("Nvidia can ship Blackwell chips to China.");
+    the first whose auxiliary serves a main verb with its subject in front is taken.
+    """
+    aux, rest = words[0].lower_, [t.text for t in words[1:]]
+    for k in range(1, len(rest)):
+        text = " ".join([*rest[:k], aux, *rest[k:]])
+        text = re.sub(r"\s+([,;:'’%])", r"\1", text).replace(" 's", "'s")
+        text = text[:1].upper() + text[1:] + "."
+        parsed = verify.parse(text)
+        verb = next((t for t in parsed if t.i == k), None)  # the auxiliary, moved
+        if verb is None or verb.dep_ != "aux" or verb.head.dep_ != "ROOT" \
+                or verb.head.pos_ != "VERB":
+            continue
+        if any(c.dep_ in ("nsubj", "nsubjpass") and c.i < k for c in verb.head.children):
+            return text
+    return ""
+
+
 def settle(question: str, sentences: Sequence[str],
-           similarity: verify.Similarity | None = None, labels: Sequence[str] = ()) -> str:
+           similarity: verify.Similarity | None = None, labels: Sequence[str] = (),
+           policy: AnswerPolicy = DEFAULT_POLICY) -> str:
     """``"yes"``, ``"no"`` or ``""`` (not settled) for ``question`` by ``sentences``.
 
     ``similarity`` lets the statement reword a sentence ("did hold meetings" for
     "convened meetings") for a no (the sentence says "not", or the opposite); a yes
     needs the statement's own words in the sentence.
     ``labels`` are the sentences' reports' labels, in order ("According to Tom's
-    Hardware, is ...?" is settled by a sentence of Tom's Hardware).
+    Hardware, is ...?" is settled by a sentence of Tom's Hardware). ``policy`` gives
+    ``core_share`` (:func:`_statements`).
     """
     found = ""
-    for claim in _statements(question):
+    for claim in _statements(question, policy.core_share):
         for sentence, label in zip(sentences, [*labels, *[""] * len(sentences)], strict=False):
             told = _as_told_by(question, claim, label)
             # a yes needs the statement's own words: a reworded match (half the words and a
@@ -179,7 +212,7 @@ def _by_verb(doc: Any, verb: Any, evidence: Any) -> str:
     own = _clause(verb)
     objects = {verify.word_key(t) for t in own if t.pos_ in ("NOUN", "PROPN")
                and t.i not in subject and t.i not in framed}
-    names = {verify.word_key(t) for t in own if t.pos_ == "PROPN"
+    names = {verify.word_key(t) for t in own if _is_name(t)
              and t.i not in subject and t.i not in framed}
     auxes = {t.lower_ for t in verb.children if t.dep_ == "aux"}
     asked_negated = any(t.dep_ == "neg" for t in verb.children)
@@ -210,6 +243,15 @@ def _by_verb(doc: Any, verb: Any, evidence: Any) -> str:
         if by_now and undone and not auxes & _UNREAL:
             return "no"
     return ""
+
+
+def _is_name(token: Any) -> bool:
+    """True for a proper noun, or a capitalised word within the sentence tagged otherwise.
+
+    The small parser tags "Blackwell" in "ship Blackwell chips" as an adjective.
+    """
+    return bool(token.pos_ == "PROPN" or (
+        token.pos_ in ("ADJ", "NOUN") and token.text[:1].isupper() and not token.is_sent_start))
 
 
 def _by_figures(claim: str, sentence: str, doc: Any) -> str:
@@ -279,13 +321,14 @@ def _negated(text: str) -> bool:
     return any(t.dep_ == "neg" for t in verify.parse(text))
 
 
-def _statements(question: str) -> list[str]:
+def _statements(question: str, core_share: int) -> list[str]:
     """The question's statement, then the same without its relative clauses.
 
     A relative clause describes what the question is about and is not what it asks:
     "Is the H200 more capable than the H20 that Nvidia built for China?" is settled by
     "The H200 ... remains vastly more capable than the export-compliant H20", which
-    does not say who built the H20.
+    does not say who built the H20. Not when the clauses carried most of the question
+    (more than ``core_share`` times the words left).
     """
     claim = statement(question)
     if not claim:
@@ -299,7 +342,16 @@ def _statements(question: str) -> list[str]:
         return [claim]
     text = "".join(t.text_with_ws for t in doc if t.i not in dropped)
     core = statement(" ".join(text.split()).replace(" ?", "?"))
+    # "Is one of the restrictions regulators are weighing a ban on ...?" is not "One is of
+    # the restrictions."
+    if core_share * len(_content_words(core)) < len(_content_words(claim)):
+        return [claim]
     return list(dict.fromkeys(c for c in (claim, core) if c))
+
+
+def _content_words(text: str) -> set[str]:
+    return {verify.word_key(t) for t in verify.parse(text)
+            if t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ", "NUM") and not t.is_stop}
 
 
 _ACCORDING_RE = re.compile(r"^\W*according to (?P<source>[^,]+),\s*", re.IGNORECASE)

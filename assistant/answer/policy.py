@@ -105,6 +105,14 @@ class AnswerPolicy:
     on the 56 yes/no questions of the calibration splits (no model run): settled right
     9 at 5, 11 at 8 and at 10, wrong 0 at each; 8 is the smallest best value (a quote
     "..., he told journalists" ranks 6th for what he is asked to have said)."""
+    core_share: int = 3
+    """A yes/no question with a relative clause is also settled without it ("Is the H200
+    more capable than the H20 that Nvidia built?" by a sentence on the two chips), unless
+    the clause held more than this many times the words left ("Is one of the restrictions
+    regulators are weighing a ban on ...?" is not "One is of the restrictions."). Fitted
+    in session 23 on the 56 yes/no questions of the calibration splits (no model run):
+    settled right/wrong 16/1 without the rule, 15/0 at 2, 17/0 at 3 (with the statement
+    fixes of that session)."""
     entity_clause_words: int = 1
     """Question words besides its verb that the clause of such a name must hold (the
     sentence holds ``min_matched``). Chosen by hand: the verb and one more word tie
