@@ -393,11 +393,12 @@ class Assistant:
         passes, why = gate.on_topic(question, [h.chunk.text for h in hits], relevance,
                                     self.policy)
         trace["gate"] = why
-        summarised = (builder.summary(question, hits, retriever.index.chunks, timings)
-                      or builder.mentioned(question, retriever.index.chunks, timings,
-                                          sorted(allowed) if allowed is not None else None))
-        if summarised is not None:  # a summary request, or whether a report mentions
-            # something: found in the reports' own text, no model
+        in_scope = sorted(allowed) if allowed is not None else None
+        summarised = (builder.sourced(question, retriever.index.chunks, timings, in_scope)
+                      or builder.summary(question, hits, retriever.index.chunks, timings)
+                      or builder.mentioned(question, retriever.index.chunks, timings, in_scope))
+        if summarised is not None:  # whom reports credit, a summary request, or whether a
+            # report mentions something: found in the reports' own text, no model
             timings["total_s"] = time.perf_counter() - started
             yield dataclasses.replace(citations.with_pages(summarised, docs), question=asked,
                                       trace={**trace, **summarised.trace})

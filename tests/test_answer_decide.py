@@ -387,6 +387,29 @@ def test_the_checks_words_in_another_sentence_of_the_passage_make_it_the_answer(
             assert all(a.lookup(c.id).text == c.quote for c in answer.citations)
 
 
+def test_the_checks_words_in_the_passage_the_reply_names_make_it_the_answer(
+        tmp_path: Path, fake_embedder: object) -> None:
+    """The Passage line names the passage with the answer; the copied sentence is another's."""
+    from conftest import CORPUS, ScriptedGenerator
+
+    sits = "The H200 sits one generation below Nvidia’s new Blackwell platform"
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        named = _passage_number(messages, "Chips manufactured by TSMC")
+        n = _passage_number(messages, sits)
+        assert named != n
+        return f"Passage: {named}\nAnswer: {sits} [{n}]."
+
+    cfg = Settings.from_env(extractive_threshold=9.0, context_mode="corpus")
+    a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=cfg,
+                       embedder=fake_embedder,  # type: ignore[arg-type]
+                       generator=ScriptedGenerator(reply, extract="TSMC"))
+    answer = a.ask("Who manufactures the H200s that would be routed through the US?")
+    assert not answer.refused, (answer.unsupported, answer.trace)
+    assert "Chips manufactured by TSMC" in answer.text and "recheck" in answer.trace
+    assert all(a.lookup(c.id).text == c.quote for c in answer.citations)
+
+
 def test_a_better_judged_sentence_about_something_else_does_not_switch(
         tmp_path: Path, fake_embedder: object) -> None:
     from conftest import ScriptedGenerator

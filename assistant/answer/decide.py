@@ -40,7 +40,17 @@ import threading
 from collections.abc import Sequence
 
 from assistant import citations, verify
-from assistant.answer import claims, comparison, draft, entity, polar, presence, summary, target
+from assistant.answer import (
+    claims,
+    comparison,
+    draft,
+    entity,
+    polar,
+    presence,
+    sourcing,
+    summary,
+    target,
+)
 from assistant.answer.evidence import RankedSentence, SentenceRanker
 from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.ingest.chunking import sentence_spans
@@ -342,13 +352,14 @@ class AnswerBuilder:
                                     f"('{extract}')")
 
     def _rechecked(self, answer: Answer, extract: str, hits: list[Hit]) -> Answer | None:
-        """The one other sentence of the cited passages that holds the answer check's words.
+        """The one other sentence of the chosen passages that holds the answer check's words.
 
         The model chose the passage and named the words that answer; when the sentence
         quoted from that passage lacks them and exactly one other sentence of the cited
-        passages holds them (verified, of the kind asked: for a place or a time, in the
-        asked role; for a figure, the one figure of the asked kind), that sentence is
-        the answer. Every later check (the target, the other reports) still applies.
+        passages, or of the one the reply's Passage line names, holds them (verified, of
+        the kind asked: for a place or a time, in the asked role; for a figure, the one
+        figure of the asked kind), that sentence is the answer. Every later check (the
+        target, the other reports) still applies.
         """
         question = answer.question
         if not self.uses("recheck") or claims.is_bare_polar(extract):
@@ -357,7 +368,9 @@ class AnswerBuilder:
         kind = entity.asked(question)
         figure = bool(claims.asked_quantity(question)) or target.target(question).figure
         found: list[tuple[int, str]] = []
-        for n in sorted({c.n for c in answer.citations}):
+        named = draft.chosen_passage(answer.trace.get("reply", ""))
+        chosen = {named} if named is not None and 1 <= named <= len(hits) else set()
+        for n in sorted({c.n for c in answer.citations} | chosen):
             text = hits[n - 1].chunk.text
             for start, end in sentence_spans(text, 0, len(text)):
                 sentence = text[start:end]
@@ -699,6 +712,61 @@ class AnswerBuilder:
                                                 supports)
         return Answer(question, text, False, cited, tuple(hits), timings, (),
                       {"summary": ", ".join(doc_ids)})
+
+    def sourced(self, question: str, chunks: Sequence[Chunk], timings: dict[str, float],
+                reports: Sequence[str] | None = None) -> Answer | None:
+        """Whom the reports credit, found in their whole text (``None``: not asked, or none).
+
+        For a question about how reports are sourced (:func:`sourcing.asks_for_sources`):
+        the reports it names, else every report of ``reports`` (all when ``None``). Each
+        report's sentences attributing something to a source (:func:`sourcing.credited`),
+        each naming a source not quoted before (named sources first; every unnamed one
+        counts as one, :func:`sourcing.source_key`), up to ``source_sentences``, in the
+        report's order; labelled with the report's outlet when there are several. A
+        question asking for outlets (:func:`sourcing.asks_for_outlets`) gets named
+        sources that are not people.
+        """
+        if not sourcing.asks_for_sources(question):
+            return None
+        allowed = sorted(reports if reports is not None else self._docs)
+        named = [d for d in sorted(comparison.named_reports(question, self._names))
+                 if d in allowed]
+        outlets = sourcing.asks_for_outlets(question)
+        people = not outlets  # "which outlets" asks for no one quoted by name
+        hits: list[Hit] = []
+        lines: list[claims.GroundedSentence] = []
+        supports: dict[int, list[str]] = {}
+        for doc_id in named or allowed:
+            doc = self._docs.get(doc_id)
+            if doc is None:
+                continue
+            found: list[tuple[Chunk, str, set[str]]] = []
+            for chunk, sentence in summary.sentences_of(doc, chunks, 1):
+                keys = {sourcing.source_key(c) for c in sourcing.credited(sentence, people)}
+                keys -= {""} if outlets else set()  # an unnamed source is no outlet
+                if keys and self._evidence(Hit(chunk, 0.0, 0)).verdict(sentence).supported:
+                    found.append((chunk, sentence, keys))
+            # named sources first ("Reuters"), each once; unnamed ones ("a source") alike
+            seen: set[str] = set()
+            taken: list[int] = []
+            for i, (_, _, keys) in sorted(enumerate(found), key=lambda f: "" in f[1][2]):
+                if len(taken) < self._policy.source_sentences and keys - seen:
+                    seen |= keys
+                    taken.append(i)
+            label = f"{self._outlet(doc_id)}: " if len(named or allowed) > 1 else ""
+            for i in sorted(taken):
+                chunk, sentence, _ = found[i]
+                hits.append(Hit(chunk, 0.0, len(hits) + 1))
+                supports.setdefault(len(hits), []).append(sentence)
+                lines.append(claims.GroundedSentence(label + sentence, (len(hits),), 1.0,
+                                                     sentence, ((len(hits), sentence),)))
+                label = ""
+        if not lines:
+            return None
+        text, cited = citations.build_citations(claims.render(lines), hits, self._titles,
+                                                supports)
+        return Answer(question, text, False, cited, tuple(hits), timings, (),
+                      {"sources": ", ".join(named or allowed)})
 
     def mentioned(self, question: str, chunks: Sequence[Chunk], timings: dict[str, float],
                  reports: Sequence[str] | None = None) -> Answer | None:
