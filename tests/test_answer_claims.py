@@ -191,3 +191,39 @@ def test_a_count_of_the_items_a_sentence_lists_is_grounded() -> None:
     assert not counts_a_list("How many agencies led the meetings?", "3", listed)
     assert not counts_a_list("Which agencies led the meetings?", "2", listed)
     assert counts_a_list("How many cities?", "4", ["Labs opened in Oxford, Leeds, York and Bath."])
+
+
+def test_a_when_question_needs_a_sentence_placing_something_in_time() -> None:
+    from assistant.answer.claims import asks_when, names_time
+
+    assert asks_when("When is the first batch of H200 chips expected to arrive?")
+    assert asks_when("And when had they asked for those estimates?")
+    assert not asks_when("When the SCMP says 'the US tech giant', which company does it mean?")
+    assert not names_time("The first batch was expected to go to Big Tech companies, which "
+                          "were in urgent need of the GPU, a source said.")
+    assert names_time("Officials requested estimates earlier in the week.")
+    assert names_time("Companies began discussions after Bloomberg first reported in November.")
+    assert names_time("The controls took effect back in 2022.")
+
+
+def test_a_when_answer_whose_sentence_names_no_time_is_refused(tmp_path: object,
+                                                                fake_embedder: object) -> None:
+    from pathlib import Path
+
+    from assistant.settings import Settings
+    from conftest import CORPUS, ScriptedGenerator
+
+    batch = "The first batch was expected to go to Big Tech companies"
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        return f"Passage: 1\nAnswer: {batch} [{_passage_number(messages, batch)}]."
+
+    cfg = Settings.from_env(extractive_threshold=9.0, context_mode="corpus")
+    a = Assistant.open(corpus_dir=CORPUS, index_dir=Path(str(tmp_path)) / "index", settings=cfg,
+                       embedder=fake_embedder,  # type: ignore[arg-type]
+                       generator=ScriptedGenerator(reply, extract="Big Tech companies"))
+    answer = a.ask("When is the first batch of H200 chips expected to arrive at Big Tech firms?")
+    assert answer.refused
+    assert any("place nothing in time" in u for u in answer.unsupported), answer.unsupported
+    # asked who gets it, the same sentence answers
+    assert not a.ask("Which companies is the first batch of H200 chips expected to go to?").refused

@@ -358,6 +358,34 @@ def answers_kind(question: str, extract: str) -> bool:
     return any(e.label_ in _PLACE_LABELS for e in parse(extract).ents)
 
 
+# "When did ...?" opening a question (after "and", "so" or a short frame set off by a comma)
+_WHEN_RE = re.compile(r"^\W*(?:(?:and|so|but|then)\s+|[^,?]{1,60},\s*)?when\s+(?:is|are|was|were|"
+                      r"do|does|did|will|would|had|has|have|can|could|should)\b", re.IGNORECASE)
+# English words that place something in time: relative times, and the prepositions and
+# conjunctions that time one thing by another ("after Washington cleared exports")
+_TIME_WORDS_RE = re.compile(
+    r"\b(?:earlier|later|ago|yesterday|today|tomorrow|tonight|now|soon|recently|previously|"
+    r"currently|already|since|until|till|after|before|once|following|during|ahead|"
+    r"mondays?|tuesdays?|wednesdays?|thursdays?|fridays?|saturdays?|sundays?|week|weekend|"
+    r"morning|afternoon|evening|night)\b", re.IGNORECASE)
+
+
+def asks_when(question: str) -> bool:
+    """True for a question asking when ("When did Beijing ...?", "And when had they ...?")."""
+    return bool(_WHEN_RE.match(question))
+
+
+def names_time(sentence: str) -> bool:
+    """True when ``sentence`` places something in time.
+
+    A date, a time, a year or month, a duration, or a word timing it by another event
+    ("earlier this month", "after ...").
+    """
+    return bool(_YEAR_RE.search(sentence) or _MONTH_RE.search(sentence)
+                or _DURATION_RE.search(sentence) or _TIME_WORDS_RE.search(sentence)
+                or any(e.label_ in ("DATE", "TIME") for e in parse(sentence).ents))
+
+
 # What a question must be about for a sum of money or a percentage to answer it: English
 # words for amounts of money and for shares and changes (a word list of the language, not
 # of the reports). "How much memory ...?" is not answered by "$50 million".

@@ -308,7 +308,8 @@ class AnswerBuilder:
         which names the person or organisation the words give: that sentence is then
         quoted first. A how-much or how-many question whose answering words name no
         amount is refused, and so is a which-year, which-month or which-place question
-        whose answering words name none. With ``chat`` (corpus mode) the check is the next turn of
+        whose answering words name none, and a when-question whose supporting sentences
+        place nothing in time. With ``chat`` (corpus mode) the check is the next turn of
         that chat.
         """
         # the headings the quotes sit under come first: a definition's term is its subject
@@ -326,6 +327,8 @@ class AnswerBuilder:
                 and claims.figure_fits(answer.question, extract, spans)):
             return self._refuse(answer, "the answer check found no amount of the kind asked "
                                         f"for in it ('{extract}')")
+        if claims.asks_when(answer.question) and not any(claims.names_time(s) for s in spans):
+            return self._refuse(answer, "the supporting sentences place nothing in time")
         labels = set(self._labels(answer.citations))
         if claims.is_bare_polar(extract) and polar.is_polar(answer.question) and not \
                 polar.bears_on(answer.question, spans, " ".join(sorted(labels))):
