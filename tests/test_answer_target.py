@@ -118,8 +118,11 @@ def test_a_name_in_the_place_of_the_asked_restriction_is_something_else() -> Non
     assert addresses(want, [Cited(UNITS, access)]) != ""
     # another cited sentence about something else does not make up for it
     assert addresses(want, [Cited(UNITS), Cited("Alibaba owns the Post.")]) != ""
-    # the asked buyers themselves, or one of them, answer it
-    assert addresses(target("How many units were approved for Tencent?"), [Cited(UNITS)]) == ""
+    # the asked buyers themselves answer it; one of them, listed with the others, does not
+    assert addresses(target("How many units were approved for ByteDance, Alibaba and "
+                            "Tencent?"), [Cited(UNITS)]) == ""
+    assert addresses(target("How many units were approved for Tencent?"), [Cited(UNITS)]) == \
+        "the cited sentences give the count for Tencent together with others"
     # a count must speak of what narrows it: a sentence that does not say for whom
     # counts for anyone (it once left that to its context)
     bare = "The approval covered more than 400,000 units."
@@ -347,3 +350,16 @@ def test_the_same_time_refers_back_to_the_sentence_before() -> None:
     before = "The H20 contributed $50 million during Nvidia's October quarter."
     assert refers_back("China revenue fell to about $3 billion in the same quarter.", before)
     assert not refers_back("China revenue fell to about $3 billion this year.", before)
+
+
+def test_a_figure_for_a_list_of_names_is_not_one_of_theirs() -> None:
+    """400,000 units for ByteDance, Alibaba and Tencent are not Tencent's units."""
+    covered = Cited("The approval covered more than 400,000 units for ByteDance, Alibaba Group "
+                    "Holding and Tencent Holdings, while other firms awaited further approvals.",
+                    title="Beijing weighs H200 imports")
+    assert addresses(target("How many of the approved H200 units are earmarked specifically "
+                            "for Tencent?"), [covered]) == \
+        "the cited sentences give the count for Tencent together with others"
+    assert addresses(target("How many H200 units were approved for ByteDance, Alibaba and "
+                            "Tencent?"), [covered]) == ""
+    assert addresses(target("How many units did the approval cover?"), [covered]) == ""

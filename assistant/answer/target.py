@@ -86,7 +86,11 @@ def _asked_noun(doc: Any) -> Any | None:
     """The noun a figure question asks about: "how much revenue", "what share", "what was X"."""
     for token in doc:
         if token.lower_ in ("much", "many") and token.i > 0 and doc[token.i - 1].lower_ == "how":
-            return token.head if token.head.pos_ in ("NOUN", "PROPN") else None
+            if token.head.pos_ in ("NOUN", "PROPN"):
+                return token.head
+            # "how many of the approved units": the noun after "of"
+            return next((o for p in token.children if p.lower_ == "of"
+                         for o in p.children if o.dep_ == "pobj" and o.pos_ == "NOUN"), None)
         if token.lower_ in ("what", "which") and token.dep_ == "det" \
                 and token.head.pos_ == "NOUN":
             return token.head
@@ -555,6 +559,42 @@ def _quotes_speaker(speaker: str, cited: Cited) -> bool:
             or any(e.label_ == "PERSON" for e in verify.parse(text).ents))
 
 
+_JOINERS = frozenset({",", "and", "or", "&"})
+
+
+def _listed_with_others(sentence: str, name: str, asked: Sequence[str]) -> bool:
+    """True when ``name`` stands in a list with a name the question does not ask about.
+
+    "The approval covered 400,000 units for ByteDance, Alibaba Group Holding and
+    Tencent Holdings": the figure is the three companies', not Tencent's alone.
+    """
+    doc = verify.parse(sentence)
+    first = name.split()[0].lower()
+    for token in doc:
+        if token.lower_ != first:
+            continue
+        left, right = token.i, token.i
+        while left > 0 and (doc[left - 1].text in _JOINERS or doc[left - 1].text[:1].isupper()):
+            left -= 1
+        while right + 1 < len(doc) and (doc[right + 1].text in _JOINERS
+                                        or doc[right + 1].text[:1].isupper()):
+            right += 1
+        groups: list[str] = []
+        words: list[str] = []
+        for t in doc[left:right + 1]:
+            if t.text in _JOINERS:
+                groups += [" ".join(words)] if words else []
+                words = []
+            else:
+                words.append(t.text)
+        groups += [" ".join(words)] if words else []
+        others = [g for g in groups if not verify.mentions(g, name)
+                  and not any(verify.mentions(g, a) or verify.mentions(a, g) for a in asked)]
+        if len(groups) > 1 and others:
+            return True
+    return False
+
+
 def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) -> str:
     """Why the cited sentences do not answer the question (``""`` when they do).
 
@@ -598,6 +638,15 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
                 for c in cited):  # "the US" is spoken of as "the United States" too
             asked = "figure" if want.figure else "count"
             return f"no cited sentence gives the {asked} for {restriction.text}"
+        # a name the small parser tags as a noun ("for Tencent") counts here too
+        one = restriction.name or (restriction.text if restriction.text[:1].isupper() else "")
+        naming = [c for c in cited if one and verify.mentions(c.sentence, one)]
+        if (want.figure or want.count) and naming and all(
+                _listed_with_others(c.sentence, one, [*want.mentioned, *exempt])
+                for c in naming):  # "400,000 units for ByteDance, Alibaba and Tencent"
+            asked = "figure" if want.figure else "count"
+            return (f"the cited sentences give the {asked} for {restriction.text} together "
+                    "with others")
         # one cited sentence giving it for someone else is enough: the others may be
         # about something else altogether ("Alibaba owns the Post")
         other = [found for found in (_other_filler(restriction, c) for c in cited) if found]
