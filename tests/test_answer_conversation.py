@@ -156,3 +156,19 @@ def test_a_subject_pronoun_keeps_the_subject_of_the_question_before() -> None:
     # not the subject: the names the answer joins
     assert resolve("Did regulators approve them?", turns).standalone == \
         "Did regulators approve Alibaba, ByteDance, and Tencent?"
+
+
+def test_they_after_a_who_question_is_who_answered_and_them_is_something_else() -> None:
+    """"they make them": the maker answering "who", and the thing made, not "Chips" twice."""
+    turns = _turns("Who manufactures the H200 chips according to Tom's Hardware?",
+                   "Chips manufactured by TSMC in Taiwan would be imported into the United "
+                   "States for security reviews and re-exported to approved Chinese buyers [7].")
+    resolved = resolve("and after they make them, what route do the chips take?", turns)
+    assert resolved.standalone == ("and after TSMC make the H200 chips, what route do the "
+                                   "chips take?")
+    # names joined by "and" answering "which companies" stay together
+    joined = _turns("Which companies were asked to provide demand forecasts?",
+                    "Representatives from Alibaba, ByteDance, and Tencent were asked to provide "
+                    "demand forecasts [4].")
+    assert resolve("What were they asked to do?", joined).standalone.startswith(
+        "What were Alibaba, ByteDance, and Tencent asked")

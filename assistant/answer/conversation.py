@@ -130,7 +130,10 @@ def _candidates(question: str, answer: str) -> list[Mention]:
     said = mentions(answer) if answer else []
     if not asks_for_name(question):
         return [*_answered_topic(question, answer), *asked, *said]
-    named = [m for m in said if (m.text[:1].isupper() and not m.text.lower().startswith("the "))
+    # a name, not a common noun that opens the answer's sentence ("Chips manufactured by ...")
+    named = [m for m in said if (m.text[:1].isupper() and not m.text.lower().startswith("the ")
+                                 and (m.label or not verify.parse(m.text)[0].is_sent_start
+                                      or verify.parse(m.text)[0].pos_ == "PROPN"))
              or m.kind == "person" or (m.kind == "group" and " and " in m.text)]
     named = _doers_first(named, question, answer)
     return [*named, *asked, *(m for m in said if m not in named)]
@@ -188,17 +191,24 @@ def _answered_topic(question: str, answer: str) -> list[Mention]:
 
 
 def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]], owner: bool = False,
-                subject: bool = False) -> Mention | None:
+                subject: bool = False, avoid: Sequence[str] = ()) -> Mention | None:
     """The latest mention of ``kind`` over the exchanges, newest exchange first.
 
     ``owner``: a possessive "its" ("its CEO") takes the latest organisation or
     product named, before other things. ``subject``: a pronoun that is the subject
     of its question keeps the subject of the question before ("What did Chinese
     agencies ask the companies for?", then "What did they say would follow?"),
-    after what an answered "what X" question asked about.
+    after what an answered "what X" question asked about; and a subject "they" after a
+    who-question is the organisation (or the names joined) answering it ("Who makes the
+    H200 chips?", then "after they make them"). ``avoid`` are what another pronoun of
+    the same clause stands for: "they make them" are two things.
     """
     for question, answer in reversed(exchanges):
-        candidates = _candidates(question, answer)
+        candidates = [m for m in _candidates(question, answer) if m.text not in avoid]
+        if subject and kind == "group" and answer and asks_for_name(question):
+            for mention in candidates:  # the answer's names come first for a name question
+                if mention.label == "ORG" or (mention.kind == "group" and mention.joined):
+                    return mention
         if owner:
             candidates = sorted(candidates,
                                 key=lambda m: m.label not in (*_OWNER_LABELS, _OWNER))
@@ -271,6 +281,7 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
     doc = verify.parse(question)
     pieces: list[str] = []
     replaced: list[tuple[str, str]] = []
+    heads: list[int] = []  # the head word of each replaced pronoun, in order
     taken: set[str] = set()
     skip = -1  # the noun of a demonstrative phrase already replaced
     for token in doc:
@@ -282,6 +293,7 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
             pointed = _demonstrated(token.head, exchanges)
             if pointed:
                 replaced.append((f"{token.text} {token.head.text}", pointed))
+                heads.append(-1)
                 pieces.append(pointed + token.head.whitespace_)
                 skip = token.head.i
                 continue
@@ -293,14 +305,17 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
         if word in taken and kind == "person":  # "Where was he when he spoke": name once
             pieces.append(token.text_with_ws)
             continue
+        # a pronoun is never its own clause's other pronoun ("they make them")
+        avoid = [b for (_, b), i in zip(replaced, heads, strict=True) if i == token.head.i]
         found = _antecedent(kind, exchanges, owner=word == "its",
-                            subject=token.dep_ in ("nsubj", "nsubjpass"))
+                            subject=token.dep_ in ("nsubj", "nsubjpass"), avoid=avoid)
         if found is None:
             pieces.append(token.text_with_ws)
             continue
         taken.add(word)
         text = found.text + ("'s" if word in _POSSESSIVE and token.dep_ == "poss" else "")
         replaced.append((token.text, found.text))
+        heads.append(token.head.i)
         pieces.append(text + token.whitespace_)
     return "".join(pieces), tuple(replaced)
 
