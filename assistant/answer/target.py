@@ -464,7 +464,8 @@ _POINTING = frozenset("same that this those these".split())
 def _context(cited: Cited) -> str:
     """A cited sentence with its label, its title, and the sentence before it if needed.
 
-    The title counts for a sentence whose subject has no name (:func:`_named_subject`).
+    The title counts for a sentence whose subject is not a name or qualified by one
+    (:func:`_subject_qualified`).
 
     The sentence before counts when the cited one refers back to it; a neighbour on
     another matter does not ("access for state-backed companies, such as
@@ -474,7 +475,7 @@ def _context(cited: Cited) -> str:
     before = cited.before if cited.before and refers_back(cited.sentence, cited.before) else ""
     # the title says what a sentence about "the chips" is about, not one about a name's
     # figure ("Nvidia's overall China revenue fell ..." under a title on H200 purchases)
-    title = "" if _named_subject(cited.sentence) else cited.title
+    title = "" if _subject_qualified(cited.sentence) else cited.title
     return " ".join((cited.sentence, before, cited.label, title))
 
 
@@ -538,6 +539,19 @@ def _unnamed_subject(sentence: str) -> str:
                         for c in token.children)
             return "" if named else verify.word_key(token)
     return ""
+
+
+def _subject_qualified(sentence: str) -> bool:
+    """True when the main verb's subject is a name or a noun a name qualifies.
+
+    "Nvidia's overall China revenue fell ...": yes; "Chips manufactured by TSMC would
+    be imported ...": no (the name stands in a clause about the chips).
+    """
+    for token in verify.parse(sentence):
+        if token.dep_ in ("nsubj", "nsubjpass") and token.head.dep_ == "ROOT":
+            return token.pos_ == "PROPN" or any(
+                c.dep_ in _QUALIFIERS and c.pos_ in ("PROPN", "NUM") for c in token.children)
+    return False
 
 
 def _of_its_kind(name: str, want: Target, cited: Cited) -> bool:
