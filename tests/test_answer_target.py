@@ -138,6 +138,13 @@ def test_a_figure_for_a_narrower_thing_needs_that_thing_in_its_context() -> None
     assert addresses(target("How much revenue did Nvidia earn from Alibaba alone?"),
                      [Cited(fell, title="Alibaba and Tencent asked to assess demand")]) == \
         "the cited sentences do not speak of Alibaba"
+    # it does for a sentence about "Chips", though a name stands in a clause about them
+    into = target("How would the chips be moved into China?")
+    chips = "Chips manufactured by TSMC in Taiwan would be re-exported to approved buyers."
+    assert addresses(into, [Cited(chips, title="China holds emergency meetings")]) == ""
+    nvidias = "Nvidia's chips would be re-exported to approved buyers."
+    assert addresses(into, [Cited(nvidias, title="China holds emergency meetings")]) == \
+        "the cited sentences do not speak of China"
     # a figure question's narrowing phrase must be there too ("from data centers")
     assert addresses(target("How much of Nvidia's revenue comes from data centers?"),
                      [Cited(fell)]) == "no cited sentence gives the figure for data centers"

@@ -547,8 +547,8 @@ def _subject_qualified(sentence: str) -> bool:
     "Nvidia's overall China revenue fell ...": yes; "Chips manufactured by TSMC would
     be imported ...": no (the name stands in a clause about the chips).
     """
-    for token in verify.parse(sentence):
-        if token.dep_ in ("nsubj", "nsubjpass") and token.head.dep_ == "ROOT":
+    for token in verify.parse(sentence):  # the first subject: the small parser may hang
+        if token.dep_ in ("nsubj", "nsubjpass"):  # it on an auxiliary ("chips would be re-")
             return token.pos_ == "PROPN" or any(
                 c.dep_ in _QUALIFIERS and c.pos_ in ("PROPN", "NUM") for c in token.children)
     return False
