@@ -744,7 +744,7 @@ class AnswerBuilder:
             if doc is None:
                 continue
             found: list[tuple[Chunk, str, set[str]]] = []
-            for chunk, sentence in summary.sentences_of(doc, chunks, 1):
+            for chunk, sentence, _ in summary.cited_sentences(doc, chunks):
                 keys = {sourcing.source_key(c) for c in sourcing.credited(sentence, people)}
                 keys -= {""} if outlets else set()  # an unnamed source is no outlet
                 if keys and self._evidence(Hit(chunk, 0.0, 0)).verdict(sentence).supported:

@@ -60,6 +60,10 @@ _REPORTING = frozenset({"report", "say", "add", "tell", "write", "confirm"})
 _SOURCE_NOUNS = frozenset({"source", "official", "person", "people", "insider"})
 
 
+_FRAMES_RE = re.compile(r"\baccording\b|\breport|\b(?:told|tells?|said|says|added|adds|wrote|"
+                        r"writes|confirmed|confirms)\b", re.IGNORECASE)
+
+
 def _phrase(token: Any) -> str:
     """The noun phrase of ``token``, without a relative clause ("Reuters, which ...")."""
     skipped = {t.i for c in token.children if c.dep_ in ("relcl", "acl", "appos", "punct")
@@ -75,6 +79,8 @@ def credited(sentence: str, people: bool = True) -> list[str]:
     familiar with the matter), "said Randy Abrams" (a person speaking; only with
     ``people``).
     """
+    if not _FRAMES_RE.search(sentence):  # parse only what may hold a frame
+        return []
     found: list[str] = []
     for token in verify.parse(sentence):
         if token.lower_ == "according":

@@ -80,15 +80,19 @@ def sentences_of(doc: Document, chunks: Sequence[Chunk], min_words: int
 def paragraphed(doc: Document, chunks: Sequence[Chunk], min_words: int
                 ) -> list[tuple[Chunk, str, int]]:
     """:func:`sentences_of`, each with the number of the paragraph (line) it stands in."""
+    return [(chunk, text, len(_LINE_BREAKS_RE.findall(doc.text, 0, start)))
+            for chunk, text, start in cited_sentences(doc, chunks)
+            if _says_something(text, min_words)]
+
+
+def cited_sentences(doc: Document, chunks: Sequence[Chunk]) -> list[tuple[Chunk, str, int]]:
+    """Every sentence of ``doc`` lying whole in one of ``chunks``: its chunk, text and start."""
     ordered = sorted((c for c in chunks if c.doc_id == doc.doc_id), key=lambda c: c.start)
     out: list[tuple[Chunk, str, int]] = []
     for start, end in sentence_spans(doc.text, 0, len(doc.text)):
-        text = doc.text[start:end]
-        if not _says_something(text, min_words):
-            continue
         chunk = next((c for c in ordered if c.start <= start and end <= c.end), None)
         if chunk is not None:
-            out.append((chunk, text, len(_LINE_BREAKS_RE.findall(doc.text, 0, start))))
+            out.append((chunk, doc.text[start:end], start))
     return out
 
 
