@@ -370,3 +370,17 @@ def test_a_figure_for_a_list_of_names_is_not_one_of_theirs() -> None:
     assert addresses(target("How many H200 units were approved for ByteDance, Alibaba and "
                             "Tencent?"), [covered]) == ""
     assert addresses(target("How many units did the approval cover?"), [covered]) == ""
+
+
+def test_a_count_for_a_named_subject_listed_with_others_is_not_its_own() -> None:
+    """"Did ByteDance alone get ...?" is not answered by a count for three companies."""
+    headline = Cited("More than 400,000 H200 chips reportedly approved for ByteDance, Alibaba "
+                     "and Tencent as China balances AI needs", title="Beijing weighs H200 imports")
+    assert addresses(target("How many H200 chips did ByteDance alone get approval to import?"),
+                     [headline]) == ("the cited sentences give the figure for ByteDance "
+                                     "together with others")
+    assert addresses(target("How many H200 chips did ByteDance, Alibaba and Tencent get "
+                            "approval to import?"), [headline]) == ""
+    # "in total" sums up; it narrows nothing
+    assert target("How many H200 chips were approved in total?").restrictions == ()
+    assert addresses(target("How many H200 chips were approved in total?"), [headline]) == ""

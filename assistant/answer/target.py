@@ -380,6 +380,10 @@ _OPEN_PREPOSITIONS = frozenset("of than as like".split())
 _FILLERS = ("NOUN", "PROPN")
 
 
+# the objects of phrases that sum up rather than narrow: "in total", "in all", "in general"
+_NOT_NARROWING = frozenset({"total", "all", "sum", "whole", "general", "short", "brief"})
+
+
 def _restrictions(doc: Any) -> tuple[Restriction, ...]:
     """The phrases of a parsed question that narrow what is asked (:class:`Restriction`)."""
     found: list[Restriction] = []
@@ -389,6 +393,8 @@ def _restrictions(doc: Any) -> tuple[Restriction, ...]:
             continue
         for obj in (c for c in token.children if c.dep_ == "pobj" and c.pos_ in _FILLERS):
             if any(t.lower_ in _WH_WORDS for t in obj.subtree):  # "on which date": asked
+                continue
+            if obj.lower_ in _NOT_NARROWING:  # "in total", "in all", "as a whole"
                 continue
             if len(obj.text) < 3 or not any(ch.isalpha() for ch in obj.text):  # "re", "-"
                 continue
@@ -576,6 +582,17 @@ def _quotes_speaker(speaker: str, cited: Cited) -> bool:
 _JOINERS = frozenset({",", "and", "or", "&"})
 
 
+def _group_figure(name: str, want: Target, cited: Sequence[Cited], exempt: Sequence[str]) -> bool:
+    """True when every cited sentence naming ``name`` lists it with a name not asked about.
+
+    "400,000 units for ByteDance, Alibaba and Tencent" is the three companies' count,
+    not Tencent's (:func:`_listed_with_others`).
+    """
+    naming = [c for c in cited if verify.mentions(c.sentence, name)]
+    return bool(naming) and all(
+        _listed_with_others(c.sentence, name, [*want.mentioned, *exempt]) for c in naming)
+
+
 def _listed_with_others(sentence: str, name: str, asked: Sequence[str]) -> bool:
     """True when ``name`` stands in a list with a name the question does not ask about.
 
@@ -654,10 +671,7 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
             return f"no cited sentence gives the {asked} for {restriction.text}"
         # a name the small parser tags as a noun ("for Tencent") counts here too
         one = restriction.name or (restriction.text if restriction.text[:1].isupper() else "")
-        naming = [c for c in cited if one and verify.mentions(c.sentence, one)]
-        if (want.figure or want.count) and naming and all(
-                _listed_with_others(c.sentence, one, [*want.mentioned, *exempt])
-                for c in naming):  # "400,000 units for ByteDance, Alibaba and Tencent"
+        if (want.figure or want.count) and one and _group_figure(one, want, cited, exempt):
             asked = "figure" if want.figure else "count"
             return (f"the cited sentences give the {asked} for {restriction.text} together "
                     "with others")
@@ -667,6 +681,9 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
         if other:
             return (f"the cited sentences speak of '{other[0]}', not of "
                     f"'{restriction.text}' as asked")
+    for name in want.names if want.figure or want.count else ():
+        if _group_figure(name, want, cited, exempt):  # "did ByteDance alone get ...?"
+            return f"the cited sentences give the figure for {name} together with others"
     return ""
 
 
