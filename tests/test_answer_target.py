@@ -384,3 +384,13 @@ def test_a_count_for_a_named_subject_listed_with_others_is_not_its_own() -> None
     # "in total" sums up; it narrows nothing
     assert target("How many H200 chips were approved in total?").restrictions == ()
     assert addresses(target("How many H200 chips were approved in total?"), [headline]) == ""
+
+
+def test_a_change_measured_against_another_period_is_not_the_asked_one() -> None:
+    fell = Cited("Nvidia's overall China revenue fell 63% year over year to about $3 billion.")
+    asked = target("By how much did Nvidia's China revenue fall quarter over quarter?")
+    assert asked.basis == "quarter over quarter"
+    assert addresses(asked, [fell]) == ("the cited sentences compare year over year, not "
+                                        "quarter over quarter as asked")
+    assert addresses(target("By how much did Nvidia's China revenue fall year-on-year?"),
+                     [fell]) == ""

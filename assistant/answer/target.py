@@ -54,6 +54,7 @@ class Target:
     kinds: tuple[tuple[str, str], ...] = ()
     mentioned: tuple[str, ...] = ()  # every name the question has, principal or not
     doers: tuple[str, ...] = ()  # the subject of the asked noun's verb ("did Nvidia make")
+    basis: str = ""  # what a change is measured against: "quarter over quarter"
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,18 @@ def target(question: str) -> Target:
     return dataclasses.replace(_asked(question), restrictions=_restrictions(doc),
                                measures=tuple(sorted(words & _MEASURE_WORDS)),
                                kinds=_kinds(doc, question_names(question)),
-                               mentioned=tuple(question_names(question)))
+                               mentioned=tuple(question_names(question)),
+                               basis=_basis(question))
+
+
+# a change measured against a period: "year over year", "quarter-on-quarter"
+_BASIS_RE = re.compile(r"\b(year|quarter|month|week|day)[- ](?:over|on)[- ]\1\b", re.IGNORECASE)
+
+
+def _basis(text: str) -> str:
+    """The period a change in ``text`` is measured against ("year over year"), or ""."""
+    match = _BASIS_RE.search(text)
+    return f"{match.group(1).lower()} over {match.group(1).lower()}" if match else ""
 
 
 def _asked(question: str) -> Target:
@@ -681,6 +693,10 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
         if other:
             return (f"the cited sentences speak of '{other[0]}', not of "
                     f"'{restriction.text}' as asked")
+    if want.basis and want.figure and all(_basis(c.sentence) not in ("", want.basis)
+                                          for c in cited):  # "63% year over year"
+        return (f"the cited sentences compare {_basis(cited[0].sentence)}, not {want.basis} "
+                "as asked")
     for name in want.names if want.figure or want.count else ():
         if _group_figure(name, want, cited, exempt):  # "did ByteDance alone get ...?"
             return f"the cited sentences give the figure for {name} together with others"
