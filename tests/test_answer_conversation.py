@@ -172,3 +172,13 @@ def test_they_after_a_who_question_is_who_answered_and_them_is_something_else() 
                     "demand forecasts [4].")
     assert resolve("What were they asked to do?", joined).standalone.startswith(
         "What were Alibaba, ByteDance, and Tencent asked")
+
+
+def test_it_after_a_which_noun_question_is_the_answers_phrase_with_that_noun() -> None:
+    """"Which Nvidia platform ...?" answered; "it" is the platform, not "Tom" of the outlet."""
+    turns = _turns("Which Nvidia platform does Tom's Hardware say sits one generation above "
+                   "the H200?",
+                   "The H200 sits one generation below Nvidia’s new Blackwell platform but "
+                   "remains vastly more capable than the H20 [6].")
+    assert resolve("Can Chinese buyers get it under the new arrangement?", turns).standalone == \
+        "Can Chinese buyers get Nvidia’s new Blackwell platform under the new arrangement?"

@@ -89,7 +89,8 @@ def mentions(text: str) -> list[Mention]:
         elif ent.label_ in _OWNER_LABELS:
             found.append(Mention(ent.text, "thing", ent.label_))
     for token in doc:  # "Nvidia" of "Nvidia's China revenue": a name that owns something
-        if token.dep_ == "poss" and token.pos_ == "PROPN":
+        if token.dep_ == "poss" and token.pos_ == "PROPN" \
+                and not token.head.text[:1].isupper():  # "Tom's Hardware" is one name
             left = min([token.i, *(c.i for c in token.children if c.dep_ == "compound")])
             found.append(Mention(doc[left:token.i + 1].text, "thing", _OWNER))
     for chunk in doc.noun_chunks:
@@ -124,7 +125,8 @@ def _candidates(question: str, answer: str) -> list[Mention]:
     """Mentions of one exchange, most likely antecedent first.
 
     When the question asked for a name, the names its answer gives come first
-    (not the answer's other words: "The meetings were led by X and Y").
+    (not the answer's other words: "The meetings were led by X and Y"), those with
+    the noun it asked for first ("Which platform ...?": "Nvidia's Blackwell platform").
     """
     asked = mentions(question)
     said = mentions(answer) if answer else []
@@ -136,6 +138,9 @@ def _candidates(question: str, answer: str) -> list[Mention]:
                                       or verify.parse(m.text)[0].pos_ == "PROPN"))
              or m.kind == "person" or (m.kind == "group" and " and " in m.text)]
     named = _doers_first(named, question, answer)
+    noun = _asked_noun(question)  # "Which Nvidia platform ...?": "Nvidia's Blackwell platform"
+    named = sorted(named, key=lambda m: not (noun and m.text.lower().split()[-1:] in (
+        [noun], [noun + "s"])))
     return [*named, *asked, *(m for m in said if m not in named)]
 
 
