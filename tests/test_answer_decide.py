@@ -23,16 +23,8 @@ Make = Callable[..., Assistant]
 
 
 def _judged(tmp_path: Path, fake_embedder: object, gen: object) -> Assistant:
-    """Corpus mode over the project's reports with ``gen`` (a low bar for the fake embedder).
-
-    The second opinion (``judge``, off by default) is on.
-    """
-    from assistant.answer.policy import DEFAULT_POLICY
-
-    policy = tmp_path / "judge-policy.json"
-    policy.write_text(json.dumps({"fallbacks": [*DEFAULT_POLICY.fallbacks, "judge"]}))
-    cfg = Settings.from_env(context_mode="corpus", extractive_threshold=0.8,
-                            answer_policy_file=policy)
+    """Corpus mode over the project's reports with ``gen`` (a low bar for the fake embedder)."""
+    cfg = Settings.from_env(context_mode="corpus", extractive_threshold=0.8)
     return Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=cfg,
                           embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
 

@@ -10,8 +10,7 @@ quoted sentence:
 2. :meth:`AnswerBuilder.confirm` asks the model which words of the supporting
    sentences answer the question; an answer they do not contain is refused,
    unless those words stand verbatim in another passage sentence.
-3. :meth:`AnswerBuilder.reconsider` (the ``judge`` fallback, off by default: it gained
-   nothing on held-out questions) weighs the sentences the answer rests on
+3. :meth:`AnswerBuilder.reconsider` weighs the sentences the answer rests on
    against the best-ranked other sentences of the passages: ranking score plus
    the model's probability that the sentence, shown alone, answers the
    question. A clearly better sentence, quoted and cited, replaces the answer.

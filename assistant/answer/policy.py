@@ -33,15 +33,12 @@ class AnswerPolicy:
 
     # The named fallbacks of the decide step that are on (:data:`FALLBACKS`). Each one's
     # effect on held-out questions is scored by ``assistant eval`` ("decide steps").
-    fallbacks: tuple[str, ...] = ("chosen", "recheck", "named", "entity", "settle",
+    fallbacks: tuple[str, ...] = ("chosen", "recheck", "judge", "named", "entity", "settle",
                                   "accounts", "other_reports")
     """The decide step's fallbacks that run: ``chosen`` (the model's passage, when
     nothing it wrote holds), ``recheck`` (the one other sentence of the cited passages
     that holds the answer check's words, when the quoted one lacks them), ``judge``
-    (the second opinion; off by default since session 23: on the first runs of four
-    blind splits it changed 10 answers, 1 for the better and 3 for the worse (blind5
-    +0/−0 of 1, blind6 +0/−2, blind7 +1/−1, blind8 +0/−0 of 3), and it costs a model
-    call per sentence judged; a stronger model may turn it on), ``named`` (the sentence
+    (the second opinion), ``named`` (the sentence
     before, naming who a who-question asks for, when the answer's sentence only refers back),
     ``entity`` (for a who / which / where / when question left unanswered, the name a
     passage sentence gives in the asked role),
