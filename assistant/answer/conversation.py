@@ -132,16 +132,21 @@ def _candidates(question: str, answer: str) -> list[Mention]:
     said = mentions(answer) if answer else []
     if not asks_for_name(question):
         return [*_answered_topic(question, answer), *asked, *said]
-    # a name, not a common noun that opens the answer's sentence ("Chips manufactured by ...")
-    named = [m for m in said if (m.text[:1].isupper() and not m.text.lower().startswith("the ")
-                                 and (m.label or not verify.parse(m.text)[0].is_sent_start
-                                      or verify.parse(m.text)[0].pos_ == "PROPN"))
+    named = [m for m in said if _named(m)
              or m.kind == "person" or (m.kind == "group" and " and " in m.text)]
     named = _doers_first(named, question, answer)
     noun = _asked_noun(question)  # "Which Nvidia platform ...?": "Nvidia's Blackwell platform"
     named = sorted(named, key=lambda m: not (noun and m.text.lower().split()[-1:] in (
         [noun], [noun + "s"])))
     return [*named, *asked, *(m for m in said if m not in named)]
+
+
+def _named(mention: Mention) -> bool:
+    """True for a capitalised name, not a common noun opening a sentence ("Chips ...")."""
+    if not mention.text[:1].isupper() or mention.text.lower().startswith("the "):
+        return False
+    first = verify.parse(mention.text)[0]
+    return bool(mention.label) or not first.is_sent_start or first.pos_ == "PROPN"
 
 
 def _doers_first(named: list[Mention], question: str, answer: str) -> list[Mention]:
