@@ -32,6 +32,7 @@ from typing import Any
 
 from assistant import verify
 from assistant.answer import claims
+from assistant.ingest.chunking import sentence_spans
 
 _FIGURE_NOUNS = frozenset("number amount figure total count size quantity".split())
 
@@ -529,10 +530,12 @@ def named_kinds(name: str, texts: Iterable[str]) -> tuple[str, ...]:
     pattern = re.compile(rf"(?<![\w-]){re.escape(bare)}s?\s+[a-z]")
     found: list[str] = []
     for text in texts:
-        for match in pattern.finditer(text):
-            start = max(text.rfind(". ", 0, match.start()) + 1, 0)
-            end = text.find(". ", match.end())
-            sentence = text[start:end if end >= 0 else len(text)]
+        matches = list(pattern.finditer(text))
+        spans = sentence_spans(text, 0, len(text)) if matches else []
+        for match in matches:
+            start, end = next(((a, b) for a, b in spans if a <= match.start() < b),
+                              (match.start(), len(text)))
+            sentence = text[start:end]
             at = match.start() - start
             token = next((t for t in verify.parse(sentence) if t.idx == at), None)
             if (token is not None and token.dep_ in _QUALIFIERS and token.head.pos_ == "NOUN"
