@@ -86,6 +86,12 @@ def test_an_embedded_how_much_asks_for_no_amount() -> None:
     ("How long will the security reviews take?", "25%", False),  # a duration is asked
     ("How long will the security reviews take?", "about two weeks", True),
     ("How soon will Beijing decide?", "by the end of the month", True),
+    # a date is a day of a month; a day may also be a day of the week
+    ("On what exact date did Beijing put its hold on shipments?", "earlier this month", False),
+    ("On what date were the meetings held?", "on December 10", True),
+    ("On what date did Reuters report it?", "on Wednesday", False),
+    ("On which day of the week did Reuters report it?", "on Wednesday", True),
+    ("What day were the meetings held?", "Dec. 10", True),
 ])
 def test_a_which_year_or_which_place_question_needs_one(question: str, extract: str,
                                                        fits: bool) -> None:

@@ -107,3 +107,24 @@ def test_a_summary_of_proposals_quotes_the_paragraph_that_lists_them(make_assist
                    "on H200 purchases and use.")
     assert "One proposal would cap" in answer.text
     assert "Another would bar H200 use" in answer.text
+
+
+def test_what_one_report_says_about_a_topic_is_its_summary_on_it(make_assistant: Make) -> None:
+    """"What does Tom's Hardware say about X?" quotes that report's sentences on X."""
+    a = make_assistant(["Passage: 1\nAnswer: not used [1]."])
+    answer = a.ask("What does Tom's Hardware say about the restrictions Chinese regulators "
+                   "are reportedly considering on H200 purchases and use?")
+    assert not answer.refused and a.generator.prompts == []  # type: ignore[attr-defined]
+    assert {c.doc_id for c in answer.citations} == {TOMS}
+    assert "One proposal would cap" in answer.text and "Another would bar" in answer.text
+
+
+@pytest.mark.parametrize("question", [
+    "What did Randy Abrams say about the tax?",  # a person, not a report
+    "What does each report say about Tencent?",  # several reports: one account each
+    "What do the SCMP and Tom's Hardware say about Jensen Huang?",
+])
+def test_what_a_person_or_several_reports_say_is_no_summary(make_assistant: Make,
+                                                             question: str) -> None:
+    a = make_assistant(["Passage: 1\nAnswer: not used [1]."])
+    assert "summary" not in a.ask(question).trace

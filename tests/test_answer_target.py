@@ -394,3 +394,21 @@ def test_a_change_measured_against_another_period_is_not_the_asked_one() -> None
                                         "quarter over quarter as asked")
     assert addresses(target("By how much did Nvidia's China revenue fall year-on-year?"),
                      [fell]) == ""
+
+
+def test_a_who_question_for_a_role_wants_a_person() -> None:
+    """"Who is the minister ...?" is not answered by a ministry; "Who led ...?" may be."""
+    ministry = Cited("The emergency meetings were led by the National Development and Reform "
+                     "Commission and the Ministry of Industry and Information Technology.")
+    asked = target("Who is the minister of industry and information technology who chaired "
+                   "the emergency meetings?")
+    assert asked.person == "minister"
+    assert addresses(asked, [ministry]) == ("the cited sentences name no person as the "
+                                            "minister asked for")
+    assert addresses(target("Who led the emergency meetings?"), [ministry]) == ""
+    abrams = Cited("Imports of the H200 reflected a balanced outcome, said Randy Abrams, head "
+                   "of Taiwan research at UBS Group.")
+    assert addresses(target("Which analyst was quoted on the imports?"), [abrams]) == ""
+    assert addresses(target("Who is the UBS analyst the SCMP quotes?"), [abrams]) == ""
+    # a person the question names is not the answer
+    assert addresses(target("Who is the analyst Randy Abrams works with?"), [abrams]) != ""

@@ -324,8 +324,9 @@ def answers_quantity(question: str, extract: str) -> bool:
 # What kind of thing "which year / which city ...?" asks for (English nouns), and the
 # spaCy entity labels or pattern an answer of that kind has
 _KIND_QUESTION_RE = re.compile(
-    r"(?:which|what)\s+(?P<noun>years?|months?|city|cities|towns?|countries|country|"
-    r"provinces?|places?|locations?)\b", re.IGNORECASE)
+    r"(?:which|what)\s+(?:(?:exact|precise|specific|calendar)\s+)*(?P<noun>years?|months?|"
+    r"dates?|days?|city|cities|towns?|countries|country|provinces?|places?|locations?)\b",
+    re.IGNORECASE)
 _DURATION_QUESTION_RE = re.compile(r"how\s+(?:long|soon)\b", re.IGNORECASE)
 _DURATION_RE = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|quarters?|"
                           r"years?|decades?|until|till)\b", re.IGNORECASE)
@@ -333,12 +334,22 @@ _YEAR_RE = re.compile(r"\b(?:1[89]|20)\d{2}\b")
 _MONTH_RE = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b",
                        re.IGNORECASE)
 _PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+# a day as a date: "December 10", "10 Dec", "2025-12-10", "12/10"
+_MONTH_NAME = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)"
+               r"(?:uary|ruary|ch|il|e|y|ust|tember|ober|ember)?\.?")
+_DAY_DATE_RE = re.compile(
+    rf"\b{_MONTH_NAME}\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    rf"{_MONTH_NAME}(?!\w)|\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?\b",
+    re.IGNORECASE)
+_WEEKDAY_RE = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b", re.IGNORECASE)
 
 
 def answers_kind(question: str, extract: str) -> bool:
-    """False when ``question`` asks which year, month, place, or how long, and gets none.
+    """False when ``question`` asks which year, month, date, day, place, or how long, and gets none.
 
-    ``extract`` must name one; for "how long", a duration ("25%" does not answer it).
+    ``extract`` must name one; for "how long", a duration ("25%" does not answer it);
+    for a date, a day of a month ("December 10", not "earlier this month"); for a
+    day, that or a day of the week.
 
     Like :func:`answers_quantity`, read at the question's first wh-word: "In which
     year did Nvidia launch the H20?" is not answered by "October", nor "In which
@@ -355,6 +366,10 @@ def answers_kind(question: str, extract: str) -> bool:
         return bool(_YEAR_RE.search(extract))
     if noun.startswith("month"):
         return bool(_MONTH_RE.search(extract))
+    if noun.startswith("date"):  # "on what exact date ...?": a day, not "earlier this month"
+        return bool(_DAY_DATE_RE.search(extract))
+    if noun.startswith("day"):  # "on which day ...?": a date or a day of the week
+        return bool(_DAY_DATE_RE.search(extract) or _WEEKDAY_RE.search(extract))
     return any(e.label_ in _PLACE_LABELS for e in parse(extract).ents)
 
 

@@ -681,11 +681,14 @@ class AnswerBuilder:
                 timings: dict[str, float]) -> Answer | None:
         """For a summary request, the report's lead, quoted and cited (``None`` otherwise).
 
+        A question what one named report says about a topic is a summary request on that
+        topic (:meth:`_report_says`).
+
         The report is the one the question names (each, labelled with its outlet,
         when it names several), else the one of the best retrieved passage.
         ``chunks`` are the index's passages, which the quotes cite.
         """
-        if not summary.asks_for_summary(question):
+        if not summary.asks_for_summary(question) and not self._report_says(question):
             return None
         named = comparison.named_reports(question, self._names)
         doc_ids = sorted(named) if named else [h.chunk.doc_id for h in retrieved[:1]]
@@ -715,6 +718,17 @@ class AnswerBuilder:
                                                 supports)
         return Answer(question, text, False, cited, tuple(hits), timings, (),
                       {"summary": ", ".join(doc_ids)})
+
+    def _report_says(self, question: str) -> bool:
+        """True for "What does <one report> say about <topic>?": that report on the topic.
+
+        The speaker must name exactly one report ("What does Tom's Hardware say about
+        ...?"); a person ("What did Huang say about ...?") or several reports ("both
+        reports") are asked otherwise.
+        """
+        who = summary.says_about(question)
+        return bool(who) and len(comparison.named_reports(who, self._names)) == 1 \
+            and not comparison.about_several(question, self._names)
 
     def sourced(self, question: str, chunks: Sequence[Chunk], timings: dict[str, float],
                 reports: Sequence[str] | None = None) -> Answer | None:

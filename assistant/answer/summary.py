@@ -37,6 +37,20 @@ def asks_for_summary(question: str) -> bool:
     return bool(_SUMMARY_RE.search(question))
 
 
+# "What does Tom's Hardware say about the restrictions ...?": what one report says on a
+# topic, a summary of that report on it when the speaker is a report (the caller decides)
+_SAYS_ABOUT_RE = re.compile(
+    r"^\W*(?:(?:briefly|so|and|now),?\s+)?what\s+(?:does|do|did)\s+(?P<who>.*?)\s*"
+    r"\b(?:say|report|write|tell us)\s+(?:about|on|regarding|concerning)\s+\S",
+    re.IGNORECASE)
+
+
+def says_about(question: str) -> str:
+    """Who ``question`` asks to have said something on a topic ("Tom's Hardware"), or ""."""
+    match = _SAYS_ABOUT_RE.match(question)
+    return match.group("who") if match else ""
+
+
 # the words that frame a summary request rather than say what it is about (English:
 # report nouns, saying verbs, the question's scaffolding, articles and prepositions)
 _FRAME_RE = re.compile(
@@ -49,11 +63,13 @@ _FRAME_RE = re.compile(
 def topic(question: str) -> str:
     """What a summary request is about, beyond the report ("" for the whole report).
 
+    A request may also ask what a report says about something (:func:`says_about`).
+
     The request without its framing: "Summarise what Randy Abrams says in the report
     about H200 imports" is about "Randy Abrams H200 imports"; "Summarise the report"
     about nothing narrower. Callers take the report's own names out first.
     """
-    if not asks_for_summary(question):
+    if not asks_for_summary(question) and not _SAYS_ABOUT_RE.match(question):
         return ""
     text = _FRAME_RE.sub(" ", _SUMMARY_RE.sub(" ", question))
     text = " ".join(re.sub(r"[^\w'’%$.,:-]+", " ", text).split()).strip(" .,:;-")

@@ -56,6 +56,7 @@ class Target:
     mentioned: tuple[str, ...] = ()  # every name the question has, principal or not
     doers: tuple[str, ...] = ()  # the subject of the asked noun's verb ("did Nvidia make")
     basis: str = ""  # what a change is measured against: "quarter over quarter"
+    person: str = ""  # the role a who-question asks a person for ("minister", "analyst")
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,37 @@ def target(question: str) -> Target:
                                measures=tuple(sorted(words & _MEASURE_WORDS)),
                                kinds=_kinds(doc, question_names(question)),
                                mentioned=tuple(question_names(question)),
-                               basis=_basis(question))
+                               basis=_basis(question), person=_person_asked(doc))
+
+
+# English nouns for a role only a person fills: "Who is the minister of ...?" asks for a
+# person, and a ministry is not an answer
+_PERSON_ROLES = frozenset("""
+minister secretary president chairman chairwoman chairperson ceo cfo cto coo founder
+executive director manager spokesperson spokesman spokeswoman analyst economist
+reporter journalist editor author writer photographer columnist correspondent
+governor mayor senator ambassador premier chancellor commissioner lawyer judge
+researcher scientist engineer source whistleblower head chief leader
+""".split())
+
+
+def _person_asked(doc: Any) -> str:
+    """The role a question asks a person for, or "".
+
+    "Who is the minister of ...?", "Who is Nvidia's CEO?", "Which analyst was
+    quoted?" ask for a person; "Who led the meetings?" may be answered by agencies.
+    """
+    first = next((t for t in doc if not t.is_punct), None)
+    if first is None:
+        return ""
+    if first.lower_ in ("which", "what") and first.dep_ == "det":
+        noun = first.head
+        return noun.lower_ if noun.lemma_.lower() in _PERSON_ROLES else ""
+    if first.lower_ != "who" or first.head.lemma_ != "be":
+        return ""
+    noun = next((c for c in first.head.children if c.dep_ in ("nsubj", "attr")
+                 and c.i != first.i and c.pos_ in ("NOUN", "PROPN")), None)
+    return noun.lower_ if noun is not None and noun.lemma_.lower() in _PERSON_ROLES else ""
 
 
 # a change measured against a period: "year over year", "quarter-on-quarter"
@@ -594,6 +625,18 @@ def _quotes_speaker(speaker: str, cited: Cited) -> bool:
             or any(e.label_ == "PERSON" for e in verify.parse(text).ents))
 
 
+def _names_person(cited: Cited, asked: Sequence[str]) -> bool:
+    """True when ``cited`` names a person the question does not name.
+
+    The sentence before counts when the cited one refers back to it ("he told journalists").
+    """
+    texts = [cited.sentence]
+    if cited.before and refers_back(cited.sentence, cited.before):
+        texts.append(cited.before)
+    return any(e.label_ == "PERSON" and not any(verify.mentions(e.text, n) for n in asked)
+               for text in texts for e in verify.parse(text).ents)
+
+
 _JOINERS = frozenset({",", "and", "or", "&"})
 
 
@@ -651,6 +694,8 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
         return ""
     if want.speaker and not any(_quotes_speaker(want.speaker, c) for c in cited):
         return f"the cited sentences quote no {want.speaker} and no one by name"
+    if want.person and not any(_names_person(c, want.mentioned) for c in cited):
+        return f"the cited sentences name no person as the {want.person} asked for"
     for name in want.names:
         # a name from the conversation may be called by a common noun ("Officials"),
         # not by another name ("the H200 chips" for the H20)
