@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
+import functools
 import logging
 import re
 import threading
@@ -76,6 +77,12 @@ def _default_embedder(settings: Settings) -> Embedder:
     from assistant.models.embedding import make_embedder
 
     return make_embedder(settings.embed_backend, settings.cache_dir, threads=settings.threads)
+
+
+def _yes_of(generator: Generator, messages: list[Message]) -> float | None:
+    """The model's probability that its reply to ``messages`` is yes, the model held."""
+    with generator.lock:
+        return draft.yes_probability(generator, messages)
 
 
 def _default_generator(settings: Settings) -> Generator:
@@ -474,7 +481,7 @@ class Assistant:
         answer = builder.entity(answer, shown_hits, exempt)
         answer = builder.named(answer, shown_hits)
         answer = builder.lead(answer)
-        answer = builder.settled(answer, shown_hits)
+        answer = builder.settled(answer, shown_hits, functools.partial(_yes_of, generator))
         answer = builder.each_report(answer, shown_hits)
         answer = builder.other_reports(answer, shown_hits)
         answer = citations.with_pages(answer, docs)

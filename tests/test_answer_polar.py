@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +15,8 @@ from assistant.answer.policy import DEFAULT_POLICY
 from assistant.core import Assistant
 from assistant.ingest.documents import load_corpus
 from assistant.records import Answer
-from conftest import CORPUS, FakeEmbedder
+from assistant.settings import Settings
+from conftest import CORPUS, FakeEmbedder, ScriptedGenerator
 from conftest import passage_number as _passage_number
 
 Make = Callable[..., Assistant]
@@ -118,6 +121,33 @@ def test_an_unsettled_yes_no_question_gets_a_sentence_that_settles_it(
     # a question the passages do not settle stays refused
     assert make_assistant(["Passage: none"], context_mode="corpus").ask(
         "Is the H200 cheaper than the H20?").refused
+
+
+def test_a_yes_the_code_cannot_settle_is_the_sentence_the_model_likely_reads_as_yes(
+        tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    """The model scores the reports' sentences; the one likely enough is quoted after "Yes"."""
+    question = ("Does the SCMP piece say access for state-backed firms such as telecom "
+                "operators is expected to stay under tight control?")
+
+    def ask(yes: dict[str, float], **policy: object) -> tuple[Answer, ScriptedGenerator]:
+        generator = ScriptedGenerator(["Passage: none"], yes=yes)
+        file = tmp_path / "policy.json"
+        file.write_text(json.dumps(policy))
+        cfg = Settings.from_env(context_mode="corpus", answer_policy_file=file)
+        a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=cfg,
+                           embedder=fake_embedder, generator=generator)  # type: ignore[arg-type]
+        return a.ask(question), generator
+
+    answer, generator = ask({"remain under tight control": 0.9})
+    assert answer.text.startswith("Yes — However, access for state-backed"), answer.trace
+    assert "remain under tight control" in answer.citations[0].quote
+    assert answer.trace["before:likely_yes"] == "The reports do not say."
+    assert 0 < len(generator.yes_asked) <= DEFAULT_POLICY.yes_sentences
+    # below min_yes_probability, or with the fallback off, the refusal stays
+    assert ask({"remain under tight control": 0.7})[0].refused
+    off = [f for f in DEFAULT_POLICY.fallbacks if f != "likely_yes"]
+    answer, generator = ask({"remain under tight control": 0.9}, fallbacks=off)
+    assert answer.refused and generator.yes_asked == []
 
 
 def test_the_settle_fallback_switched_off_keeps_the_refusal() -> None:

@@ -266,6 +266,20 @@ def test_real_yes_or_no_first_and_the_figure_alone(real_assistant: Assistant) ->
         assert len(figure.text.split()) < 12
 
 
+def test_real_yes_the_code_cannot_settle_is_scored_by_the_model(real_assistant: Assistant
+                                                                 ) -> None:
+    """"Started giving the green light" words "has begun approving" otherwise: the model's
+    yes-probability for that sentence settles it; a question it does not answer stays
+    without a yes."""
+    answer = real_assistant.ask("Has Beijing started giving the green light to imports of "
+                                "Nvidia's H200 GPUs?")
+    assert answer.text.startswith("Yes — Beijing has begun approving"), (answer.text,
+                                                                       answer.trace)
+    assert "likely_yes" in answer.trace or "settle" in answer.trace, answer.trace
+    other = real_assistant.ask("Were the emergency meetings led by the Ministry of Commerce?")
+    assert not other.text.startswith("Yes"), (other.text, other.trace)
+
+
 def test_real_tempting_figures_for_another_buyer_or_measure_are_refused(
         real_assistant: Assistant) -> None:
     """A count for named buyers is no count for others; revenue is no price."""

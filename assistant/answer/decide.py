@@ -37,7 +37,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from assistant import citations, verify
 from assistant.answer import (
@@ -58,6 +58,9 @@ from assistant.models.embedding import Embedder, EmbeddingSimilarity
 from assistant.models.generation import Generator, Message
 from assistant.records import Answer, Chunk, Citation, Document, Hit, definition_term
 from assistant.text import name_casing, truecase
+
+# the model's probability that a sentence says yes to a yes/no question (a chat scored)
+YesScorer = Callable[[list[Message]], "float | None"]
 
 logger = logging.getLogger(__name__)
 
@@ -577,7 +580,8 @@ class AnswerBuilder:
             return answer
         return self._led(answer, f"{claim[:-1]} [{cited[0].n}].", (cited[0],), phrase)
 
-    def settled(self, answer: Answer, hits: list[Hit]) -> Answer:
+    def settled(self, answer: Answer, hits: list[Hit],
+                yes_of: YesScorer | None = None) -> Answer:
         """For a yes/no question the answer leaves unsettled, a sentence that settles it.
 
         Runs when the answer is refused or does not open with a settled yes or no
@@ -585,29 +589,58 @@ class AnswerBuilder:
         ``min_matched`` question words, the first that settles the question's statement
         (:func:`assistant.answer.polar.settle`: its own words for a yes, its negation or
         its opposite for a no) is the answer, quoted and cited after its yes or no.
+
+        When none does (``likely_yes``): of the first ``yes_sentences`` of them that bear
+        on the statement (:func:`assistant.answer.polar.bears_on`), the one ``yes_of``
+        (the model's probability that a sentence says yes to the question) scores
+        highest, at ``min_yes_probability`` or more, is quoted after "Yes". The
+        model chooses among the reports' sentences and never writes the answer: what is
+        shown is the sentence as it stands.
         """
         question = answer.question
         if (not self.uses("settle") or not hits or not polar.is_polar(question)
                 or comparison.about_several(question, self._names)
                 or (not answer.refused and polar.leading(answer.text)[0])):
             return answer
+        searched: list[tuple[RankedSentence, str]] = []
         for ranked in self._ranker(hits).rank(question)[:self._policy.settle_sentences]:
             if ranked.matched < self._policy.min_matched:
                 continue
             label = draft.attribution_label(self._docs.get(hits[ranked.n - 1].chunk.doc_id))
+            searched.append((ranked, label))
             word = polar.settle(question, [ranked.text], self._similarity, [label],
                                  self._policy)
-            if not word:
-                continue
-            quoted = self.quoted(answer, hits, ranked.n, ranked.text)
-            trace = {**answer.trace, "settle": f"{word}: {ranked.text}",
-                     "before:settle": answer.text}
-            left = () if answer.refused else tuple(
-                f"{sentence} — it does not settle the yes/no question; another sentence does"
-                for sentence, _ in claims.split_answer(answer.text))
-            return dataclasses.replace(quoted, text=_after_word(word, quoted.text),
-                                       unsupported=(*answer.unsupported, *left), trace=trace)
-        return answer
+            if word:
+                return self._settled_by(answer, hits, ranked, word, "settle")
+        likely = self._likely_yes(question, searched, yes_of)
+        return answer if likely is None else self._settled_by(answer, hits, likely, "yes",
+                                                              "likely_yes")
+
+    def _likely_yes(self, question: str, searched: Sequence[tuple[RankedSentence, str]],
+                    yes_of: YesScorer | None) -> RankedSentence | None:
+        if yes_of is None or not self.uses("likely_yes"):
+            return None
+        has_statement = bool(polar.statement(question))
+        best: tuple[float, RankedSentence] | None = None
+        bearing = [ranked for ranked, label in searched
+                   if not has_statement or polar.bears_on(question, [ranked.text], label)]
+        for ranked in bearing[:self._policy.yes_sentences]:
+            p = yes_of(draft.polar_messages(question, ranked.text))
+            if p is None:
+                return None  # the model gives no probabilities
+            if p >= self._policy.min_yes_probability and (best is None or p > best[0]):
+                best = (p, ranked)
+        return None if best is None else best[1]
+
+    def _settled_by(self, answer: Answer, hits: list[Hit], ranked: RankedSentence, word: str,
+                    step: str) -> Answer:
+        quoted = self.quoted(answer, hits, ranked.n, ranked.text)
+        trace = {**answer.trace, step: f"{word}: {ranked.text}", f"before:{step}": answer.text}
+        left = () if answer.refused else tuple(
+            f"{sentence} — it does not settle the yes/no question; another sentence does"
+            for sentence, _ in claims.split_answer(answer.text))
+        return dataclasses.replace(quoted, text=_after_word(word, quoted.text),
+                                   unsupported=(*answer.unsupported, *left), trace=trace)
 
     @staticmethod
     def _led(answer: Answer, text: str, cited: tuple[Citation, ...], what: str) -> Answer:

@@ -156,6 +156,18 @@ def judge_messages(question: str, sentence: str) -> list[Message]:
                                         "Reply yes or no."}]
 
 
+POLAR_PROMPT = "You answer a yes/no question from one sentence of a news report."
+
+
+def polar_messages(question: str, sentence: str) -> list[Message]:
+    """Is the answer to the yes/no question yes, by ``sentence`` (reply yes or no)."""
+    return [{"role": "system", "content": POLAR_PROMPT},
+            {"role": "user", "content": f"Sentence: {_TAG_RE.sub('', sentence)}\n\n"
+                                        f"Question: {question}\n\n"
+                                        "By this sentence, is the answer to the question yes? "
+                                        "Reply yes or no."}]
+
+
 _YES = ("yes", "Yes", "YES", " yes", " Yes")
 _NO = ("no", "No", "NO", " no", " No")
 

@@ -34,7 +34,7 @@ class AnswerPolicy:
     # The named fallbacks of the decide step that are on (:data:`FALLBACKS`). Each one's
     # effect on held-out questions is scored by ``assistant eval`` ("decide steps").
     fallbacks: tuple[str, ...] = ("chosen", "recheck", "judge", "named", "entity", "settle",
-                                  "accounts", "other_reports")
+                                  "likely_yes", "accounts", "other_reports")
     """The decide step's fallbacks that run: ``chosen`` (the model's passage, when
     nothing it wrote holds), ``recheck`` (the one other sentence of the cited passages
     that holds the answer check's words, when the quoted one lacks them), ``judge``
@@ -44,6 +44,8 @@ class AnswerPolicy:
     passage sentence gives in the asked role),
     ``settle`` (for a yes/no question whose answer does not settle it, a best-ranked
     sentence that does, with its yes or no first),
+    ``likely_yes`` (for a yes/no question nothing settles in code, the sentence the model
+    most likely reads as saying yes, when likely enough),
     ``accounts`` (each report's line for a question about several reports),
     ``other_reports`` (other reports' quotes beside an answer)."""
 
@@ -113,6 +115,18 @@ class AnswerPolicy:
     in session 23 on the 56 yes/no questions of the calibration splits (no model run):
     settled right/wrong 16/1 without the rule, 15/0 at 2, 17/0 at 3 (with the statement
     fixes of that session)."""
+    yes_sentences: int = 4
+    """Best-ranked sentences that bear on a yes/no question's statement, each scored by
+    the model for a yes (:meth:`AnswerBuilder.settled`). Chosen by hand: half of
+    ``settle_sentences``, each costing one scoring call."""
+    min_yes_probability: float = 0.75
+    """The model's probability that a sentence says yes to the question, from which an
+    unsettled yes/no question is answered "Yes — <that sentence>". Fitted in session 24
+    on the 43 yes/no questions of the calibration splits that the code leaves unsettled
+    (default model, the question as asked): gold yes answered 8/19 at 0.75, 11/19 at 0.70,
+    gold no or unanswerable answered yes 0/24 at both, but one at 0.68 and one at 0.61
+    (a yes-probability of 0.70 leaves too little margin). The statement form
+    ("The H200 is ...") scored lower and separated worse (6/19 at 0.60)."""
     entity_clause_words: int = 1
     """Question words besides its verb that the clause of such a name must hold (the
     sentence holds ``min_matched``). Chosen by hand: the verb and one more word tie
@@ -176,8 +190,8 @@ class AnswerPolicy:
     """How far back (characters) the sentence before a cited one is looked for."""
 
 
-FALLBACKS = frozenset({"chosen", "recheck", "judge", "named", "entity", "settle", "accounts",
-                       "other_reports"})
+FALLBACKS = frozenset({"chosen", "recheck", "judge", "named", "entity", "settle",
+                       "likely_yes", "accounts", "other_reports"})
 # Removed: "recovered" (the passage sentence holding the answer check's words, put in
 # place of the answer). On held-out questions it changed 3 answers of the fresh split
 # (0 made right, 0 made wrong) and 2 of the blind split (0 right, 1 wrong).
