@@ -233,3 +233,25 @@ def test_a_when_answer_whose_sentence_names_no_time_is_refused(tmp_path: object,
     assert any("place nothing in time" in u for u in answer.unsupported), answer.unsupported
     # asked who gets it, the same sentence answers
     assert not a.ask("Which companies is the first batch of H200 chips expected to go to?").refused
+
+
+def test_a_who_answer_restating_the_question_is_checked_by_its_name() -> None:
+    """"The analyst quoted in the piece is Randy Abrams, ..." keeps only what answers."""
+    from assistant.answer.claims import Evidence, ground
+
+    passage = [Evidence("Imports of the H200 reflected a balanced outcome, said Randy Abrams, "
+                        "head of Taiwan research at UBS Group.", "South China Morning Post")]
+    question = "Who is the UBS analyst quoted in the SCMP piece?"
+    grounded, _ = ground("The UBS analyst quoted in the SCMP piece is Randy Abrams, head of "
+                         "Taiwan research at UBS Group [1].", passage, question=question)
+    assert [g.text for g in grounded] == ["Randy Abrams, head of Taiwan research at UBS Group."]
+    grounded, _ = ground("Randy Abrams is the UBS analyst quoted in the SCMP piece [1].",
+                         passage, question=question)
+    assert [g.text for g in grounded] == ["Randy Abrams."]
+    # a name the passage does not give, or words the question does not have, stay unsupported
+    for reply in ("The analyst is Jensen Huang [1].",
+                  "The UBS analyst quoted is a Taiwan researcher named Randy Abrams [1]."):
+        assert ground(reply, passage, question=question)[0] == []
+    # not for a question that asks no name
+    assert ground("The UBS analyst quoted in the SCMP piece is Randy Abrams [1].", passage,
+                  question="What did the UBS analyst quoted in the SCMP piece say?")[0] == []

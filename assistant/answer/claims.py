@@ -19,7 +19,15 @@ from assistant.citations import MARKER_RE, markers
 from assistant.ingest.chunking import sentence_spans
 from assistant.text import stem, terms
 from assistant.verify import DEFAULT_POLICY as VERIFIER_POLICY
-from assistant.verify import Similarity, Verdict, list_lengths, parse, qualifier, verify
+from assistant.verify import (
+    Similarity,
+    Verdict,
+    asks_for_name,
+    list_lengths,
+    parse,
+    qualifier,
+    verify,
+)
 from assistant.verify import numbers as numbers_in
 
 _NUMBER_RE = re.compile(r"(\$\s?)?(?<![A-Za-z\d.])(\d[\d,]*(?:\.\d+)?)(?![A-Za-z\d])"
@@ -153,6 +161,9 @@ def ground(text: str, evidence: Sequence[Evidence], preferred: int | None = None
             if not scores:
                 sentence, found = _attributed(sentence, found, evidence, question)
                 scores = {n: v.coverage for n, v in found.items() if v.supported}
+        if not scores:  # "The analyst quoted is Randy Abrams, head of ...": the name alone
+            sentence, found = _restated(sentence, found, evidence, question)
+            scores = {n: v.coverage for n, v in found.items() if v.supported}
         if not scores:
             near = [found[n] for n in cited if n in found] or sorted(
                 found.values(), key=lambda v: v.coverage, reverse=True)[:1]
@@ -182,6 +193,40 @@ def _attributed(sentence: str, found: dict[int, Verdict], evidence: Sequence[Evi
             again = evidence[n - 1].verdict(claim, question)
             if again.supported:
                 return claim, {n: again}
+    return sentence, found
+
+
+def _restated(sentence: str, found: dict[int, Verdict], evidence: Sequence[Evidence],
+              question: str) -> tuple[str, dict[int, Verdict]]:
+    """For a who-question, the name of "<the question restated> is <name>" alone.
+
+    "The UBS analyst quoted in the SCMP piece is Randy Abrams, head of Taiwan research
+    at UBS Group." restates "Who is the UBS analyst quoted in the SCMP piece?" around
+    its answer; the restated words are the question's premise, which a report need not
+    word the same way. The other side of "is", when it has a name, is checked alone.
+    Returns it and its verdicts when a passage supports it, else ``sentence`` and
+    ``found`` unchanged.
+    """
+    if not asks_for_name(question):
+        return sentence, found
+    asked = {stem(w) for w in terms(question)}
+    doc = parse(sentence)
+    root = next((t for t in doc if t.dep_ == "ROOT"), None)
+    if root is None or root.lemma_ != "be":
+        return sentence, found
+    sides = [c for c in root.children if c.dep_ in ("nsubj", "attr")]
+    if len(sides) != 2:
+        return sentence, found
+    for restated, named in (sides, sides[::-1]):
+        words = {stem(t.text) for t in restated.subtree if t.is_alpha and not t.is_stop}
+        if not words or not words <= asked or not any(t.pos_ == "PROPN" for t in named.subtree):
+            continue
+        tokens = list(named.subtree)
+        claim = doc[tokens[0].i:tokens[-1].i + 1].text.strip(" ,")
+        claim = claim[:1].upper() + claim[1:] + "."
+        again = {n: evidence[n - 1].verdict(claim, question) for n in range(1, len(evidence) + 1)}
+        if any(v.supported for v in again.values()):
+            return claim, again
     return sentence, found
 
 

@@ -167,7 +167,8 @@ def _own_clause(verb: Any) -> list[Any]:
 
 def _matches(verb: Any, wanted: set[str]) -> bool:
     lemma = str(verb.lemma_).lower()
-    reporting = verify.DEFAULT_POLICY.reporting - {"accord"}  # "according to X": a source
+    # "according to X" names a source; "the analyst quoted" asks who said it
+    reporting = (verify.DEFAULT_POLICY.reporting - {"accord"}) | {"quote"}
     return lemma in wanted or (lemma in reporting and bool(wanted & reporting))
 
 
