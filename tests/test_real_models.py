@@ -266,6 +266,15 @@ def test_real_yes_or_no_first_and_the_figure_alone(real_assistant: Assistant) ->
         assert len(figure.text.split()) < 12
 
 
+def test_real_who_answer_kept_against_a_sentence_naming_no_one_in_the_role(
+        real_assistant: Assistant) -> None:
+    """The second opinion once preferred "China convened emergency meetings ..." to the
+    sentence saying who led them."""
+    answer = real_assistant.ask("Who led China's emergency meetings on H200 purchases?")
+    assert "National Development and Reform Commission" in answer.text, (answer.text,
+                                                                         answer.trace)
+
+
 def test_real_yes_the_code_cannot_settle_is_scored_by_the_model(real_assistant: Assistant
                                                                  ) -> None:
     """"Started giving the green light" words "has begun approving" otherwise: the model's

@@ -413,7 +413,10 @@ class AnswerBuilder:
         passes the answer check (:meth:`confirm`) that the answer passed, with
         words that name something: a bare yes or no, the check's reply to a
         yes/no question whatever the sentence, does not count. Nor does a sentence
-        about something else than asked (:meth:`on_target`). An answer resting on a
+        about something else than asked (:meth:`on_target`), nor, for a who-question
+        the answer names someone for, one naming no one in the asked role
+        (:func:`assistant.answer.entity.candidates`: "China convened the meetings" for
+        "Who led the meetings?"). An answer resting on a
         report's title or authors is kept.
         """
         if (not self.uses("judge") or answer.refused or not hits
@@ -433,8 +436,9 @@ class AnswerBuilder:
         if found[0] <= kept[0] + self._policy.switch_margin:
             return answer
         if verify.asks_for_name(answer.question) and verify.agents(answer.text) \
-                and not verify.agents(found[1].text):
-            answer.trace["judge"] += " (kept: the question asks who; only the answer names one)"
+                and not entity.candidates(answer.question, found[1].text):
+            answer.trace["judge"] += (" (kept: the question asks who; the other sentence "
+                                      "names no one in the asked role)")
             return answer
         candidate = dataclasses.replace(self.quoted(answer, hits, found[1].n, found[1].text),
                                         trace=dict(answer.trace))
