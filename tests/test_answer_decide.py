@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -132,112 +131,6 @@ _DISPUTED = ("Nvidia CEO Jensen Huang disputed the information, saying that Chin
 def _answer_from_disputed(messages: list[dict[str, str]]) -> str:
     """The model's reply: SCMP's sentence that Huang disputed the approvals."""
     return f"Passage: 2\nAnswer: {_DISPUTED} [{_passage_number(messages, _DISPUTED)}]."
-
-
-@pytest.mark.parametrize(("judge", "switched"), [
-    ({"virtually no market share": 1.0, "yet to make": 0.0}, True),  # the model: clearly better
-    ({"virtually no market share": 0.0, "yet to make": 1.0}, False),  # the model: worse
-])
-def test_the_model_judges_each_sentence_against_the_answers_own(
-        tmp_path: Path, fake_embedder: object, judge: dict[str, float], switched: bool) -> None:
-    from conftest import ScriptedGenerator
-
-    disputed = _DISPUTED
-    market = "Nvidia CEO Jensen Huang has since said that Nvidia has virtually no market share"
-    gen = ScriptedGenerator(_answer_from_disputed, judge=judge)
-    a = _judged(tmp_path, fake_embedder, gen)
-    answer = a.ask("What did Jensen Huang say about Nvidia's market share in China?")
-    assert not answer.refused
-    # the answer's own sentence and the best-ranked others were each judged alone
-    assert any(disputed in s for s in gen.judged) and any(market in s for s in gen.judged)
-    kept, found = (float(x) for x in re.findall(r"\d+\.\d+", answer.trace["judge"])[:2])
-    assert (found > kept + 0.2) == switched  # switched only when judged better by the margin
-    if switched:
-        assert [c.doc_id for c in answer.citations] == [TOMS]
-        assert answer.citations[0].quote.startswith(market)
-        assert a.lookup(answer.citations[0].id).text == answer.citations[0].quote
-    else:
-        assert [c.doc_id for c in answer.citations] == [SCMP] and disputed in answer.text
-    # an answer that rests on the market-share sentence is never switched away from it
-    gen.judged.clear()
-    gen.script = lambda messages: (f"Passage: 6\nAnswer: {market} left in China "
-                                   f"[{_passage_number(messages, market)}].")
-    kept = a.ask("What did Jensen Huang say about Nvidia's market share in China?")
-    assert kept.citations[0].doc_id == TOMS and market in kept.citations[0].quote
-    assert not any(market in s for s in gen.judged[1:])  # judged as the answer's own only
-
-
-def test_a_better_judged_sentence_must_pass_the_answer_check(
-        tmp_path: Path, fake_embedder: object) -> None:
-    from conftest import ScriptedGenerator
-
-    disputed = _DISPUTED
-    # the check confirms the answer's own sentence and finds nothing in the other one
-    gen = ScriptedGenerator(_answer_from_disputed,
-                            extract=lambda s: s if "yet to make" in s else "none",
-                            judge={"virtually no market share": 1.0, "yet to make": 0.0})
-    a = _judged(tmp_path, fake_embedder, gen)
-    answer = a.ask("What did Jensen Huang say about Nvidia's market share in China?")
-    assert [c.doc_id for c in answer.citations] == [SCMP] and disputed in answer.text
-    assert "failed the answer check" in answer.trace["judge"]
-    assert len(gen.checks) == 2  # the answer's check, then the other sentence's
-
-
-def test_a_bare_yes_from_the_check_does_not_switch_the_answer(
-        tmp_path: Path, fake_embedder: object) -> None:
-    from conftest import ScriptedGenerator
-
-    disputed = _DISPUTED
-    # a yes/no question: the check replies "Yes" whatever sentence it is shown
-    gen = ScriptedGenerator(_answer_from_disputed, extract=lambda s: "Yes",
-                            judge={"virtually no market share": 1.0, "yet to make": 0.0})
-    a = _judged(tmp_path, fake_embedder, gen)
-    answer = a.ask("Did Jensen Huang say anything about Nvidia's market share in China?")
-    assert [c.doc_id for c in answer.citations] == [SCMP] and disputed in answer.text
-    assert "bare yes/no" in answer.trace["judge"]
-    # a bare yes confirms nothing about a sentence on something else
-    off = a.ask("Did the memory bandwidth of the H200 double on cargo ships?")
-    assert disputed not in off.text
-    # the same judgement with a check that names the words switches
-    gen.extract = lambda s: s
-    switched = a.ask("Did Jensen Huang say anything about Nvidia's market share in China?")
-    assert [c.doc_id for c in switched.citations] == [TOMS]
-
-
-def test_a_model_without_probabilities_keeps_the_answer(
-        tmp_path: Path, fake_embedder: object) -> None:
-    from conftest import ScriptedGenerator
-
-    disputed = "China has yet to make a final decision"
-
-    class NoProbabilities(ScriptedGenerator):
-        def score(self, messages: list[dict[str, str]], options: Sequence[Sequence[str]]
-                  ) -> list[float] | None:
-            return None
-
-    gen = NoProbabilities(lambda m: f"Passage: 2\nAnswer: {disputed} "
-                                    f"[{_passage_number(m, disputed)}].")
-    a = _judged(tmp_path, fake_embedder, gen)
-    answer = a.ask("What did Jensen Huang say about Nvidia's market share in China?")
-    assert [c.doc_id for c in answer.citations] == [SCMP] and "judge" not in answer.trace
-
-
-def test_a_who_answer_naming_someone_is_not_replaced_by_a_sentence_naming_no_one(
-        tmp_path: Path, fake_embedder: object) -> None:
-    from conftest import ScriptedGenerator
-
-    said = "Nvidia CEO Jensen Huang disputed the information"
-
-    def reply(messages: list[dict[str, str]]) -> str:
-        return f"Passage: 2\nAnswer: {said} [{_passage_number(messages, said)}]."
-
-    # the judge prefers a sentence that names no person or organisation
-    gen = ScriptedGenerator(reply, extract=lambda s: s,
-                            judge={"disputed the information": 0.0, "begun approving": 1.0})
-    a = _judged(tmp_path, fake_embedder, gen)
-    answer = a.ask("Who disputed that Beijing has begun approving imports of the H200?")
-    assert said in answer.text
-    assert "the question asks who" in answer.trace["judge"]
 
 
 def test_a_chosen_passage_with_nothing_written_gives_its_best_sentence(
@@ -408,20 +301,3 @@ def test_the_checks_words_in_the_passage_the_reply_names_make_it_the_answer(
     assert not answer.refused, (answer.unsupported, answer.trace)
     assert "Chips manufactured by TSMC" in answer.text and "recheck" in answer.trace
     assert all(a.lookup(c.id).text == c.quote for c in answer.citations)
-
-
-def test_a_better_judged_sentence_about_something_else_does_not_switch(
-        tmp_path: Path, fake_embedder: object) -> None:
-    from conftest import ScriptedGenerator
-
-    overall = "Nvidia’s overall China revenue fell 63% year over year to about $3 billion"
-
-    def reply(messages: list[dict[str, str]]) -> str:
-        return f"Passage: 6\nAnswer: {overall} [{_passage_number(messages, overall)}]."
-
-    # the model prefers the H20's sentence: a figure of the H20, not of Nvidia's China revenue
-    gen = ScriptedGenerator(reply, judge={"The H20 contributed": 1.0, "overall China": 0.0})
-    a = _judged(tmp_path, fake_embedder, gen)
-    answer = a.ask("What was Nvidia's overall China revenue in the October quarter?")
-    assert "$3 billion" in answer.text and overall in answer.citations[0].quote, answer.trace
-    assert "kept: no cited sentence gives a figure" in answer.trace["judge"]

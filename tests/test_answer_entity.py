@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -137,3 +138,29 @@ def test_an_answer_resting_on_a_reports_label_gives_way_to_the_name_in_the_role(
     # without a name in the asked role, the label's answer stays
     kept = a.ask("Which outlet published the report on Beijing weighing H200 imports?")
     assert "before:entity" not in kept.trace
+
+
+def test_a_who_answer_naming_no_one_in_the_asked_role_gives_way_to_the_name_in_it(
+        tmp_path: Path) -> None:
+    """"Trump's approval ... follows a meeting" names no one who "had cleared exports"."""
+    from conftest import ScriptedGenerator
+    from conftest import passage_number as _passage_number
+
+    trump = "approval of H200 exports follows a meeting with Nvidia CEO Jensen Huang"
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = _passage_number(messages, trump)
+        return f"Passage: {n}\nAnswer: Trump’s {trump} [{n}]."
+
+    policy = tmp_path / "policy.json"  # without the second opinion, which may find it too
+    policy.write_text(json.dumps({"fallbacks": [f for f in DEFAULT_POLICY.fallbacks
+                                                if f != "judge"]}))
+    a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index",
+                       settings=Settings.from_env(context_mode="corpus", min_relevance=0.0,
+                                                  answer_policy_file=policy),
+                       embedder=FakeEmbedder(),  # type: ignore[arg-type]
+                       generator=ScriptedGenerator(reply, extract=lambda s: s))
+    answer = a.ask("Which government had cleared H200 exports before Beijing's temporary hold "
+                   "on shipments?")
+    assert "Washington" in answer.text and "before:entity" in answer.trace, answer.trace
+    assert any("after Washington cleared exports" in c.quote for c in answer.citations)

@@ -110,4 +110,4 @@ def test_a_fallback_switched_off_does_not_run(tmp_path: Path) -> None:
     off = AnswerBuilder(docs, FakeEmbedder(), dataclasses.replace(DEFAULT_POLICY, fallbacks=()))
     refused = Answer("Which outlet?", REFUSAL, True)
     assert off.chosen(refused, "Passage: 1", []) == (refused, [])
-    assert not off.uses("judge") and AnswerBuilder(docs, FakeEmbedder()).uses("judge")
+    assert not off.uses("chosen") and AnswerBuilder(docs, FakeEmbedder()).uses("chosen")

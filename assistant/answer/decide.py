@@ -187,9 +187,10 @@ class AnswerBuilder:
     def entity(self, refused: Answer, hits: list[Hit], exempt: Sequence[str] = ()) -> Answer:
         """The name a passage gives in the asked role, for a who / where / when refusal.
 
-        For a who / which / where / when question the model left unanswered, or
-        answered with what only a report's label says (its outlet or byline names who
-        published the report, not who acted in one of its sentences): of the
+        For a who / which / where / when question the model left unanswered, or a
+        who-question answered with what only a report's label says (its outlet or
+        byline names who published the report, not who acted in one of its sentences)
+        or with sentences naming no one in the asked role: of the
         ``entity_sentences`` best-ranked sentences (each with at least ``min_matched``
         question words), the name of the asked kind whose clause holds the question's
         verb and most of its other words (:func:`assistant.answer.entity.candidates`;
@@ -202,7 +203,8 @@ class AnswerBuilder:
         kind = entity.asked(question)
         if not self.uses("entity") or not hits or not kind:
             return refused
-        if not refused.refused and not (kind == "name" and self._rests_on_label(refused)):
+        if not refused.refused and not (kind == "name" and (
+                self._rests_on_label(refused) or self._names_no_one_asked(refused, exempt))):
             return refused
         best: tuple[int, float, RankedSentence, entity.Candidate] | None = None
         for ranked in self._ranker(hits).rank(question)[:self._policy.entity_sentences]:
@@ -486,6 +488,16 @@ class AnswerBuilder:
         """The headings the quotes sit under (below their reports' titles), each once."""
         found = (draft.quote_context(self._docs.get(c.doc_id), c.start) for c in cited)
         return list(dict.fromkeys(f for f in found if f))
+
+    @staticmethod
+    def _names_no_one_asked(answer: Answer, exempt: Sequence[str]) -> bool:
+        """True when no cited sentence names anyone in the role a who-question asks about.
+
+        "Trump's approval of H200 exports follows a meeting ..." names no one who
+        "had cleared exports"; "... after Washington cleared exports" does.
+        """
+        return not any(entity.candidates(answer.question, c.quote, exempt)
+                       for c in answer.citations)
 
     def _rests_on_label(self, answer: Answer) -> bool:
         """True when the answer names what only its reports' titles or bylines state."""

@@ -33,7 +33,7 @@ class AnswerPolicy:
 
     # The named fallbacks of the decide step that are on (:data:`FALLBACKS`). Each one's
     # effect on held-out questions is scored by ``assistant eval`` ("decide steps").
-    fallbacks: tuple[str, ...] = ("chosen", "recheck", "judge", "named", "entity", "settle",
+    fallbacks: tuple[str, ...] = ("chosen", "recheck", "named", "entity", "settle",
                                   "likely_yes", "accounts", "other_reports")
     """The decide step's fallbacks that run: ``chosen`` (the model's passage, when
     nothing it wrote holds), ``recheck`` (the one other sentence of the cited passages
