@@ -473,7 +473,6 @@ class Assistant:
                 answer = builder.confirm(answer, spans, generator, shown_hits,
                                          [*messages, {"role": "assistant", "content": raw}]
                                          if corpus else None)
-                answer = builder.reconsider(answer, generator, shown_hits)
         finally:
             generator.lock.release()
         exempt = [name for _, name in resolved.replaced]

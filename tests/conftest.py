@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.answer.draft import EXTRACT_PROMPT, EXTRACT_REQUEST, JUDGE_PROMPT, POLAR_PROMPT
+from assistant.answer.draft import EXTRACT_PROMPT, EXTRACT_REQUEST, POLAR_PROMPT
 from assistant.core import Assistant
 from assistant.models import files as models
 from assistant.settings import Settings
@@ -80,13 +80,9 @@ class ScriptedGenerator:
 
     def __init__(self, script: list[str] | Callable[[list[dict[str, str]]], str],
                  extract: str | Callable[[str], str] | None = None,
-                 judge: dict[str, float] | None = None,
                  yes: dict[str, float] | None = None) -> None:
         self.script = script
         self.extract = extract
-        # the judge's yes-probability for a sentence containing a key (0.5 for any other)
-        self.judge = judge or {}
-        self.judged: list[str] = []  # the sentences judged, in turn
         # the probability that a sentence containing a key says yes to a yes/no question
         self.yes = yes or {}
         self.yes_asked: list[str] = []  # the sentences scored for a yes, in turn
@@ -105,16 +101,12 @@ class ScriptedGenerator:
 
     def score(self, messages: list[dict[str, str]], options: Sequence[Sequence[str]]
               ) -> list[float] | None:
-        # the judge's question, or whether a sentence says yes to a yes/no question: the
-        # probability of yes as two log-probabilities
-        assert messages[0]["content"] in (JUDGE_PROMPT, POLAR_PROMPT) and len(options) == 2
+        # whether a sentence says yes to a yes/no question: the probability of yes as two
+        # log-probabilities
+        assert messages[0]["content"] == POLAR_PROMPT and len(options) == 2
         sentence = messages[-1]["content"].split("Sentence: ", 1)[1].split("\n\n")[0]
-        if messages[0]["content"] == POLAR_PROMPT:
-            self.yes_asked.append(sentence)
-            p = next((p for key, p in self.yes.items() if key in sentence), 0.5)
-        else:
-            self.judged.append(sentence)
-            p = next((p for key, p in self.judge.items() if key in sentence), 0.5)
+        self.yes_asked.append(sentence)
+        p = next((p for key, p in self.yes.items() if key in sentence), 0.5)
         return [math.log(p) if p > 0 else float("-inf"),
                 math.log(1 - p) if p < 1 else float("-inf")]
 

@@ -255,3 +255,23 @@ def test_a_who_answer_restating_the_question_is_checked_by_its_name() -> None:
     # not for a question that asks no name
     assert ground("The UBS analyst quoted in the SCMP piece is Randy Abrams [1].", passage,
                   question="What did the UBS analyst quoted in the SCMP piece say?")[0] == []
+
+
+def test_a_dropped_attribution_to_he_is_given_back_as_the_person_named_before() -> None:
+    """"..., he added" is attributed to the person the passage named, never "according to he"."""
+    from assistant.answer.claims import Evidence, ground
+
+    passage = [Evidence("Imports of the H200 reflected a balanced outcome, said Randy Abrams, "
+                        "head of Taiwan research at UBS Group. Unlimited access to Nvidia's "
+                        "advanced chips could hinder the growth of China's domestic industry, "
+                        "making some form of framework necessary for regulators to limit "
+                        "adoption percentage and manage demand, he added.",
+                        "South China Morning Post")]
+    grounded, _ = ground("Unlimited access to Nvidia's advanced chips could hinder the growth of "
+                         "China's domestic industry, making some form of framework necessary for "
+                         "regulators to limit adoption percentage and manage demand [1].",
+                         passage, question="What did he make of the imports?")
+    assert [g.text for g in grounded] == [
+        "Unlimited access to Nvidia's advanced chips could hinder the growth of China's "
+        "domestic industry, making some form of framework necessary for regulators to limit "
+        "adoption percentage and manage demand, according to Randy Abrams."]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -152,15 +151,31 @@ def test_a_who_answer_naming_no_one_in_the_asked_role_gives_way_to_the_name_in_i
         n = _passage_number(messages, trump)
         return f"Passage: {n}\nAnswer: Trump’s {trump} [{n}]."
 
-    policy = tmp_path / "policy.json"  # without the second opinion, which may find it too
-    policy.write_text(json.dumps({"fallbacks": [f for f in DEFAULT_POLICY.fallbacks
-                                                if f != "judge"]}))
     a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index",
-                       settings=Settings.from_env(context_mode="corpus", min_relevance=0.0,
-                                                  answer_policy_file=policy),
+                       settings=Settings.from_env(context_mode="corpus", min_relevance=0.0),
                        embedder=FakeEmbedder(),  # type: ignore[arg-type]
                        generator=ScriptedGenerator(reply, extract=lambda s: s))
     answer = a.ask("Which government had cleared H200 exports before Beijing's temporary hold "
                    "on shipments?")
     assert "Washington" in answer.text and "before:entity" in answer.trace, answer.trace
     assert any("after Washington cleared exports" in c.quote for c in answer.citations)
+
+
+def test_a_byline_answer_to_who_wrote_is_not_displaced_by_who_said_something(
+        tmp_path: Path) -> None:
+    """"said Randy Abrams" holds another reporting verb, not the question's "wrote"."""
+    from conftest import ScriptedGenerator
+    from conftest import passage_number as _passage_number
+
+    byline = "By Ann Cao in Shanghai"
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = _passage_number(messages, byline)
+        return f"Passage: {n}\nAnswer: Ann Cao, Coco Feng, Wency Chen [{n}]."
+
+    a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index",
+                       settings=Settings.from_env(context_mode="corpus", min_relevance=0.0),
+                       embedder=FakeEmbedder(),  # type: ignore[arg-type]
+                       generator=ScriptedGenerator(reply, extract=lambda s: s))
+    answer = a.ask("Who wrote the report about Beijing weighing imports of the H200?")
+    assert "Ann Cao" in answer.text and "Randy Abrams" not in answer.text, answer.trace

@@ -82,8 +82,8 @@ def test_a_policy_file_round_trips_and_bad_ones_are_refused(tmp_path: Path) -> N
     from assistant.errors import ConfigError
 
     path = tmp_path / "policy.json"
-    tuned = dataclasses.replace(DEFAULT_POLICY, min_relevance=0.25, candidates=5,
-                                fallbacks=("judge", "accounts"))
+    tuned = dataclasses.replace(DEFAULT_POLICY, min_relevance=0.25, settle_sentences=5,
+                                fallbacks=("entity", "accounts"))
     save_policy(tuned, path)
     assert load_policy(path) == tuned
     settings = Settings.from_env({"ASSISTANT_ANSWER_POLICY": str(path)})
@@ -91,7 +91,7 @@ def test_a_policy_file_round_trips_and_bad_ones_are_refused(tmp_path: Path) -> N
     assert from_settings(settings.with_overrides(min_relevance=0.6)).min_relevance == 0.6
     for text, message in (("[1]", "must be a JSON object"), ("{", "not valid JSON"),
                           ('{"bogus": 1}', "unknown key 'bogus'"),
-                          ('{"candidates": 2.5}', "candidates must be a int"),
+                          ('{"settle_sentences": 2.5}', "settle_sentences must be a int"),
                           ('{"min_relevance": "high"}', "min_relevance must be a float"),
                           ('{"fallbacks": ["magic"]}', "fallbacks must be a list of")):
         path.write_text(text)

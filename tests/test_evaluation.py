@@ -377,7 +377,7 @@ def test_step_gains_score_each_decide_step_from_the_trace() -> None:
                                      "before:target": "400,000 units [1]."})
     unanswerable = EvalItem("u", "Price?", False)
     u = ItemResult("u", "Price?", False, "A sentence [1].", False, (), None, None, False, None,
-                   1.0, None, trace={"before:judge": refusal})
+                   1.0, None, trace={"before:entity": refusal})
     gains = step_gains([r, u], [item, unanswerable])
     assert gains["chosen"] == (1, 1, 0) and gains["target"] == (1, 0, 1)
-    assert gains["judge"] == (1, 0, 1) and gains["named"] == (0, 0, 0)
+    assert gains["entity"] == (1, 0, 1) and gains["named"] == (0, 0, 0)

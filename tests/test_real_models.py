@@ -166,15 +166,15 @@ def test_real_answer_quotes_the_other_report_on_the_question(
     assert not taxed.refused and taxed.other_reports == (), taxed.other_reports
 
 
-def test_real_second_opinion_and_quantity_check(real_assistant: Assistant) -> None:
-    # The model answers from SCMP's "disputed" sentence; the best-matching sentence is
-    # Tom's Hardware's, judged clearly better (ranking plus the model's yes-probability).
+def test_real_market_share_and_quantity_check(real_assistant: Assistant) -> None:
+    # Tom's Hardware's sentence says what Huang said about market share: the answer quotes
+    # it, or (the model having answered from SCMP's "disputed" sentence; the second opinion
+    # that once switched to it was removed) it is quoted beside the answer
     answer = real_assistant.ask(
         "What has Jensen Huang said about Nvidia's current market share in China?")
-    kept, found = re.findall(r"\d+\.\d+", answer.trace.get("judge", ""))[:2]
-    assert float(found) > float(kept), answer.trace
-    assert "virtually no market share" in answer.text
-    assert [c.doc_id for c in answer.citations] == [TOMS]
+    shown = [(c.doc_id, c.quote) for c in (*answer.citations, *answer.other_reports)]
+    assert any(doc == TOMS and "virtually no market share" in quote for doc, quote in shown), (
+        answer.text, answer.trace)
     # "one generation below" names no amount of memory: refused, not answered
     memory = real_assistant.ask("How much high-bandwidth memory does the Nvidia H200 have?")
     assert memory.refused and memory.citations == (), memory.trace

@@ -188,8 +188,11 @@ def _attributed(sentence: str, found: dict[int, Verdict], evidence: Sequence[Evi
     else ``sentence`` and ``found`` unchanged.
     """
     for n, verdict in sorted(found.items(), key=lambda item: -item[1].coverage):
-        if verdict.check == "modality" and verdict.source:
-            claim = f"{sentence.rstrip(' .!?')}, according to {verdict.source}."
+        source = verdict.source
+        if _pronoun(source):  # "..., he added": the person the passage named before it
+            source = _named_before(evidence[n - 1].text, verdict.quote)
+        if verdict.check == "modality" and source:
+            claim = f"{sentence.rstrip(' .!?')}, according to {source}."
             again = evidence[n - 1].verdict(claim, question)
             if again.supported:
                 return claim, {n: again}
@@ -228,6 +231,22 @@ def _restated(sentence: str, found: dict[int, Verdict], evidence: Sequence[Evide
         if any(v.supported for v in again.values()):
             return claim, again
     return sentence, found
+
+
+def _pronoun(text: str) -> bool:
+    return text.strip().lower() in _PRONOUNS
+
+
+def _named_before(passage: str, quote: str) -> str:
+    """The last person ``passage`` names before ``quote`` ("" if none, or no quote)."""
+    at = passage.find(quote) if quote else -1
+    if at <= 0:
+        return ""
+    people = [e.text for e in parse(passage[:at]).ents if e.label_ == "PERSON"]
+    return people[-1] if people else ""
+
+
+_PRONOUNS = frozenset("he she it they we i you him her them us".split())
 
 
 def _qualified(sentence: str, found: dict[int, Verdict], evidence: Sequence[Evidence],

@@ -144,18 +144,6 @@ def extraction_messages(question: str, spans: Sequence[str]) -> list[Message]:
             {"role": "user", "content": f"Sentences: {text}\n\nQuestion: {question}"}]
 
 
-JUDGE_PROMPT = "You judge whether a sentence answers a question."
-
-
-def judge_messages(question: str, sentence: str) -> list[Message]:
-    """Does ``sentence`` answer the question (the reply starts with yes or no)."""
-    return [{"role": "system", "content": JUDGE_PROMPT},
-            {"role": "user", "content": f"Question: {question}\n\n"
-                                        f"Sentence: {_TAG_RE.sub('', sentence)}\n\n"
-                                        "Does the sentence answer the question? "
-                                        "Reply yes or no."}]
-
-
 POLAR_PROMPT = "You answer a yes/no question from one sentence of a news report."
 
 

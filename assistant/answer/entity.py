@@ -165,8 +165,10 @@ def _own_clause(verb: Any) -> list[Any]:
     return [t for t in verb.subtree if t.i not in skipped]
 
 
-def _matches(verb: Any, wanted: set[str]) -> bool:
+def _matches(verb: Any, wanted: set[str], same_verb: bool = False) -> bool:
     lemma = str(verb.lemma_).lower()
+    if same_verb:
+        return lemma in wanted
     # "according to X" names a source; "the analyst quoted" asks who said it
     reporting = (verify.DEFAULT_POLICY.reporting - {"accord"}) | {"quote"}
     return lemma in wanted or (lemma in reporting and bool(wanted & reporting))
@@ -180,10 +182,13 @@ def _kind_fits(kind: str, label: str) -> bool:
     return label not in _NOT_NAMES
 
 
-def candidates(question: str, sentence: str, exclude: Sequence[str] = ()) -> list[Candidate]:
+def candidates(question: str, sentence: str, exclude: Sequence[str] = (),
+               same_verb: bool = False) -> list[Candidate]:
     """The names of the asked kind in ``sentence`` that hold the asked role, best first.
 
     ``exclude`` are names not to offer (those the conversation gave the question).
+    ``same_verb``: only with the question's own verb, not another reporting verb ("said"
+    does not stand for "wrote").
     """
     kind = asked(question)
     if not kind:
@@ -204,9 +209,9 @@ def candidates(question: str, sentence: str, exclude: Sequence[str] = ()) -> lis
             continue
         root = ent.root
         clauses = [t for t in root.children if t.dep_ in ("relcl", "acl")
-                   and t.pos_ == "VERB" and _matches(t, verbs)] if kind == "name" else []
+                   and t.pos_ == "VERB" and _matches(t, verbs, same_verb)] if kind == "name" else []
         verb = _governing_verb(root, kind)
-        if verb is not None and _matches(verb, verbs):
+        if verb is not None and _matches(verb, verbs, same_verb):
             clauses.append(verb)
         for clause_verb in clauses:
             tokens = _own_clause(clause_verb)
