@@ -139,22 +139,26 @@ def test_an_answer_resting_on_a_reports_label_gives_way_to_the_name_in_the_role(
     assert "before:entity" not in kept.trace
 
 
-def test_a_who_answer_naming_no_one_in_the_asked_role_gives_way_to_the_name_in_it(
-        tmp_path: Path) -> None:
-    """"Trump's approval ... follows a meeting" names no one who "had cleared exports"."""
+def _answering_from(tmp_path: Path, passage: str, answer: str) -> Assistant:
+    """An assistant whose model answers ``answer`` from the passage holding ``passage``."""
     from conftest import ScriptedGenerator
     from conftest import passage_number as _passage_number
 
-    trump = "approval of H200 exports follows a meeting with Nvidia CEO Jensen Huang"
-
     def reply(messages: list[dict[str, str]]) -> str:
-        n = _passage_number(messages, trump)
-        return f"Passage: {n}\nAnswer: Trump’s {trump} [{n}]."
+        n = _passage_number(messages, passage)
+        return f"Passage: {n}\nAnswer: {answer} [{n}]."
 
-    a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index",
-                       settings=Settings.from_env(context_mode="corpus", min_relevance=0.0),
-                       embedder=FakeEmbedder(),  # type: ignore[arg-type]
-                       generator=ScriptedGenerator(reply, extract=lambda s: s))
+    return Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index",
+                          settings=Settings.from_env(context_mode="corpus", min_relevance=0.0),
+                          embedder=FakeEmbedder(),  # type: ignore[arg-type]
+                          generator=ScriptedGenerator(reply, extract=lambda s: s))
+
+
+def test_a_who_answer_naming_no_one_in_the_asked_role_gives_way_to_the_name_in_it(
+        tmp_path: Path) -> None:
+    """"Trump's approval ... follows a meeting" names no one who "had cleared exports"."""
+    trump = "approval of H200 exports follows a meeting with Nvidia CEO Jensen Huang"
+    a = _answering_from(tmp_path, trump, f"Trump’s {trump}")
     answer = a.ask("Which government had cleared H200 exports before Beijing's temporary hold "
                    "on shipments?")
     assert "Washington" in answer.text and "before:entity" in answer.trace, answer.trace
@@ -164,18 +168,6 @@ def test_a_who_answer_naming_no_one_in_the_asked_role_gives_way_to_the_name_in_i
 def test_a_byline_answer_to_who_wrote_is_not_displaced_by_who_said_something(
         tmp_path: Path) -> None:
     """"said Randy Abrams" holds another reporting verb, not the question's "wrote"."""
-    from conftest import ScriptedGenerator
-    from conftest import passage_number as _passage_number
-
-    byline = "By Ann Cao in Shanghai"
-
-    def reply(messages: list[dict[str, str]]) -> str:
-        n = _passage_number(messages, byline)
-        return f"Passage: {n}\nAnswer: Ann Cao, Coco Feng, Wency Chen [{n}]."
-
-    a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index",
-                       settings=Settings.from_env(context_mode="corpus", min_relevance=0.0),
-                       embedder=FakeEmbedder(),  # type: ignore[arg-type]
-                       generator=ScriptedGenerator(reply, extract=lambda s: s))
+    a = _answering_from(tmp_path, "By Ann Cao in Shanghai", "Ann Cao, Coco Feng, Wency Chen")
     answer = a.ask("Who wrote the report about Beijing weighing imports of the H200?")
     assert "Ann Cao" in answer.text and "Randy Abrams" not in answer.text, answer.trace
