@@ -275,3 +275,33 @@ def test_a_dropped_attribution_to_he_is_given_back_as_the_person_named_before() 
         "Unlimited access to Nvidia's advanced chips could hinder the growth of China's "
         "domestic industry, making some form of framework necessary for regulators to limit "
         "adoption percentage and manage demand, according to Randy Abrams."]
+
+
+def test_a_restated_list_of_names_is_checked_alone_whatever_the_parse() -> None:
+    """The restatement's parse hangs "are" off "credited"; the split at "are" still holds."""
+    from assistant.answer.claims import Evidence, ground
+
+    byline = [Evidence("By Ann Cao in Shanghai, Coco Feng in Guangdong and Wency Chen in "
+                       "Shanghai", "South China Morning Post")]
+    grounded, _ = ground("The journalists credited on the SCMP piece about Beijing weighing H200 "
+                         "imports are Ann Cao, Coco Feng, and Wency Chen [1].", byline,
+                         question="Who are the journalists credited on the SCMP piece about "
+                                  "Beijing weighing H200 imports?")
+    assert [g.text for g in grounded] == ["Ann Cao, Coco Feng, and Wency Chen."]
+
+
+def test_a_sentence_saying_a_name_of_itself_is_not_a_claim() -> None:
+    """"X is led by X and Y" holds only the passage's words, and says nothing."""
+    from assistant.answer.claims import Evidence, ground
+
+    passage = [Evidence("The meetings were led by the National Development and Reform "
+                        "Commission and the Ministry of Industry and Information Technology.")]
+    grounded, unsupported = ground(
+        "The National Development and Reform Commission is led by the National Development and "
+        "Reform Commission and the Ministry of Industry and Information Technology [1].",
+        passage, question="Who heads the National Development and Reform Commission?")
+    assert grounded == [] and "of National Development and Reform Commission itself" in \
+        unsupported[0]
+    # a name in the subject and in another clause is fine
+    assert ground("The meetings were led by the National Development and Reform Commission "
+                  "[1].", passage)[0] != []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.citations import MARKER_RE, markers
@@ -148,6 +149,10 @@ def ground(text: str, evidence: Sequence[Evidence], preferred: int | None = None
     for sentence, cited in split_answer(text):
         if not cited and preferred is not None:
             cited = [preferred]
+        itself = _said_of_itself(sentence)
+        if itself:  # "The Commission is led by the Commission and ...": garbled, not a claim
+            unsupported.append(f"{sentence} — it says {itself} of {itself} itself")
+            continue
         found = {n: evidence[n - 1].verdict(sentence, question)
                  for n in range(1, len(evidence) + 1)}
         scores = {n: v.coverage for n, v in found.items() if v.supported}
@@ -214,23 +219,49 @@ def _restated(sentence: str, found: dict[int, Verdict], evidence: Sequence[Evide
         return sentence, found
     asked = {stem(w) for w in terms(question)}
     doc = parse(sentence)
-    root = next((t for t in doc if t.dep_ == "ROOT"), None)
-    if root is None or root.lemma_ != "be":
-        return sentence, found
-    sides = [c for c in root.children if c.dep_ in ("nsubj", "attr")]
-    if len(sides) != 2:
-        return sentence, found
-    for restated, named in (sides, sides[::-1]):
-        words = {stem(t.text) for t in restated.subtree if t.is_alpha and not t.is_stop}
-        if not words or not words <= asked or not any(t.pos_ == "PROPN" for t in named.subtree):
-            continue
-        tokens = list(named.subtree)
-        claim = doc[tokens[0].i:tokens[-1].i + 1].text.strip(" ,")
-        claim = claim[:1].upper() + claim[1:] + "."
-        again = {n: evidence[n - 1].verdict(claim, question) for n in range(1, len(evidence) + 1)}
-        if any(v.supported for v in again.values()):
-            return claim, again
+    # split at "is / are / was / were" (the parse of a long restatement may hang it off
+    # another verb): one side restates the question, the other names the answer
+    for be in (t for t in doc if t.lemma_ == "be" and t.pos_ in ("AUX", "VERB")):
+        sides = (doc[:be.i], doc[be.i + 1:])
+        for restated, named in (sides, sides[::-1]):
+            words = {stem(t.text) for t in restated if t.is_alpha and not t.is_stop}
+            if not words or not words <= asked or not any(t.pos_ == "PROPN" for t in named):
+                continue
+            claim = named.text.strip(" ,.!?")
+            claim = claim[:1].upper() + claim[1:] + "."
+            again = {n: evidence[n - 1].verdict(claim, question)
+                     for n in range(1, len(evidence) + 1)}
+            if any(v.supported for v in again.values()):
+                return claim, again
     return sentence, found
+
+
+def _said_of_itself(sentence: str) -> str:
+    """A name that is both the subject and an object of the same verb, or "".
+
+    "The National Development and Reform Commission is led by the National Development
+    and Reform Commission and the Ministry of ..." says nothing a report could state;
+    a small model writes such a sentence when it copies the answer into the question's
+    frame.
+    """
+    doc = parse(sentence)
+    for verb in (t for t in doc if t.pos_ in ("VERB", "AUX")):
+        subjects = {_phrase(c) for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")
+                    and c.pos_ == "PROPN"}
+        objects = {_phrase(o) for c in verb.children for o in (
+            [c] if c.dep_ in ("dobj", "attr") else
+            [g for g in c.children if g.dep_ == "pobj"] if c.dep_ == "agent" else [])
+            if o.pos_ == "PROPN"}
+        shared = subjects & objects
+        if shared:
+            return sorted(shared)[0]
+    return ""
+
+
+def _phrase(token: Any) -> str:
+    """A proper noun with the words that qualify it ("National Development ... Commission")."""
+    left = [t for t in token.subtree if t.i <= token.i and t.dep_ != "det"]
+    return " ".join(t.text for t in left)
 
 
 def _pronoun(text: str) -> bool:
