@@ -184,6 +184,10 @@ UNITS = "The approval covered more than 400,000 units for ByteDance, Alibaba and
     # asked as allowed, said to be forbidden (as the subject of "off-limits")
     ("Under the arrangement, can Nvidia ship its Blackwell chips to China?", OFF_LIMITS, "no"),
     ("Under the arrangement, can Nvidia ship its H200 chips to China?", OFF_LIMITS, ""),
+    # asked in the passive: what is allowed is the subject
+    ("Under the arrangement, can Nvidia's Blackwell chips be exported to China?", OFF_LIMITS,
+     "no"),
+    ("Under the arrangement, can Nvidia's H200 chips be exported to China?", OFF_LIMITS, ""),
     # a bound compared with the subject's figure (not with the one compared against)
     ("Did the H20 bring in less than $100 million in the October quarter?", H20, "yes"),
     ("Did the H20 bring in more than $100 million in the October quarter?", H20, "no"),

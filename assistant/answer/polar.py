@@ -214,6 +214,9 @@ def _by_verb(doc: Any, verb: Any, evidence: Any) -> str:
                and t.i not in subject and t.i not in framed}
     names = {verify.word_key(t) for t in own if _is_name(t)
              and t.i not in subject and t.i not in framed}
+    # "can Blackwell chips be exported?": what is allowed is the passive's subject
+    allowed = names | {verify.word_key(t) for t in doc if t.i in subject and _is_name(t)} \
+        if any(c.dep_ == "nsubjpass" for c in verb.children) else names
     auxes = {t.lower_ for t in verb.children if t.dep_ == "aux"}
     asked_negated = any(t.dep_ == "neg" for t in verb.children)
     by_now = any(t.lower_ in _BY_NOW for t in verb.children if t.dep_ == "advmod")
@@ -221,7 +224,7 @@ def _by_verb(doc: Any, verb: Any, evidence: Any) -> str:
     if auxes & _PERMISSION or verify.word_key(verb) in ("allow", "permit"):
         for token in evidence:
             if (token.dep_ in ("nsubj", "nsubjpass") and token.pos_ == "PROPN"
-                    and verify.word_key(token) in names):
+                    and verify.word_key(token) in allowed):
                 said = " ".join(t.lower_ for t in _clause(token.head))
                 if any(word in said.replace(" - ", "-") for word in _FORBIDDEN):
                     return "no"
