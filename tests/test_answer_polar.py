@@ -231,3 +231,22 @@ def test_a_relative_clause_that_carries_the_question_is_not_dropped() -> None:
                "the Chinese market.")
     assert settle("Is the H200 more capable than the H20 that Nvidia built for China?",
                   [capable]) == "yes"
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    # the question's parse takes "the H200 Nvidia's most powerful AI chip" as one subject
+    ("Is the H200 Nvidia's most powerful AI chip?", "The H200 is Nvidia's most powerful AI chip."),
+    # a prepositional phrase belongs to the subject, not after the auxiliary
+    ("Would any new limits on chip purchases be set out in formal rules?",
+     "Any new limits on chip purchases would be set out in formal rules."),
+    # a verb's auxiliary beats a copula ("Big Tech are firms")
+    ("Are Big Tech firms expected to get the chips first?",
+     "Big Tech firms are expected to get the chips first."),
+    # two subjects joined by "and"
+    ("Do the SCMP and Tom's Hardware agree on the figure?",
+     "The SCMP and Tom's Hardware do agree on the figure."),
+])
+def test_the_auxiliary_goes_where_the_statement_reads_best(question: str, expected: str) -> None:
+    from assistant.answer.polar import statement
+
+    assert statement(question) == expected

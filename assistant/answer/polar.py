@@ -50,6 +50,21 @@ def statement(question: str) -> str:
             core = core[:1].lower() + core[1:]  # "..., the H200 is ..." but "..., Nvidia ..."
         return f"{question[:match.start('aux')].strip()} {core}" if core else ""
     doc = verify.parse(question)
+    parsed = _from_parse(doc)
+    first = next((t for t in doc if not t.is_punct), None)
+    if first is None:
+        return ""
+    aux = first.lower_
+    if parsed and _reading(parsed, aux) is not None:
+        return parsed
+    # the small parser reads questions worse than statements ("Is the H200 Nvidia's most
+    # powerful AI chip?" gives the subject "the H200 Nvidia's most powerful AI chip"): each
+    # place the auxiliary can go is tried as a statement, and the best-formed is taken
+    return _best_split(question, doc[first.i + 1:], aux) or parsed
+
+
+def _from_parse(doc: Any) -> str:
+    """The statement with the auxiliary moved after the question's parsed subject."""
     words = [t for t in doc if not t.is_punct or t.text in _KEPT]
     if not words:
         return ""
@@ -67,6 +82,81 @@ def statement(question: str) -> str:
     text = " ".join([doc[left:right].text, aux.lower_, *(t.text for t in rest)])
     text = re.sub(r"\s+([,;:'’%])", r"\1", text).replace(" 's", "'s")
     return text[:1].upper() + text[1:] + "."
+
+
+def _best_split(question: str, after: Any, aux: str) -> str:
+    """The auxiliary put before each word ``after`` it in turn; the best-formed statement.
+
+    A split counts when the statement's parse reads it (:func:`_reading`); a verb's
+    auxiliary ("Big Tech firms are expected") beats a copula ("Big Tech are firms"), a
+    copula with a complement ("is to keep ...") beats one with a place ("is under
+    discussion"), and then the shorter subject wins.
+    """
+    if len(after) < 2:
+        return ""
+    start = after[0].idx
+    body = question[start:].rstrip().rstrip("?").rstrip()
+    best: tuple[int, int, str] | None = None
+    for token in after[1:]:
+        cut = token.idx - start
+        if cut >= len(body) or not question[token.idx - 1].isspace():
+            continue  # never inside "state-backed" or "Nvidia's"
+        text = f"{body[:cut]}{aux} {body[cut:]}"
+        text = text[:1].upper() + text[1:] + "."
+        rank = _reading(text, aux)
+        if rank is not None and (best is None or (rank, cut) < best[:2]):
+            best = (rank, cut, text)
+    return best[2] if best is not None else ""
+
+
+_NOMINAL_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS", "CD", "PRP"})
+_COMPLEMENTS = frozenset({"attr", "acomp", "oprd", "ccomp", "xcomp", "dobj"})
+_BE = frozenset({"is", "are", "was", "were"})
+_HAVE = frozenset({"has", "have", "had"})
+
+
+def _reading(text: str, aux: str) -> int | None:
+    """How well ``text`` reads as a statement with ``aux`` after its subject (lower is better).
+
+    ``None`` unless the subject's words are exactly those before the auxiliary and end
+    in a noun, and the auxiliary serves the main verb (only adverbs between; a base form
+    after "did" or "can", a participle after "has" or "is") or is the main verb with one
+    complement. 0: an auxiliary; 1: a copula with a complement; 2: a copula with a place.
+    """
+    parsed = verify.parse(text)
+    at = next((t.i for t in parsed if t.lower_ == aux and t.i >= 1), None)
+    if at is None or parsed[at - 1].tag_ not in _NOMINAL_TAGS or any(
+            t.dep_ == "dep" for t in parsed):
+        return None
+    moved = parsed[at]
+    if moved.dep_ in ("aux", "auxpass") and moved.head.dep_ == "ROOT" and moved.head.i > at:
+        verb = moved.head
+        between = [t for t in parsed if at < t.i < verb.i]
+        if not all(t.tag_.startswith("RB") or t.dep_ in ("neg", "aux", "auxpass")
+                   for t in between):
+            return None
+        if aux in _HAVE or aux in _BE:
+            fits = verb.tag_ == "VBN" or (aux in _BE and verb.tag_ == "VBG")
+        else:
+            fits = verb.tag_ in ("VB", "VBP") or verb.lower_ == verb.lemma_ or any(
+                t.lower_ in ("be", "have") for t in between)
+        head, rank = verb, 0
+        if not fits:
+            return None
+    elif moved.dep_ == "ROOT" and aux in _BE | _HAVE:
+        after = [c for c in moved.children if c.i > at and c.dep_ in (*_COMPLEMENTS, "prep",
+                                                                         "npadvmod")]
+        if len(after) != 1:
+            return None
+        head, rank = moved, (1 if after[0].dep_ in _COMPLEMENTS else 2)
+    else:
+        return None
+    subjects = [c for c in head.children if c.dep_ in ("nsubj", "nsubjpass", "expl")
+                and c.i < at]
+    if len(subjects) != 1:
+        return None
+    words = list(subjects[0].subtree)
+    return rank if words[0].i == 0 and words[-1].i == at - 1 else None
 
 
 # auxiliaries that never stand as a question's main verb: "Can Nvidia ship Blackwell chips?"
