@@ -412,3 +412,18 @@ def test_a_who_question_for_a_role_wants_a_person() -> None:
     assert addresses(target("Who is the UBS analyst the SCMP quotes?"), [abrams]) == ""
     # a person the question names is not the answer
     assert addresses(target("Who is the analyst Randy Abrams works with?"), [abrams]) != ""
+
+
+@pytest.mark.parametrize(("sentence", "why"), [
+    # "earlier this year" is not a year back
+    ("The chip brought in $50 million this quarter, against $4.6 billion earlier this year.",
+     "the cited sentences give no figure for a year earlier, as asked"),
+    ("The chip brought in $50 million this quarter, against $4.6 billion a year ago.", ""),
+    ("The chip's revenue fell 63% year over year to $50 million.", ""),
+    ("The chip brought in $4.6 billion in 2024.", ""),
+])
+def test_a_figure_of_a_year_earlier_needs_a_sentence_on_a_year_back(sentence: str,
+                                                                     why: str) -> None:
+    want = target("How much revenue did the chip bring in a year earlier?")
+    assert want.year_ago and want.figure
+    assert addresses(want, [Cited(sentence)]) == why

@@ -57,6 +57,7 @@ class Target:
     doers: tuple[str, ...] = ()  # the subject of the asked noun's verb ("did Nvidia make")
     basis: str = ""  # what a change is measured against: "quarter over quarter"
     person: str = ""  # the role a who-question asks a person for ("minister", "analyst")
+    year_ago: bool = False  # asks for a figure of a year earlier ("a year ago", "last year")
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,8 @@ def target(question: str) -> Target:
                                measures=tuple(sorted(words & _MEASURE_WORDS)),
                                kinds=_kinds(doc, question_names(question)),
                                mentioned=tuple(question_names(question)),
-                               basis=_basis(question), person=_person_asked(doc))
+                               basis=_basis(question), person=_person_asked(doc),
+                               year_ago=bool(_YEAR_AGO_RE.search(question)))
 
 
 # English nouns for a role only a person fills: "Who is the minister of ...?" asks for a
@@ -214,6 +216,20 @@ def _person_asked(doc: Any) -> str:
 
 # a change measured against a period: "year over year", "quarter-on-quarter"
 _BASIS_RE = re.compile(r"\b(year|quarter|month|week|day)[- ](?:over|on)[- ]\1\b", re.IGNORECASE)
+
+
+# a period a year back (English): "a year earlier", "year-ago", "last year"; a sentence
+# gives a figure for it with such words, with "year over year", or with the year itself
+_YEAR_AGO_RE = re.compile(r"\b(?:(?:a|one)\s+year\s+(?:earlier|ago|before|prior)|year[- ]"
+                          r"(?:earlier|ago|prior)|(?:last|previous|prior|preceding)\s+year|"
+                          r"the\s+year\s+before)\b", re.IGNORECASE)
+_A_YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def _of_a_year_ago(text: str) -> bool:
+    """True when ``text`` speaks of a year back: "a year ago", "year over year", "2024"."""
+    return bool(_YEAR_AGO_RE.search(text) or _basis(text).startswith("year")
+                or _A_YEAR_RE.search(text))
 
 
 def _basis(text: str) -> str:
@@ -745,6 +761,11 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
                                           for c in cited):  # "63% year over year"
         return (f"the cited sentences compare {_basis(cited[0].sentence)}, not {want.basis} "
                 "as asked")
+    if want.year_ago and (want.figure or want.count) and not any(
+            _of_a_year_ago(c.sentence) or (c.before and refers_back(c.sentence, c.before)
+                                           and _of_a_year_ago(c.before))
+            for c in cited):  # "earlier this year" is not
+        return "the cited sentences give no figure for a year earlier, as asked"
     for name in want.names if want.figure or want.count else ():
         if _group_figure(name, want, cited, exempt):  # "did ByteDance alone get ...?"
             return f"the cited sentences give the figure for {name} together with others"
