@@ -427,3 +427,12 @@ def test_a_figure_of_a_year_earlier_needs_a_sentence_on_a_year_back(sentence: st
     want = target("How much revenue did the chip bring in a year earlier?")
     assert want.year_ago and want.figure
     assert addresses(want, [Cited(sentence)]) == why
+
+
+def test_total_or_overall_does_not_narrow_the_figure_asked_for() -> None:
+    """"total revenue" is answered by "overall revenue"; "global revenue" is not."""
+    sentence = "Nvidia's overall China revenue fell 63% to about $3 billion in the quarter."
+    assert addresses(target("What was Nvidia's total China revenue in the quarter?"),
+                     [Cited(sentence)]) == ""
+    why = addresses(target("What was Nvidia's global revenue in the quarter?"), [Cited(sentence)])
+    assert why == "no cited sentence gives a figure of the revenue asked for"

@@ -266,9 +266,9 @@ def _asked(question: str) -> Target:
     if not how_much and not measured:
         return Target(_principal_names(doc, None, names),  # "What restrictions ...?": words
                       speaker=_speaker(doc))
-    modifiers = tuple(c.lemma_.lower() for c in noun.children
+    modifiers = tuple(c.lemma_.lower() for c in noun.children  # "global", not "total"
                       if c.dep_ == "amod" and c.pos_ == "ADJ"
-                      and c.lower_ not in ("much", "many"))
+                      and c.lower_ not in ("much", "many") and c.lower_ not in _NOT_NARROWING)
     return Target(_principal_names(doc, noun, names), True, attribute, modifiers,
                   owners=owners, doers=_doers(noun, names))
 
@@ -440,8 +440,9 @@ _OPEN_PREPOSITIONS = frozenset("of than as like".split())
 _FILLERS = ("NOUN", "PROPN")
 
 
-# the objects of phrases that sum up rather than narrow: "in total", "in all", "in general"
-_NOT_NARROWING = frozenset({"total", "all", "sum", "whole", "general", "short", "brief"})
+# words that sum up rather than narrow: "in total", "in all", "in general", "total revenue"
+_NOT_NARROWING = frozenset({"total", "all", "sum", "whole", "general", "short", "brief",
+                            "overall", "entire", "combined", "full"})
 
 
 def _restrictions(doc: Any) -> tuple[Restriction, ...]:
