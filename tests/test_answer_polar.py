@@ -250,3 +250,12 @@ def test_the_auxiliary_goes_where_the_statement_reads_best(question: str, expect
     from assistant.answer.polar import statement
 
     assert statement(question) == expected
+
+
+def test_a_superlative_the_sentence_ranks_lower_settles_no() -> None:
+    sentence = ("Beijing has begun approving imports of the H200, ending uncertainty over the "
+                "US tech giant's second most powerful artificial intelligence chip.")
+    assert settle("Is the H200 Nvidia's most powerful AI chip?", [sentence]) == "no"
+    # about another chip, or ranked the same: not settled that way
+    assert settle("Is the H20 Nvidia's most powerful AI chip?", [sentence]) == ""
+    assert settle("Is the H200 Nvidia's second most powerful AI chip?", [sentence]) != "no"

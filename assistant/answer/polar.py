@@ -262,8 +262,44 @@ def by_parts(claim: str, sentence: str) -> str:
     said = _what_was_said(verb, evidence)
     if said is not None:  # "Did Huang say Nvidia had received orders?": what he said
         verb = said
-    return (_by_figures(claim, sentence, doc)
+    return (_by_figures(claim, sentence, doc) or _by_rank(doc, evidence)
             or (_by_verb(doc, verb, evidence) if verb.pos_ == "VERB" else ""))
+
+
+def _superlatives(doc: Any) -> dict[str, bool]:
+    """Each superlative's adjective and whether an ordinal ranks it.
+
+    "most powerful": powerful, unranked; "second most powerful": powerful, ranked;
+    "largest": large.
+    """
+    ordinals = verify.DEFAULT_POLICY.ordinals
+    found: dict[str, bool] = {}
+    for token in doc:
+        if token.tag_ == "JJS" or (token.tag_ == "RBS" and token.lower_ == "most"):
+            adjective = token.head if token.lower_ == "most" else token
+            if adjective.pos_ != "ADJ":
+                continue
+            ranked = any(t.lower_ in ordinals for t in doc[max(token.i - 2, 0):token.i])
+            found[verify.word_key(adjective)] = ranked
+    return found
+
+
+def _by_rank(doc: Any, evidence: Any) -> str:
+    """``"no"`` when the statement's unranked superlative is ranked lower in the sentence.
+
+    "The H200 is Nvidia's most powerful AI chip" / "... the H200, the US tech giant's
+    second most powerful artificial intelligence chip": no. The sentence names the
+    statement's subject.
+    """
+    subject = [t for t in doc if t.dep_ in ("nsubj", "nsubjpass")]
+    names = [t.text for s in subject for t in s.subtree if _is_name(t)]
+    if not names or not all(verify.mentions(evidence.text, n) for n in names):
+        return ""
+    stated = _superlatives(evidence)
+    for adjective, ranked in _superlatives(doc).items():
+        if not ranked and stated.get(adjective):
+            return "no"
+    return ""
 
 
 def _what_was_said(verb: Any, evidence: Any) -> Any | None:
