@@ -436,3 +436,14 @@ def test_total_or_overall_does_not_narrow_the_figure_asked_for() -> None:
                      [Cited(sentence)]) == ""
     why = addresses(target("What was Nvidia's global revenue in the quarter?"), [Cited(sentence)])
     assert why == "no cited sentence gives a figure of the revenue asked for"
+
+
+def test_a_person_asked_for_by_the_role_of_a_body_needs_that_body() -> None:
+    """"Who is the head of the NDRC?" is not answered by a head of research at UBS."""
+    quote = Cited("It was a balanced outcome, said Randy Abrams, head of research at UBS Group.")
+    want = target("Who is the head of the NDRC who chaired the emergency meetings?")
+    assert want.role_of == ("NDRC",)
+    why = addresses(want, [quote])
+    assert why == "the cited sentences do not speak of NDRC, whose head is asked"
+    assert addresses(target("Who is the head of research at UBS?"), [quote]) == ""
+    assert target("Who is Nvidia's CEO?").role_of == ("Nvidia",)

@@ -58,6 +58,7 @@ class Target:
     basis: str = ""  # what a change is measured against: "quarter over quarter"
     person: str = ""  # the role a who-question asks a person for ("minister", "analyst")
     year_ago: bool = False  # asks for a figure of a year earlier ("a year ago", "last year")
+    role_of: tuple[str, ...] = ()  # whose person is asked for ("the head of *the NDRC*")
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,8 @@ def target(question: str) -> Target:
                                kinds=_kinds(doc, question_names(question)),
                                mentioned=tuple(question_names(question)),
                                basis=_basis(question), person=_person_asked(doc),
-                               year_ago=bool(_YEAR_AGO_RE.search(question)))
+                               year_ago=bool(_YEAR_AGO_RE.search(question)),
+                               role_of=_role_of(doc, question_names(question)))
 
 
 # English nouns for a role only a person fills: "Who is the minister of ...?" asks for a
@@ -201,17 +203,36 @@ def _person_asked(doc: Any) -> str:
     "Who is the minister of ...?", "Who is Nvidia's CEO?", "Which analyst was
     quoted?" ask for a person; "Who led the meetings?" may be answered by agencies.
     """
+    role = _role(doc)
+    return role.lower_ if role is not None else ""
+
+
+def _role(doc: Any) -> Any | None:
+    """The noun of the role a question asks a person for (:func:`_person_asked`), or None."""
     first = next((t for t in doc if not t.is_punct), None)
     if first is None:
-        return ""
+        return None
     if first.lower_ in ("which", "what") and first.dep_ == "det":
         noun = first.head
-        return noun.lower_ if noun.lemma_.lower() in _PERSON_ROLES else ""
-    if first.lower_ != "who" or first.head.lemma_ != "be":
-        return ""
-    noun = next((c for c in first.head.children if c.dep_ in ("nsubj", "attr")
-                 and c.i != first.i and c.pos_ in ("NOUN", "PROPN")), None)
-    return noun.lower_ if noun is not None and noun.lemma_.lower() in _PERSON_ROLES else ""
+    elif first.lower_ != "who" or first.head.lemma_ != "be":
+        return None
+    else:
+        noun = next((c for c in first.head.children if c.dep_ in ("nsubj", "attr")
+                     and c.i != first.i and c.pos_ in ("NOUN", "PROPN")), None)
+    return noun if noun is not None and noun.lemma_.lower() in _PERSON_ROLES else None
+
+
+def _role_of(doc: Any, names: Sequence[str]) -> tuple[str, ...]:
+    """The names whose role is asked: "the head of the NDRC", "Nvidia's CEO".
+
+    Not those of a clause on it ("who chaired the meetings with Alibaba").
+    """
+    role = _role(doc)
+    if role is None:
+        return ()
+    clauses = {t.i for c in role.children if c.dep_ in ("relcl", "acl") for t in c.subtree}
+    own = [t for t in role.subtree if t.i not in clauses and t.i != role.i]
+    return tuple(n for n in _names_in(own, names) if not verify.mentions(role.text, n))
 
 
 # a change measured against a period: "year over year", "quarter-on-quarter"
@@ -713,6 +734,9 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
         return f"the cited sentences quote no {want.speaker} and no one by name"
     if want.person and not any(_names_person(c, want.mentioned) for c in cited):
         return f"the cited sentences name no person as the {want.person} asked for"
+    for name in want.role_of:  # the head of UBS research is not the head of the NDRC
+        if not any(verify.mentions(_context(c), name) for c in cited):
+            return f"the cited sentences do not speak of {name}, whose {want.person} is asked"
     for name in want.names:
         # a name from the conversation may be called by a common noun ("Officials"),
         # not by another name ("the H200 chips" for the H20)
