@@ -71,9 +71,20 @@ def test_a_third_turn_sees_the_names_of_the_first() -> None:
     ((), "Who is he?"),  # no conversation: nothing to resolve
     (("Who is Randy Abrams?", "Head of research [1]."), "How many chips were approved?"),
     (("Who is Randy Abrams?", "An analyst [1]."), "With whom did Trump meet?"),
+    # the question names what its pronoun stands for, before it
+    (("How many units were approved?", "More than 400,000 units [1]."),
+     "And what about the other firms — have they been cleared too?"),
+    (("Who disputed the report?", "Jensen Huang [1]."),
+     "What did Donald Trump say when he met journalists?"),
 ])
 def test_questions_of_their_own_are_left_alone(turns: tuple[str, ...], question: str) -> None:
     assert resolve(question, _turns(*turns)) == Resolved(question, question)
+
+
+def test_an_object_pronoun_is_not_the_subject_named_before_it() -> None:
+    turns = _turns("Who disputed the report?", "Jensen Huang [1].")
+    assert resolve("What did Donald Trump say after he met him?", turns).standalone == \
+        "What did Donald Trump say after he met Jensen Huang?"
 
 
 def test_and_with_a_clause_is_not_an_ellipsis() -> None:

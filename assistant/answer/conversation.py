@@ -35,6 +35,7 @@ _THING = frozenset({"it", "its"})
 _GROUP = frozenset({"they", "them", "their", "theirs"})
 _DEMONSTRATIVES = frozenset({"that", "this", "those", "these"})
 _POSSESSIVE = frozenset({"his", "its", "their", "theirs", "hers"})
+_OBJECT = frozenset({"him", "them", "himself", "herself"})  # "her" may be either
 _ELLIPSIS_RE = re.compile(
     r"^\W*(?:and\s+)?(?:(?:what|how)\s+about|(?P<prep>with|for|in|on|at|from|to|of|versus|vs\.?)"
     r"(?=\s))\s+(?P<focus>.+?)\W*$", re.IGNORECASE)
@@ -315,6 +316,10 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
         if word in taken and kind == "person":  # "Where was he when he spoke": name once
             pieces.append(token.text_with_ws)
             continue
+        if word not in _OBJECT and _named_before(doc, token, kind):  # "the other firms —
+            # have they been cleared?"; not "Trump ... after he met him"
+            pieces.append(token.text_with_ws)
+            continue
         # a pronoun is never its own clause's other pronoun ("they make them")
         avoid = [b for (_, b), i in zip(replaced, heads, strict=True) if i == token.head.i]
         found = _antecedent(kind, exchanges, owner=word == "its",
@@ -328,6 +333,29 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
         heads.append(token.head.i)
         pieces.append(text + token.whitespace_)
     return "".join(pieces), tuple(replaced)
+
+
+def _named_before(doc: Any, pronoun: Any, kind: str) -> bool:
+    """True when the question itself names what ``pronoun`` stands for, before it.
+
+    "And what about the other firms — have they been cleared too?": a plural noun
+    before "they"; "What did Huang say when he landed?": a person before "he". A noun
+    the question asks for ("Which firms did they approve?") is not it.
+    """
+    asked: set[int] = set()  # "which sectors", "how many units": up to the asked noun
+    for wh in (t for t in doc if t.lower_ in _WH):
+        for t in doc[wh.i + 1:pronoun.i]:
+            if t.pos_ in ("VERB", "AUX", "ADP"):  # not "what about the firms"
+                break
+            asked.add(t.i)
+            if t.pos_ in ("NOUN", "PROPN"):
+                break
+    before = [t for t in doc if t.i < pronoun.i and t.i not in asked]
+    if kind == "group":
+        return any(t.tag_ in ("NNS", "NNPS") and t.dep_ != "poss" for t in before)
+    if kind == "person":
+        return any(t.ent_type_ in _PERSON_LABELS for t in before)
+    return False
 
 
 def _same_kind_phrase(previous: str, focus: str) -> str | None:
