@@ -19,6 +19,8 @@ Make = Callable[..., Assistant]
     "Which outside news organisations does each report rely on?",
     "Which outlet did Tom's Hardware credit as the source of the story?",
     "How does the SCMP source its story?",
+    "On reporting from which outlet does Tom's Hardware base its account of the meetings?",
+    "Which news organisations does the article draw on?",
 ])
 def test_a_question_about_whom_a_report_credits_is_read(question: str) -> None:
     assert sourcing.asks_for_sources(question)
@@ -30,6 +32,7 @@ def test_a_question_about_whom_a_report_credits_is_read(question: str) -> None:
     "Which image agency is credited for the photo that runs with the SCMP report?",
     "Which outlet first reported that Washington was weighing approval?",  # a name lookup
     "What does each report attribute to Jensen Huang?",
+    "Which chip is the new platform based on?",
 ])
 def test_other_questions_are_not_about_sources(question: str) -> None:
     assert not sourcing.asks_for_sources(question)

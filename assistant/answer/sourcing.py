@@ -16,9 +16,14 @@ from typing import Any
 from assistant import verify
 
 # a question about whom a report credits: a crediting verb ("credit", "cite", "rely on",
-# "source its story"), something a report is sourced from, and a question word
+# "source its story", "base its account on"), something a report is sourced from, and a
+# question word
 _CREDIT_RE = re.compile(r"\b(?:credit(?:s|ed)?|cites?|cited|citing|rel(?:y|ies|ied)\s+on|"
-                        r"sourc(?:e|es|ed|ing)\s+(?:its|their|the)\b)", re.IGNORECASE)
+                        r"sourc(?:e|es|ed|ing)\s+(?:its|their|the)\b|"
+                        # "base its account of the meetings on", "draw on"
+                        r"bas(?:e|es|ed|ing)\s+(?:its|their|the|this|that)\s+(?:account|story|stories|"
+                        r"report|reporting|article|piece|coverage)\b|"
+                        r"dr(?:aw|aws|ew|awn|awing)\s+on)", re.IGNORECASE)
 _FROM_RE = re.compile(r"\b(?:sources?|outlets?|news|organi[sz]ations?|agenc(?:y|ies)|"
                       r"publications?|media|reporting|story|stories)\b", re.IGNORECASE)
 _ASKING_RE = re.compile(r"\b(?:which|what|who|whom|whose|how)\b", re.IGNORECASE)
