@@ -259,3 +259,12 @@ def test_a_superlative_the_sentence_ranks_lower_settles_no() -> None:
     # about another chip, or ranked the same: not settled that way
     assert settle("Is the H20 Nvidia's most powerful AI chip?", [sentence]) == ""
     assert settle("Is the H200 Nvidia's second most powerful AI chip?", [sentence]) != "no"
+
+
+@pytest.mark.parametrize(("question", "word"), [
+    ("Is the South China Morning Post owned by Alibaba?", "yes"),
+    ("Is the South China Morning Post owned by Tencent?", ""),  # another owner
+    ("Is Tencent owned by Alibaba?", ""),  # another thing owned
+])
+def test_a_passive_statement_said_actively_settles_yes(question: str, word: str) -> None:
+    assert settle(question, ["Alibaba owns the Post."]) == word

@@ -263,7 +263,33 @@ def by_parts(claim: str, sentence: str) -> str:
     if said is not None:  # "Did Huang say Nvidia had received orders?": what he said
         verb = said
     return (_by_figures(claim, sentence, doc) or _by_rank(doc, evidence)
-            or (_by_verb(doc, verb, evidence) if verb.pos_ == "VERB" else ""))
+            or (_by_verb(doc, verb, evidence) if verb.pos_ == "VERB" else "")
+            or (_by_voice(verb, evidence) if verb.pos_ == "VERB" else ""))
+
+
+def _by_voice(verb: Any, evidence: Any) -> str:
+    """``"yes"`` when a passive statement is said actively, by the same doer, of its subject.
+
+    "The South China Morning Post is owned by Alibaba" / "Alibaba owns the Post": the
+    sentence's verb is the statement's, its subject names the statement's agent, its
+    object is the head of the statement's subject, and neither is negated.
+    """
+    subject = next((c for c in verb.children if c.dep_ == "nsubjpass"), None)
+    agents = [t for c in verb.children if c.dep_ == "agent" for t in c.subtree
+              if t.dep_ != "agent"]
+    names = [t.text for t in agents if _is_name(t)]
+    if subject is None or not names or any(t.dep_ == "neg" for t in verb.children):
+        return ""
+    for token in evidence:
+        if token.pos_ != "VERB" or verify.word_key(token) != verify.word_key(verb) or any(
+                t.dep_ in ("neg", "auxpass") for t in token.children):
+            continue
+        doers = " ".join(t.text for c in token.children if c.dep_ == "nsubj" for t in c.subtree)
+        done = [c for c in token.children if c.dep_ == "dobj"]
+        if doers and all(verify.mentions(doers, n) for n in names) and any(
+                verify.word_key(c) == verify.word_key(subject) for c in done):
+            return "yes"
+    return ""
 
 
 def _superlatives(doc: Any) -> dict[str, bool]:
