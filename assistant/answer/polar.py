@@ -253,7 +253,11 @@ def by_parts(claim: str, sentence: str) -> str:
       Nvidia ship Blackwell chips" / "Blackwell remains off-limits"): no;
     * a figure compared with the sentence's figure of the same kind for the same
       subject ("less than $100 million" / "$50 million": yes; "exactly 400,000" /
-      "more than 400,000": no).
+      "more than 400,000": no);
+    * a superlative the sentence ranks lower ("most powerful" / "second most
+      powerful"): no;
+    * a passive statement said actively by the same doer ("is owned by Alibaba" /
+      "Alibaba owns the Post"): yes.
     """
     doc, evidence = verify.parse(claim), verify.parse(sentence)
     verb = next((t for t in doc if t.dep_ == "ROOT"), None)
