@@ -81,6 +81,13 @@ def test_questions_of_their_own_are_left_alone(turns: tuple[str, ...], question:
     assert resolve(question, _turns(*turns)) == Resolved(question, question)
 
 
+def test_a_group_the_last_turn_named_is_still_resolved() -> None:
+    """"the chips" is the last turn's H200s: "they" stands for them, and says so."""
+    turns = _turns("What tax rate applies to H200s under Trump's new export mechanism?", "25%.")
+    resolved = resolve("Where are the chips made before they get routed through the US?", turns)
+    assert resolved.standalone == "Where are the chips made before H200s get routed through the US?"
+
+
 def test_an_object_pronoun_is_not_the_subject_named_before_it() -> None:
     turns = _turns("Who disputed the report?", "Jensen Huang [1].")
     assert resolve("What did Donald Trump say after he met him?", turns).standalone == \

@@ -36,6 +36,8 @@ _GROUP = frozenset({"they", "them", "their", "theirs"})
 _DEMONSTRATIVES = frozenset({"that", "this", "those", "these"})
 _POSSESSIVE = frozenset({"his", "its", "their", "theirs", "hers"})
 _OBJECT = frozenset({"him", "them", "himself", "herself"})  # "her" may be either
+# words that bring in a group the conversation has not named ("the other firms")
+_NEW_GROUP = frozenset("other another remaining some several many both all".split())
 _ELLIPSIS_RE = re.compile(
     r"^\W*(?:and\s+)?(?:(?:what|how)\s+about|(?P<prep>with|for|in|on|at|from|to|of|versus|vs\.?)"
     r"(?=\s))\s+(?P<focus>.+?)\W*$", re.IGNORECASE)
@@ -338,9 +340,10 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
 def _named_before(doc: Any, pronoun: Any, kind: str) -> bool:
     """True when the question itself names what ``pronoun`` stands for, before it.
 
-    "And what about the other firms — have they been cleared too?": a plural noun
-    before "they"; "What did Huang say when he landed?": a person before "he". A noun
-    the question asks for ("Which firms did they approve?") is not it.
+    "And what about the other firms — have they been cleared too?": a group the
+    conversation has not named, before "they" ("the chips" is the last turn's); "What
+    did Huang say when he landed?": a person before "he". A noun the question asks for
+    ("Which firms did they approve?") is not it.
     """
     asked: set[int] = set()  # "which sectors", "how many units": up to the asked noun
     for wh in (t for t in doc if t.lower_ in _WH):
@@ -351,8 +354,10 @@ def _named_before(doc: Any, pronoun: Any, kind: str) -> bool:
             if t.pos_ in ("NOUN", "PROPN"):
                 break
     before = [t for t in doc if t.i < pronoun.i and t.i not in asked]
-    if kind == "group":
-        return any(t.tag_ in ("NNS", "NNPS") and t.dep_ != "poss" for t in before)
+    if kind == "group":  # a new group, not "the chips" of the last turn
+        return any(t.tag_ in ("NNS", "NNPS") and t.dep_ != "poss" and (
+            t.tag_ == "NNPS" or any(c.lower_ in _NEW_GROUP for c in t.children))
+            for t in before)
     if kind == "person":
         return any(t.ent_type_ in _PERSON_LABELS for t in before)
     return False
