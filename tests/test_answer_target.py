@@ -447,3 +447,12 @@ def test_a_person_asked_for_by_the_role_of_a_body_needs_that_body() -> None:
     assert why == "the cited sentences do not speak of NDRC, whose head is asked"
     assert addresses(target("Who is the head of research at UBS?"), [quote]) == ""
     assert target("Who is Nvidia's CEO?").role_of == ("Nvidia",)
+
+
+def test_how_many_of_the_named_units_is_a_count_for_the_one_asked() -> None:
+    """"How many of the approved H200s went to ByteDance?": the count for ByteDance alone."""
+    want = target("How many of the 400,000-plus approved H200s went to ByteDance specifically?")
+    assert want.count
+    quote = Cited("More than 400,000 H200 chips were approved for ByteDance, Alibaba and Tencent.")
+    assert addresses(want, [quote]) == \
+        "the cited sentences give the count for ByteDance together with others"

@@ -95,7 +95,8 @@ def _asked_noun(doc: Any) -> Any | None:
                 return token.head
             # "how many of the approved units": the noun after "of"
             return next((o for p in token.children if p.lower_ == "of"
-                         for o in p.children if o.dep_ == "pobj" and o.pos_ == "NOUN"), None)
+                         for o in p.children if o.dep_ == "pobj"
+                         and o.pos_ in ("NOUN", "PROPN")), None)  # "of the ... H200s"
         if token.lower_ in ("what", "which") and token.dep_ == "det" \
                 and token.head.pos_ == "NOUN":
             return token.head
