@@ -178,13 +178,15 @@ def target(question: str) -> Target:
     """
     doc = verify.parse(question)
     words = {t.lemma_.lower() for t in doc} | {t.lower_ for t in doc}
+    names = question_names(question)
+    role = _role(doc)
     return dataclasses.replace(_asked(question), restrictions=_restrictions(doc),
                                measures=tuple(sorted(words & _MEASURE_WORDS)),
-                               kinds=_kinds(doc, question_names(question)),
-                               mentioned=tuple(question_names(question)),
-                               basis=_basis(question), person=_person_asked(doc),
+                               kinds=_kinds(doc, names), mentioned=tuple(names),
+                               basis=_basis(question),
+                               person=role.lower_ if role is not None else "",
                                year_ago=bool(_YEAR_AGO_RE.search(question)),
-                               role_of=_role_of(doc, question_names(question)))
+                               role_of=_role_of(role, names) if role is not None else ())
 
 
 # English nouns for a role only a person fills: "Who is the minister of ...?" asks for a
@@ -198,18 +200,12 @@ researcher scientist engineer source whistleblower head chief leader
 """.split())
 
 
-def _person_asked(doc: Any) -> str:
-    """The role a question asks a person for, or "".
+def _role(doc: Any) -> Any | None:
+    """The noun of the role a question asks a person for, or None.
 
     "Who is the minister of ...?", "Who is Nvidia's CEO?", "Which analyst was
     quoted?" ask for a person; "Who led the meetings?" may be answered by agencies.
     """
-    role = _role(doc)
-    return role.lower_ if role is not None else ""
-
-
-def _role(doc: Any) -> Any | None:
-    """The noun of the role a question asks a person for (:func:`_person_asked`), or None."""
     first = next((t for t in doc if not t.is_punct), None)
     if first is None:
         return None
@@ -223,14 +219,11 @@ def _role(doc: Any) -> Any | None:
     return noun if noun is not None and noun.lemma_.lower() in _PERSON_ROLES else None
 
 
-def _role_of(doc: Any, names: Sequence[str]) -> tuple[str, ...]:
-    """The names whose role is asked: "the head of the NDRC", "Nvidia's CEO".
+def _role_of(role: Any, names: Sequence[str]) -> tuple[str, ...]:
+    """The names whose ``role`` is asked: "the head of the NDRC", "Nvidia's CEO".
 
     Not those of a clause on it ("who chaired the meetings with Alibaba").
     """
-    role = _role(doc)
-    if role is None:
-        return ()
     clauses = {t.i for c in role.children if c.dep_ in ("relcl", "acl") for t in c.subtree}
     own = [t for t in role.subtree if t.i not in clauses and t.i != role.i]
     return tuple(n for n in _names_in(own, names) if not verify.mentions(role.text, n))
