@@ -318,7 +318,7 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
         if word in taken and kind == "person":  # "Where was he when he spoke": name once
             pieces.append(token.text_with_ws)
             continue
-        if word not in _OBJECT and _named_before(doc, token, kind):  # "the other firms —
+        if word not in _OBJECT and _brought_in(doc, token, kind):  # "the other firms —
             # have they been cleared?"; not "Trump ... after he met him"
             pieces.append(token.text_with_ws)
             continue
@@ -337,7 +337,7 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
     return "".join(pieces), tuple(replaced)
 
 
-def _named_before(doc: Any, pronoun: Any, kind: str) -> bool:
+def _brought_in(doc: Any, pronoun: Any, kind: str) -> bool:
     """True when the question itself names what ``pronoun`` stands for, before it.
 
     "And what about the other firms — have they been cleared too?": a group the
