@@ -479,6 +479,7 @@ class Assistant:
         answer = builder.on_target(answer, exempt)
         answer = builder.entity(answer, shown_hits, exempt)
         answer = builder.named(answer, shown_hits)
+        answer = builder.said(answer, shown_hits, exempt)
         answer = builder.lead(answer)
         answer = builder.settled(answer, shown_hits, functools.partial(_yes_of, generator))
         answer = builder.each_report(answer, shown_hits)

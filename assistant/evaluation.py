@@ -54,9 +54,12 @@ class EvalItem:
     answerable: bool
     expect_all: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
-    history: tuple[str, ...] = ()
+    history: tuple[str, ...] = ()  # the earlier user turns
     gold: tuple[str, ...] = ()
     kind: str = ""  # the kind of question (follow-up, name, figure, ...), for per-kind rows
+    # the assistant's replies to the earlier turns, when the file gives them ({"role",
+    # "content"} turns); without them each earlier turn is asked and answered anew
+    replies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,11 +130,12 @@ def load_items(path: Path) -> list[EvalItem]:
             gold = raw.get("gold") or ()
             if isinstance(gold, str):
                 raise TypeError("gold must be a list of strings")
+            history, replies = _history(raw.get("history", ()))
             items.append(EvalItem(
                 id=str(raw["id"]), question=str(raw["question"]),
                 answerable=bool(raw["answerable"]),
                 expect_all=tuple(raw.get("expect_all", ())), sources=tuple(raw.get("sources", ())),
-                history=tuple(raw.get("history", ())),
+                history=history, replies=replies,
                 gold=tuple(str(g) for g in gold), kind=str(raw.get("kind", "")),
             ))
         except (ValueError, KeyError, TypeError, AttributeError):
@@ -297,13 +301,33 @@ def score(item: EvalItem, answer: Answer) -> tuple[bool | None, bool]:
     return answer_ok, answer.refused != item.answerable
 
 
+def _history(raw: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """An item's earlier user turns, and the replies to them when the file gives them.
+
+    A history is a list of earlier questions, or of ``{"role", "content"}`` turns in
+    which each user turn is followed by the assistant's reply.
+    """
+    turns = list(raw)
+    if not turns or all(isinstance(t, str) for t in turns):
+        return tuple(str(t) for t in turns), ()
+    roles = [t["role"] for t in turns]
+    if roles != ["user", "assistant"] * (len(turns) // 2) or len(turns) % 2:
+        raise ValueError("a history of turns alternates user and assistant, user first")
+    return (tuple(str(t["content"]) for t in turns[::2]),
+            tuple(str(t["content"]) for t in turns[1::2]))
+
+
 def run_item(assistant: Assistant, item: EvalItem) -> ItemResult:
-    """Ask one eval question (after its history) and score the answer."""
+    """Ask one eval question (after its history) and score the answer.
+
+    The earlier turns are asked and answered first, unless the file gives the replies.
+    """
     history: list[dict[str, str]] = []
-    for earlier in item.history:
-        previous = assistant.ask(earlier, history=history)
+    for n, earlier in enumerate(item.history):
+        reply = item.replies[n] if item.replies else assistant.ask(earlier,
+                                                                   history=history).text
         history += [{"role": "user", "content": earlier},
-                    {"role": "assistant", "content": previous.text}]
+                    {"role": "assistant", "content": reply}]
     answer: Answer = assistant.ask(item.question, history=history)
     cited = tuple(sorted({c.doc_id for c in answer.citations}))
     hits = assistant.search(item.question, k=5, history=history)
@@ -356,7 +380,7 @@ def evaluate(assistant: Assistant, items: list[EvalItem],
 
 # The steps of the decide stage that can change an answer, in the order they run; each
 # records the answer it was given in the trace as "before:<step>".
-DECIDE_STEPS = ("chosen", "recheck", "target", "entity", "named", "lead", "settle",
+DECIDE_STEPS = ("chosen", "recheck", "target", "entity", "named", "said", "lead", "settle",
                 "likely_yes", "accounts")
 
 

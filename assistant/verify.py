@@ -974,6 +974,24 @@ def _phrase(token: Token) -> str:
     return str(doc[token.left_edge.i: max(end, token.i) + 1].text).strip(" ,;")
 
 
+def _hypothetical(head: Token, policy: VerifierPolicy) -> frozenset[int]:
+    """The tokens a condition or a modal on ``head`` makes hypothetical: its subtree.
+
+    A clause within it with a verb in the past tense and a subject of its own states
+    a fact of its own: "... would be communicated through window guidance, the same
+    method authorities used earlier this year when they *urged* companies to ...
+    prioritize suppliers such as Huawei" says they did urge them. Not the condition
+    itself ("if the company *said* ...").
+    """
+    factual = {x.i for t in head.subtree
+               if t.i != head.i and t.tag_ == "VBD"
+               and any(c.dep_ in ("nsubj", "nsubjpass") for c in t.children)
+               and not any(c.dep_ == "mark" and c.lower_ in policy.conditionals
+                           for c in t.children)
+               for x in t.subtree}
+    return frozenset(x.i for x in head.subtree if x.i not in factual)
+
+
 def _scopes(window: _Window, policy: VerifierPolicy) -> list[_Scope]:
     """The conditional, modal and attributed parts of the evidence."""
     out: list[_Scope] = []
@@ -982,9 +1000,9 @@ def _scopes(window: _Window, policy: VerifierPolicy) -> list[_Scope]:
         if t.dep_ == "mark" and t.lower_ in policy.conditionals:
             clause = t.head
             main = clause.head if clause.dep_ == "advcl" else clause
-            out.append(_Scope("conditional", t.text, frozenset(x.i for x in main.subtree)))
+            out.append(_Scope("conditional", t.text, _hypothetical(main, policy)))
         elif (t.tag_ == "MD" and t.lower_ in policy.modals) or lemma in policy.hedges:
-            out.append(_Scope("modality", t.text, frozenset(x.i for x in t.head.subtree),
+            out.append(_Scope("modality", t.text, _hypothetical(t.head, policy),
                               head=_key(t.head) if t.tag_ == "MD" else ""))
         elif t.pos_ == "VERB" and lemma in policy.reporting and lemma != "accord":
             said = {x.i for c in t.children if c.dep_ in ("ccomp", "xcomp", "advcl", "parataxis")

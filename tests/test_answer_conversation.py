@@ -32,6 +32,15 @@ def _turns(*texts: str) -> list[dict[str, str]]:
      "Since when have they overseen chip procurement?",
      "Since when have the National Development and Reform Commission and the Ministry of "
      "Industry and Information Technology overseen chip procurement?"),
+    # a passive "they" after "who did it?" is what was done, not who did it
+    (("Who led China's emergency meetings on Nvidia H200 purchases?",
+      "The National Development and Reform Commission and the Ministry of Industry and "
+      "Information Technology."),
+     "and when were they held?", "and when were China's emergency meetings held?"),
+    # ... but after "which were done to?" it is the names answering it
+    (("Which companies were asked to provide demand forecasts?",
+      "Representatives from Alibaba, ByteDance, and Tencent were asked [4]."),
+     "And when were they asked?", "And when were Alibaba, ByteDance, and Tencent asked?"),
     # they/it: the thing a "what X" question asked about, once answered
     (("What restrictions are Chinese regulators considering on H200 purchases?",
       "A cap relative to existing and planned purchases of domestic accelerators [8]."),

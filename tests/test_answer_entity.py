@@ -171,3 +171,46 @@ def test_a_byline_answer_to_who_wrote_is_not_displaced_by_who_said_something(
     a = _answering_from(tmp_path, "By Ann Cao in Shanghai", "Ann Cao, Coco Feng, Wency Chen")
     answer = a.ask("Who wrote the report about Beijing weighing imports of the H200?")
     assert "Ann Cao" in answer.text and "Randy Abrams" not in answer.text, answer.trace
+
+
+WINDOW = ("If adopted, these measures would be communicated through informal “window "
+          "guidance”, the same method authorities used earlier this year when they urged "
+          "companies to avoid Nvidia hardware and prioritize suppliers such as Huawei.")
+
+
+def test_the_noun_a_name_question_asks_for() -> None:
+    for question, kind in (("Which domestic chip supplier were firms told to favour?", "suppli"),
+                           ("Earlier this year, which domestic supplier were Chinese companies "
+                            "told to favour over Nvidia?", "suppli"),  # a garbled parse
+                           ("Name the chip supplier that firms were told to favour.", "suppli"),
+                           ("Who led the meetings?", ""),
+                           ("What restrictions are weighed?", "")):
+        assert entity.asked_kind(question) == kind, question
+
+
+def test_a_name_given_as_an_example_of_the_asked_noun_is_a_candidate() -> None:
+    question = "Which domestic supplier were Chinese companies told to favour over Nvidia?"
+    found = entity.members(question, WINDOW)
+    assert [c.name for c in found] == ["Huawei"]
+    assert found[0].clause == "prioritize suppliers such as Huawei"
+    # another noun asked, or the example named by the question itself: none
+    assert entity.members("Which outlet reported the meetings?", WINDOW) == []
+    assert entity.members("Which supplier besides Huawei was named?", WINDOW) == []
+    assert entity.members(question, REUTERS) == []
+
+
+def test_a_which_question_answered_with_no_example_of_its_noun_gets_one(
+        make_assistant: Make) -> None:
+    """The model answers with the companies keen to buy; the reports call Huawei a supplier."""
+    from conftest import passage_number
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = passage_number(messages, "Bloomberg first reported")
+        return f"Passage: {n}\nAnswer: Alibaba and ByteDance [{n}]."
+
+    question = "Which domestic supplier were Chinese companies told to favour over Nvidia?"
+    answer = make_assistant(reply, context_mode="corpus").ask(question)
+    assert answer.text.startswith("Huawei — prioritize suppliers such as Huawei ["), answer.text
+    assert "Alibaba" not in answer.text
+    assert "suppliers such as Huawei" in answer.citations[0].quote
+    assert answer.trace["entity"].startswith("Huawei (one of the suppli")

@@ -69,6 +69,32 @@ def test_load_items_reads_gold(tmp_path: Path) -> None:
         load_items(path)
 
 
+def test_a_history_of_turns_gives_the_replies(tmp_path: Path) -> None:
+    """Turns with roles: the user turns are the history, the assistant's the replies."""
+    from assistant.evaluation import run_item
+
+    turns = [{"role": "user", "content": "Who led them?"},
+             {"role": "assistant", "content": "The NDRC [1]."}]
+    path = _write(tmp_path / "e.jsonl", [
+        {"id": "a", "question": "When?", "answerable": True, "history": turns}])
+    item = load_items(path)[0]
+    assert (item.history, item.replies) == (("Who led them?",), ("The NDRC [1].",))
+    seen: list[object] = []
+
+    class Recorder(StubAssistant):
+        def ask(self, question: str, history: object = None) -> Answer:
+            seen.append((question, history))
+            return super().ask(question, history)
+
+    answer = Answer("When?", "On December 10 [1].", False, (), (), {})
+    run_item(Recorder({"When?": answer}, {"When?": []}), item)  # type: ignore[arg-type]
+    assert seen == [("When?", turns)]  # the first turn is not asked again
+    _write(path, [{"id": "a", "question": "q?", "answerable": True,
+                   "history": [{"role": "assistant", "content": "x"}]}])
+    with pytest.raises(ConfigError, match="line 1"):
+        load_items(path)
+
+
 def test_quote_matches_gold_needs_30_characters_or_the_whole_gold() -> None:
     gold = "abcdefghij klmnopqrst uvwxyz0123 456789"
     assert quote_matches_gold("... ABCDEFGHIJ   klmnopqrst\nuvwxyz01 ...", gold)  # 30 chars

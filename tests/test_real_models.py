@@ -369,3 +369,26 @@ def test_real_that_agency_and_a_topic_with_its_paragraph(real_assistant: Assista
                                "considering on H200 purchases and use.")
     assert "One proposal would cap" in topic.text, topic.text
     assert "Another would bar H200 use" in topic.text, topic.text
+
+
+def test_real_a_persons_words_an_example_of_a_kind_and_a_passive_they(
+        real_assistant: Assistant) -> None:
+    """What a person said is their statement; "which supplier" the one the reports name as
+    one; a passive "they" after "who ran X?" is X."""
+    kind = real_assistant.ask("Which supplier did the authorities urge Chinese firms to "
+                              "prioritise earlier this year?")
+    assert not kind.refused and "Huawei" in kind.text, (kind.text, kind.trace)
+    asked = "Who is Randy Abrams?"
+    first = real_assistant.ask(asked)
+    said = real_assistant.ask("What did he say about the H200 imports?",
+                              history=[{"role": "user", "content": asked},
+                                       {"role": "assistant", "content": first.text}])
+    assert "balanced outcome" in said.text and "Unlimited access" in said.text, (
+        said.text, said.trace)
+    asked = "Who ran the emergency meetings with China's tech companies?"
+    first = real_assistant.ask(asked)
+    when = real_assistant.ask("And when were they held?",
+                              history=[{"role": "user", "content": asked},
+                                       {"role": "assistant", "content": first.text}])
+    assert "meetings" in when.trace.get("standalone", ""), when.trace
+    assert "December 10" in when.text, (when.text, when.trace)

@@ -366,3 +366,21 @@ def test_a_model_name_and_its_plural_are_the_same_name() -> None:
     assert mentions("The H200s are taxed.", "H200")
     assert not mentions("The H200s are taxed.", "H20")
     assert mentions("The GPU was shipped.", "GPUs")
+
+
+def test_a_past_clause_within_a_condition_states_a_fact() -> None:
+    """ "If adopted, X would be communicated through ..., the method authorities used when
+    they urged companies to prioritize suppliers such as Huawei": the urging happened."""
+    evidence = ("If adopted, these measures would be communicated through informal “window "
+                "guidance”, the same method authorities used earlier this year when they "
+                "urged companies to avoid Nvidia hardware and prioritize suppliers such as "
+                "Huawei.")
+    assert verify("Authorities urged companies to prioritize suppliers such as Huawei.",
+                  evidence).supported
+    # what the condition covers stays hypothetical
+    said = verify("These measures are communicated through informal window guidance.", evidence)
+    assert not said.supported and said.check == "modality"
+    # and the condition's own clause is no fact: "if the company said ..."
+    told = verify("Nvidia said it cut prices.",
+                  "If Nvidia said it cut prices, rivals would follow.")
+    assert not told.supported and told.check == "modality"

@@ -278,6 +278,26 @@ def _named_before(passage: str, quote: str) -> str:
 
 
 _PRONOUNS = frozenset("he she it they we i you him her them us".split())
+_PERSONAL_RE = re.compile(r"\b(?:he|she|his|her|him)\b", re.IGNORECASE)
+
+
+def referent(passage: str, sentence: str) -> str:
+    """The person a sentence of ``passage`` speaks of as "he" or "she" only ("" if none).
+
+    "... he told journalists upon arrival in Taiwan" speaks of the last person the
+    passage named before it (Jensen Huang); a sentence that names a person itself,
+    or uses no such pronoun, has no referent.
+    """
+    if not _PERSONAL_RE.search(sentence):
+        return ""
+    at = passage.find(sentence)
+    if at <= 0:
+        return ""
+    people = [e for e in parse(passage).ents if e.label_ == "PERSON"]
+    if any(at <= e.start_char < at + len(sentence) for e in people):
+        return ""
+    before = [e.text for e in people if e.end_char <= at]
+    return before[-1] if before else ""
 
 
 def _qualified(sentence: str, found: dict[int, Verdict], evidence: Sequence[Evidence],

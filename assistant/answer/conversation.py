@@ -124,6 +124,19 @@ def asks_for_name(question: str) -> bool:
     return first is not None and first.lower_ in ("who", "whom", "which")
 
 
+def asks_for_doer(question: str) -> bool:
+    """True when the question asks who did something: its wh-phrase is an active subject.
+
+    "Who led the meetings?", "Which agency ran them?"; not "Which companies were asked
+    to provide forecasts?" (to whom it was done).
+    """
+    if not asks_for_name(question):
+        return False
+    doc = verify.parse(question)
+    wh = next(t for t in doc if t.is_alpha)
+    return bool(wh.dep_ == "nsubj" or (wh.dep_ == "det" and wh.head.dep_ == "nsubj"))
+
+
 def _candidates(question: str, answer: str) -> list[Mention]:
     """Mentions of one exchange, most likely antecedent first.
 
@@ -204,7 +217,8 @@ def _answered_topic(question: str, answer: str) -> list[Mention]:
 
 
 def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]], owner: bool = False,
-                subject: bool = False, avoid: Sequence[str] = ()) -> Mention | None:
+                subject: bool = False, avoid: Sequence[str] = (), passive: bool = False
+                ) -> Mention | None:
     """The latest mention of ``kind`` over the exchanges, newest exchange first.
 
     ``owner``: a possessive "its" ("its CEO") takes the latest organisation or
@@ -214,11 +228,15 @@ def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]], owner: bool = F
     after what an answered "what X" question asked about; and a subject "they" after a
     who-question is the organisation (or the names joined) answering it ("Who makes the
     H200 chips?", then "after they make them"). ``avoid`` are what another pronoun of
-    the same clause stands for: "they make them" are two things.
+    the same clause stands for: "they make them" are two things. ``passive``: the
+    pronoun is a passive subject, what was done rather than who did it, so after a
+    who-question it takes the question's own mentions before the names answering it
+    ("Who led the meetings?", then "When were they held?").
     """
     for question, answer in reversed(exchanges):
         candidates = [m for m in _candidates(question, answer) if m.text not in avoid]
-        if subject and kind == "group" and answer and asks_for_name(question):
+        done_to = passive and bool(answer) and asks_for_doer(question)
+        if subject and not done_to and kind == "group" and answer and asks_for_name(question):
             for mention in candidates:  # the answer's names come first for a name question
                 if mention.label == "ORG" or (mention.kind == "group" and mention.joined):
                     return mention
@@ -231,6 +249,9 @@ def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]], owner: bool = F
             said_by = _subject_phrase(question)
             candidates = sorted(candidates, key=lambda m: (
                 not m.topic, not (said_by and (m.text in said_by or said_by in m.text))))
+        if done_to:  # what was done, not who did it: "Who led the meetings?", then
+            own = mentions(question)  # "When were they held?"
+            candidates = sorted(candidates, key=lambda m: m not in own)
         for mention in candidates:
             if mention.kind == kind:
                 return mention
@@ -325,7 +346,8 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
         # a pronoun is never its own clause's other pronoun ("they make them")
         avoid = [b for (_, b), i in zip(replaced, heads, strict=True) if i == token.head.i]
         found = _antecedent(kind, exchanges, owner=word == "its",
-                            subject=token.dep_ in ("nsubj", "nsubjpass"), avoid=avoid)
+                            subject=token.dep_ in ("nsubj", "nsubjpass"), avoid=avoid,
+                            passive=token.dep_ == "nsubjpass")
         if found is None:
             pieces.append(token.text_with_ws)
             continue

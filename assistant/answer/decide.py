@@ -47,16 +47,18 @@ from assistant.answer import (
     polar,
     presence,
     sourcing,
+    speech,
     summary,
     target,
 )
+from assistant.answer.entity import Candidate
 from assistant.answer.evidence import RankedSentence, SentenceRanker
 from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.ingest.chunking import sentence_spans
 from assistant.models.embedding import Embedder, EmbeddingSimilarity
 from assistant.models.generation import Generator, Message
 from assistant.records import Answer, Chunk, Citation, Document, Hit, definition_term
-from assistant.text import name_casing, truecase
+from assistant.text import name_casing, terms, truecase
 
 # the model's probability that a sentence says yes to a yes/no question (a chat scored)
 YesScorer = Callable[[list[Message]], "float | None"]
@@ -202,6 +204,9 @@ class AnswerBuilder:
         kind = entity.asked(question)
         if not self.uses("entity") or not hits or not kind:
             return refused
+        example = self._example(refused, hits, exempt)
+        if example is not None:
+            return example
         # an answer naming no one in the asked role gives way only to the question's own
         # verb: "said Randy Abrams" is no answer to "Who wrote ...?" after a byline
         displacing = False
@@ -211,7 +216,7 @@ class AnswerBuilder:
                 refused, exempt)
             if not on_label and not displacing:
                 return refused
-        best: tuple[int, float, RankedSentence, entity.Candidate] | None = None
+        best: tuple[int, float, RankedSentence, Candidate] | None = None
         for ranked in self._ranker(hits).rank(question)[:self._policy.entity_sentences]:
             if ranked.matched < self._policy.min_matched:
                 continue
@@ -223,23 +228,56 @@ class AnswerBuilder:
         if best is None:
             return refused
         _, _, ranked, found = best
+        made = self._entity_answer(refused, hits, ranked, found, exempt,
+                                   f"{found.name} ({found.matched}): {ranked.text}")
+        return refused if made is None else made  # an answer on a label stays
+
+    def _example(self, answer: Answer, hits: list[Hit], exempt: Sequence[str]) -> Answer | None:
+        """For "Which <noun> ...?", the name the reports give as an example of that noun.
+
+        "Which domestic supplier were companies told to favour?" and "... prioritize
+        suppliers such as Huawei" (:func:`assistant.answer.entity.members`): of the
+        ``entity_sentences`` best-ranked sentences with ``min_matched`` question words,
+        the first that gives a name as one of the asked noun is the answer, unless the
+        answer already names one given so. None when no sentence gives one.
+        """
+        question = answer.question
+        found: list[tuple[RankedSentence, Candidate]] = []
+        for ranked in self._ranker(hits).rank(question)[:self._policy.entity_sentences]:
+            if ranked.matched >= self._policy.min_matched:
+                found += [(ranked, c) for c in entity.members(question, ranked.text, exempt)]
+        if not found or (not answer.refused and any(
+                verify.mentions(answer.text, c.name) for _, c in found)):
+            return None
+        ranked, best = found[0]
+        return self._entity_answer(answer, hits, ranked, best, exempt,
+                                   f"{best.name} (one of the {entity.asked_kind(question)}s): "
+                                   f"{ranked.text}")
+
+    def _entity_answer(self, refused: Answer, hits: list[Hit], ranked: RankedSentence,
+                       found: Candidate, exempt: Sequence[str], why: str
+                       ) -> Answer | None:
+        """The answer ``found`` names, its clause quoted and cited to ``ranked``.
+
+        None when the verifier does not support it or it misses the question's target.
+        """
+        question = refused.question
         clause = found.clause[:1].upper() + found.clause[1:]
         # the name first: the clause when it starts with it, else the name, then the clause
         text = clause if clause.lower().startswith(found.name.lower()) \
             else f"{found.name} — {found.clause}"
         evidence = self._evidence(hits[ranked.n - 1])
         if not evidence.verdict(text.rstrip(".")).supported:
-            return refused
+            return None
         grounded = [claims.GroundedSentence(text, (ranked.n,), 1.0, ranked.text,
                                             ((ranked.n, ranked.text),))]
         rendered, cited = citations.build_citations(claims.render(grounded), hits,
                                                     self._titles, {ranked.n: [ranked.text]})
-        trace = {**refused.trace, "entity": f"{found.name} ({found.matched}): {ranked.text}",
-                 "before:entity": refused.text}
+        trace = {**refused.trace, "entity": why, "before:entity": refused.text}
         answer = Answer(question, rendered, False, cited, refused.hits, refused.timings,
                         refused.unsupported, trace)
         checked = self.on_target(answer, exempt)
-        return refused if checked.refused else checked  # an answer on a label stays
+        return None if checked.refused else checked
 
     def _settle_polar(self, question: str, sentences: list[claims.GroundedSentence],
                       unsupported: list[str], evidence: Sequence[claims.Evidence]
@@ -592,6 +630,82 @@ class AnswerBuilder:
     def _led(answer: Answer, text: str, cited: tuple[Citation, ...], what: str) -> Answer:
         trace = {**answer.trace, "lead": what, "before:lead": answer.text}
         return dataclasses.replace(answer, text=text, citations=cited, trace=trace)
+
+    def said(self, answer: Answer, hits: list[Hit], exempt: Sequence[str] = ()) -> Answer:
+        """For "What did <person> say / make of ...?", the person's statement that answers.
+
+        The person's words are a sentence in which the person speaks
+        (:func:`assistant.answer.speech.speaks`: named, or "he" after being named, with
+        a reporting verb or a quotation), of the one report the question names if it
+        names one: the first the answer cites (the model's choice), unless the
+        best-ranked one (with ``min_matched`` question words, one of them not the
+        person's name, and every figure of the question) holds more of the question's
+        other words. The answer is that sentence with the one next to it in which the
+        person speaks too (``said_sentences`` in all), quoted as written, unless the
+        answer already shows them. It is checked against the question's target
+        (:meth:`on_target`); when that fails the answer stays as it was. A question
+        about several reports
+        is left to each report's account (:meth:`each_report`).
+        """
+        question = answer.question
+        person = speech.asked_speaker(question)
+        if (not self.uses("said") or not hits or not person
+                or comparison.about_several(question, self._names)):  # each report's account
+            return answer
+        reports = comparison.named_reports(question, self._names)
+        figures = [question[f.start:f.end] for f in verify.numbers(question)]
+        topic = terms(question) - terms(person)  # what the question asks them about
+        ranked = next(((r.n, r.text) for r in self._ranker(hits).rank(question)
+                       if r.matched >= self._policy.min_matched and topic & terms(r.text)
+                       and (len(reports) != 1 or hits[r.n - 1].chunk.doc_id in reports)
+                       and all(verify.flat(f) in verify.flat(r.text) for f in figures)
+                       and speech.speaks(person, hits[r.n - 1].chunk.text, r.text)), None)
+        own = None if answer.refused else self._speaking(answer, hits, person, reports)
+        # the model's choice among the person's words stands, unless the best-ranked
+        # sentence holds more of what the question asks them about
+        anchor = own if own is not None and (
+            ranked is None or len(topic & terms(ranked[1])) <= len(topic & terms(own[1]))
+        ) else ranked
+        if anchor is None:
+            return answer
+        n, sentence = anchor
+        statement = speech.statement(person, hits[n - 1].chunk.text, sentence,
+                                     self._policy.said_sentences)
+        shown = citations.MARKER_RE.sub("", answer.text)
+        if not answer.refused and all(s in shown for s in statement):
+            return answer
+        grounded = [claims.GroundedSentence(s, (n,), 1.0, s, ((n, s),)) for s in statement]
+        text, cited = citations.build_citations(claims.render(grounded), hits, self._titles,
+                                                {n: list(statement)})
+        trace = {**answer.trace, "said": f"{person}: {' '.join(statement)}",
+                 "before:said": answer.text}
+        left = () if answer.refused else tuple(
+            f"{sentence} — {person}'s own words are quoted instead"
+            for sentence, _ in claims.split_answer(answer.text))
+        made = Answer(question, text, False, cited, answer.hits, answer.timings,
+                      (*answer.unsupported, *left), trace)
+        checked = self.on_target(made, exempt)
+        return answer if checked.refused else checked
+
+    @staticmethod
+    def _speaking(answer: Answer, hits: list[Hit], person: str, reports: set[str]
+                  ) -> tuple[int, str] | None:
+        """The first cited sentence in which ``person`` speaks, as (passage number, sentence).
+
+        Only of the report the question names, when it names one; None if there is none.
+        """
+        for c in answer.citations:
+            if len(reports) == 1 and c.doc_id not in reports:
+                continue
+            n = next((i for i, h in enumerate(hits, start=1)
+                      if h.chunk.doc_id == c.doc_id and c.quote in h.chunk.text), None)
+            if n is None:
+                continue
+            passage = hits[n - 1].chunk.text
+            for sentence in claims.Evidence(c.quote).units():
+                if speech.speaks(person, passage, sentence):
+                    return n, sentence
+        return None
 
     def named(self, answer: Answer, hits: list[Hit]) -> Answer:
         """For a who / which-company question, also the sentence that names them.

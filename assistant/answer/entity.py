@@ -224,3 +224,78 @@ def candidates(question: str, sentence: str, exclude: Sequence[str] = (),
             if best is None or matched > best.matched:
                 found[name] = Candidate(name, clause, matched)
     return sorted(found.values(), key=lambda c: -c.matched)
+
+
+# "suppliers such as Huawei", "analysts including X", "chipmakers like TSMC": a noun
+# and the names it is given as examples of (English grammar, not words of the reports)
+_EXAMPLE_PREPOSITIONS = frozenset({"like", "including"})
+
+
+def asked_kind(question: str) -> str:
+    """The key of the noun a name question asks for, or "".
+
+    "supplier" of "Which domestic chip supplier ...?" and of "Name the supplier ...".
+    """
+    if asked(question) != "name":
+        return ""
+    doc = verify.parse(question)
+    # the words after "which", or after "name the": the last noun of them ("domestic chip
+    # supplier"); the parse itself may be garbled ("Earlier this year, which ...")
+    request = _NAME_REQUEST_RE.match(question)
+    if request is not None:  # its last word: the determiner ("the")
+        anchor = next((t for t in reversed(doc) if t.idx < request.end()), None)
+    else:
+        anchor = next((t for t in doc if t.lower_ == "which"), None)
+    noun = None
+    for token in doc[anchor.i + 1:] if anchor is not None else ():
+        if token.pos_ not in ("ADJ", "NOUN") or (
+                noun is not None and token.dep_ in ("nsubj", "nsubjpass")
+                and noun.head.i != token.i):
+            break  # "the supplier firms were told to favour": the firms are told
+        noun = token if token.pos_ == "NOUN" else noun
+    return verify.word_key(noun) if noun is not None and noun.pos_ == "NOUN" else ""
+
+
+def _examples(noun: Any) -> list[Any]:
+    """The name tokens ``noun`` is given examples of: "such as X and Y", "like X", "X, a Z"."""
+    out: list[Any] = []
+    for child in noun.children:
+        such = child.lower_ == "as" and (child.i > 0 and child.doc[child.i - 1].lower_ == "such")
+        if child.dep_ == "prep" and (child.lower_ in _EXAMPLE_PREPOSITIONS or such):
+            out += [x for o in child.children if o.dep_ == "pobj" for x in (o, *o.conjuncts)]
+        elif child.dep_ == "appos":
+            out.append(child)
+    if noun.dep_ == "appos":
+        out.append(noun.head)
+    return [t for t in out if t.ent_type_ and t.ent_type_ not in _NOT_NAMES]
+
+
+def members(question: str, sentence: str, exclude: Sequence[str] = ()) -> list[Candidate]:
+    """The names ``sentence`` gives as examples of the noun the question asks for.
+
+    "Which domestic supplier were companies told to favour?" and "... urged companies
+    to avoid Nvidia hardware and prioritize suppliers such as Huawei": Huawei, in the
+    clause of the verb that governs "suppliers". The question's own names and
+    ``exclude`` are not offered.
+    """
+    kind = asked_kind(question)
+    if not kind:
+        return []
+    wanted = terms(question)
+    asked_names = [*verify.names(question), *exclude]
+    doc = verify.parse(sentence)
+    found: dict[str, Candidate] = {}
+    for noun in doc:
+        if noun.pos_ != "NOUN" or verify.word_key(noun) != kind:
+            continue
+        verb = _governing_verb(noun, "name")
+        tokens = _own_clause(verb) if verb is not None else list(doc)
+        clause = _clause_text(sentence, tokens, verb) if verb is not None else sentence
+        matched = len(wanted & terms(" ".join(t.text for t in tokens)))
+        for token in _examples(noun):
+            ent = next((e for e in doc.ents if e.start <= token.i < e.end), None)
+            name = (ent.text if ent is not None else token.text).strip(" ,;:")
+            if name and name not in found and not any(
+                    verify.mentions(name, e) or verify.mentions(e, name) for e in asked_names):
+                found[name] = Candidate(name, clause, matched)
+    return sorted(found.values(), key=lambda c: -c.matched)

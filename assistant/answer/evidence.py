@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer.claims import Evidence
+from assistant.answer.claims import Evidence, referent
 from assistant.models.embedding import Embedder
 from assistant.text import terms
 
@@ -52,6 +52,16 @@ def passage_sentences(passages: Sequence[str]) -> list[tuple[int, str]]:
             for unit in Evidence(text).units()]
 
 
+def sentence_terms(passages: Sequence[str], sentences: Sequence[tuple[int, str]]
+                   ) -> list[set[str]]:
+    """Each sentence's content words, with the name of the person its "he" or "she" is.
+
+    "..., he told journalists upon arrival in Taiwan" matches a question about Huang
+    as the sentence before it, which names him, does (:func:`claims.referent`).
+    """
+    return [terms(f"{referent(passages[n - 1], text)} {text}") for n, text in sentences]
+
+
 class SentenceRanker:
     """Ranks the sentences of a fixed list of passages against questions.
 
@@ -64,7 +74,7 @@ class SentenceRanker:
         self._lock = threading.Lock()
         self._sentences = passage_sentences(passages)
         self._embedder = embedder
-        self._terms = [terms(text) for _, text in self._sentences]
+        self._terms = sentence_terms(passages, self._sentences)
         df: dict[str, int] = {}
         for words in self._terms:
             for word in words:

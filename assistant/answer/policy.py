@@ -33,14 +33,16 @@ class AnswerPolicy:
 
     # The named fallbacks of the decide step that are on (:data:`FALLBACKS`). Each one's
     # effect on held-out questions is scored by ``assistant eval`` ("decide steps").
-    fallbacks: tuple[str, ...] = ("chosen", "recheck", "named", "entity", "settle",
+    fallbacks: tuple[str, ...] = ("chosen", "recheck", "named", "entity", "said", "settle",
                                   "likely_yes", "accounts", "other_reports")
     """The decide step's fallbacks that run: ``chosen`` (the model's passage, when
     nothing it wrote holds), ``recheck`` (the one other sentence of the cited passages
     that holds the answer check's words, when the quoted one lacks them), ``named`` (the sentence
     before, naming who a who-question asks for, when the answer's sentence only refers back),
     ``entity`` (for a who / which / where / when question left unanswered, the name a
-    passage sentence gives in the asked role),
+    passage sentence gives in the asked role, or as an example of the asked noun),
+    ``said`` (for "What did <person> say ...?", the best-ranked sentence in which that
+    person speaks),
     ``settle`` (for a yes/no question whose answer does not settle it, a best-ranked
     sentence that does, with its yes or no first),
     ``likely_yes`` (for a yes/no question nothing settles in code, the sentence the model
@@ -100,6 +102,12 @@ class AnswerPolicy:
     """Best-ranked sentences searched for the name a who / which / where / when
     question asks for (:meth:`AnswerBuilder.entity`). Chosen by hand, not fitted: the
     top-5 of retrieval's own default cut-off."""
+    said_sentences: int = 2
+    """Sentences of one statement a person makes: the best-ranked sentence in which
+    the person speaks and the one next to it in the same passage when the person
+    speaks there too ("..., said Randy Abrams" and "..., he added";
+    :meth:`AnswerBuilder.said`). Set in session 26 from calibration questions blind9
+    k-33 and blind11 n-34, whose expected answers hold both sentences of his."""
     settle_sentences: int = 8
     """Best-ranked sentences (each with ``min_matched`` question words) searched for one
     that settles a yes/no question (:meth:`AnswerBuilder.settled`). Refitted in session 22
@@ -174,8 +182,8 @@ class AnswerPolicy:
     """How far back (characters) the sentence before a cited one is looked for."""
 
 
-FALLBACKS = frozenset({"chosen", "recheck", "named", "entity", "settle", "likely_yes",
-                       "accounts", "other_reports"})
+FALLBACKS = frozenset({"chosen", "recheck", "named", "entity", "said", "settle",
+                       "likely_yes", "accounts", "other_reports"})
 # Removed: "judge" (the second opinion: rank plus the model's probability that a sentence,
 # shown alone, answers the question, against the answer's own). On the first runs of
 # blind5-8 it changed 10 answers: 1 made right, 3 made wrong (session 24).
