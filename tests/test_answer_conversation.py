@@ -37,6 +37,10 @@ def _turns(*texts: str) -> list[dict[str, str]]:
       "The National Development and Reform Commission and the Ministry of Industry and "
       "Information Technology."),
      "and when were they held?", "and when were China's emergency meetings held?"),
+    (("Which agencies led China's emergency meetings on the H200?",
+      "The National Development and Reform Commission and the Ministry of Industry and "
+      "Information Technology."),
+     "And when were those held?", "And when were China's emergency meetings held?"),
     # ... but after "which were done to?" it is the names answering it
     (("Which companies were asked to provide demand forecasts?",
       "Representatives from Alibaba, ByteDance, and Tencent were asked [4]."),

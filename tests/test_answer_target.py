@@ -456,3 +456,15 @@ def test_how_many_of_the_named_units_is_a_count_for_the_one_asked() -> None:
     quote = Cited("More than 400,000 H200 chips were approved for ByteDance, Alibaba and Tencent.")
     assert addresses(want, [quote]) == \
         "the cited sentences give the count for ByteDance together with others"
+
+
+def test_a_count_for_a_name_the_parse_does_not_make_principal() -> None:
+    """"How many units was Tencent approved to buy on its own?": Tencent's count alone."""
+    want = target("How many H200 units was Tencent approved to buy on its own?")
+    quote = Cited("More than 400,000 H200 chips reportedly approved for ByteDance, Alibaba and "
+                  "Tencent as China balances AI needs with tech self-reliance push")
+    assert addresses(want, [quote]) == \
+        "the cited sentences give the figure for Tencent together with others"
+    # the three asked together: their count
+    asked = target("How many H200 units were ByteDance, Alibaba and Tencent approved to buy?")
+    assert addresses(asked, [quote]) == ""

@@ -34,6 +34,7 @@ _PERSON = frozenset({"he", "him", "his", "she", "her", "hers", "himself", "herse
 _THING = frozenset({"it", "its"})
 _GROUP = frozenset({"they", "them", "their", "theirs"})
 _DEMONSTRATIVES = frozenset({"that", "this", "those", "these"})
+_PLURAL_DEMONSTRATIVES = frozenset({"those", "these"})  # alone, a group: "when were those held?"
 _POSSESSIVE = frozenset({"his", "its", "their", "theirs", "hers"})
 _OBJECT = frozenset({"him", "them", "himself", "herself"})  # "her" may be either
 # words that bring in a group the conversation has not named ("the other firms")
@@ -332,7 +333,8 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
                 skip = token.head.i
                 continue
         kind = ("person" if word in _PERSON else "thing" if word in _THING
-                else "group" if word in _GROUP else "")
+                else "group" if word in _GROUP or (word in _PLURAL_DEMONSTRATIVES
+                                                   and token.pos_ == "PRON") else "")
         if not kind or token.pos_ not in ("PRON", "DET"):
             pieces.append(token.text_with_ws)
             continue

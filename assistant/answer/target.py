@@ -785,7 +785,9 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
                                            and _of_a_year_ago(c.before))
             for c in cited):  # "earlier this year" is not
         return "the cited sentences give no figure for a year earlier, as asked"
-    for name in want.names if want.figure or want.count else ():
+    # any name of the question, not only its principal ones: "How many units was Tencent
+    # approved to buy on its own?" (the parse may hang Tencent off the verb oddly)
+    for name in want.mentioned if want.figure or want.count else ():
         if _group_figure(name, want, cited, exempt):  # "did ByteDance alone get ...?"
             return f"the cited sentences give the figure for {name} together with others"
     return ""
