@@ -20,8 +20,12 @@ what a small model is bad at:
 3. Each kept candidate is scored by how many of the question's other content
    words its clause holds; the best clause must hold ``min_matched`` of them.
 
+A "which <noun>" question may also be answered by a name a sentence gives as an
+example of that noun (:func:`members`: "suppliers such as Huawei", "Randy Abrams,
+head of Taiwan research"), whatever verb governs it.
+
 The word lists are English grammar (wh-words, nouns that ask for a place or a
-time), not words of the reports.
+time, the prepositions that introduce examples), not words of the reports.
 """
 
 from __future__ import annotations
