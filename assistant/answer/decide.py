@@ -674,16 +674,14 @@ class AnswerBuilder:
         shown = citations.MARKER_RE.sub("", answer.text)
         if not answer.refused and all(s in shown for s in statement):
             return answer
-        grounded = [claims.GroundedSentence(s, (n,), 1.0, s, ((n, s),)) for s in statement]
-        text, cited = citations.build_citations(claims.render(grounded), hits, self._titles,
-                                                {n: list(statement)})
         trace = {**answer.trace, "said": f"{person}: {' '.join(statement)}",
                  "before:said": answer.text}
         left = () if answer.refused else tuple(
             f"{sentence} — {person}'s own words are quoted instead"
             for sentence, _ in claims.split_answer(answer.text))
-        made = Answer(question, text, False, cited, answer.hits, answer.timings,
-                      (*answer.unsupported, *left), trace)
+        made = self._quoting(dataclasses.replace(answer, unsupported=(*answer.unsupported,
+                                                                      *left), trace=trace),
+                             hits, n, [(s, s) for s in statement])
         checked = self.on_target(made, exempt)
         return answer if checked.refused else checked
 
@@ -1209,10 +1207,16 @@ class AnswerBuilder:
         dst, ...): ..."), which it does not repeat; the quote is the sentence alone.
         """
         term = self._defined(hits[n - 1], sentence)
-        text = f"{term}: {sentence}" if term else sentence
-        grounded = [claims.GroundedSentence(text, (n,), 1.0, sentence, ((n, sentence),))]
+        return self._quoting(base, hits, n, [(f"{term}: {sentence}" if term else sentence,
+                                              sentence)])
+
+    def _quoting(self, base: Answer, hits: list[Hit], n: int,
+                 shown: Sequence[tuple[str, str]]) -> Answer:
+        """An answer of sentences of passage ``n``, each (as shown, as quoted), cited."""
+        grounded = [claims.GroundedSentence(text, (n,), 1.0, sentence, ((n, sentence),))
+                    for text, sentence in shown]
         text, cited = citations.build_citations(claims.render(grounded), hits, self._titles,
-                                                {n: [sentence]})
+                                                {n: [sentence for _, sentence in shown]})
         return Answer(base.question, text, False, cited, base.hits, base.timings,
                       base.unsupported, base.trace)
 
