@@ -284,6 +284,13 @@ def test_outline_entries_are_found_as_lines_of_their_page() -> None:
         ("Results", 1), ("Appendix A Sources", 1)]
 
 
+def test_a_heading_does_not_start_at_a_line_without_letters_or_digits() -> None:
+    # found by Hypothesis: a paragraph's closing "-." wrapped onto a line of its own, and
+    # the heading after it was read as "-. Part 0.1 of the report"
+    pages = [["Alpha chips said chips the", "-.", "Part 0.1 of the report", "Bravo more."]]
+    assert outline_headings(pages, [(0, 1, "Part 0.1 of the report")]) == [{2: (1, 2)}]
+
+
 def test_heading_lines_are_paragraphs_of_their_own_whatever_their_width() -> None:
     full = "x" * 40  # a line that runs to the margin
     lines = [full, "Heading one", "Heading two", full + " heading", "body after", "tail"]

@@ -250,7 +250,10 @@ def outline_headings(pages: Sequence[Sequence[str]], entries: Sequence[tuple[int
             lines = pages[p]
             span = next(((i, j) for i in range(after[p], len(lines)) if lines[i]
                          for j in range(i + 1, min(i + _HEADING_LINES, len(lines)) + 1)
-                         if all(lines[i:j]) and _same_heading(title, " ".join(lines[i:j]))),
+                         # every line holds a letter or digit: not the "-." that ends
+                         # the paragraph before, wrapped onto a line of its own
+                         if all(map(_comparable, lines[i:j]))
+                         and _same_heading(title, " ".join(lines[i:j]))),
                         None)
             if span is not None:
                 marks[p].update(dict.fromkeys(range(*span), (level, span[0])))
