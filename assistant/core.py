@@ -305,8 +305,8 @@ class Assistant:
         allowed = self.select(reports, outlets, since, until)
         turns = normalize_history(history)
         context = [t["content"] for t in turns if t["role"] == "user"]
-        return self._retriever.search(conversation.resolve(query, turns).standalone, k, context,
-                                      allowed)
+        standalone = conversation.resolve(query, turns, self._builder.report_names).standalone
+        return self._retriever.search(standalone, k, context, allowed)
 
     def retriever(self, mode: str = "hybrid") -> Retriever:
         """A retriever over the current index: ``hybrid``, ``dense`` or ``lexical`` (BM25).
@@ -390,7 +390,7 @@ class Assistant:
                                        since or None, until or None), docs)
         turns = normalize_history(history)
         yield Status("searching", "searching the reports")
-        resolved = conversation.resolve(builder.truecased(asked), turns)
+        resolved = conversation.resolve(builder.truecased(asked), turns, builder.report_names)
         question = resolved.standalone  # every later step reads the question standing alone
         trace = {"standalone": question} if question != asked else {}
         context = [t["content"] for t in turns if t["role"] == "user"]

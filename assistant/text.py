@@ -25,6 +25,9 @@ STOPWORDS = frozenset(
 )
 
 
+_DOUBLED = frozenset("bgmnprt")  # consonants English doubles before "-ed" and "-ing"
+
+
 def stem(word: str) -> str:
     """A rough stem: the plural goes first, then one derivational ending.
 
@@ -42,6 +45,10 @@ def stem(word: str) -> str:
     for suffix in ("ations", "ation", "ings", "ing", "ed", "al", "ly"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)]
+            # a consonant doubled before the ending: "barred", "shipped" (not "added",
+            # "called", "passed", whose own words end so)
+            if suffix in ("ings", "ing", "ed") and word[-1] == word[-2] and word[-1] in _DOUBLED:
+                word = word[:-1]
             break
     return word[:-1] if word.endswith("e") and len(word) > 3 else word
 

@@ -160,6 +160,9 @@ def test_related_word_forms_share_a_stem() -> None:
     assert len({frozenset(terms(w)) for w in forms}) == 1
     assert terms("proposals") == terms("proposal") == terms("proposed")
     assert terms("the processes") == terms("a process") and terms("status") == {"status"}
+    # a consonant doubled before "-ed" or "-ing" is one: "barred" is "bar"
+    assert terms("barred") == terms("bar") and terms("shipping") == terms("ships")
+    assert terms("added") == terms("adds") and terms("passed") == terms("pass")
 
 
 @pytest.mark.parametrize(("question", "extract", "answers"), [

@@ -213,3 +213,41 @@ def test_it_after_a_which_noun_question_is_the_answers_phrase_with_that_noun() -
                    "remains vastly more capable than the H20 [6].")
     assert resolve("Can Chinese buyers get it under the new arrangement?", turns).standalone == \
         "Can Chinese buyers get Nvidia’s new Blackwell platform under the new arrangement?"
+
+
+_REPORTS = {"scmp": ("South China Morning Post", "SCMP"), "toms": ("Tom's Hardware",)}
+_ASKED_OF_SCMP = [{"role": "user", "content": "According to the SCMP, whose access to the H200 "
+                   "was expected to stay tightly controlled?"},
+                  {"role": "assistant", "content": "State-backed companies [1]."}]
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("What about the other report — which sectors might be barred from using the chip?",
+     "According to Tom's Hardware, which sectors might be barred from using the chip?"),
+    ("And in the other article: who led the meetings?",
+     "According to Tom's Hardware, who led the meetings?"),
+    ("What about the other report?",  # the previous question, asked of the other report
+     "According to Tom's Hardware, whose access to the H200 was expected to stay tightly "
+     "controlled?"),
+    ("The other report, what does it say about Huawei?",  # "it" is the report
+     "What does Tom's Hardware say about Huawei?"),
+    ("How does the other outlet describe the meetings?",
+     "How does Tom's Hardware describe the meetings?"),
+])
+def test_the_other_report_is_the_one_the_conversation_did_not_name(question: str,
+                                                                   expected: str) -> None:
+    assert resolve(question, _ASKED_OF_SCMP, _REPORTS).standalone == expected
+
+
+def test_the_other_report_stays_when_it_is_unclear_which_one_it_is() -> None:
+    question = "What about the other report — who led the meetings?"
+    three = {**_REPORTS, "reuters": ("Reuters",)}  # the conversation named only one of three
+    assert resolve(question, _ASKED_OF_SCMP, three).standalone == question
+    unnamed = [{"role": "user", "content": "Who led the meetings?"},
+               {"role": "assistant", "content": "Two agencies [1]."}]
+    assert resolve(question, unnamed, _REPORTS).standalone == question
+    # of three, the one other report the conversation named
+    both = [*_ASKED_OF_SCMP, {"role": "user", "content": "Does Reuters say so too?"},
+            {"role": "assistant", "content": "Yes [2]."}]
+    assert resolve("And the other report: who led the meetings?", both, three).standalone \
+        == "According to South China Morning Post, who led the meetings?"

@@ -468,3 +468,35 @@ def test_a_count_for_a_name_the_parse_does_not_make_principal() -> None:
     # the three asked together: their count
     asked = target("How many H200 units were ByteDance, Alibaba and Tencent approved to buy?")
     assert addresses(asked, [quote]) == ""
+
+
+_EARLIER = ("The H20 contributed just $50 million in revenue during Nvidia’s October quarter, "
+            "compared to $4.6 billion in the period earlier this year when the company could "
+            "still ship H100-class processors into China.")
+
+
+def test_a_figure_asked_for_a_year_is_not_one_given_for_a_period_of_its_own() -> None:
+    asked = target("How much revenue did the H100 earn Nvidia in China in 2022?")
+    assert asked.years == ("2022",)
+    assert "not for 2022" in addresses(asked, [Cited(_EARLIER)])
+    # the year with it: answered; a sentence with no period of its own is left alone
+    assert addresses(asked, [Cited(_EARLIER.replace("this year", "in 2022"))]) == ""
+    approved = target("How many H200 chips did Beijing approve in 2025?")
+    assert addresses(approved, [Cited(
+        "The approval covered more than 400,000 H200 chips, according to Reuters, which "
+        "first reported the news on Wednesday.")]) == ""
+    # a year as a figure is no year asked of
+    assert target("How many of the 2,022 units were shipped?").years == ()
+
+
+_ABRAMS = ("Imports of the H200 reflected a “balanced outcome”, said Randy Abrams, head of "
+           "Taiwan research at UBS Group.")
+
+
+def test_a_noun_qualified_by_another_place_answers_about_that_place() -> None:
+    asked = target("Who heads UBS Group's China research team?")
+    assert "'Taiwan research'" in addresses(asked, [Cited(_ABRAMS)])
+    assert addresses(target("Who is the head of Taiwan research at UBS?"), [Cited(_ABRAMS)]) \
+        == ""
+    assert addresses(target("Who heads UBS's China research?"), [Cited(
+        _ABRAMS.replace("head of Taiwan research", "head of Taiwan and China research"))]) == ""

@@ -16,6 +16,13 @@ Two kinds of follow-up are resolved, with spaCy's parse (:func:`assistant.verify
   previous question about X: the phrase of the previous question after the same
   preposition, or of the same kind, is replaced by X; failing that, the previous
   question is put before "What about X?".
+* **"The other report".** "the other report" (article, outlet, story ...) is the one
+  report of the conversation that its latest turn naming a report did not name: of
+  two reports in all, the other one; of more, the one other report the conversation
+  named. "What about the other report?" asks the previous question of it, and "What
+  about the other report — which sectors ...?" asks "According to <it>, which sectors
+  ...?". Reports are known by their outlets' names
+  (:func:`assistant.answer.comparison.outlet_names`).
 
 A question with nothing to resolve is returned unchanged.
 """
@@ -23,11 +30,12 @@ A question with nothing to resolve is returned unchanged.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from assistant import verify
+from assistant.answer import comparison
 from assistant.models.generation import Message
 
 _PERSON = frozenset({"he", "him", "his", "she", "her", "hers", "himself", "herself"})
@@ -51,6 +59,17 @@ _THING_LABELS = frozenset({"ORG", "GPE", "PRODUCT", "NORP", "FAC", "LOC", "EVENT
 _OWNER_LABELS = frozenset({"ORG", "PRODUCT"})  # what "its CEO", "its market share" belong to
 _OWNER = "owner"  # the label of a name written as a possessor ("Nvidia's")
 _REFUSAL_RE = re.compile(r"^\W*the reports do not say\b", re.IGNORECASE)
+_OTHER_REPORT_RE = re.compile(r"\bthe\s+other\s+(?:report|article|outlet|story|piece|"
+                              r"publication|newspaper|paper|site|source)\b", re.IGNORECASE)
+# "does it say / name ...?" after "the other report": the report does the saying
+_REPORT_ITSELF_RE = re.compile(r"\b(?:does|did|has|had)\s+(?P<it>it|they)\s+(?:say|report|"
+                               r"mention|name|describe|claim|write|note|cite|give|state|list|"
+                               r"attribute|credit|add|quote|explain|suggest|put)\b",
+                               re.IGNORECASE)
+# "What about <report> — <a question of its own>?": that question, asked of the report
+_ABOUT_REPORT_RE = re.compile(r"^\W*(?:and\s+)?(?:(?:what|how)\s+about\s+|(?:in|from|for)\s+)?"
+                              r"(?P<report>.+?)"
+                              r"\s*(?:[—–:;,]|\s-)\s*(?P<rest>\S.*)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -434,8 +453,14 @@ def _expand_ellipsis(question: str, previous: str) -> str | None:
     return f"{previous.rstrip()} What about {focus}?"
 
 
-def resolve(question: str, turns: Sequence[Message]) -> Resolved:
-    """``question`` made to stand alone, from the earlier ``turns`` of the conversation."""
+def resolve(question: str, turns: Sequence[Message],
+            reports: Mapping[str, tuple[str, ...]] | None = None) -> Resolved:
+    """``question`` made to stand alone, from the earlier ``turns`` of the conversation.
+
+    ``reports`` are the names of each report (doc id: outlet and its initials), for
+    "the other report".
+    """
+    names = dict(reports or {})
     exchanges: list[tuple[str, str]] = []
     pending: str | None = None
     for turn in turns:
@@ -443,7 +468,7 @@ def resolve(question: str, turns: Sequence[Message]) -> Resolved:
             if pending is not None:
                 exchanges.append((pending, ""))
             # each earlier question stands alone too, so a third turn sees names
-            pending = _standalone(plain(turn["content"]), exchanges)[0]
+            pending = _standalone(plain(turn["content"]), exchanges, names)[0]
         elif pending is not None:  # a refusal names nothing ("The reports do not say.")
             said = plain(turn["content"])
             exchanges.append((pending, "" if _REFUSAL_RE.match(said) else said))
@@ -452,15 +477,77 @@ def resolve(question: str, turns: Sequence[Message]) -> Resolved:
         exchanges.append((pending, ""))
     if not exchanges:
         return Resolved(question, question)
-    standalone, replaced = _standalone(question, exchanges)
+    standalone, replaced = _standalone(question, exchanges, names)
     return Resolved(question, standalone, replaced)
 
 
-def _standalone(question: str, exchanges: Sequence[tuple[str, str]]
+def _standalone(question: str, exchanges: Sequence[tuple[str, str]],
+                reports: Mapping[str, tuple[str, ...]]
                 ) -> tuple[str, tuple[tuple[str, str], ...]]:
     if not exchanges:
         return question, ()
+    asked = _of_other_report(question, exchanges, reports)
+    if asked is not None:
+        other, rest = asked
+        if rest is not None:  # a question of its own, asked of the other report
+            standalone = rest
+            substituted, replaced = _substitute_pronouns(standalone, exchanges)
+            return substituted, ((question, standalone), *replaced)
+        previous = exchanges[-1][0]  # "What about the other report?": the question before
+        named = comparison.named_reports(previous, reports)
+        if named:
+            aliases = [a for d in named for a in reports[d]]
+            standalone = re.sub("|".join(rf"\b(?:the\s+)?{re.escape(a)}\b" for a in aliases),
+                                other.replace("\\", r"\\"), previous.replace("’", "'"),
+                                count=1)
+        else:
+            standalone = f"According to {other}, {previous[:1].lower()}{previous[1:]}"
+        return standalone, ((question, standalone),)
     expanded = _expand_ellipsis(question, exchanges[-1][0])
     if expanded is not None:
         return expanded, ((question, expanded),)
     return _substitute_pronouns(question, exchanges)
+
+
+def _of_other_report(question: str, exchanges: Sequence[tuple[str, str]],
+                     reports: Mapping[str, tuple[str, ...]]
+                     ) -> tuple[str, str | None] | None:
+    """The other report's outlet, and ``question`` asked of it.
+
+    ``None`` when ``question`` does not speak of "the other report" or the conversation
+    does not make clear which one that is. "What about the other report — which
+    sectors ...?" is "According to <outlet>, which sectors ...?"; "Does the other
+    report mention it?" names the outlet in its place. The question is ``None`` when it
+    is "What about the other report?" alone (the previous question, asked of it).
+    """
+    match = _OTHER_REPORT_RE.search(question)
+    if match is None or not reports:
+        return None
+    focus: set[str] = set()
+    for asked, answered in reversed(exchanges):  # the latest turn that names a report
+        focus = comparison.named_reports(asked, reports) or \
+            comparison.named_reports(answered, reports)
+        if focus:
+            break
+    pool = set(reports) if len(reports) == 2 else {
+        d for asked, answered in exchanges
+        for d in comparison.named_reports(f"{asked} {answered}", reports)}
+    others = sorted(pool - focus)
+    if not focus or len(others) != 1:
+        return None
+    other = reports[others[0]][0]
+    named = f"{question[:match.start()]}{other}{question[match.end():]}"
+    about = _ABOUT_REPORT_RE.match(named)
+    if about is not None and about.group("report").strip() == other:
+        rest = about.group("rest").strip()
+        itself = _REPORT_ITSELF_RE.search(rest)  # "does it name ...?": the report does
+        if itself is not None:
+            named = f"{rest[:itself.start('it')]}{other}{rest[itself.end('it'):]}"
+            return other, f"{named[:1].upper()}{named[1:]}"
+        if rest[:1].isupper() and verify.parse(rest)[0].pos_ != "PROPN":
+            rest = f"{rest[:1].lower()}{rest[1:]}"
+        return other, f"According to {other}, {rest}"
+    if re.fullmatch(rf"\W*(?:and\s+)?(?:(?:what|how)\s+about|in|for|from)\s+"
+                    rf"{re.escape(other)}\W*", named, re.IGNORECASE):
+        return other, None
+    return other, named  # "Does the other report mention it?": the report named instead

@@ -115,6 +115,11 @@ class AnswerBuilder:
         return Answer(question, text, False, cited, tuple(retrieved), timings,
                       tuple(unsupported), {"reply": raw}), spans
 
+    @property
+    def report_names(self) -> dict[str, tuple[str, ...]]:
+        """Each report's names (doc id: its outlet, and the outlet's initials)."""
+        return dict(self._names)
+
     def truecased(self, question: str) -> str:
         """A question typed all in lower case with the reports' names as they write them.
 

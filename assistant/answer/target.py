@@ -15,7 +15,12 @@ question (:func:`target`) is read from spaCy's parse:
   price / rate ..."), the attribute asked for: a cited sentence must hold a figure
   together with that attribute (its word, a word of the same root, or for money and
   shares a figure of that kind), and every adjective restricting the attribute
-  ("global revenue") must stand in that sentence.
+  ("global revenue") must stand in that sentence; a figure asked for a year ("in
+  2022") is not one a sentence gives for a period of its own ("earlier this year")
+  unless the year stands with it;
+* a **place qualifying a noun** ("UBS's China research team"): a cited sentence that
+  qualifies the same noun by another place ("head of Taiwan research") answers about
+  that place, unless the asked place stands with it too.
 
 The word lists are the language's words for money and shares
 (:data:`assistant.answer.claims.MONEY_WORDS`, :data:`assistant.answer.claims.SHARE_WORDS`),
@@ -58,6 +63,10 @@ class Target:
     basis: str = ""  # what a change is measured against: "quarter over quarter"
     person: str = ""  # the role a who-question asks a person for ("minister", "analyst")
     year_ago: bool = False  # asks for a figure of a year earlier ("a year ago", "last year")
+    years: tuple[str, ...] = ()  # the years the question asks of ("in 2022")
+    # a place that qualifies a noun of the question, and that noun with its compounds:
+    # ("China", ("research", "team")) of "UBS Group's China research team"
+    places: tuple[tuple[str, tuple[str, ...]], ...] = ()
     role_of: tuple[str, ...] = ()  # whose person is asked for ("the head of *the NDRC*")
 
 
@@ -186,6 +195,8 @@ def target(question: str) -> Target:
                                basis=_basis(question),
                                person=role.lower_ if role is not None else "",
                                year_ago=bool(_YEAR_AGO_RE.search(question)),
+                               years=tuple(dict.fromkeys(_YEAR_RE.findall(question))),
+                               places=_places(doc),
                                role_of=_role_of(role, names) if role is not None else ())
 
 
@@ -239,6 +250,59 @@ _YEAR_AGO_RE = re.compile(r"\b(?:(?:a|one)\s+year\s+(?:earlier|ago|before|prior)
                           r"(?:earlier|ago|prior)|(?:last|previous|prior|preceding)\s+year|"
                           r"the\s+year\s+before)\b", re.IGNORECASE)
 _A_YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+# a year as a number: "in 2022"
+_YEAR_RE = re.compile(r"(?<![\d.,$])\b((?:19|20)\d\d)\b(?![\d.,%]\d)")
+# the words of a period a figure is given for ("the October quarter", "earlier this year")
+_PERIOD_WORDS = frozenset("year years quarter quarters month months period half".split())
+
+
+_PLACE_LABELS = frozenset({"GPE", "LOC"})
+
+
+def _places(doc: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Places that qualify a noun of a parsed question, with that noun and its compounds."""
+    found = []
+    for token in doc:
+        noun = token.head
+        if token.ent_type_ in _PLACE_LABELS and token.dep_ in ("compound", "amod") \
+                and noun.pos_ == "NOUN":
+            ent = next(e for e in doc.ents if e.start <= token.i < e.end)
+            nouns = [noun, *(c for c in noun.children if c.dep_ == "compound"
+                             and c.pos_ == "NOUN")]
+            found.append((str(ent.text), tuple(verify.word_key(t) for t in nouns)))
+    return tuple(found)
+
+
+def _other_place(sentence: str, nouns: Sequence[str]) -> str:
+    """A phrase of ``sentence`` that qualifies one of ``nouns`` by a place ("Taiwan research")."""
+    for token in verify.parse(sentence):
+        if token.pos_ != "NOUN" or verify.word_key(token) not in nouns:
+            continue
+        for child in token.children:
+            if child.dep_ in ("compound", "amod") and child.ent_type_ in _PLACE_LABELS:
+                return f"{child.text} {token.text}"
+    return ""
+
+
+def _other_period(years: Sequence[str], cited: Sequence[Cited]) -> str:
+    """The period a cited sentence gives its figure for, when it is not the asked year.
+
+    ``""`` when a cited sentence (with its context) names one of ``years``, or none
+    names a period of its own. A period is a date of the sentence (spaCy's DATE) with
+    a year's number or a word of :data:`_PERIOD_WORDS`: "earlier this year" or
+    "Nvidia's October quarter" is not 2022, though a report of 2022 might say so, for
+    the reports' dates are not always known; "on Wednesday" names no period.
+    """
+    if any(y in _context(c) for c in cited for y in years):
+        return ""
+    for c in cited:
+        for ent in verify.parse(c.sentence).ents:
+            words = {t.lower_ for t in ent}
+            if ent.label_ == "DATE" and (words & _PERIOD_WORDS or _YEAR_RE.search(ent.text)):
+                return str(ent.text)
+    return ""
 
 
 def _of_a_year_ago(text: str) -> bool:
@@ -731,6 +795,16 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
     for name in want.role_of:  # the head of UBS research is not the head of the NDRC
         if not any(verify.mentions(_context(c), name) for c in cited):
             return f"the cited sentences do not speak of {name}, whose {want.person} is asked"
+    for place, nouns in want.places:  # the head of Taiwan research is not of China research
+        # the sentence itself (a title "... for China tech giants" is about something else)
+        if any(verify.mentions(c.sentence, place) or (
+                c.before and refers_back(c.sentence, c.before)
+                and verify.mentions(c.before, place)) for c in cited):
+            continue
+        elsewhere = [found for found in (_other_place(c.sentence, nouns) for c in cited)
+                     if found]
+        if elsewhere:
+            return f"the cited sentences speak of '{elsewhere[0]}', not of {place} as asked"
     for name in want.names:
         # a name from the conversation may be called by a common noun ("Officials"),
         # not by another name ("the H200 chips" for the H20)
@@ -785,6 +859,11 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
                                            and _of_a_year_ago(c.before))
             for c in cited):  # "earlier this year" is not
         return "the cited sentences give no figure for a year earlier, as asked"
+    if want.years and (want.figure or want.count):
+        period = _other_period(want.years, cited)
+        if period:
+            return (f"the cited sentences give the figure for '{period}', not for "
+                    f"{' or '.join(want.years)} as asked")
     # any name of the question, not only its principal ones: "How many units was Tencent
     # approved to buy on its own?" (the parse may hang Tencent off the verb oddly)
     for name in want.mentioned if want.figure or want.count else ():
