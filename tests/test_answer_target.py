@@ -500,3 +500,10 @@ def test_a_noun_qualified_by_another_place_answers_about_that_place() -> None:
         == ""
     assert addresses(target("Who heads UBS's China research?"), [Cited(
         _ABRAMS.replace("head of Taiwan research", "head of Taiwan and China research"))]) == ""
+
+
+def test_whose_role_a_who_question_asks_is_a_principal_name() -> None:
+    assert target("Who heads UBS Group's Japan research team?").names == ("UBS Group", "Japan")
+    assert "Japan" in addresses(target("Who heads UBS Group's Japan research team?"),
+                                [Cited(_ABRAMS)])
+    assert target("Who led the meetings?").names == ()

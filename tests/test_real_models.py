@@ -392,3 +392,20 @@ def test_real_a_persons_words_an_example_of_a_kind_and_a_passive_they(
                                        {"role": "assistant", "content": first.text}])
     assert "meetings" in when.trace.get("standalone", ""), when.trace
     assert "December 10" in when.text, (when.text, when.trace)
+
+
+def test_real_the_other_report_a_year_and_a_place_of_a_role(real_assistant: Assistant) -> None:
+    """"The other report" is the one the conversation did not name; a figure asked for a
+    year, or a person asked for a place's role, is not one given for another."""
+    asked = "According to the SCMP, whose access to the H200 would stay tightly controlled?"
+    first = real_assistant.ask(asked)
+    other = real_assistant.ask("And the other report — which sectors could be barred from "
+                               "using the chip?",
+                               history=[{"role": "user", "content": asked},
+                                        {"role": "assistant", "content": first.text}])
+    assert "Tom's Hardware" in other.trace.get("standalone", ""), other.trace
+    assert not other.refused and "energy" in other.text, (other.text, other.trace)
+    for question in ("How much revenue did the H100 earn Nvidia in China in 2021?",
+                     "Who heads UBS Group's Japan research team?"):
+        refused = real_assistant.ask(question)
+        assert refused.refused, (question, refused.text, refused.trace)

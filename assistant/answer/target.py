@@ -158,8 +158,19 @@ def _principal_names(doc: Any, noun: Any | None, names: Sequence[str]) -> tuple[
                 # "did the H200 generate": the small parser may make the subject a compound
                 if noun is not None and child.dep_ == "compound":
                     found += _names_in([child], names)
+    for token in doc:  # "Who heads UBS Group's research team?": whose team is asked
+        if noun is None and token.dep_ == "dobj" and token.head.dep_ == "ROOT" \
+                and _asks_who(doc):
+            found += _names_in([t for c in token.children if c.dep_ in ("poss", "compound")
+                                for t in c.subtree], names)
     nationalities = {e.text for e in doc.ents if e.label_ == "NORP"}
     return tuple(dict.fromkeys(n for n in found if n not in nationalities))
+
+
+def _asks_who(doc: Any) -> bool:
+    """True when a parsed question asks who does something ("Who heads ...?")."""
+    first = next((t for t in doc if t.is_alpha), None)
+    return first is not None and first.lower_ in ("who", "whom") and first.dep_ == "nsubj"
 
 
 def _speaker(doc: Any) -> str:
