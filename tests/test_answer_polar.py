@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.answer.decide import AnswerBuilder
-from assistant.answer.polar import settle
+from assistant.answer.polar import settle, statement
 from assistant.answer.policy import DEFAULT_POLICY
 from assistant.core import Assistant
 from assistant.ingest.documents import load_corpus
@@ -268,3 +268,26 @@ def test_a_superlative_the_sentence_ranks_lower_settles_no() -> None:
 ])
 def test_a_passive_statement_said_actively_settles_yes(question: str, word: str) -> None:
     assert settle(question, ["Alibaba owns the Post."]) == word
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("Does the SCMP describe the H200 as Nvidia's single most powerful AI chip?",
+     "According to the SCMP, the H200 is Nvidia's single most powerful AI chip."),
+    ("Does the SCMP piece say that Nvidia had received orders?",
+     "According to the SCMP piece, Nvidia had received orders."),
+    ("Did Jensen Huang say that Nvidia had received orders?",  # checked against who says it
+     "Jensen Huang did say that Nvidia had received orders."),
+    ("Did Beijing approve imports?", "Beijing did approve imports."),  # no one's words
+])
+def test_whether_someone_says_something_is_their_statement(question: str,
+                                                           expected: str) -> None:
+    assert statement(question) == expected
+
+
+def test_a_description_the_report_contradicts_is_a_no() -> None:
+    question = "Does the SCMP describe the H200 as Nvidia's single most powerful AI chip?"
+    sentence = ("Beijing has begun approving imports of Nvidia’s H200 graphics processing "
+                "units, ending regulatory uncertainty over the US tech giant’s second most "
+                "powerful artificial intelligence chip.")
+    label = "South China Morning Post — by Ann Cao, Coco Feng, Wency Chen"
+    assert settle(question, [sentence], labels=[label]) == "no"

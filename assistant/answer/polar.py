@@ -43,6 +43,9 @@ def statement(question: str) -> str:
     match = _POLAR_RE.match(question)
     if match is None:
         return ""
+    reported = _reported(question)
+    if reported:
+        return reported
     if match.group("frame"):  # the framing phrase stays in front of the statement
         core = statement(question[match.start("aux"):])
         first = verify.parse(core)[:1]
@@ -61,6 +64,61 @@ def statement(question: str) -> str:
     # powerful AI chip?" gives the subject "the H200 Nvidia's most powerful AI chip"): each
     # place the auxiliary can go is tried as a statement, and the best-formed is taken
     return _best_split(question, doc[first.i + 1:], aux) or parsed
+
+
+# verbs by which a report or a person states something: "Does the SCMP say that ...?",
+# "Did Huang describe the H200 as ...?" (English, not words of the reports)
+_STATING = frozenset("say report state claim write note suggest indicate disclose reveal "
+                     "confirm acknowledge argue assert".split())
+# what a question calls a report ("Does the piece say ...?"): what it says is its statement;
+# what a person or an outlet is asked to have said is checked against who says it
+_WRITINGS = frozenset("report piece article story item coverage".split())
+_DESCRIBING = frozenset("describe characterise characterize call portray present label "
+                        "term".split())
+
+
+def _reported(question: str) -> str:
+    """The statement of a question asking whether a report says it, framed as the report's.
+
+    "Does the SCMP piece say access ... is expected to stay under tight control?" →
+    "According to the SCMP piece, access ... is expected to stay under tight control.";
+    "Does the SCMP describe the H200 as Nvidia's most powerful chip?" → "According to
+    the SCMP, the H200 is Nvidia's most powerful chip." (``""`` for other questions.)
+    The verifier reads such a frame as the report's or the person's attribution.
+    """
+    doc = verify.parse(question)
+    first = next((t for t in doc if not t.is_punct), None)
+    verb = next((t for t in doc if t.dep_ == "ROOT"), None)
+    if first is None or verb is None or first.lower_ not in ("does", "did", "do") \
+            or first.head.i != verb.i or verb.pos_ != "VERB":
+        return ""
+    subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+    if subject is None:
+        return ""
+    who = doc[subject.left_edge.i:subject.right_edge.i + 1].text
+    said = ""
+    lemma = verb.lemma_.lower()
+    if lemma in _STATING and subject.lemma_.lower() in _WRITINGS:
+        clause = next((c for c in verb.children if c.dep_ == "ccomp"), None)
+        if clause is not None:
+            words = [t for t in clause.subtree if not (t.dep_ == "mark" and t.lower_ == "that")]
+            said = doc[words[0].i:words[-1].i + 1].text if words else ""
+    elif lemma in _DESCRIBING:
+        thing = next((c for c in verb.children if c.dep_ == "dobj"), None)
+        as_ = next((c for c in verb.children if c.dep_ == "prep" and c.lower_ == "as"), None)
+        what = next((c for c in as_.children if c.dep_ == "pobj"), None) \
+            if as_ is not None else None
+        if thing is not None and what is not None:
+            plural = thing.tag_ in ("NNS", "NNPS")
+            said = (f"{doc[thing.left_edge.i:thing.right_edge.i + 1].text} "
+                    f"{'are' if plural else 'is'} "
+                    f"{doc[what.left_edge.i:what.right_edge.i + 1].text}")
+    if not said:
+        return ""
+    first_word = verify.parse(said)[0]
+    if first_word.pos_ != "PROPN" and first_word.text != "I":
+        said = said[:1].lower() + said[1:]
+    return f"According to {who}, {said.rstrip(' ?.')}."
 
 
 def _from_parse(doc: Any) -> str:
