@@ -139,6 +139,11 @@ def test_grounding_helpers() -> None:
     grounded, unsupported = ground("Taxed at 25% [2]. Nonsense words here [1].", evidence)
     assert [g.passages for g in grounded] == [(2,)]
     assert len(unsupported) == 1 and unsupported[0].startswith("Nonsense words here. — ")
+    # a sentence the model repeats (passage after passage) is shown once
+    grounded, unsupported = ground("Taxed at 25% [2]. Taxed at 25% [1]. Taxed  at 25% [2].",
+                                   evidence)
+    assert [g.text for g in grounded] == ["Taxed at 25%."]
+    assert [u.split(" — ")[1] for u in unsupported] == ["it repeats a sentence before it"] * 2
     # A claim must be backed by one sentence, not by words scattered over the passage.
     mixed = Evidence("The H200 sits below Blackwell. The H20 made $50 million in revenue.")
     assert mixed.score("The H200 made $50 million in revenue.") == 0.0

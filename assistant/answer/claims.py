@@ -141,12 +141,20 @@ def ground(text: str, evidence: Sequence[Evidence], preferred: int | None = None
     markers are kept where the passage supports the sentence about as well as the
     best one; otherwise the sentence is re-cited to the best supporting passage.
 
+    A sentence that repeats an earlier one word for word is left out.
+
     Returns the supported sentences with the passages that support them, and the
     unsupported sentences, each with the reason (``"sentence — reason"``).
     """
     grounded: list[GroundedSentence] = []
     unsupported: list[str] = []
+    seen: set[str] = set()
     for sentence, cited in split_answer(text):
+        said = " ".join(sentence.casefold().split())
+        if said in seen:  # a small model may repeat itself, passage after passage
+            unsupported.append(f"{sentence} — it repeats a sentence before it")
+            continue
+        seen.add(said)
         if not cited and preferred is not None:
             cited = [preferred]
         itself = _said_of_itself(sentence)
