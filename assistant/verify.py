@@ -77,6 +77,14 @@ class VerifierPolicy:
     name_suffixes: frozenset[str] = frozenset(
         "group holding holdings inc inc. corp corp. corporation co co. ltd ltd. plc llc sa ag "
         "company".split())
+    # names of one country written otherwise (English usage, lower case, without "the" or
+    # dots):
+    # "America" is "the United States" and "the US"
+    country_names: tuple[frozenset[str], ...] = (
+        frozenset({"united states", "us", "usa", "america", "united states of america"}),
+        frozenset({"united kingdom", "uk", "britain", "great britain"}),
+        frozenset({"china", "prc", "people's republic of china", "mainland china"}),
+    )
     modals: frozenset[str] = frozenset("can could may might would should".split())
     conditionals: frozenset[str] = frozenset("if unless provided providing whether".split())
     reporting: frozenset[str] = frozenset(
@@ -454,12 +462,12 @@ def is_plural_code(name: str) -> bool:
     return bool(_PLURAL_CODE_RE.fullmatch(name))
 
 
-def _name_present(name: str, window: str, label: str, policy: VerifierPolicy) -> bool:
+def _written(name: str, window: str, label: str, policy: VerifierPolicy) -> bool:
     target = flat(name).strip("'\".,()").removesuffix("'s")
     target = target.removesuffix("()")
     bare = name.strip("'\".,()")
     if _PLURAL_CODE_RE.fullmatch(bare):
-        return _name_present(bare[:-1], window, label, policy)
+        return _written(bare[:-1], window, label, policy)
     plural = target + "s" if _PLURAL_CODE_RE.fullmatch(bare + "s") else ""
     for haystack in (window, label):
         if not haystack:
@@ -476,6 +484,16 @@ def _name_present(name: str, window: str, label: str, policy: VerifierPolicy) ->
                                                               for w in words):
             return True
     return _acronym_in(name, window)
+
+
+def _name_present(name: str, window: str, label: str, policy: VerifierPolicy) -> bool:
+    """``name`` written in ``window`` or ``label``, or another name of the same country."""
+    if _written(name, window, label, policy):
+        return True
+    key = flat(name).strip("'\".,()").lower().removeprefix("the ").replace(".", "")
+    return any(_written(other, window, label, policy)
+               for names in policy.country_names if key in names
+               for other in sorted(names - {key}))
 
 
 def _check_names(claim: Any, window: _Window, label: str, policy: VerifierPolicy) -> str:

@@ -190,6 +190,9 @@ def test_a_how_much_question_needs_the_right_kind_of_figure() -> None:
     revenue = ["The H20 contributed just $50 million in revenue during the October quarter."]
     assert not figure_fits("How much memory does the H200 have?", "50 million", revenue)
     assert figure_fits("How much revenue did the H20 bring in?", "50 million", revenue)
+    # "how much" with no noun after it asks for a sum of money as well
+    assert figure_fits("How much did the H20 bring in for Nvidia?", "$50 million", revenue)
+    assert not figure_fits("How much memory did the H20 bring?", "$50 million", revenue)
     assert not figure_fits("How many units were approved?", "63%", ["Revenue fell 63%."])
     assert figure_fits("By how much did revenue fall?", "63%", ["Revenue fell 63%."])
     assert figure_fits("How many H200 chips were approved?", "400,000",

@@ -239,6 +239,19 @@ def test_the_other_report_is_the_one_the_conversation_did_not_name(question: str
     assert resolve(question, _ASKED_OF_SCMP, _REPORTS).standalone == expected
 
 
+def test_a_report_named_in_what_about_takes_the_question() -> None:
+    asked = [{"role": "user", "content": "According to Tom's Hardware, what triggered the "
+              "emergency meetings?"}, {"role": "assistant", "content": "Trump's decision [1]."}]
+    assert resolve("What about the SCMP - what does it say came before the approval?", asked,
+                   _REPORTS).standalone == "What does the SCMP say came before the approval?"
+    assert resolve("What about the SCMP piece: who wrote it?", asked, _REPORTS).standalone \
+        == "Who wrote the SCMP piece?"
+    assert resolve("What about the SCMP?", asked, _REPORTS).standalone \
+        == "According to the SCMP, what triggered the emergency meetings?"
+    # not a report alone: an ellipsis as before
+    assert "Huawei" in resolve("What about Huawei?", asked, _REPORTS).standalone
+
+
 def test_the_other_report_stays_when_it_is_unclear_which_one_it_is() -> None:
     question = "What about the other report — who led the meetings?"
     three = {**_REPORTS, "reuters": ("Reuters",)}  # the conversation named only one of three

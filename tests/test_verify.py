@@ -6,7 +6,7 @@ import pytest
 
 from assistant.errors import ModelError
 from assistant.models import files as models
-from assistant.verify import numbers, verify
+from assistant.verify import mentions, numbers, verify
 
 PASSAGE = (
     "Nvidia's share of China's AI chip market has fallen sharply. "
@@ -384,3 +384,10 @@ def test_a_past_clause_within_a_condition_states_a_fact() -> None:
     told = verify("Nvidia said it cut prices.",
                   "If Nvidia said it cut prices, rivals would follow.")
     assert not told.supported and told.check == "modality"
+
+
+def test_a_country_is_named_by_any_of_its_names() -> None:
+    window = "Chips would be imported into the United States for security reviews."
+    assert mentions(window, "America") and mentions(window, "the U.S.")
+    assert not mentions(window, "Britain")
+    assert mentions("exports to Britain", "the UK")

@@ -537,10 +537,17 @@ SHARE_WORDS = frozenset(
     "increase decrease margin change cut tax levy tariff".split())
 
 
+# "how much" standing alone as what is asked, no noun after it ("How much did the H20
+# bring in?"): a sum of money answers it, as a number of something it names would not
+_MUCH_ALONE_RE = re.compile(r"\bhow\s+much\s+(?:did|does|do|has|have|had|will|would|could|"
+                            r"can|is|was|were|are)\b", re.IGNORECASE)
+
+
 def figure_fits(question: str, extract: str, spans: Sequence[str] = ()) -> bool:
     """False when ``extract`` answers a how-much question with the wrong kind of figure.
 
-    A sum of money answers only a question about money, a percentage only one about a
+    A sum of money answers only a question about money, or a "how much" that names no
+    noun ("How much did the H20 bring in?"); a percentage only one about a
     share, a rate or a change (:data:`MONEY_WORDS`, :data:`SHARE_WORDS`). A bare
     number of the extract takes its unit from the supporting sentences ``spans``
     ("50 million" where they say "$50 million").
@@ -554,6 +561,7 @@ def figure_fits(question: str, extract: str, spans: Sequence[str] = ()) -> bool:
         bare = n.strip("$%")
         units = {m for m in stated if m.strip("$%") == bare}
         found |= units if units and bare not in units else {n}
-    if any(n.startswith("$") for n in found) and not asked & MONEY_WORDS:
+    if any(n.startswith("$") for n in found) and not asked & MONEY_WORDS \
+            and not _MUCH_ALONE_RE.search(question):
         return False
     return not (any(n.endswith("%") for n in found) and not asked & SHARE_WORDS)

@@ -64,8 +64,12 @@ _OTHER_REPORT_RE = re.compile(r"\bthe\s+other\s+(?:report|article|outlet|story|p
 # "does it say / name ...?" after "the other report": the report does the saying
 _REPORT_ITSELF_RE = re.compile(r"\b(?:does|did|has|had)\s+(?P<it>it|they)\s+(?:say|report|"
                                r"mention|name|describe|claim|write|note|cite|give|state|list|"
-                               r"attribute|credit|add|quote|explain|suggest|put)\b",
-                               re.IGNORECASE)
+                               r"attribute|credit|add|quote|explain|suggest|put)\b|"
+                               # "who wrote it?": the report is written
+                               r"\b(?:wrote|writes?|written|published|publish(?:es)?|"
+                               r"authored|edited)\s+(?P<it2>it)\b", re.IGNORECASE)
+_ALONE_RE = re.compile(r"^\W*(?:and\s+)?(?:what|how)\s+about\s+(?P<report>[^?]+?)\W*$",
+                       re.IGNORECASE)
 # "What about <report> — <a question of its own>?": that question, asked of the report
 _ABOUT_REPORT_RE = re.compile(r"^\W*(?:and\s+)?(?:(?:what|how)\s+about\s+|(?:in|from|for)\s+)?"
                               r"(?P<report>.+?)"
@@ -512,17 +516,53 @@ def _standalone(question: str, exchanges: Sequence[tuple[str, str]],
 def _of_other_report(question: str, exchanges: Sequence[tuple[str, str]],
                      reports: Mapping[str, tuple[str, ...]]
                      ) -> tuple[str, str | None] | None:
-    """The other report's outlet, and ``question`` asked of it.
+    """The report ``question`` turns to, and ``question`` asked of it.
 
-    ``None`` when ``question`` does not speak of "the other report" or the conversation
-    does not make clear which one that is. "What about the other report — which
-    sectors ...?" is "According to <outlet>, which sectors ...?"; "Does the other
-    report mention it?" names the outlet in its place. The question is ``None`` when it
-    is "What about the other report?" alone (the previous question, asked of it).
+    The report is "the other report" (:func:`_other_report`), or one the question names
+    in "What about <report> — ...?". ``None`` when the question turns to no report, or
+    the conversation does not make clear which one "the other report" is. "What about
+    the other report — which sectors ...?" is "According to <outlet>, which sectors
+    ...?" ("what does it say ...?": what the report says); "Does the other report
+    mention it?" names the outlet in its place. The question is ``None`` when it is
+    "What about <report>?" alone (the previous question, asked of it).
     """
-    match = _OTHER_REPORT_RE.search(question)
-    if match is None or not reports:
+    if not reports:
         return None
+    match = _OTHER_REPORT_RE.search(question)
+    if match is not None:
+        other = _other_report(exchanges, reports)
+        if other is None:
+            return None
+        named = f"{question[:match.start()]}{other}{question[match.end():]}"
+    else:
+        about = _ABOUT_REPORT_RE.match(question) or _ALONE_RE.match(question)
+        if about is None or not _only_a_report(about.group("report"), reports):
+            return None
+        other, named = about.group("report").strip(), question
+    about = _ABOUT_REPORT_RE.match(named)
+    if about is not None and about.group("report").strip() == other:
+        rest = about.group("rest").strip()
+        itself = _REPORT_ITSELF_RE.search(rest)  # "does it name ...?": the report does
+        if itself is not None:
+            group = "it" if itself.group("it") else "it2"
+            named = f"{rest[:itself.start(group)]}{other}{rest[itself.end(group):]}"
+            return other, f"{named[:1].upper()}{named[1:]}"
+        if rest[:1].isupper() and verify.parse(rest)[0].pos_ != "PROPN":
+            rest = f"{rest[:1].lower()}{rest[1:]}"
+        return other, f"According to {other}, {rest}"
+    if re.fullmatch(rf"\W*(?:and\s+)?(?:(?:what|how)\s+about|in|for|from)\s+"
+                    rf"{re.escape(other)}\W*", named, re.IGNORECASE):
+        return other, None
+    return other, named  # "Does the other report mention it?": the report named instead
+
+
+def _other_report(exchanges: Sequence[tuple[str, str]],
+                  reports: Mapping[str, tuple[str, ...]]) -> str | None:
+    """The outlet of "the other report": the one report the latest turn naming one did not.
+
+    Of two reports in all, the other one; of more, the one other report the conversation
+    named. ``None`` when no turn names a report, or that leaves more than one.
+    """
     focus: set[str] = set()
     for asked, answered in reversed(exchanges):  # the latest turn that names a report
         focus = comparison.named_reports(asked, reports) or \
@@ -533,21 +573,17 @@ def _of_other_report(question: str, exchanges: Sequence[tuple[str, str]],
         d for asked, answered in exchanges
         for d in comparison.named_reports(f"{asked} {answered}", reports)}
     others = sorted(pool - focus)
-    if not focus or len(others) != 1:
-        return None
-    other = reports[others[0]][0]
-    named = f"{question[:match.start()]}{other}{question[match.end():]}"
-    about = _ABOUT_REPORT_RE.match(named)
-    if about is not None and about.group("report").strip() == other:
-        rest = about.group("rest").strip()
-        itself = _REPORT_ITSELF_RE.search(rest)  # "does it name ...?": the report does
-        if itself is not None:
-            named = f"{rest[:itself.start('it')]}{other}{rest[itself.end('it'):]}"
-            return other, f"{named[:1].upper()}{named[1:]}"
-        if rest[:1].isupper() and verify.parse(rest)[0].pos_ != "PROPN":
-            rest = f"{rest[:1].lower()}{rest[1:]}"
-        return other, f"According to {other}, {rest}"
-    if re.fullmatch(rf"\W*(?:and\s+)?(?:(?:what|how)\s+about|in|for|from)\s+"
-                    rf"{re.escape(other)}\W*", named, re.IGNORECASE):
-        return other, None
-    return other, named  # "Does the other report mention it?": the report named instead
+    return reports[others[0]][0] if focus and len(others) == 1 else None
+
+
+# words that may stand with a report's name: "the SCMP piece"
+_REPORT_WORDS = frozenset("the report article piece story outlet coverage account".split())
+
+
+def _only_a_report(words: str, reports: Mapping[str, tuple[str, ...]]) -> bool:
+    """True when ``words`` name one report and nothing else ("the SCMP piece")."""
+    named = comparison.named_reports(words, reports)
+    if len(named) != 1:
+        return False
+    left = comparison.without_reports(words, reports)
+    return all(w.lower() in _REPORT_WORDS for w in re.findall(r"[\w']+", left))
