@@ -72,3 +72,27 @@ def test_each_reports_sources_are_quoted_without_the_model(make_assistant: Make)
     assert {c.doc_id for c in scmp.citations} == {SCMP}
     assert "two sources familiar" in scmp.text and "Reuters" in scmp.text
     assert "Randy Abrams" in scmp.text
+
+
+_BOTH = ("Companies are said to have begun preliminary discussions with Nvidia about potential "
+         "orders after Bloomberg first reported in November that the U.S. was weighing "
+         "approval, and, according to Reuters, the likes of Alibaba and ByteDance are said to "
+         "be “keen” to begin purchasing Nvidia’s chips.")
+
+
+def test_which_outlet_reported_something_is_the_source_credited_with_it() -> None:
+    from assistant.answer.sourcing import asks_which_outlet, credited_for
+
+    asked = "Which outlet first reported in November that Washington was weighing approval?"
+    assert asks_which_outlet(asked)
+    assert asks_which_outlet("The account is based on reporting from which outlet?")
+    assert not asks_which_outlet("Which outlet published the article headlined 'X'?")
+    assert not asks_which_outlet("Which companies were approved?")
+    assert credited_for(asked, _BOTH)[0] == "Bloomberg"
+    assert credited_for("Which agency said Alibaba and ByteDance are keen to buy?",
+                        _BOTH)[0] == "Reuters"
+    # rare words count for more: "November" tells the two apart
+    rare = {"november": 5.0}
+    assert credited_for("Which outlet reported in November on Nvidia?", _BOTH,
+                        lambda w: rare.get(w, 1.0))[0] == "Bloomberg"
+    assert credited_for(asked, "Nvidia makes chips.") == ("", 0)

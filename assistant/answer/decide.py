@@ -34,6 +34,7 @@ differ) and can check both in one click.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -209,6 +210,9 @@ class AnswerBuilder:
         kind = entity.asked(question)
         if not self.uses("entity") or not hits or not kind:
             return refused
+        reporter = self._reporter(refused, hits, exempt)
+        if reporter is not None:
+            return reporter
         example = self._example(refused, hits, exempt)
         if example is not None:
             return example
@@ -236,6 +240,42 @@ class AnswerBuilder:
         made = self._entity_answer(refused, hits, ranked, found, exempt,
                                    f"{found.name} ({found.matched}): {ranked.text}")
         return refused if made is None else made  # an answer on a label stays
+
+    def _reporter(self, answer: Answer, hits: list[Hit], exempt: Sequence[str]
+                  ) -> Answer | None:
+        """For "Which outlet first reported ...?", the outlet a sentence credits with it.
+
+        Of the first ``entity_sentences`` best-ranked sentences that credit a named
+        source with reporting (:func:`assistant.answer.sourcing.credited_for`), with
+        ``min_matched`` question words and in the report the question names, if it names
+        one, the one whose source's words hold most of the question's (the best-ranked
+        of those) that the verifier and the target check let stand is the answer,
+        unless the answer already names a source credited in them. None when the
+        question asks no such thing or no sentence credits anyone. The source's words
+        count each question word by its rarity among the sentences (``idf``).
+        """
+        question = answer.question
+        if not sourcing.asks_which_outlet(question):
+            return None
+        reports = comparison.named_reports(question, self._names)
+        ranker = self._ranker(hits)
+        crediting = ((ranked, *sourcing.credited_for(question, ranked.text, ranker.idf))
+                     for ranked in ranker.rank(question)
+                     if ranked.matched >= self._policy.min_matched and (
+                         not reports or hits[ranked.n - 1].chunk.doc_id in reports))
+        first = list(itertools.islice(((r, s, w) for r, s, w in crediting if s),
+                                      self._policy.entity_sentences))
+        # the source whose own words hold most of the question's first ("after Bloomberg
+        # first reported in November ...", not "officials told The Information ...")
+        if not answer.refused and any(verify.mentions(answer.text, s) for _, s, _ in first):
+            return None  # the answer names a source credited there
+        for ranked, source, _ in sorted(first, key=lambda c: -c[2]):
+            made = self._entity_answer(answer, hits, ranked,
+                                       Candidate(source, ranked.text, ranked.matched), exempt,
+                                       f"{source} (credited): {ranked.text}")
+            if made is not None:
+                return made
+        return None
 
     def _example(self, answer: Answer, hits: list[Hit], exempt: Sequence[str]) -> Answer | None:
         """For "Which <noun> ...?", the name the reports give as an example of that noun.

@@ -87,7 +87,8 @@ class SentenceRanker:
     def __len__(self) -> int:
         return len(self._sentences)
 
-    def _idf(self, word: str) -> float:
+    def idf(self, word: str) -> float:
+        """How rare ``word`` (a term, :func:`assistant.text.terms`) is among the sentences."""
         total = len(self._sentences)
         return math.log((total + 1) / (self._df.get(word, 0) + 0.5))
 
@@ -112,12 +113,12 @@ class SentenceRanker:
         if not self._sentences:
             return []
         asked = terms(question)
-        weight = sum(self._idf(w) for w in asked)
+        weight = sum(self.idf(w) for w in asked)
         query = np.asarray(self._embedder.embed([question]), dtype=np.float32)[0]
         cosines = self._vectors @ query
         ranked = [
             RankedSentence(n, text,
-                           (sum(self._idf(w) for w in asked & words) / weight) if weight else 0.0,
+                           (sum(self.idf(w) for w in asked & words) / weight) if weight else 0.0,
                            float(cosines[i]), len(asked & words))
             for i, ((n, text), words) in enumerate(zip(self._sentences, self._terms, strict=True))
         ]

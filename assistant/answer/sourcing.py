@@ -11,9 +11,11 @@ quoted before.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from assistant import verify
+from assistant.text import terms
 
 # a question about whom a report credits: a crediting verb ("credit", "cite", "rely on",
 # "source its story", "base its account on"), something a report is sourced from, and a
@@ -108,3 +110,45 @@ def credited(sentence: str, people: bool = True) -> list[str]:
     return [f for f in dict.fromkeys(found)
             if f and not any(f != g and g in f and f.lower().startswith(("report", "the report"))
                              for g in found)]
+
+
+# "Which news agency first broke the story ...?", "... based on reporting from which
+# outlet?": the outlet a report credits with the reporting the question describes
+_WHICH_OUTLET_RE = re.compile(r"\b(?:which|what)\s+(?:\w+\s+)?(?:outlets?|agenc(?:y|ies)|"
+                              r"publications?|newspapers?|wire\s+services?|media\s+outlets?|"
+                              r"news\s+organi[sz]ations?)\b", re.IGNORECASE)
+_REPORTED_RE = re.compile(r"\b(?:report(?:s|ed|ing)?|broke|break(?:s|ing)?|reveal(?:s|ed)?|"
+                          r"scoop(?:ed)?|first)\b", re.IGNORECASE)  # not "published the
+# article headlined ...": the report's own outlet
+
+
+def asks_which_outlet(question: str) -> bool:
+    """True when ``question`` asks which outlet reported something ("Which agency broke ...?")."""
+    return bool(_WHICH_OUTLET_RE.search(question) and _REPORTED_RE.search(question))
+
+
+def credited_for(question: str, sentence: str,
+                 weight: Callable[[str], float] = lambda _: 1.0) -> tuple[str, float]:
+    """The outlet ``sentence`` credits with what ``question`` describes, and how closely.
+
+    ``("", 0)`` when it credits none; the number is the question's content words in
+    the source's words, each counted by its ``weight`` (how rare it is, say: "November"
+    tells sources apart better than "H200").
+
+    Of the named sources the sentence credits (not people), the one whose words up to
+    the next source share the most content words with the question: "after Bloomberg
+    first reported in November that ..., and, according to Reuters, ..." gives
+    Bloomberg for "Which outlet reported in November that ...?".
+    """
+    sources = [s for s in credited(sentence, people=False) if source_key(s)]
+    if not sources:
+        return "", 0
+    asked = terms(question)
+    spans = []
+    for source in sources:
+        at = sentence.find(source)
+        later = [sentence.find(o) for o in sources if sentence.find(o) > at]
+        window = sentence[max(0, at - 40):min(later) if later else len(sentence)]
+        spans.append((sum(map(weight, asked & terms(window))), -sources.index(source), source))
+    words, _, source = max(spans)
+    return source, words
