@@ -409,3 +409,15 @@ def test_real_the_other_report_a_year_and_a_place_of_a_role(real_assistant: Assi
                      "Who heads UBS Group's Japan research team?"):
         refused = real_assistant.ask(question)
         assert refused.refused, (question, refused.text, refused.trace)
+
+
+def test_real_the_outlet_credited_and_a_how_much_without_a_noun(
+        real_assistant: Assistant) -> None:
+    """"Which agency first broke ...?" is the outlet a sentence credits; "how much did X
+    bring in?" takes a sum of money."""
+    broke = real_assistant.ask("Which news agency first broke the story that Beijing had "
+                               "begun approving H200 imports?")
+    assert not broke.refused and "Reuters" in broke.text, (broke.text, broke.trace)
+    money = real_assistant.ask("How much did the H20 bring in for Nvidia in the October "
+                               "quarter?")
+    assert not money.refused and "$50 million" in money.text, (money.text, money.trace)

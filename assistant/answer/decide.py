@@ -270,8 +270,11 @@ class AnswerBuilder:
         if not answer.refused and any(verify.mentions(answer.text, s) for _, s, _ in first):
             return None  # the answer names a source credited there
         for ranked, source, _ in sorted(first, key=lambda c: -c[2]):
-            made = self._entity_answer(answer, hits, ranked,
-                                       Candidate(source, ranked.text, ranked.matched), exempt,
+            # the source's own clause where the parse gives one ("Bloomberg first reported
+            # in November that ..."), else the whole sentence
+            found = next((c for c in entity.candidates(question, ranked.text, exempt)
+                          if c.name == source), Candidate(source, ranked.text, ranked.matched))
+            made = self._entity_answer(answer, hits, ranked, found, exempt,
                                        f"{source} (credited): {ranked.text}")
             if made is not None:
                 return made
