@@ -490,14 +490,14 @@ def _standalone(question: str, exchanges: Sequence[tuple[str, str]],
                 ) -> tuple[str, tuple[tuple[str, str], ...]]:
     if not exchanges:
         return question, ()
-    asked = _of_other_report(question, exchanges, reports)
+    asked = _asked_of_report(question, exchanges, reports)
     if asked is not None:
         other, rest = asked
-        if rest is not None:  # a question of its own, asked of the other report
+        if rest is not None:  # a question of its own, asked of the report
             standalone = rest
             substituted, replaced = _substitute_pronouns(standalone, exchanges)
             return substituted, ((question, standalone), *replaced)
-        previous = exchanges[-1][0]  # "What about the other report?": the question before
+        previous = exchanges[-1][0]  # "What about <report>?": the question before
         named = comparison.named_reports(previous, reports)
         if named:
             aliases = [a for d in named for a in reports[d]]
@@ -513,7 +513,7 @@ def _standalone(question: str, exchanges: Sequence[tuple[str, str]],
     return _substitute_pronouns(question, exchanges)
 
 
-def _of_other_report(question: str, exchanges: Sequence[tuple[str, str]],
+def _asked_of_report(question: str, exchanges: Sequence[tuple[str, str]],
                      reports: Mapping[str, tuple[str, ...]]
                      ) -> tuple[str, str | None] | None:
     """The report ``question`` turns to, and ``question`` asked of it.

@@ -265,10 +265,10 @@ class AnswerBuilder:
                          not reports or hits[ranked.n - 1].chunk.doc_id in reports))
         first = list(itertools.islice(((r, s, w) for r, s, w in crediting if s),
                                       self._policy.entity_sentences))
-        # the source whose own words hold most of the question's first ("after Bloomberg
-        # first reported in November ...", not "officials told The Information ...")
         if not answer.refused and any(verify.mentions(answer.text, s) for _, s, _ in first):
             return None  # the answer names a source credited there
+        # the source whose own words hold most of the question's first ("after Bloomberg
+        # first reported in November ...", not "officials told The Information ...")
         for ranked, source, _ in sorted(first, key=lambda c: -c[2]):
             # the source's own clause where the parse gives one ("Bloomberg first reported
             # in November that ..."), else the whole sentence
