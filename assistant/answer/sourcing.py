@@ -144,11 +144,11 @@ def credited_for(question: str, sentence: str,
     if not sources:
         return "", 0
     asked = terms(question)
+    starts = [sentence.find(s) for s in sources]
     spans = []
-    for source in sources:
-        at = sentence.find(source)
-        later = [sentence.find(o) for o in sources if sentence.find(o) > at]
-        window = sentence[max(0, at - 40):min(later) if later else len(sentence)]
-        spans.append((sum(map(weight, asked & terms(window))), -sources.index(source), source))
+    for order, (source, at) in enumerate(zip(sources, starts, strict=True)):
+        end = min((s for s in starts if s > at), default=len(sentence))  # the next source
+        window = sentence[max(0, at - 40):end]
+        spans.append((sum(map(weight, asked & terms(window))), -order, source))
     words, _, source = max(spans)
     return source, words
