@@ -459,11 +459,23 @@ class Assistant:
                     timings.update(generator.last_stats)
                     yield Status("writing", "writing the answer")
                 pieces.append(piece)
-                visible = draft.draft_text("".join(pieces))
-                if visible.startswith(shown) and len(visible) > len(shown):
+                visible = draft.grown("".join(pieces), shown)
+                if visible:
                     yield TextDelta(visible[len(shown):])
                     shown = visible
             raw = "".join(pieces).strip()
+            prefix = draft.answer_prefix(raw)
+            if prefix:  # it named a passage and stopped: its reply is continued once
+                pieces = [prefix]
+                for piece in generator.stream(messages, self.settings.max_answer_tokens,
+                                              prefix=prefix):
+                    pieces.append(piece)
+                    visible = draft.grown("".join(pieces), shown)
+                    if visible:
+                        yield TextDelta(visible[len(shown):])
+                        shown = visible
+                raw = "".join(pieces).strip()
+                trace["continued"] = prefix.replace("\n", " ")
             timings["written_s"] = time.perf_counter() - started
             answer, spans = builder.finish(question, raw, shown_hits, hits, timings)
             if answer.refused:  # the model chose a passage but wrote nothing that holds

@@ -91,6 +91,7 @@ class ScriptedGenerator:
         self.checks: list[list[dict[str, str]]] = []
         self.warmed: list[list[dict[str, str]]] = []
         self.last_stats: dict[str, float] = {}
+        self.continued: list[str] = []  # the replies asked to go on after a prefix
 
     def prepare(self, messages: list[dict[str, str]]) -> str:
         self.warmed.append(messages)
@@ -110,7 +111,10 @@ class ScriptedGenerator:
         return [math.log(p) if p > 0 else float("-inf"),
                 math.log(1 - p) if p < 1 else float("-inf")]
 
-    def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, prefix: str = ""
+               ) -> Iterator[str]:
+        if prefix:  # the reply goes on: the script's next reply (or its function's) follows
+            self.continued.append(prefix)
         last = messages[-1]["content"]
         if messages[0]["content"] == EXTRACT_PROMPT or last.startswith(EXTRACT_REQUEST):
             # The answer check: by default copy the supporting sentences (a confirmation).

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from assistant.answer.draft import (
+    answer_prefix,
     build_messages,
     parse_reply,
 )
@@ -41,3 +42,17 @@ def test_the_question_ends_the_prompt_without_a_hint() -> None:
     # "More than 400,000 [1]." and drop the rest (real-model tests, fresh split)
     user = build_messages("Did Beijing approve imports?", [], {})[-1]["content"]
     assert user.endswith("Question: Did Beijing approve imports?")
+
+
+@pytest.mark.parametrize(("raw", "prefix"), [
+    ("Passage: 4", "Passage: 4\nAnswer:"),
+    ("Passage: 4\n", "Passage: 4\nAnswer:"),
+    ("Passage: 4\nAnswer:", "Passage: 4\nAnswer:"),
+    ("Passage: 4\nAnswer: The NDRC led them [4].", ""),
+    ("Passage: none", ""),
+    ("The NDRC led them [4].", ""),
+    ("", ""),
+])
+def test_only_a_reply_that_names_a_passage_and_stops_is_continued(raw: str, prefix: str
+                                                                   ) -> None:
+    assert answer_prefix(raw) == prefix

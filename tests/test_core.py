@@ -61,6 +61,32 @@ def test_stream_order_and_prompt_layout(make_assistant: Make) -> None:
     prompt = a.generator.prompts[-1]  # type: ignore[attr-defined]
     assert prompt[0] == {"role": "system", "content": SYSTEM_PROMPT}
     assert prompt[-1]["content"].count("<passage n=") == 5
+    assert a.generator.continued == []  # type: ignore[attr-defined]  # a reply that answers
+
+
+def test_a_reply_that_names_a_passage_and_stops_is_continued_once(make_assistant: Make
+                                                                  ) -> None:
+    asked = "Which companies were asked to provide demand forecasts?"
+    sentence = ("Representatives from Alibaba, ByteDance, and Tencent were asked to provide "
+                "demand forecasts for the H200")
+
+    replies: list[str] = []
+
+    def reply(messages: list[dict[str, str]]) -> str:  # the passage, then (asked on) the answer
+        n = _passage_number(messages, "demand forecasts")
+        replies.append(f"Passage: {n}" if not replies else f" {sentence} [{n}].")
+        return replies[-1]
+
+    a = make_assistant(reply)
+    events = list(a.ask_stream(asked))
+    answer = events[-1]
+    assert isinstance(answer, Answer) and not answer.refused, answer
+    assert sentence in answer.text and "chosen" not in answer.trace
+    n = _passage_number(a.generator.prompts[0], "demand forecasts")  # type: ignore[attr-defined]
+    assert a.generator.continued == [f"Passage: {n}\nAnswer:"]  # type: ignore[attr-defined]
+    assert answer.trace["continued"] == f"Passage: {n} Answer:"
+    streamed = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert streamed.startswith("Representatives from Alibaba")
 
 
 def test_follow_up_uses_the_conversation(make_assistant: Make) -> None:

@@ -102,9 +102,10 @@ class CountingGenerator(ScriptedGenerator):
     def count_tokens(self, text: str) -> int:
         return len(text)
 
-    def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, prefix: str = ""
+               ) -> Iterator[str]:
         self.calls.append((messages, max_tokens))
-        yield from super().stream(messages, max_tokens)
+        yield from super().stream(messages, max_tokens, prefix)
 
 
 def _open_with(generator: Any, tmp_path: Path, fake_embedder: FakeEmbedder,

@@ -88,6 +88,28 @@ def test_real_corpus_prompt_state_is_saved_and_restored(real_assistant: Assistan
     assert answer.timings["mode_corpus"] == 1.0
 
 
+def test_real_reply_is_continued_after_its_passage_line(real_assistant: Assistant) -> None:
+    """A reply that named a passage and stopped is continued from "Answer:" by the model."""
+    from assistant.answer import draft
+
+    generator = real_assistant.generator
+    corpus = real_assistant.corpus_prompt(generator)
+    assert corpus is not None
+    docs = {d["doc_id"]: real_assistant.document(d["doc_id"]) for d in real_assistant.documents()}
+    messages = draft.build_messages("Which agencies led the emergency meetings?", corpus, docs)
+    real_assistant.warm()
+    with generator.lock:
+        reply = "".join(generator.stream(messages, 60))
+    choice, _ = draft.parse_reply(reply)
+    assert choice is not None, reply
+    prefix = draft.answer_prefix(f"Passage: {choice}")
+    with generator.lock:
+        rest = "".join(generator.stream(messages, 60, prefix=prefix))
+    n, answer = draft.parse_reply(prefix + rest)
+    assert n == choice and not rest.lstrip().lower().startswith("passage"), rest
+    assert "National Development and Reform Commission" in answer, answer
+
+
 def test_real_reply_does_not_depend_on_the_questions_before_it(
         real_assistant: Assistant) -> None:
     """Greedy replies and yes-probabilities come out bit for bit the same whatever was

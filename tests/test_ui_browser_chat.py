@@ -49,11 +49,12 @@ class PacedGenerator(ScriptedGenerator):
             return " ".join(["Units"] * 400) + "."
         return REPLY
 
-    def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, prefix: str = ""
+               ) -> Iterator[str]:
         slow = SLOW in messages[-1]["content"]
         finished = False
         try:
-            for piece in super().stream(messages, max_tokens):
+            for piece in super().stream(messages, max_tokens, prefix):
                 if slow:
                     time.sleep(0.5)
                     self.slow_words += 1

@@ -69,8 +69,9 @@ class SlowEchoGenerator(ScriptedGenerator):
                 return f"Passage: {n}\nAnswer: {sentence[:-1]} [{n}]."
         return "Passage: none\nAnswer: The reports do not say."
 
-    def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
-        for piece in super().stream(messages, max_tokens):
+    def stream(self, messages: list[dict[str, str]], max_tokens: int, prefix: str = ""
+               ) -> Iterator[str]:
+        for piece in super().stream(messages, max_tokens, prefix):
             time.sleep(self.per_token_s)
             yield piece
 

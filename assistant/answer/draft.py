@@ -93,6 +93,19 @@ def added_words(reply: str, question: str) -> str:
     return " ".join(dict.fromkeys(word for word, _ in added))
 
 
+def answer_prefix(raw: str) -> str:
+    """The reply to continue when it names a passage and stops there (else ``""``).
+
+    A small model sometimes writes "Passage: 4" and ends its reply. It chose; the
+    answer is asked of it by continuing its own reply from that line and a new
+    line "Answer:", the form the instructions give.
+    """
+    choice, answer = parse_reply(raw)
+    if choice is None or answer or not _PASSAGE_LINE_RE.match(raw):
+        return ""
+    return f"Passage: {choice}\nAnswer:"
+
+
 def chose_none(raw: str) -> bool:
     """True when the reply names no passage (the model found no answer)."""
     match = _PASSAGE_LINE_RE.match(raw)
@@ -127,6 +140,12 @@ def draft_text(raw: str) -> str:
     """
     text = _STREAM_MARKER_RE.sub("", visible_text(raw))
     return _PARTIAL_MARKER_RE.sub("", text).rstrip()  # a space may still open a marker
+
+
+def grown(raw: str, shown: str) -> str:
+    """The reader's text of the reply so far when it extends ``shown`` (else ``""``)."""
+    visible = draft_text(raw)
+    return visible if visible.startswith(shown) and len(visible) > len(shown) else ""
 
 
 EXTRACT_PROMPT = ("You extract answers. Reply with the exact words from the sentences that "

@@ -51,8 +51,13 @@ class Generator(Protocol):
         """Tokens of ``text`` in the model's own tokenizer."""
         ...
 
-    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
-        """Stream the reply to a chat, piece by piece."""
+    def stream(self, messages: list[Message], max_tokens: int, prefix: str = ""
+               ) -> Iterator[str]:
+        """Stream the reply to a chat, piece by piece.
+
+        With ``prefix``, the reply is taken to begin with it (already written) and only
+        what follows is streamed; a backend that cannot continue a reply streams nothing.
+        """
         ...
 
     def score(self, messages: list[Message], options: Sequence[Sequence[str]]
@@ -105,11 +110,24 @@ class LlamaCppGenerator:
         """Tokens of ``text`` as the model reads it (special-token text counted as plain text)."""
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
-    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
-        """Stream the model's reply to ``messages``."""
+    def stream(self, messages: list[Message], max_tokens: int, prefix: str = ""
+               ) -> Iterator[str]:
+        """Stream the model's reply to ``messages`` (after ``prefix``, when given)."""
         prompt = self._prompt_tokens(messages, reply=True)
+        if prefix:
+            prompt += self._llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=False)
         self.last_stats = {"prompt_tokens": len(prompt),
                            "reused_tokens": self._held_prefix(prompt)}
+        if prefix:  # the chat template cannot hold half a reply: the tokens are completed
+            pieces: Any = self._llm.create_completion(
+                prompt=prompt, stream=True, max_tokens=max_tokens,
+                temperature=self._temperature, top_p=1.0, top_k=1, repeat_penalty=1.0,
+                seed=self._seed)
+            for piece in pieces:
+                text = piece["choices"][0].get("text")
+                if text:
+                    yield text
+            return
         chunks: Any = self._llm.create_chat_completion(
             messages=messages,  # type: ignore[arg-type]
             stream=True, max_tokens=max_tokens,

@@ -199,13 +199,18 @@ class OpenAIChatGenerator:
             body["stream_options"] = {"include_usage": True}
         return body
 
-    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
+    def stream(self, messages: list[Message], max_tokens: int, prefix: str = ""
+               ) -> Iterator[str]:
         """Stream the reply to ``messages`` from the server, piece by piece.
 
         :attr:`last_stats` is filled when the reply ends, from the server's
-        ``usage`` (and llama-server's ``timings``) where it sends them.
+        ``usage`` (and llama-server's ``timings``) where it sends them. A reply is not
+        continued after a ``prefix``: the chat API has no standard way to ask for it,
+        so nothing is streamed then.
         """
         self.last_stats = {}
+        if prefix:
+            return
         body = self._body(messages, max_tokens, stream=True)
         try:
             with self._client.stream("POST", "/v1/chat/completions", json=body) as response:
