@@ -144,7 +144,7 @@ def test_a_yes_the_code_cannot_settle_is_the_sentence_the_model_likely_reads_as_
     assert answer.trace["before:likely_yes"] == "The reports do not say."
     assert 0 < len(generator.yes_asked) <= DEFAULT_POLICY.yes_sentences
     # below min_yes_probability, or with the fallback off, the refusal stays
-    assert ask({"remain under tight control": 0.7})[0].refused
+    assert ask({"remain under tight control": DEFAULT_POLICY.min_yes_probability - 0.05})[0].refused
     off = [f for f in DEFAULT_POLICY.fallbacks if f != "likely_yes"]
     answer, generator = ask({"remain under tight control": 0.9}, fallbacks=off)
     assert answer.refused and generator.yes_asked == []
