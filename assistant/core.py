@@ -19,7 +19,7 @@ import re
 import threading
 import time
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,27 @@ def _default_embedder(settings: Settings) -> Embedder:
     from assistant.models.embedding import make_embedder
 
     return make_embedder(settings.embed_backend, settings.cache_dir, threads=settings.threads)
+
+
+def _streamed(pieces: Iterable[str], start: str, shown: str,
+              first: Callable[[], Status] | None = None
+              ) -> collections.abc.Generator[Status | TextDelta, None, tuple[str, str]]:
+    """What a reader sees of a reply as it is written (``first`` before its first piece).
+
+    The reply begins with ``start``; ``shown`` is what was shown of it before. Returns
+    the whole reply and what has been shown.
+    """
+    raw = start
+    for piece in pieces:
+        if first is not None:
+            yield first()
+            first = None
+        raw += piece
+        visible = draft.grown(raw, shown)
+        if visible:
+            yield TextDelta(visible[len(shown):])
+            shown = visible
+    return raw.strip(), shown
 
 
 def _yes_of(generator: Generator, messages: list[Message]) -> float | None:
@@ -438,8 +459,6 @@ class Assistant:
         timings["mode_corpus"] = float(corpus is not None)
         if self._warming and not self._ready.is_set():  # it is reading the reports
             yield Status("waiting", f"waiting for the model: {self.model_status}")
-        pieces: list[str] = []
-        shown = ""
         # Wait for the model without blocking the stream: every few moments it says so,
         # and a caller that stops listening (a closed page) ends the question right there.
         while not generator.lock.acquire(timeout=self.settings.model_wait_poll_s):
@@ -453,28 +472,18 @@ class Assistant:
                 self._set_model_status("ready: model loaded" + (
                     f"; {len(corpus)} passages read" if corpus is not None else ""))
                 self._ready.set()
-            for piece in generator.stream(messages, self.settings.max_answer_tokens):
-                if not pieces:
-                    timings["first_token_s"] = time.perf_counter() - started
-                    timings.update(generator.last_stats)
-                    yield Status("writing", "writing the answer")
-                pieces.append(piece)
-                visible = draft.grown("".join(pieces), shown)
-                if visible:
-                    yield TextDelta(visible[len(shown):])
-                    shown = visible
-            raw = "".join(pieces).strip()
+
+            def writing() -> Status:  # the model's first token
+                timings["first_token_s"] = time.perf_counter() - started
+                timings.update(generator.last_stats)
+                return Status("writing", "writing the answer")
+
+            raw, shown = yield from _streamed(
+                generator.stream(messages, self.settings.max_answer_tokens), "", "", writing)
             prefix = draft.answer_prefix(raw)
             if prefix:  # it named a passage and stopped: its reply is continued once
-                pieces = [prefix]
-                for piece in generator.stream(messages, self.settings.max_answer_tokens,
-                                              prefix=prefix):
-                    pieces.append(piece)
-                    visible = draft.grown("".join(pieces), shown)
-                    if visible:
-                        yield TextDelta(visible[len(shown):])
-                        shown = visible
-                raw = "".join(pieces).strip()
+                raw, _ = yield from _streamed(generator.stream(
+                    messages, self.settings.max_answer_tokens, prefix=prefix), prefix, shown)
                 trace["continued"] = prefix.replace("\n", " ")
             timings["written_s"] = time.perf_counter() - started
             answer, spans = builder.finish(question, raw, shown_hits, hits, timings)
