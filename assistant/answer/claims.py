@@ -451,6 +451,7 @@ _KIND_QUESTION_RE = re.compile(
     r"dates?|days?|city|cities|towns?|countries|country|provinces?|places?|locations?)\b",
     re.IGNORECASE)
 _DURATION_QUESTION_RE = re.compile(r"how\s+(?:long|soon)\b", re.IGNORECASE)
+_WHO_QUESTION_RE = re.compile(r"whom?\b", re.IGNORECASE)
 _DURATION_RE = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|quarters?|"
                           r"years?|decades?|until|till)\b", re.IGNORECASE)
 _YEAR_RE = re.compile(r"\b(?:1[89]|20)\d{2}\b")
@@ -468,7 +469,7 @@ _WEEKDAY_RE = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b", re
 
 
 def answers_kind(question: str, extract: str) -> bool:
-    """False when ``question`` asks which year, month, date, day, place, or how long, and gets none.
+    """False when a who, which-year / month / date / day / place or how-long question gets none.
 
     ``extract`` must name one; for "how long", a duration ("25%" does not answer it);
     for a date, a day of a month ("December 10", not "earlier this month"); for a
@@ -476,8 +477,12 @@ def answers_kind(question: str, extract: str) -> bool:
 
     Like :func:`answers_quantity`, read at the question's first wh-word: "In which
     year did Nvidia launch the H20?" is not answered by "October", nor "In which
-    city were the meetings held?" by "Wednesday".
+    city were the meetings held?" by "Wednesday". A who-question is not answered by
+    words it says itself: "Who heads the National Development and Reform Commission?"
+    is not answered by "the National Development and Reform Commission".
     """
+    if _asked(question, _WHO_QUESTION_RE) is not None:
+        return bool(terms(extract) - terms(question))
     if _asked(question, _DURATION_QUESTION_RE) is not None:  # "how long ...?": a duration
         return bool(_DURATION_RE.search(extract)) or any(
             e.label_ in ("DATE", "TIME") for e in parse(extract).ents)
