@@ -66,6 +66,9 @@ def _turns(*texts: str) -> list[dict[str, str]]:
     (("Who is Tom's Hardware's source for the meetings?", "The Information [1]."),
      "What about Bloomberg?",
      "Who is Tom's Hardware's source for the meetings? What about Bloomberg?"),
+    # "and X?": a noun phrase alone after "and" is an ellipsis too
+    (("Where was Ann Cao reporting from?", "Shanghai [1]."),
+     "And Coco Feng?", "Where was Coco Feng reporting from?"),
 ])
 def test_follow_ups_stand_alone(turns: tuple[str, ...], question: str, expected: str) -> None:
     resolved = resolve(question, _turns(*turns))
@@ -89,6 +92,7 @@ def test_a_third_turn_sees_the_names_of_the_first() -> None:
      "And what about the other firms — have they been cleared too?"),
     (("Who disputed the report?", "Jensen Huang [1]."),
      "What did Donald Trump say when he met journalists?"),
+    (("Where was Ann Cao reporting from?", "Shanghai [1]."), "And then?"),  # no phrase
 ])
 def test_questions_of_their_own_are_left_alone(turns: tuple[str, ...], question: str) -> None:
     assert resolve(question, _turns(*turns)) == Resolved(question, question)

@@ -12,7 +12,7 @@ Two kinds of follow-up are resolved, with spaCy's parse (:func:`assistant.verify
   "and", or a plural noun phrase). Candidates come from the last exchange first:
   when the earlier question asked for a name ("Which outlet ...?", "Who ...?"),
   its answer's names come before the question's own, otherwise after.
-* **Ellipsis.** "And what about X?", "What about X?", "And with X?" repeat the
+* **Ellipsis.** "And what about X?", "What about X?", "And with X?", "And X?" repeat the
   previous question about X: the phrase of the previous question after the same
   preposition, or of the same kind, is replaced by X; failing that, the previous
   question is put before "What about X?".
@@ -51,6 +51,11 @@ _ELLIPSIS_RE = re.compile(
     r"^\W*(?:and\s+)?(?:(?:what|how)\s+about|(?P<prep>with|for|in|on|at|from|to|of|versus|vs\.?)"
     r"(?=\s))\s+(?P<focus>.+?)\W*$", re.IGNORECASE)
 _AND_RE = re.compile(r"^\W*and\b", re.IGNORECASE)
+# "And Coco Feng?": "and" and a noun phrase alone, the previous question about it
+_AND_ALONE_RE = re.compile(r"^\W*and\s+(?P<focus>[^?]+?)\W*$", re.IGNORECASE)
+# the parts of speech of a noun phrase standing alone ("the other two firms", "Tencent's")
+_PHRASE_POS = frozenset({"NOUN", "PROPN", "DET", "ADJ", "NUM", "CCONJ", "PUNCT", "PART",
+                         "PRON"})
 _MARKUP_RE = re.compile(r"<[^>]*>|\[\d+\]|&#91;\d+&#93;")
 _WH = frozenset({"what", "which", "who", "whom", "whose", "where", "when", "why", "how"})
 _PERSON_LABELS = frozenset({"PERSON"})
@@ -433,14 +438,17 @@ def _same_kind_phrase(previous: str, focus: str) -> str | None:
 def _expand_ellipsis(question: str, previous: str) -> str | None:
     """An "and what about X?" as the previous question about X (``None``: not an ellipsis)."""
     match = _ELLIPSIS_RE.match(question)
-    if match is None or not previous:
+    alone = _AND_ALONE_RE.match(question) if match is None else None
+    if (match is None and alone is None) or not previous:
         return None
-    focus = match.group("focus")
-    prep = match.group("prep")
+    focus = (match or alone).group("focus")  # type: ignore[union-attr]
+    prep = match.group("prep") if match is not None else None
     if any(t.pos_ in ("VERB", "AUX") or t.lower_ in _WH for t in verify.parse(focus)):
         return None  # "And in which sectors would they bar it?" is a question of its own
-    if prep is None and not re.match(r"^\W*(?:and\s+)?(?:what|how)\s+about\b", question,
-                                     re.IGNORECASE):
+    if alone is not None and not all(t.pos_ in _PHRASE_POS for t in verify.parse(focus)):
+        return None  # "And then?" is not about something new
+    if match is not None and prep is None and not re.match(
+            r"^\W*(?:and\s+)?(?:what|how)\s+about\b", question, re.IGNORECASE):
         return None
     if prep is not None and not _AND_RE.match(question):
         return None  # "With whom ...?" is a question of its own
