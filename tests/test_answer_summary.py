@@ -22,6 +22,8 @@ Make = Callable[..., Assistant]
     ("what is the Tom's Hardware story all about", True),
     ("Give me a rundown of the Tom's Hardware article.", True),
     ("What are the key takeaways from the report?", True),
+    ("In a few sentences, what is the overall story across both reports?", True),
+    ("What's the big picture here?", True),
     ("What is the report about the meetings saying on prices?", False),
     ("What's the SCMP report's figure about the approvals?", False),
     ("How many units were approved?", False),
@@ -50,6 +52,18 @@ def test_two_named_reports_each_get_their_lead(make_assistant: Make) -> None:
     answer = a.ask("Summarise the SCMP and Tom's Hardware reports")
     assert {c.doc_id for c in answer.citations} == {SCMP, TOMS}
     assert "South China Morning Post: " in answer.text and "Tom's Hardware: " in answer.text
+
+
+def test_a_summary_of_both_reports_unnamed_gets_each_retrieved_reports_lead(
+        make_assistant: Make) -> None:
+    a = make_assistant(["Passage: 1\nAnswer: not used [1]."])
+    answer = a.ask("In a few sentences, what is the overall story across both reports?")
+    assert not answer.refused and a.generator.prompts == []  # type: ignore[attr-defined]
+    assert {c.doc_id for c in answer.citations} == {SCMP, TOMS}
+    assert "South China Morning Post: " in answer.text and "Tom's Hardware: " in answer.text
+    # one report's summary stays one report's
+    one = a.ask("In a few sentences, what is the overall story of the report?")
+    assert len({c.doc_id for c in one.citations}) == 1
 
 
 @pytest.mark.parametrize(("question", "about"), [

@@ -824,13 +824,17 @@ class AnswerBuilder:
         topic (:meth:`_report_says`).
 
         The report is the one the question names (each, labelled with its outlet,
-        when it names several), else the one of the best retrieved passage.
+        when it names several), else the one of the best retrieved passage; a request
+        about several reports it does not name ("the overall story across both
+        reports") takes each report of the retrieved passages.
         ``chunks`` are the index's passages, which the quotes cite.
         """
         if not summary.asks_for_summary(question) and not self._report_says(question):
             return None
         named = comparison.named_reports(question, self._names)
-        doc_ids = sorted(named) if named else [h.chunk.doc_id for h in retrieved[:1]]
+        several = comparison.about_several(question, self._names)
+        doc_ids = sorted(named) if named else list(dict.fromkeys(
+            h.chunk.doc_id for h in (retrieved if several else retrieved[:1])))
         hits: list[Hit] = []
         grounded: list[claims.GroundedSentence] = []
         for doc_id in doc_ids:

@@ -24,7 +24,8 @@ from assistant.text import terms
 
 _SUMMARY_RE = re.compile(
     r"\b(?:summari[sz]e|summari[sz]ing|summary|sum up|main points|key points|gist|overview|"
-    r"tl;?dr|run-?down|recap|in a nutshell|(?:key )?takeaways|highlights|brief me)\b|"
+    r"tl;?dr|run-?down|recap|in a nutshell|(?:key )?takeaways|highlights|brief me|"
+    r"big picture|overall (?:story|picture)|in a few sentences)\b|"
     # "what is the article about?", "what's the SCMP piece about?": a report named by up
     # to three words, and nothing after "about"
     r"\bwhat(?:'s|’s|\s+is|\s+was)\s+(?:the|this|that)\s+(?:[\w'’.-]+\s+){0,3}?"
