@@ -423,7 +423,7 @@ class Assistant:
         trace["gate"] = why
         in_scope = sorted(allowed) if allowed is not None else None
         summarised = (builder.sourced(question, retriever.index.chunks, timings, in_scope)
-                      or builder.summary(question, hits, retriever.index.chunks, timings)
+                      or builder.summary(question, hits, retriever.index.chunks, timings, in_scope)
                       or builder.mentioned(question, retriever.index.chunks, timings, in_scope))
         if summarised is not None:  # whom reports credit, a summary request, or whether a
             # report mentions something: found in the reports' own text, no model

@@ -186,3 +186,14 @@ def test_relations_come_from_the_verifier(first: str, second: str, relation: str
     lines = [GroundedSentence(first, (1,), 1.0, first), GroundedSentence(second, (2,), 1.0, second)]
     assert builder._relation("Do the two reports agree on the approvals?", lines) == relation
     assert builder._relation("What do the two reports say on the approvals?", lines) == ""
+
+
+@pytest.mark.parametrize(("text", "count"), [
+    ("What is the overall story across both reports?", 2),
+    ("Summarise the two articles.", 2),
+    ("Summarise each report.", None),  # every one
+    ("Give me the gist of all the reports.", None),
+    ("Summarise the report.", None),  # not about several
+])
+def test_how_many_reports_a_question_speaks_of(text: str, count: int | None) -> None:
+    assert comparison.how_many(text) == count

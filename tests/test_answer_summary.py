@@ -61,9 +61,11 @@ def test_a_summary_of_both_reports_unnamed_gets_each_retrieved_reports_lead(
     assert not answer.refused and a.generator.prompts == []  # type: ignore[attr-defined]
     assert {c.doc_id for c in answer.citations} == {SCMP, TOMS}
     assert "South China Morning Post: " in answer.text and "Tom's Hardware: " in answer.text
-    # one report's summary stays one report's
+    # one report's summary stays one report's; a question kept to one report gets its own
     one = a.ask("In a few sentences, what is the overall story of the report?")
     assert len({c.doc_id for c in one.citations}) == 1
+    kept = a.ask("What is the overall story across both reports?", reports=[TOMS])
+    assert {c.doc_id for c in kept.citations} == {TOMS}, kept.text
 
 
 @pytest.mark.parametrize(("question", "about"), [

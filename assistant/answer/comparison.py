@@ -74,6 +74,15 @@ def about_several(text: str, names: Mapping[str, tuple[str, ...]]) -> bool:
     return bool(_GROUP_RE.search(text)) or len(named_reports(text, names)) >= 2
 
 
+_PAIR_RE = re.compile(r"\b(?:both|two|either|neither)\b", re.IGNORECASE)
+
+
+def how_many(text: str) -> int | None:
+    """How many reports ``text`` speaks of: 2 for "both" or "two", ``None`` for all."""
+    group = _GROUP_RE.search(text)
+    return 2 if group is not None and _PAIR_RE.search(group.group()) else None
+
+
 def relates_reports(text: str, names: Mapping[str, tuple[str, ...]]) -> bool:
     """True when ``text`` says how reports relate: that they agree, differ or say the same."""
     return about_several(text, names) and bool(_RELATION_RE.search(text))

@@ -817,24 +817,32 @@ class AnswerBuilder:
         return doc.text[spans[-1][0]:spans[-1][1]] if spans else ""
 
     def summary(self, question: str, retrieved: Sequence[Hit], chunks: Sequence[Chunk],
-                timings: dict[str, float]) -> Answer | None:
+                timings: dict[str, float], reports: Sequence[str] | None = None
+                ) -> Answer | None:
         """For a summary request, the report's lead, quoted and cited (``None`` otherwise).
 
         A question what one named report says about a topic is a summary request on that
         topic (:meth:`_report_says`).
 
         The report is the one the question names (each, labelled with its outlet,
-        when it names several), else the one of the best retrieved passage; a request
+        when it names several), else the one of the best retrieved passage. A request
         about several reports it does not name ("the overall story across both
-        reports") takes each report of the retrieved passages.
-        ``chunks`` are the index's passages, which the quotes cite.
+        reports") takes as many as it says (two for "both", every one for "each" or
+        "all"), of ``reports`` (all when ``None``): those of the retrieved passages
+        first. ``chunks`` are the index's passages, which the quotes cite.
         """
         if not summary.asks_for_summary(question) and not self._report_says(question):
             return None
         named = comparison.named_reports(question, self._names)
-        several = comparison.about_several(question, self._names)
-        doc_ids = sorted(named) if named else list(dict.fromkeys(
-            h.chunk.doc_id for h in (retrieved if several else retrieved[:1])))
+        retrieved_ids = list(dict.fromkeys(h.chunk.doc_id for h in retrieved))
+        if named:
+            doc_ids = sorted(named)
+        elif comparison.about_several(question, self._names):
+            allowed = sorted(reports if reports is not None else self._docs)
+            ranked = list(dict.fromkeys([*(d for d in retrieved_ids if d in allowed), *allowed]))
+            doc_ids = ranked[:comparison.how_many(question) or len(ranked)]
+        else:
+            doc_ids = retrieved_ids[:1]
         hits: list[Hit] = []
         grounded: list[claims.GroundedSentence] = []
         for doc_id in doc_ids:

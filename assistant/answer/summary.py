@@ -57,7 +57,7 @@ def says_about(question: str) -> str:
 _FRAME_RE = re.compile(
     r"(?:'s\b|’s\b|\b(?:reports?|reported|reporting|article|story|piece|coverage|account|"
     r"says?|said|writes?|wrote|describes?|described|tells?|told|what|how|give|me|us|please|"
-    r"briefly|quick|short|overall|whole|entire|general|as|the|a|an|from|of|in|on|about|regarding|concerning|over|this|that|its|"
+    r"briefly|quick|short|overall|whole|entire|general|as|the|a|an|from|of|in|on|about|regarding|concerning|over|across|between|among|this|that|its|"
     r"their|it|they|is|was|do|does|did)\b)", re.IGNORECASE)
 
 
