@@ -21,6 +21,7 @@ Make = Callable[..., Assistant]
     "How does the SCMP source its story?",
     "On reporting from which outlet does Tom's Hardware base its account of the meetings?",
     "Which news organisations does the article draw on?",
+    "Which outside news organisations does each report lean on?",
 ])
 def test_a_question_about_whom_a_report_credits_is_read(question: str) -> None:
     assert sourcing.asks_for_sources(question)
@@ -33,6 +34,7 @@ def test_a_question_about_whom_a_report_credits_is_read(question: str) -> None:
     "Which outlet first reported that Washington was weighing approval?",  # a name lookup
     "What does each report attribute to Jensen Huang?",
     "Which chip is the new platform based on?",
+    "The two pieces lean on different kinds of numbers - how do they differ?",
 ])
 def test_other_questions_are_not_about_sources(question: str) -> None:
     assert not sourcing.asks_for_sources(question)
