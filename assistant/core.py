@@ -484,7 +484,8 @@ class Assistant:
             if prefix:  # it named a passage and stopped: its reply is continued once
                 raw, _ = yield from _streamed(generator.stream(
                     messages, self.settings.max_answer_tokens, prefix=prefix), prefix, shown)
-                trace["continued"] = prefix.replace("\n", " ")
+                if raw != prefix:  # a backend that cannot continue a reply adds nothing
+                    trace["continued"] = prefix.replace("\n", " ")
             timings["written_s"] = time.perf_counter() - started
             answer, spans = builder.finish(question, raw, shown_hits, hits, timings)
             if answer.refused:  # the model chose a passage but wrote nothing that holds

@@ -87,6 +87,11 @@ def test_a_reply_that_names_a_passage_and_stops_is_continued_once(make_assistant
     assert answer.trace["continued"] == f"Passage: {n} Answer:"
     streamed = "".join(e.text for e in events if isinstance(e, TextDelta))
     assert streamed.startswith("Representatives from Alibaba")
+    # a continuation that adds nothing (a backend that cannot continue) leaves the choice
+    silent = make_assistant(lambda m: "" if silent.generator.continued  # type: ignore[attr-defined]
+                            else f"Passage: {_passage_number(m, 'demand forecasts')}")
+    answer = silent.ask(asked)
+    assert "continued" not in answer.trace and "chosen" in answer.trace, answer.trace
 
 
 def test_follow_up_uses_the_conversation(make_assistant: Make) -> None:

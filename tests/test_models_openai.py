@@ -65,6 +65,16 @@ class Server:
         return OpenAIChatGenerator(url, transport=httpx.MockTransport(self), **kwargs)  # type: ignore[arg-type]
 
 
+def test_a_reply_is_not_continued_after_a_prefix() -> None:
+    """The chat API has no standard way to continue a reply: nothing is asked or streamed."""
+    server = Server()
+    gen = server.generator(api_key=KEY)
+    before = len(server.requests)
+    assert list(gen.stream([{"role": "user", "content": "hi"}], 64,
+                           prefix="Passage: 1\nAnswer:")) == []
+    assert len(server.requests) == before
+
+
 def test_streams_a_reply_with_greedy_settings_and_usage() -> None:
     server = Server()
     gen = server.generator(api_key=KEY, seed=11)

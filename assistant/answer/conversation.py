@@ -437,17 +437,17 @@ def _same_kind_phrase(previous: str, focus: str) -> str | None:
 
 def _expand_ellipsis(question: str, previous: str) -> str | None:
     """An "and what about X?" as the previous question about X (``None``: not an ellipsis)."""
-    match = _ELLIPSIS_RE.match(question)
-    alone = _AND_ALONE_RE.match(question) if match is None else None
-    if (match is None and alone is None) or not previous:
+    match = _ELLIPSIS_RE.match(question) or _AND_ALONE_RE.match(question)
+    if match is None or not previous:
         return None
-    focus = (match or alone).group("focus")  # type: ignore[union-attr]
-    prep = match.group("prep") if match is not None else None
+    alone = match.re is _AND_ALONE_RE
+    focus = match.group("focus")
+    prep = None if alone else match.group("prep")
     if any(t.pos_ in ("VERB", "AUX") or t.lower_ in _WH for t in verify.parse(focus)):
         return None  # "And in which sectors would they bar it?" is a question of its own
-    if alone is not None and not all(t.pos_ in _PHRASE_POS for t in verify.parse(focus)):
+    if alone and not all(t.pos_ in _PHRASE_POS for t in verify.parse(focus)):
         return None  # "And then?" is not about something new
-    if match is not None and prep is None and not re.match(
+    if not alone and prep is None and not re.match(
             r"^\W*(?:and\s+)?(?:what|how)\s+about\b", question, re.IGNORECASE):
         return None
     if prep is not None and not _AND_RE.match(question):
