@@ -84,6 +84,23 @@ def test_invented_organisation_and_attribute_transfer_are_rejected() -> None:
     assert not _supported("Each H200 sells at a price of $3 billion, Reuters reported.")
 
 
+def test_a_name_the_evidence_makes_a_subject_is_not_turned_into_an_object() -> None:
+    """Of "meetings led by A and B", "B is led by A" turns B around; rewordings that keep
+    each name's place hold."""
+    evidence = ("According to the report, the meetings were led by the National Development "
+                "and Reform Commission and the Ministry of Industry and Information Technology.")
+    label = "Tom's Hardware"
+    turned = verify("The Ministry of Industry and Information Technology is led by the National "
+                    "Development and Reform Commission, according to the report.", evidence,
+                    label=label)
+    assert not turned.supported and turned.check == "roles", turned.reason
+    for kept in ("The meetings were led by the Ministry of Industry and Information Technology "
+                 "and the National Development and Reform Commission, according to the report.",
+                 "The National Development and Reform Commission and the Ministry of Industry "
+                 "and Information Technology led the meetings, according to the report."):
+        assert verify(kept, evidence, label=label).supported, kept
+
+
 def test_supporting_spans_are_exact_offsets_into_the_evidence() -> None:
     verdict = verify("The H200 sits one generation below Blackwell.", PASSAGE)
     assert verdict.spans
