@@ -754,7 +754,7 @@ def _check_roles(claim: Any, window: _Window, policy: VerifierPolicy, context: s
             if there and key not in there and gone:
                 return (f"in the evidence, {', '.join(sorted(gone))} (not {token.text}) "
                         f"is the {slot[1]} of '{slot[0]}'")
-    return (_check_turned(claim, window, policy)
+    return (_check_turned(claim, fillers, policy)
             or _check_subjects(claim, window, policy, mentioned, placed))
 
 
@@ -766,29 +766,28 @@ def _proper(token: Token) -> bool:
     return token.pos_ == "PROPN" and bool(token.ent_type_)
 
 
-def _check_turned(claim: Any, window: _Window, policy: VerifierPolicy) -> str:
+def _check_turned(claim: Any, fillers: dict[tuple[str, str], set[str]],
+                  policy: VerifierPolicy) -> str:
     """A name the evidence makes a verb's subject is not its object in the claim, nor back.
 
     "The Ministry of Industry and Information Technology is led by the National
     Development and Reform Commission" fails where the evidence says "the meetings were
     led by the National Development and Reform Commission and the Ministry of ...":
-    there the ministry leads. A name the evidence places both ways is left alone, and
-    only proper names that are entities count ("Return the integer square root" may be
+    there the ministry leads (``fillers``: :func:`_fillers` of the evidence). A name the
+    evidence places both ways is left alone, and only the claim's proper names that are
+    entities count ("Return the integer square root" may be
     reworded "The integer square root is returned", whose small parse turns "integer"
     around).
     """
-    places: dict[str, set[tuple[str, str]]] = {}
-    for t in window.tokens:
-        if _proper(t):
-            places.setdefault(_key(t), set()).update(_slots(t))
     for token in claim:
         if not _proper(token):  # a common noun's parse turns too easily
             continue
-        theirs = places.get(_key(token), set())
+        key = _key(token)
         for verb, relation in _slots(token):
             turned = _TURNED.get(relation)
             if (turned is not None and verb not in policy.reporting
-                    and (verb, relation) not in theirs and (verb, turned) in theirs):
+                    and key not in fillers.get((verb, relation), set())
+                    and key in fillers.get((verb, turned), set())):
                 return (f"in the evidence, {token.text} is the {turned} of '{verb}', "
                         f"not its {relation}")
     return ""
