@@ -488,12 +488,16 @@ class Assistant:
                     trace["continued"] = prefix.replace("\n", " ")
             timings["written_s"] = time.perf_counter() - started
             answer, spans = builder.finish(question, raw, shown_hits, hits, timings)
+            replied = raw  # what the chat holds as the model's reply, for the check
             if answer.refused:  # the model chose a passage but wrote nothing that holds
                 answer, spans = builder.chosen(answer, raw, shown_hits)
+                # the check reads the quoted sentence as the reply, not the reply that
+                # failed: shown its own words, the model copies them back as the answer
+                replied = raw if answer.refused else answer.text
             if not answer.refused and self.settings.confirm_answers:
                 yield Status("checking", "checking the answer against the passages")
                 answer = builder.confirm(answer, spans, generator, shown_hits,
-                                         [*messages, {"role": "assistant", "content": raw}]
+                                         [*messages, {"role": "assistant", "content": replied}]
                                          if corpus else None)
         finally:
             generator.lock.release()

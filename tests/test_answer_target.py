@@ -92,6 +92,10 @@ def test_a_generic_figure_noun_accepts_any_figure() -> None:
     ("What tax rate does China impose on imported chips?",
      [Cited(TAX, title="China holds emergency meetings")],
      "the cited sentences do not speak of China"),
+    # a capital stands for its country's government; a sentence naming neither does not
+    ("At what rate would Washington tax the chips?", [Cited(TAX)], ""),
+    ("At what rate would Beijing tax the chips?", [Cited(TAX)],
+     "the cited sentences do not speak of Beijing"),
     # a name in the report's label counts (outlet, authors)
     ("What did the South China Morning Post say about purchase orders?",
      [Cited(SAID, HUANG, "South China Morning Post")], ""),

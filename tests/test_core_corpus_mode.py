@@ -69,6 +69,30 @@ def test_corpus_mode_puts_every_passage_before_the_question(make_assistant: Make
     assert warmed[-1]["content"].split("Question:")[0] == prefix[-1]
 
 
+def test_the_check_reads_the_chosen_sentence_not_the_reply_that_failed(make_assistant: Make
+                                                                       ) -> None:
+    """A reply that names the right passage but misstates it is replaced by its sentence.
+
+    The answer check continues the chat: the reply it sees is that sentence, so the model
+    is not shown its own wrong words to copy back as the answer.
+    """
+    wrong = "The H200 contributed $50 million in revenue in the October quarter."
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = next(i for i, b in enumerate(_blocks(messages), 1) if "$50 million" in b)
+        return f"Passage: {n}\nAnswer: {wrong}"
+
+    a = make_assistant(reply, context_mode="corpus")
+    answer = a.ask("How much revenue did the H20 bring in during the October quarter?")
+    assert "chosen" in answer.trace and not answer.refused, answer
+    assert "The H20 contributed just $50 million" in answer.text
+    generator = a.generator
+    assert isinstance(generator, ScriptedGenerator) and generator.checks
+    replied = generator.checks[-1][-2]
+    assert replied["role"] == "assistant" and wrong not in replied["content"]
+    assert "The H20 contributed just $50 million" in replied["content"]
+
+
 def test_auto_mode_uses_retrieval_when_the_corpus_does_not_fit(make_assistant: Make) -> None:
     small = make_assistant(context_mode="auto", passage_token_budget=300, top_k=2)
     assert small.corpus_prompt(small.generator) is None
