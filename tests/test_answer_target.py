@@ -92,6 +92,16 @@ def test_a_generic_figure_noun_accepts_any_figure() -> None:
     ("What tax rate does China impose on imported chips?",
      [Cited(TAX, title="China holds emergency meetings")],
      "the cited sentences do not speak of China"),
+    # a verb may say what the figure measures: a price is not a revenue
+    ("How much does a single H20 chip cost?", [Cited(H20)],
+     "no cited sentence gives a figure of the cost asked for"),
+    ("How much did the H20 earn?", [Cited(H20)], ""),
+    # a change against the previous quarter is not a change year over year
+    ("By how much did Nvidia's China revenue fall compared with the previous quarter?",
+     [Cited("Nvidia's China revenue fell 63% year over year to about $3 billion.")],
+     "the cited sentences compare year over year, not quarter over quarter as asked"),
+    ("By how much did Nvidia's China revenue fall from the prior year?",
+     [Cited("Nvidia's China revenue fell 63% year over year to about $3 billion.")], ""),
     # a capital stands for its country's government; a sentence naming neither does not
     ("At what rate would Washington tax the chips?", [Cited(TAX)], ""),
     ("At what rate would Beijing tax the chips?", [Cited(TAX)],

@@ -253,6 +253,11 @@ def _role_of(role: Any, names: Sequence[str]) -> tuple[str, ...]:
 
 # a change measured against a period: "year over year", "quarter-on-quarter"
 _BASIS_RE = re.compile(r"\b(year|quarter|month|week|day)[- ](?:over|on)[- ]\1\b", re.IGNORECASE)
+# the same, said with the period before ("compared with the previous quarter", "from the
+# prior year"); English phrasing, found by a blind15 unanswerable (v-48)
+_PREVIOUS_RE = re.compile(r"\b(?:compared (?:with|to)|from|than|versus|vs\.?|against|over) "
+                          r"(?:the|a|its) (?:previous|prior|preceding|last) "
+                          r"(year|quarter|month|week|day)\b", re.IGNORECASE)
 
 
 # a period a year back (English): "a year earlier", "year-ago", "last year"; a sentence
@@ -324,7 +329,7 @@ def _of_a_year_ago(text: str) -> bool:
 
 def _basis(text: str) -> str:
     """The period a change in ``text`` is measured against ("year over year"), or ""."""
-    match = _BASIS_RE.search(text)
+    match = _BASIS_RE.search(text) or _PREVIOUS_RE.search(text)
     return f"{match.group(1).lower()} over {match.group(1).lower()}" if match else ""
 
 
@@ -458,8 +463,10 @@ def _figure_of(sentence: str, want: Target) -> bool:
     asked = {verify.word_root(a) for a in want.attribute}
     if want.modifiers and not {verify.word_root(m) for m in want.modifiers} <= roots:
         return False
-    if asked & roots or set(want.attribute) & _FIGURE_NOUNS or not asked:
+    if asked & roots or set(want.attribute) & _FIGURE_NOUNS:
         return True
+    if not asked:  # "How much does the chip cost?": the verb says what the figure measures
+        return not _another_measure(want.measures, sentence)
     if set(want.measures) & _SHARE and not set(want.measures) & _CHANGE:
         # a share is not a change: "fell 63%" is no share of anything
         figures = [f for f in figures if f.kind != "percent" or not _a_change(sentence, f)]
@@ -854,7 +861,7 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
             return f"the cited sentences do not speak of {name}"
     if want.figure and not any(_figure_of(c.sentence, want)
                                and not _of_another(c.sentence, want, exempt) for c in cited):
-        asked = " ".join(reversed(want.attribute)) or "figure"
+        asked = " ".join(reversed(want.attribute)) or " ".join(want.measures) or "figure"
         return f"no cited sentence gives a figure of the {asked} asked for"
     for restriction in want.restrictions:
         if any(verify.mentions(restriction.text, e) or verify.mentions(e, restriction.text)
