@@ -27,9 +27,11 @@ _SUMMARY_RE = re.compile(
     r"tl;?dr|run-?down|recap|in a nutshell|(?:key )?takeaways|highlights|brief me|"
     r"big picture|overall (?:story|picture)|in a few sentences)\b|"
     # "what is the article about?", "what's the SCMP piece about?": a report named by up
-    # to three words, and nothing after "about"
+    # to three words, and nothing after "about" but how briefly ("..., in brief?", v-24)
     r"\bwhat(?:'s|’s|\s+is|\s+was)\s+(?:the|this|that)\s+(?:[\w'’.-]+\s+){0,3}?"
-    r"(?:report|article|story|piece|coverage)\s+(?:all\s+)?about\s*[?.!]*\s*$",
+    r"(?:report|article|story|piece|coverage)\s+(?:all\s+)?about\s*"
+    r"(?:,?\s*(?:in\s+brief|in\s+short|briefly|in\s+a\s+(?:sentence|few\s+words)))?"
+    r"\s*[?.!]*\s*$",
     re.IGNORECASE)
 
 
