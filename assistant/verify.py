@@ -1043,7 +1043,12 @@ def _hypothetical(head: Token, policy: VerifierPolicy) -> frozenset[int]:
                and not any(c.dep_ == "mark" and c.lower_ in policy.conditionals
                            for c in t.children)
                for x in t.subtree}
-    return frozenset(x.i for x in head.subtree if x.i not in factual)
+    # a participle describing the subject presupposes what it says: "Chips manufactured
+    # by TSMC would be imported" says that TSMC makes them (found by blind15's v-06)
+    described = {x.i for subject in head.children if subject.dep_ in ("nsubj", "nsubjpass")
+                 for t in subject.children if t.dep_ == "acl" and t.tag_ == "VBN"
+                 for x in t.subtree}
+    return frozenset(x.i for x in head.subtree if x.i not in factual | described)
 
 
 def _scopes(window: _Window, policy: VerifierPolicy) -> list[_Scope]:

@@ -61,6 +61,16 @@ def test_unfaithful_claims_fail_the_right_check(claim: str, check: str) -> None:
     assert verdict.reason
 
 
+def test_a_participle_describing_the_subject_of_a_modal_states_a_fact() -> None:
+    """"Chips manufactured by TSMC would be imported": that TSMC makes them is no possibility."""
+    tax = ("Chips manufactured by TSMC in Taiwan would be imported into the United States for "
+           "security reviews, taxed at 25% and then re-exported to approved Chinese buyers.")
+    assert verify("TSMC manufactures the chips.", tax).supported
+    # what the modal says stays a possibility
+    verdict = verify("The chips are taxed at 25%.", tax)
+    assert not verdict.supported and verdict.check == "modality", verdict.reason
+
+
 def test_a_party_the_evidence_does_not_have_speak_is_not_made_to_say_it() -> None:
     approvals = ("The approval covered more than 400,000 units for ByteDance and Tencent, "
                  "while other firms awaited further approvals, according to Reuters.")
