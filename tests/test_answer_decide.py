@@ -301,3 +301,32 @@ def test_the_checks_words_in_the_passage_the_reply_names_make_it_the_answer(
     assert not answer.refused, (answer.unsupported, answer.trace)
     assert "Chips manufactured by TSMC" in answer.text and "recheck" in answer.trace
     assert all(a.lookup(c.id).text == c.quote for c in answer.citations)
+
+
+def test_a_figure_the_check_found_only_in_the_quote_makes_the_quote_the_answer(
+        tmp_path: Path, fake_embedder: object) -> None:
+    """A reply restating its passage around the figure gives way to the cited sentence."""
+    from conftest import CORPUS, ScriptedGenerator
+
+    restated = ("In the period earlier this year the company could still ship H100-class "
+                "processors into China")
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = _passage_number(messages, "could still ship H100-class processors")
+        return f"Passage: {n}\nAnswer: {restated} [{n}]."
+
+    question = "How much did the H20 bring in when Nvidia could still ship H100-class chips?"
+    for fallbacks, extract, shown in ((None, "$4.6 billion", True),
+                                      (("chosen", "recheck"), "$4.6 billion", False)):  # off
+        gen = ScriptedGenerator(reply, extract=extract)
+        policy = tmp_path / "policy.json"
+        policy.write_text(json.dumps({"fallbacks": list(fallbacks)} if fallbacks else {}))
+        cfg = Settings.from_env(extractive_threshold=9.0, context_mode="corpus",
+                                answer_policy_file=policy)
+        a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=cfg,
+                           embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
+        answer = a.ask(question)
+        assert not answer.refused, (extract, answer.unsupported, answer.trace)
+        assert ("$4.6 billion" in answer.text) is shown, (extract, answer.text, answer.trace)
+        assert ("shown" in answer.trace) is shown
+        assert all(a.lookup(c.id).text == c.quote for c in answer.citations)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
 
@@ -434,8 +435,8 @@ class AnswerBuilder:
         grounded = (claims.extract_is_grounded(extract, [*spans, *sorted(labels)],
                                                  self._policy, answer.question)
                     or claims.counts_a_list(answer.question, extract, spans))
-        if grounded:
-            return answer  # the supporting sentences hold the answer
+        if grounded:  # the supporting sentences hold the answer
+            return self._shown(answer, extract, hits)
         for c in answer.citations if verify.agents(extract) else ():
             before = self._sentence_before(c)
             if (before and target.refers_back(c.quote, before)
@@ -449,6 +450,32 @@ class AnswerBuilder:
             return rechecked
         return self._refuse(answer, "the answer check's words are not in its quotes "
                                     f"('{extract}')")
+
+    def _shown(self, answer: Answer, extract: str, hits: list[Hit]) -> Answer:
+        """The answer, or its cited sentence when only that holds what the check found.
+
+        The model may restate its passage around the answer ("Back when Nvidia could
+        still ship H100-class chips there, the company could still ship H100-class
+        processors") while the answer check names the figure of the cited sentence
+        ("$4.6 billion"): a figure or name of the check's words that the answer's own
+        words lack but one cited sentence has makes that sentence the answer, quoted.
+        A question about several reports is left to their accounts.
+        """
+        if not self.uses("shown") or comparison.about_several(answer.question, self._names):
+            return answer
+        facts = [*(_digits(extract[x.start:x.end]) for x in verify.numbers(extract)),
+                 *verify.names(extract)]
+        missing = [f for f in facts if f and not _holds(answer.text, f)]
+        if not missing:
+            return answer
+        for c in answer.citations:
+            if 1 <= c.n <= len(hits) and c.quote not in answer.text and all(
+                    _holds(c.quote, f) for f in missing):
+                shown = self.quoted(answer, hits, c.n, c.quote)
+                trace = {**answer.trace, "shown": ", ".join(missing),
+                         "before:shown": answer.text}
+                return dataclasses.replace(shown, trace=trace)
+        return answer
 
     def _rechecked(self, answer: Answer, extract: str, hits: list[Hit]) -> Answer | None:
         """The one other sentence of the chosen passages that holds the answer check's words.
@@ -1304,6 +1331,19 @@ def _third_person(verb: str) -> str:
     """"mention" → "mentions", "refer to" → "refers to" (the verbs of presence questions)."""
     head, _, rest = verb.partition(" ")
     return f"{head}s {rest}".strip()
+
+
+def _digits(figure: str) -> str:
+    """A figure's digits as written, without its currency or unit ("$4.6" → "4.6")."""
+    match = re.search(r"\d[\d,.]*\d|\d", figure)
+    return match.group(0) if match else ""
+
+
+def _holds(text: str, fact: str) -> bool:
+    """True when ``text`` has ``fact``: a figure's digits, or a name."""
+    if fact[:1].isdigit():
+        return re.search(rf"(?<![\d.,]){re.escape(fact)}(?![\d]|[.,]\d)", text) is not None
+    return verify.mentions(text, fact)
 
 
 def _after_word(word: str, text: str) -> str:

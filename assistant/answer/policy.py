@@ -33,11 +33,13 @@ class AnswerPolicy:
 
     # The named fallbacks of the decide step that are on (:data:`FALLBACKS`). Each one's
     # effect on held-out questions is scored by ``assistant eval`` ("decide steps").
-    fallbacks: tuple[str, ...] = ("chosen", "recheck", "named", "entity", "said", "settle",
-                                  "likely_yes", "accounts", "other_reports")
+    fallbacks: tuple[str, ...] = ("chosen", "recheck", "shown", "named", "entity", "said",
+                                  "settle", "likely_yes", "accounts", "other_reports")
     """The decide step's fallbacks that run: ``chosen`` (the model's passage, when
     nothing it wrote holds), ``recheck`` (the one other sentence of the cited passages
-    that holds the answer check's words, when the quoted one lacks them), ``named`` (the sentence
+    that holds the answer check's words, when the quoted one lacks them), ``shown`` (the
+    cited sentence itself, when the answer's own words lack a figure or name that the
+    answer check found in it), ``named`` (the sentence
     before, naming who a who-question asks for, when the answer's sentence only refers back),
     ``entity`` (for a who / which / where / when question left unanswered, the name a
     passage sentence gives in the asked role, or as an example of the asked noun),
@@ -186,7 +188,7 @@ class AnswerPolicy:
     """How far back (characters) the sentence before a cited one is looked for."""
 
 
-FALLBACKS = frozenset({"chosen", "recheck", "named", "entity", "said", "settle",
+FALLBACKS = frozenset({"chosen", "recheck", "shown", "named", "entity", "said", "settle",
                        "likely_yes", "accounts", "other_reports"})
 # Removed: "judge" (the second opinion: rank plus the model's probability that a sentence,
 # shown alone, answers the question, against the answer's own). On the first runs of
