@@ -34,6 +34,8 @@ def test_outlets_are_named_in_full_or_by_their_initials() -> None:
     ("Both reports name ByteDance, Alibaba and Tencent.", True, False),
     ("Each of the two outlets quotes Jensen Huang.", True, False),
     ("Tom's Hardware and the South China Morning Post both cite Reuters.", True, False),
+    ("Compare what the two pieces say about Jensen Huang.", True, False),
+    ("Do the pieces agree on the timing?", True, True),
     ("Both agencies have overseen AI chip procurement.", False, False),  # not reports
     ("Beijing agreed to the same terms as Washington.", False, False),  # a fact, not a relation
     ("Two sources familiar with the matter were cited.", False, False),  # people, not reports

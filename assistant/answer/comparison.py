@@ -26,8 +26,9 @@ from assistant.records import Document
 
 _GROUP_RE = re.compile(
     r"\b(?:both|all|two|each|either|neither)\b(?:\s+(?:of\s+)?(?:the\s+)?\w+)?\s+"
-    r"(?:reports?|outlets?|articles?|stories|publications?|newspapers?)\b|"
-    r"\b(?:the|these)\s+(?:reports|outlets|articles|publications)\b|"
+    r"(?:reports?|outlets?|articles?|stories|publications?|newspapers?|pieces?|"
+    r"write-?ups?)\b|"  # "the two pieces" (v-31)
+    r"\b(?:the|these)\s+(?:reports|outlets|articles|publications|pieces)\b|"
     r"\bwhich\s+(?:of\s+the\s+)?(?:reports?|articles?)\b",  # not "which publication":
     # a reported source (Reuters, The Information) is one too
     re.IGNORECASE,
