@@ -380,8 +380,8 @@ def evaluate(assistant: Assistant, items: list[EvalItem],
 
 # The steps of the decide stage that can change an answer, in the order they run; each
 # records the answer it was given in the trace as "before:<step>".
-DECIDE_STEPS = ("chosen", "recheck", "target", "entity", "named", "said", "lead", "settle",
-                "likely_yes", "accounts")
+DECIDE_STEPS = ("chosen", "recheck", "shown", "target", "entity", "named", "said", "lead",
+                "settle", "likely_yes", "accounts")
 
 
 def _right(item_answerable: bool, expect_all: Sequence[str], text: str) -> bool:
