@@ -247,6 +247,19 @@ def test_a_who_answer_that_only_refers_back_gets_the_sentence_naming_them(
     assert "National Development" in answer.citations[0].quote
 
 
+def _corpus_assistant(tmp_path: Path, embedder: object, generator: object,
+                      fallbacks: tuple[str, ...] | None) -> Assistant:
+    """An assistant in corpus mode with only ``fallbacks`` on (``None``: the default)."""
+    from conftest import CORPUS
+
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"fallbacks": list(fallbacks)} if fallbacks else {}))
+    cfg = Settings.from_env(extractive_threshold=9.0, context_mode="corpus",
+                            answer_policy_file=policy)
+    return Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=cfg,
+                          embedder=embedder, generator=generator)  # type: ignore[arg-type]
+
+
 _MIDDLE = ("U.S. officials told The Information that the arrangement was designed as a middle "
            "ground")
 
@@ -254,7 +267,7 @@ _MIDDLE = ("U.S. officials told The Information that the arrangement was designe
 def test_the_checks_words_in_another_sentence_of_the_passage_make_it_the_answer(
         tmp_path: Path, fake_embedder: object) -> None:
     """The model chose the passage and the words; the quoted sentence lacked them."""
-    from conftest import CORPUS, ScriptedGenerator
+    from conftest import ScriptedGenerator
 
     def reply(messages: list[dict[str, str]]) -> str:
         n = _passage_number(messages, _MIDDLE)
@@ -265,13 +278,8 @@ def test_the_checks_words_in_another_sentence_of_the_passage_make_it_the_answer(
     for fallbacks, extract, switched in ((None, "25%", True),
                                          (("chosen",), "25%", False),  # recheck off
                                          (None, "Blackwell", False)):  # not of the kind asked
-        gen = ScriptedGenerator(reply, extract=extract)
-        policy = tmp_path / "policy.json"
-        policy.write_text(json.dumps({"fallbacks": list(fallbacks)} if fallbacks else {}))
-        cfg = Settings.from_env(extractive_threshold=9.0, context_mode="corpus",
-                                answer_policy_file=policy)
-        a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=cfg,
-                           embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
+        a = _corpus_assistant(tmp_path, fake_embedder,
+                              ScriptedGenerator(reply, extract=extract), fallbacks)
         answer = a.ask(question)
         assert (not answer.refused) is switched, (extract, answer.text, answer.trace)
         if switched:
@@ -306,7 +314,7 @@ def test_the_checks_words_in_the_passage_the_reply_names_make_it_the_answer(
 def test_a_figure_the_check_found_only_in_the_quote_makes_the_quote_the_answer(
         tmp_path: Path, fake_embedder: object) -> None:
     """A reply restating its passage around the figure gives way to the cited sentence."""
-    from conftest import CORPUS, ScriptedGenerator
+    from conftest import ScriptedGenerator
 
     restated = ("In the period earlier this year the company could still ship H100-class "
                 "processors into China")
@@ -318,13 +326,8 @@ def test_a_figure_the_check_found_only_in_the_quote_makes_the_quote_the_answer(
     question = "How much did the H20 bring in when Nvidia could still ship H100-class chips?"
     for fallbacks, extract, shown in ((None, "$4.6 billion", True),
                                       (("chosen", "recheck"), "$4.6 billion", False)):  # off
-        gen = ScriptedGenerator(reply, extract=extract)
-        policy = tmp_path / "policy.json"
-        policy.write_text(json.dumps({"fallbacks": list(fallbacks)} if fallbacks else {}))
-        cfg = Settings.from_env(extractive_threshold=9.0, context_mode="corpus",
-                                answer_policy_file=policy)
-        a = Assistant.open(corpus_dir=CORPUS, index_dir=tmp_path / "index", settings=cfg,
-                           embedder=fake_embedder, generator=gen)  # type: ignore[arg-type]
+        a = _corpus_assistant(tmp_path, fake_embedder,
+                              ScriptedGenerator(reply, extract=extract), fallbacks)
         answer = a.ask(question)
         assert not answer.refused, (extract, answer.unsupported, answer.trace)
         assert ("$4.6 billion" in answer.text) is shown, (extract, answer.text, answer.trace)
