@@ -464,3 +464,25 @@ def test_real_and_x_follow_up_who_by_its_own_words_and_both_reports_summarised(
     both = real_assistant.ask("What's the big picture across both reports?")
     assert {c.doc_id for c in both.citations} == {SCMP, TOMS}, both.text
     assert "South China Morning Post: " in both.text and "Tom's Hardware: " in both.text
+
+
+def test_real_the_check_reads_the_chosen_quote_a_figure_by_its_verb_and_two_pieces(
+        real_assistant: Assistant) -> None:
+    """A follow-up whose reply misnames its passage is answered by the quote the check
+    reads; a figure of another measure is no price; "the two pieces" are both reports."""
+    asked = "How much revenue did the H20 bring in during Nvidia's October quarter?"
+    first = real_assistant.ask(asked)
+    assert not first.refused and "$50 million" in first.text, (first.text, first.trace)
+    history = [{"role": "user", "content": asked},
+               {"role": "assistant", "content": first.text}]
+    for follow_up in ("And how does that compare with the period when H100-class chips "
+                      "could still be shipped?",
+                      "And back when Nvidia could still ship H100-class chips there?"):
+        then = real_assistant.ask(follow_up, history=history)
+        assert not then.refused and "$4.6 billion" in then.text, (then.text, then.trace)
+    price = real_assistant.ask("How much does a single H200 chip cost?")
+    assert price.refused, (price.text, price.trace)
+    brief = real_assistant.ask("What is the SCMP article about, in brief?")
+    assert not brief.refused and {c.doc_id for c in brief.citations} == {SCMP}, brief.text
+    pieces = real_assistant.ask("Compare what the two pieces say about Jensen Huang.")
+    assert {c.doc_id for c in pieces.citations} == {SCMP, TOMS}, (pieces.text, pieces.trace)
