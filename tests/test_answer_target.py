@@ -102,6 +102,11 @@ def test_a_generic_figure_noun_accepts_any_figure() -> None:
      "the cited sentences compare year over year, not quarter over quarter as asked"),
     ("By how much did Nvidia's China revenue fall from the prior year?",
      [Cited("Nvidia's China revenue fell 63% year over year to about $3 billion.")], ""),
+    # a clause describing the subject names no owner of the figure (w-10)
+    ("What tax rate would the US apply to the chips?",
+     [Cited("Chips manufactured by TSMC in Taiwan would be imported into the United States "
+            "for security reviews, taxed at 25% and then re-exported to approved buyers.")],
+     ""),
     # a capital stands for its country's government; a sentence naming neither does not
     ("At what rate would Washington tax the chips?", [Cited(TAX)], ""),
     ("At what rate would Beijing tax the chips?", [Cited(TAX)],

@@ -436,11 +436,20 @@ def _of_another(sentence: str, want: Target, exempt: Sequence[str] = ()) -> bool
 
 
 def _subject_names(sentence: str) -> list[str]:
-    """The names in the subject of ``sentence``'s main verb ([] when it has none)."""
+    """The names in the subject of ``sentence``'s main verb ([] when it has none).
+
+    A clause describing the subject is not its name: "Chips manufactured by TSMC in
+    Taiwan would be ... taxed at 25%" gives no name's figure (w-10).
+    """
     for token in verify.parse(sentence):
         if token.dep_ == "ROOT":
             subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
-            return verify.names(" ".join(t.text for t in subjects[0].subtree)) if subjects else []
+            if not subjects:
+                return []
+            clauses = {t.i for c in subjects[0].children if c.dep_ in ("acl", "relcl")
+                       for t in c.subtree}
+            return verify.names(" ".join(t.text for t in subjects[0].subtree
+                                         if t.i not in clauses))
     return []
 
 
