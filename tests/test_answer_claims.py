@@ -222,6 +222,7 @@ def test_a_when_question_needs_a_sentence_placing_something_in_time() -> None:
 
     assert asks_when("When is the first batch of H200 chips expected to arrive?")
     assert asks_when("And when had they asked for those estimates?")
+    assert asks_when("When exactly did Huang meet Trump?")
     assert not asks_when("When the SCMP says 'the US tech giant', which company does it mean?")
     assert not names_time("The first batch was expected to go to Big Tech companies, which "
                           "were in urgent need of the GPU, a source said.")

@@ -502,8 +502,10 @@ def answers_kind(question: str, extract: str) -> bool:
 
 
 # "When did ...?" opening a question (after "and", "so" or a short frame set off by a comma)
-_WHEN_RE = re.compile(r"^\W*(?:(?:and|so|but|then)\s+|[^,?]{1,60},\s*)?when\s+(?:is|are|was|were|"
-                      r"do|does|did|will|would|had|has|have|can|could|should)\b", re.IGNORECASE)
+_WHEN_RE = re.compile(r"^\W*(?:(?:and|so|but|then)\s+|[^,?]{1,60},\s*)?when\s+"
+                      r"(?:exactly\s+|precisely\s+)?"  # "When exactly did ...?" (w-47)
+                      r"(?:is|are|was|were|do|does|did|will|would|had|has|have|can|could|"
+                      r"should)\b", re.IGNORECASE)
 # English words that place something in time: relative times, and the prepositions and
 # conjunctions that time one thing by another ("after Washington cleared exports")
 _TIME_WORDS_RE = re.compile(
