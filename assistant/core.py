@@ -493,7 +493,7 @@ class Assistant:
                 answer, spans = builder.chosen(answer, raw, shown_hits)
                 # the check reads the quoted sentence as the reply, not the reply that
                 # failed: shown its own words, the model copies them back as the answer
-                replied = raw if answer.refused else answer.text
+                replied = answer.text  # (a refusal is not checked)
             if not answer.refused and self.settings.confirm_answers:
                 yield Status("checking", "checking the answer against the passages")
                 answer = builder.confirm(answer, spans, generator, shown_hits,
