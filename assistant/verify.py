@@ -85,6 +85,20 @@ class VerifierPolicy:
         frozenset({"united kingdom", "uk", "britain", "great britain"}),
         frozenset({"china", "prc", "people's republic of china", "mainland china"}),
     )
+    # a seat of government stands for its country's government in news English
+    # ("Washington would tax the chips": "the United States would"); English usage, not
+    # words of any corpus: the capitals of the G20's members and of Taiwan. Read by the
+    # answering stage's target step (a question's actor), not by the claim checks: a
+    # sentence naming the country does not place anything in its capital. Found by two
+    # calibration questions (f-11 "Washington", t-09 "Beijing"; session 29)
+    seats_of_government: tuple[tuple[str, str], ...] = (
+        ("washington", "United States"), ("beijing", "China"), ("moscow", "Russia"),
+        ("london", "United Kingdom"), ("tokyo", "Japan"), ("brussels", "European Union"),
+        ("paris", "France"), ("berlin", "Germany"), ("rome", "Italy"), ("ottawa", "Canada"),
+        ("canberra", "Australia"), ("new delhi", "India"), ("seoul", "South Korea"),
+        ("brasilia", "Brazil"), ("mexico city", "Mexico"), ("buenos aires", "Argentina"),
+        ("riyadh", "Saudi Arabia"), ("ankara", "Turkey"), ("pretoria", "South Africa"),
+        ("jakarta", "Indonesia"), ("taipei", "Taiwan"))
     modals: frozenset[str] = frozenset("can could may might would should".split())
     conditionals: frozenset[str] = frozenset("if unless provided providing whether".split())
     reporting: frozenset[str] = frozenset(

@@ -741,22 +741,12 @@ def _of_its_kind(name: str, want: Target, cited: Cited) -> bool:
         verify.mentions(cited.before, name) or verify.mentions(cited.title, name))
 
 
-# a seat of government stands for its country's government in news English ("Washington
-# would tax the chips": "the United States would"); English usage, not words of any
-# corpus: the capitals of the G20's members and of Taiwan. Found by two calibration
-# questions (f-11 "Washington", t-09 "Beijing") refused for a sentence naming the country.
-_SEATS = {"washington": "United States", "beijing": "China", "moscow": "Russia",
-          "london": "United Kingdom", "tokyo": "Japan", "brussels": "European Union",
-          "paris": "France", "berlin": "Germany", "rome": "Italy", "ottawa": "Canada",
-          "canberra": "Australia", "new delhi": "India", "seoul": "South Korea",
-          "brasilia": "Brazil", "mexico city": "Mexico", "buenos aires": "Argentina",
-          "riyadh": "Saudi Arabia", "ankara": "Turkey", "pretoria": "South Africa",
-          "jakarta": "Indonesia", "taipei": "Taiwan"}
-
-
 def _names_its_country(sentence: str, name: str) -> bool:
-    """True when ``name`` is a capital and ``sentence`` names its country ("Washington")."""
-    country = _SEATS.get(name.lower())
+    """True when ``name`` is a capital and ``sentence`` names its country ("Washington").
+
+    The capitals are the verifier policy's ``seats_of_government``.
+    """
+    country = dict(verify.DEFAULT_POLICY.seats_of_government).get(name.lower())
     return country is not None and verify.mentions(sentence, country)
 
 
