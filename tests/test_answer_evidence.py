@@ -46,3 +46,24 @@ def test_a_question_is_embedded_once_for_repeated_rankings() -> None:
     assert len(embedder.calls) == calls + 1
     ranker.rank("Where do officials meet?")
     assert len(embedder.calls) == calls + 2
+
+
+def test_a_report_calling_its_outlet_the_post_names_the_outlet() -> None:
+    """"Alibaba owns the Post." in the South China Morning Post's report matches a
+    question naming the outlet; the same words in another outlet's report do not."""
+    passages = ["Alibaba owns the Post.", "Alibaba owns the Post."]
+    question = "Who owns the South China Morning Post?"
+    own = SentenceRanker(passages, FakeEmbedder(), ["South China Morning Post", "Reuters"])
+    by_passage = {r.n: r.matched for r in own.rank(question)}
+    assert by_passage == {1: 4, 2: 1}  # south, china, morning, post; post alone
+    assert SentenceRanker(passages[:1], FakeEmbedder()).rank(question)[0].matched == 1
+
+
+def test_only_a_name_of_two_words_or_more_is_shortened() -> None:
+    from assistant.answer.comparison import self_reference
+
+    post = self_reference("South China Morning Post")
+    assert post is not None and post.search("Alibaba owns the Post.")
+    assert not post.search("Alibaba owns the post office.")  # a capital, as names are written
+    assert self_reference("Reuters") is None
+    assert self_reference("The BBC") is None  # initials are not shortened

@@ -40,21 +40,31 @@ _RELATION_RE = re.compile(
 )
 
 
-def outlet_names(documents: Iterable[Document]) -> dict[str, tuple[str, ...]]:
-    """Each report's names: its outlet, and the outlet's initials when it has three words or more.
+def outlet_aliases(outlet: str) -> tuple[str, ...]:
+    """An outlet's names: itself, and its initials when it has three words or more."""
+    words = re.findall(r"[A-Za-z][\w'’]*", outlet)
+    found = [outlet]
+    if len(words) >= 3 and all(w[0].isupper() for w in words):
+        found.append("".join(w[0] for w in words))
+    return tuple(found)
 
-    Reports without an outlet have no names.
+
+def outlet_names(documents: Iterable[Document]) -> dict[str, tuple[str, ...]]:
+    """Each report's names (:func:`outlet_aliases`); reports without an outlet have none."""
+    return {doc.doc_id: outlet_aliases(doc.outlet) for doc in documents if doc.outlet}
+
+
+def self_reference(outlet: str) -> re.Pattern[str] | None:
+    """How a report of ``outlet`` may call its own outlet: "the Post" (South China Morning Post).
+
+    English newspapers speak of themselves by the last word of their name with "the"
+    ("the Post", "the Journal", "the Times"), capitalised. Only an outlet of two words or
+    more has such a form, and it means that outlet only in the outlet's own reports.
     """
-    names: dict[str, tuple[str, ...]] = {}
-    for doc in documents:
-        if not doc.outlet:
-            continue
-        words = re.findall(r"[A-Za-z][\w'’]*", doc.outlet)
-        found = [doc.outlet]
-        if len(words) >= 3 and all(w[0].isupper() for w in words):
-            found.append("".join(w[0] for w in words))
-        names[doc.doc_id] = tuple(found)
-    return names
+    words = re.findall(r"[A-Za-z][\w'’]*", outlet)
+    if len(words) < 2 or not words[-1][0].isupper() or words[-1].isupper():
+        return None
+    return re.compile(rf"\b[Tt]he\s+{re.escape(words[-1])}\b")
 
 
 def _alias_re(alias: str) -> re.Pattern[str]:

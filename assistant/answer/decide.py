@@ -1157,6 +1157,10 @@ class AnswerBuilder:
                 kept[doc_id] = lines
         return kept
 
+    def _own_outlet(self, doc_id: str) -> str | None:
+        doc = self._docs.get(doc_id)
+        return doc.outlet if doc is not None else None
+
     def _outlet(self, doc_id: str) -> str:
         doc = self._docs.get(doc_id)
         return doc.outlet if doc is not None and doc.outlet else doc_id
@@ -1322,7 +1326,8 @@ class AnswerBuilder:
             if ranker is None:
                 if len(self._rankers) >= 2:  # corpus mode's one list, or the last question's
                     self._rankers.pop(next(iter(self._rankers)))
-                ranker = SentenceRanker([h.chunk.text for h in hits], self._embedder)
+                ranker = SentenceRanker([h.chunk.text for h in hits], self._embedder,
+                                        [self._own_outlet(h.chunk.doc_id) for h in hits])
                 self._rankers[key] = ranker
             return ranker
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answer import comparison
 from assistant.answer.claims import Evidence, referent
 from assistant.models.embedding import Embedder
 from assistant.text import terms
@@ -52,29 +53,41 @@ def passage_sentences(passages: Sequence[str]) -> list[tuple[int, str]]:
             for unit in Evidence(text).units()]
 
 
-def sentence_terms(passages: Sequence[str], sentences: Sequence[tuple[int, str]]
-                   ) -> list[set[str]]:
-    """Each sentence's content words, with the name of the person its "he" or "she" is.
+def sentence_terms(passages: Sequence[str], sentences: Sequence[tuple[int, str]],
+                   outlets: Sequence[str | None] = ()) -> list[set[str]]:
+    """Each sentence's content words, with the names its "he", "she" or "the Post" stand for.
 
     "..., he told journalists upon arrival in Taiwan" matches a question about Huang
     as the sentence before it, which names him, does (:func:`claims.referent`).
+    ``outlets`` are the passages' outlets (by position; ``None`` when unknown): a
+    sentence of the South China Morning Post that calls it "the Post"
+    (:func:`comparison.self_reference`) matches a question that names the outlet.
     """
-    return [terms(f"{referent(passages[n - 1], text)} {text}") for n, text in sentences]
+    found = []
+    for n, text in sentences:
+        outlet = outlets[n - 1] if n <= len(outlets) else None
+        pattern = comparison.self_reference(outlet) if outlet else None
+        own = (" ".join(comparison.outlet_aliases(outlet))
+               if outlet and pattern and pattern.search(text) else "")
+        found.append(terms(f"{referent(passages[n - 1], text)} {own} {text}"))
+    return found
 
 
 class SentenceRanker:
     """Ranks the sentences of a fixed list of passages against questions.
 
     Sentence embeddings are computed once per passage list (in corpus mode the
-    list is the whole corpus and stays the same for every question).
+    list is the whole corpus and stays the same for every question). ``outlets`` are
+    the passages' outlets, for the names a report calls itself by (:func:`sentence_terms`).
     """
 
-    def __init__(self, passages: Sequence[str], embedder: Embedder) -> None:
+    def __init__(self, passages: Sequence[str], embedder: Embedder,
+                 outlets: Sequence[str | None] = ()) -> None:
         self._recent: dict[str, list[RankedSentence]] = {}  # the last questions' rankings
         self._lock = threading.Lock()
         self._sentences = passage_sentences(passages)
         self._embedder = embedder
-        self._terms = sentence_terms(passages, self._sentences)
+        self._terms = sentence_terms(passages, self._sentences, outlets)
         df: dict[str, int] = {}
         for words in self._terms:
             for word in words:
