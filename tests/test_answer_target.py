@@ -526,3 +526,14 @@ def test_whose_role_a_who_question_asks_is_a_principal_name() -> None:
     assert "Japan" in addresses(target("Who heads UBS Group's Japan research team?"),
                                 [Cited(_ABRAMS)])
     assert target("Who led the meetings?").names == ()
+
+
+def test_the_name_of_a_named_makers_thing_must_speak_of_the_maker() -> None:
+    """"What is the name of the Huawei chip ...?" is not answered by a sentence about
+    chips that does not speak of Huawei; it is by one that does."""
+    want = target("What is the name of the Huawei chip that Chinese firms were told to use?")
+    assert want.names == ("Huawei",) and want.owners == ("Huawei",)
+    assert addresses(want, [Cited(TAX)]) == "the cited sentences do not speak of Huawei"
+    assert addresses(want, [Cited("Firms were told to buy Huawei's Ascend 910C chips.")]) == ""
+    # "Which Nvidia chip ...?" may be answered by the chip's name alone ("The H20 ...")
+    assert target("Which Nvidia chip brought in $50 million?").names == ()

@@ -167,6 +167,27 @@ def _principal_names(doc: Any, noun: Any | None, names: Sequence[str]) -> tuple[
     return tuple(dict.fromkeys(n for n in found if n not in nationalities))
 
 
+def _qualifying_names(doc: Any, noun: Any, names: Sequence[str]) -> tuple[str, ...]:
+    """The names that qualify the thing whose name a question asks for.
+
+    "What is the name of the Huawei chip ...?" asks for a Huawei chip: a sentence that
+    does not speak of Huawei (a chip no name qualifies, or another maker's) does not
+    answer. The names are the qualifiers of the noun after "name of"; nationalities
+    ("Chinese firms") are not. "Which Nvidia chip ...?" is left alone: its answer may
+    name the chip ("the H20") without its maker.
+    """
+    if noun.lemma_.lower() != "name":
+        return ()
+    thing = next((o for p in noun.children if p.lower_ == "of"
+                  for o in p.children if o.dep_ == "pobj"), None)
+    if thing is None:
+        return ()
+    nationalities = {e.text for e in doc.ents if e.label_ == "NORP"}
+    found = _names_in([t for c in thing.children if c.dep_ in _QUALIFIERS
+                       for t in c.subtree], names)
+    return tuple(dict.fromkeys(n for n in found if n not in nationalities))
+
+
 def _asks_who(doc: Any) -> bool:
     """True when a parsed question asks who does something ("Who heads ...?")."""
     first = next((t for t in doc if t.is_alpha), None)
@@ -358,9 +379,10 @@ def _asked(question: str) -> Target:
     if how_many and not measured:  # a count: whose units, but a sentence may count in words
         return Target(_principal_names(doc, noun, names), speaker=_speaker(doc), owners=owners,
                       count=True)
-    if not how_much and not measured:
-        return Target(_principal_names(doc, None, names),  # "What restrictions ...?": words
-                      speaker=_speaker(doc))
+    if not how_much and not measured:  # "What restrictions ...?": words
+        qualifying = _qualifying_names(doc, noun, names)
+        return Target(tuple(dict.fromkeys((*_principal_names(doc, None, names), *qualifying))),
+                      speaker=_speaker(doc), owners=qualifying)
     modifiers = tuple(c.lemma_.lower() for c in noun.children  # "global", not "total"
                       if c.dep_ == "amod" and c.pos_ == "ADJ"
                       and c.lower_ not in ("much", "many") and c.lower_ not in _NOT_NARROWING)
