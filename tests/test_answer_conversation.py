@@ -268,3 +268,32 @@ def test_the_other_report_stays_when_it_is_unclear_which_one_it_is() -> None:
             {"role": "assistant", "content": "Yes [2]."}]
     assert resolve("And the other report: who led the meetings?", both, three).standalone \
         == "According to South China Morning Post, who led the meetings?"
+
+
+@pytest.mark.parametrize(("turns", "question", "expected"), [
+    # a short name answering a who-question takes the wh-phrase's place
+    (("Who first reported the approval of more than 400,000 H200s?", "Reuters."),
+     "On what day was that?",
+     "On what day was that (Reuters first reported the approval of more than 400,000 H200s)?"),
+    # an answer that is a sentence says what happened
+    (("What did Beijing do to H200 shipments?", "Beijing put a temporary hold on them [1]."),
+     "What had Washington done before that?",
+     "What had Washington done before that (Beijing put a temporary hold on them)?"),
+    # otherwise the question's words without its wh-phrase, then the answer
+    (("Under Trump's plan, at what rate would H200s be taxed in the US?", "25%."),
+     "And what happens after that?",
+     "And what happens after that (Under Trump's plan, would H200s be taxed in the US: 25%)?"),
+])
+def test_that_standing_for_what_happened_is_spelt_out(turns: tuple[str, ...], question: str,
+                                                      expected: str) -> None:
+    assert resolve(question, _turns(*turns)).standalone == expected
+
+
+@pytest.mark.parametrize("question", [
+    "Which chips were approved that day?",  # a determiner
+    "Where was he when he said that?",  # the words said
+    "Is that the chip that was approved?",  # a thing, named by its noun
+])
+def test_that_standing_for_a_thing_or_words_is_not_an_event(question: str) -> None:
+    turns = _turns("Who first reported the approval?", "Reuters.")
+    assert "(Reuters" not in resolve(question, turns).standalone

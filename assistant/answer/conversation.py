@@ -42,6 +42,7 @@ _PERSON = frozenset({"he", "him", "his", "she", "her", "hers", "himself", "herse
 _THING = frozenset({"it", "its"})
 _GROUP = frozenset({"they", "them", "their", "theirs"})
 _DEMONSTRATIVES = frozenset({"that", "this", "those", "these"})
+_ARTICLES = frozenset({"a", "an", "the"})
 _PLURAL_DEMONSTRATIVES = frozenset({"those", "these"})  # alone, a group: "when were those held?"
 _POSSESSIVE = frozenset({"his", "its", "their", "theirs", "hers"})
 _OBJECT = frozenset({"him", "them", "himself", "herself"})  # "her" may be either
@@ -286,9 +287,17 @@ def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]], owner: bool = F
                 return mention
         if kind == "group":  # "they" for an organisation: "What did they tell attendees?"
             for mention in candidates:
-                if mention.kind == "thing" and mention.text[:1].isupper():
+                if mention.kind == "thing" and _capitalised(mention.text):
                     return mention
     return None
+
+
+def _capitalised(text: str) -> bool:
+    """True for a capitalised name ("Nvidia", "The Information"), not "A 25% tax" nor "the US"."""
+    words = text.split()
+    if not words or not words[0][:1].isupper():  # "the US" is left alone, as it was
+        return False
+    return words[0].lower() not in _ARTICLES or (len(words) > 1 and words[1][:1].isupper())
 
 
 def _subject_phrase(question: str) -> str:
@@ -360,6 +369,13 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
                 pieces.append(pointed + token.head.whitespace_)
                 skip = token.head.i
                 continue
+        if _points_at_event(token):
+            event = _event(exchanges[-1])
+            if event:  # "On what day was that?": what the last exchange said happened
+                replaced.append((token.text, event))
+                heads.append(token.head.i)
+                pieces.append(f"{token.text} ({event}){token.whitespace_}")
+                continue
         kind = ("person" if word in _PERSON else "thing" if word in _THING
                 else "group" if word in _GROUP or (word in _PLURAL_DEMONSTRATIVES
                                                    and token.pos_ == "PRON") else "")
@@ -387,6 +403,80 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
         heads.append(token.head.i)
         pieces.append(text + token.whitespace_)
     return "".join(pieces), tuple(replaced)
+
+
+def _points_at_event(token: Any) -> bool:
+    """True when ``token`` is "that" or "this" standing for what happened, not for a thing.
+
+    "On what day was that?", "Who makes them before that happens?", "What did the CEO
+    make of that?"; not "that day" (a determiner), "the chip that was approved" (a
+    relative pronoun), "Is that the chip ...?" (a thing named by its noun), nor "when he
+    said that" (the words said).
+    """
+    if token.lower_ not in ("that", "this") or token.pos_ != "PRON" or token.tag_ != "DT":
+        return False
+    if token.dep_ not in ("nsubj", "nsubjpass", "pobj", "dobj"):
+        return False
+    head = token.head
+    if token.dep_ == "dobj" and head.lemma_.lower() in verify.DEFAULT_POLICY.reporting:
+        return False
+    return not (head.lemma_.lower() == "be"
+                and any(c.dep_ == "attr" and c.pos_ in ("NOUN", "PROPN") for c in head.children))
+
+
+def _event(exchange: tuple[str, str]) -> str:
+    """What an exchange says happened, as words a follow-up's "that" can stand for ("" if none).
+
+    An answer that is a sentence says it ("Beijing put a temporary hold on H200
+    shipments"). A short answer to a question whose wh-phrase is the subject takes
+    that phrase's place ("Who first reported the approval?" answered "Reuters":
+    "Reuters first reported the approval"). Otherwise the question's words without
+    the wh-phrase (and a preposition before it), then the answer ("would H200s be
+    taxed in the US: 25%").
+    """
+    question, answer = exchange
+    if not answer:
+        return ""
+    said = verify.parse(answer)
+    first = next(iter(said.sents), None)
+    if first is not None and any(t.dep_ == "ROOT" and t.pos_ in ("VERB", "AUX")
+                                 and any(c.dep_ in ("nsubj", "nsubjpass") for c in t.children)
+                                 for t in first):
+        return first.text.strip().rstrip(".").strip()
+    short = answer.strip().rstrip(".").strip()
+    doc = verify.parse(question)
+    wh = next((t for t in doc if t.lower_ in _WH), None)
+    if wh is None:
+        return ""
+    end = wh.i  # the wh-phrase: "who", "which news agency", "how much revenue"
+    if wh.dep_ == "det" and wh.head.i > wh.i:
+        end = wh.head.i
+    elif end + 1 < len(doc) and doc[end + 1].lower_ in ("much", "many"):
+        end += 1
+        if end + 1 < len(doc) and doc[end + 1].pos_ == "NOUN":
+            end += 1
+    asked = set(range(wh.i, end + 1))
+    if wh.i > 0 and doc[wh.i - 1].pos_ == "ADP":  # "at what rate"
+        asked.add(wh.i - 1)
+    kept = [t for t in doc if t.i not in asked and not (t.is_punct and t.i == len(doc) - 1)]
+    rest = "".join(t.text_with_ws for t in kept).strip().rstrip(" ,")
+    if _wh_subject(doc, min(asked), end):  # "Who ...?", "What tax is ...?"
+        return f"{short} {rest}".strip()
+    return f"{rest}: {short}" if rest else ""
+
+
+def _wh_subject(doc: Any, start: int, end: int) -> bool:
+    """True when the wh-phrase ``doc[start:end + 1]`` is the question's subject.
+
+    It opens the question and no subject follows an auxiliary after it: "Who first
+    reported ...?", "What tax is charged ...?"; not "Which sectors might China keep
+    ...?" (the word order tells it where the small parser may not).
+    """
+    if any(t.is_alpha for t in doc[:start]):
+        return False
+    after = doc[end + 1:end + 3]
+    return not (len(after) == 2 and after[0].pos_ == "AUX"
+                and after[1].pos_ in ("NOUN", "PROPN", "PRON", "DET", "NUM", "ADJ"))
 
 
 def _brought_in(doc: Any, pronoun: Any, kind: str) -> bool:
