@@ -442,7 +442,7 @@ def _event(exchange: tuple[str, str]) -> str:
     if first is not None and any(t.dep_ == "ROOT" and t.pos_ in ("VERB", "AUX")
                                  and any(c.dep_ in ("nsubj", "nsubjpass") for c in t.children)
                                  for t in first):
-        return first.text.strip().rstrip(".").strip()
+        return str(first.text).strip().rstrip(".").strip()
     short = answer.strip().rstrip(".").strip()
     doc = verify.parse(question)
     wh = next((t for t in doc if t.lower_ in _WH), None)
