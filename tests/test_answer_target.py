@@ -537,3 +537,21 @@ def test_the_name_of_a_named_makers_thing_must_speak_of_the_maker() -> None:
     assert addresses(want, [Cited("Firms were told to buy Huawei's Ascend 910C chips.")]) == ""
     # "Which Nvidia chip ...?" may be answered by the chip's name alone ("The H20 ...")
     assert target("Which Nvidia chip brought in $50 million?").names == ()
+
+
+def test_a_when_question_is_answered_by_a_date_of_what_its_subject_did() -> None:
+    """A date of what China did, after Trump's decision, does not say when Washington
+    acted; a date of what Beijing (China's seat of government) did may say when China did."""
+    meetings = ("China convened emergency meetings with its largest technology companies on "
+                "Wednesday, December 10, following President Donald Trump's decision to "
+                "allow exports of the chip.")
+    want = target("On what date did Washington clear the H200 for export to China?")
+    assert "Washington" in want.names
+    assert addresses(want, [Cited(meetings)]) == "the cited sentences do not speak of Washington"
+    assert addresses(target("On what date did Beijing hold the emergency meetings?"),
+                     [Cited(meetings)]) == ""
+    # a "when" opening a clause asks no time: "Where was Huang when he spoke?"
+    assert target("Where was Jensen Huang when he told reporters that?").names == ()
+    # "how many times" asks for a ratio, not a time: the H200's figure is asked
+    assert target("By how many times does the H200's computing performance exceed that "
+                  "of the H20?").names == ("H200",)

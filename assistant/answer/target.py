@@ -40,6 +40,7 @@ from assistant.answer import claims
 from assistant.ingest.chunking import sentence_spans
 
 _FIGURE_NOUNS = frozenset("number amount figure total count size quantity".split())
+_WH_WORDS = frozenset("what which who whom whose when where why how".split())
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,36 @@ def _qualifying_names(doc: Any, noun: Any, names: Sequence[str]) -> tuple[str, .
     nationalities = {e.text for e in doc.ents if e.label_ == "NORP"}
     found = _names_in([t for c in thing.children if c.dep_ in _QUALIFIERS
                        for t in c.subtree], names)
+    return tuple(dict.fromkeys(n for n in found if n not in nationalities))
+
+
+_TIME_NOUNS = frozenset("date day month year time week".split())
+
+
+def _asks_time(doc: Any) -> bool:
+    """True when a parsed question asks when: "When did ...?", "On what date / which day ...?".
+
+    Not a "when" that opens a clause ("Where was Huang when he spoke?"), nor "how many
+    times".
+    """
+    return claims.asks_when(doc.text) or any((
+        t.lower_ in ("what", "which") and t.dep_ == "det"
+        and t.head.lemma_.lower() in _TIME_NOUNS) for t in doc)
+
+
+def _timed_subject(doc: Any, names: Sequence[str]) -> tuple[str, ...]:
+    """For a question asking when, the names of its main verb's subject.
+
+    "On what date did Washington clear the H200?" asks when Washington acted: a
+    sentence dating what China did ("China convened meetings on December 10,
+    following Trump's decision ...") and not speaking of Washington does not answer.
+    """
+    if not _asks_time(doc):
+        return ()
+    nationalities = {e.text for e in doc.ents if e.label_ == "NORP"}
+    found = [n for token in doc if token.dep_ == "ROOT" for child in token.children
+             if child.dep_ in ("nsubj", "nsubjpass") and child.lower_ not in _WH_WORDS
+             for n in _names_in(list(child.subtree), names)]
     return tuple(dict.fromkeys(n for n in found if n not in nationalities))
 
 
@@ -368,9 +399,12 @@ def _asked(question: str) -> Target:
     how_much = quantity is not None and quantity.group("which").lower() == "much"
     how_many = quantity is not None and quantity.group("which").lower() == "many"
     noun = _asked_noun(doc)
+    if _asks_time(doc):  # "On what date did ...?" asks for no attribute's figure
+        noun = None
     if noun is None:
-        return Target(_principal_names(doc, None, names), figure=how_much,
-                      speaker=_speaker(doc))
+        return Target(tuple(dict.fromkeys((*_principal_names(doc, None, names),
+                                           *_timed_subject(doc, names)))),
+                      figure=how_much, speaker=_speaker(doc))
     attribute = tuple(dict.fromkeys(
         [noun.lemma_.lower(), *(c.lemma_.lower() for c in noun.children
                                 if c.dep_ == "compound" and c.pos_ == "NOUN")]))
