@@ -214,3 +214,16 @@ def test_a_which_question_answered_with_no_example_of_its_noun_gets_one(
     assert "Alibaba" not in answer.text
     assert "suppliers such as Huawei" in answer.citations[0].quote
     assert answer.trace["entity"].startswith("Huawei (one of the suppli")
+
+
+def test_who_called_something_a_thing_is_who_said_it_was_one() -> None:
+    """"Which analyst called the imports a balanced outcome?" is answered by the speaker
+    of "..., said Randy Abrams"; a passive "is described as" asks what is described."""
+    said = ("Imports of the H200 reflected a \u201cbalanced outcome\u201d, said Randy Abrams, "
+            "head of Taiwan research at UBS Group.")
+    for question in ("Which UBS analyst called China's H200 imports a balanced outcome?",
+                     "Which UBS analyst described the H200 imports as a balanced outcome?"):
+        assert [c.name for c in entity.candidates(question, said)] == ["Randy Abrams"]
+    # "called" without a second object is another verb ("called the meetings")
+    assert entity.candidates("Who called the emergency meetings?", said) == []
+    assert entity.candidates("Which analyst is described as cautious?", said) == []

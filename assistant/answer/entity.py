@@ -100,9 +100,34 @@ def _question_verbs(doc: Any) -> set[str]:
     A word with an auxiliary is a verb, whatever the small parser tagged it: "When did
     Bloomberg first report ...?" gets "report" as a noun.
     """
-    return {t.lemma_.lower() for t in doc
-            if (t.pos_ == "VERB" or any(c.dep_ in ("aux", "auxpass") for c in t.children))
-            and t.lemma_.lower() not in _LIGHT_VERBS}
+    found = {t.lemma_.lower() for t in doc
+             if (t.pos_ == "VERB" or any(c.dep_ in ("aux", "auxpass") for c in t.children))
+             and t.lemma_.lower() not in _LIGHT_VERBS}
+    # "Which analyst called the imports a balanced outcome?" asks who said they were one
+    if any(_characterises(t) for t in doc):
+        found.add("say")
+    return found
+
+
+# English verbs that characterise something in words: "call / term / dub / label X
+# a Y", "describe / characterise / portray X as Y"
+_NAMING_VERBS = frozenset({"call", "term", "dub", "label"})
+_AS_VERBS = frozenset({"describe", "characterize", "characterise", "portray", "depict"})
+
+
+def _characterises(token: Any) -> bool:
+    """True for an active verb that says what something is called or described as.
+
+    Not a passive one: "Which chip is described as more capable?" asks what is described.
+    """
+    lemma = token.lemma_.lower()
+    if any(c.dep_ in ("nsubjpass", "auxpass") for c in token.children):
+        return False
+    if lemma in _NAMING_VERBS:  # "called the imports a balanced outcome": two objects
+        return any(c.dep_ == "oprd" for c in token.children) and any(
+            c.dep_ == "dobj" for c in token.children)
+    return lemma in _AS_VERBS and any(c.dep_ == "prep" and c.lower_ == "as"
+                                      for c in token.children)
 
 
 def _clause_text(sentence: str, tokens: list[Any], verb: Any) -> str:
