@@ -227,3 +227,14 @@ def test_who_called_something_a_thing_is_who_said_it_was_one() -> None:
     # "called" without a second object is another verb ("called the meetings")
     assert entity.candidates("Who called the emergency meetings?", said) == []
     assert entity.candidates("Which analyst is described as cautious?", said) == []
+
+
+def test_who_makes_a_product_is_who_manufactures_it() -> None:
+    """"Who makes the chips?" is answered by "Chips manufactured by TSMC ..."; the words
+    of the clause the chips stand in ("would be imported ..., taxed at 25%") count."""
+    tsmc = ("Chips manufactured by TSMC in Taiwan would be imported into the United States "
+            "for security reviews, taxed at 25% and then re-exported to approved Chinese "
+            "buyers.")
+    found = entity.candidates("Which company makes the chips that are taxed at 25%?", tsmc)
+    assert found[0].name == "TSMC" and found[0].matched >= 2  # chip, taxed, 25
+    assert entity.candidates("What did he make of that?", tsmc) == []  # "make of": no product

@@ -106,7 +106,16 @@ def _question_verbs(doc: Any) -> set[str]:
     # "Which analyst called the imports a balanced outcome?" asks who said they were one
     if any(_characterises(t) for t in doc):
         found.add("say")
+    # "Who makes the H200s?" asks who manufactures them; "make" is a light verb otherwise
+    if any(t.lemma_.lower() in _PRODUCING and any(c.dep_ == "dobj" for c in t.children)
+           for t in doc):
+        found |= _PRODUCING
     return found
+
+
+# English verbs for making a product: "Who makes / manufactures / fabricates the chips?"
+# and "Chips manufactured by TSMC" say the same
+_PRODUCING = frozenset({"make", "manufacture", "fabricate", "produce", "build"})
 
 
 # English verbs that characterise something in words: "call / term / dub / label X
@@ -246,6 +255,12 @@ def candidates(question: str, sentence: str, exclude: Sequence[str] = (),
             tokens = _own_clause(clause_verb)
             if clause_verb.dep_ in ("relcl", "acl"):  # "Reuters, which first reported ..."
                 tokens = [*ent, *tokens]
+            described = clause_verb.head  # "Chips manufactured by TSMC would be imported
+            # ...": what the chips are said to undergo counts too
+            if clause_verb.dep_ == "acl" and described.head.pos_ in ("VERB", "AUX") \
+                    and described.dep_ in ("nsubj", "nsubjpass", "dobj"):
+                tokens = list({t.i: t for t in (*tokens, *_own_clause(described.head))}
+                              .values())
             matched = len(wanted & terms(" ".join(t.text for t in tokens)) - {
                 stem(str(clause_verb.text))})
             clause = _clause_text(sentence, tokens, clause_verb)
