@@ -99,6 +99,11 @@ def test_an_embedded_how_much_asks_for_no_amount() -> None:
     ("So who disputed the report?", "Jensen Huang", True),
     ("Who is Randy Abrams?", "Randy Abrams", False),
     ("Who is Randy Abrams?", "head of Taiwan research at UBS Group", True),
+    # "what is the name of X?" asks for a name the question does not give
+    ("What is the name of the Huawei chip firms were urged to adopt?", "window guidance",
+     False),
+    ("What is the name of the Huawei chip firms were urged to adopt?", "Huawei", False),
+    ("What's the name of the Huawei chip firms were urged to adopt?", "the Ascend 910C", True),
 ])
 def test_a_which_year_or_which_place_question_needs_one(question: str, extract: str,
                                                        fits: bool) -> None:

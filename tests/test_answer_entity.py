@@ -238,3 +238,12 @@ def test_who_makes_a_product_is_who_manufactures_it() -> None:
     found = entity.candidates("Which company makes the chips that are taxed at 25%?", tsmc)
     assert found[0].name == "TSMC" and found[0].matched >= 2  # chip, taxed, 25
     assert entity.candidates("What did he make of that?", tsmc) == []  # "make of": no product
+
+
+def test_a_name_whose_verb_is_negated_does_not_hold_the_role() -> None:
+    """"China does not currently produce a domestic equivalent" names no one who makes it."""
+    sentence = "China does not currently produce a domestic equivalent to the H200."
+    assert entity.candidates("Which company makes an equivalent to the H200?", sentence) == []
+    assert [c.name for c in entity.candidates(
+        "Which company makes an equivalent to the H200?",
+        "Huawei produces a domestic equivalent to the H200.")] == ["Huawei"]

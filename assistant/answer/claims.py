@@ -29,6 +29,7 @@ from assistant.verify import (
     qualifier,
     verify,
 )
+from assistant.verify import names as verify_names
 from assistant.verify import numbers as numbers_in
 
 _NUMBER_RE = re.compile(r"(\$\s?)?(?<![A-Za-z\d.])(\d[\d,]*(?:\.\d+)?)(?![A-Za-z\d])"
@@ -452,6 +453,8 @@ _KIND_QUESTION_RE = re.compile(
     re.IGNORECASE)
 _DURATION_QUESTION_RE = re.compile(r"how\s+(?:long|soon)\b", re.IGNORECASE)
 _WHO_QUESTION_RE = re.compile(r"whom?\b", re.IGNORECASE)
+_NAME_OF_RE = re.compile(r"\bwhat(?:'s|’s|\s+is|\s+was|\s+are|\s+were)\s+the\s+names?\s+of\b",
+                         re.IGNORECASE)
 _DURATION_RE = re.compile(r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|quarters?|"
                           r"years?|decades?|until|till)\b", re.IGNORECASE)
 _YEAR_RE = re.compile(r"\b(?:1[89]|20)\d{2}\b")
@@ -483,6 +486,9 @@ def answers_kind(question: str, extract: str) -> bool:
     """
     if _asked(question, _WHO_QUESTION_RE) is not None:
         return bool(terms(extract) - terms(question))
+    if _NAME_OF_RE.search(question):  # "What is the name of the Huawei chip ...?": a name
+        asked = verify_names(question)  # the question does not give
+        return any(not any(n.lower() in a.lower() for a in asked) for n in verify_names(extract))
     if _asked(question, _DURATION_QUESTION_RE) is not None:  # "how long ...?": a duration
         return bool(_DURATION_RE.search(extract)) or any(
             e.label_ in ("DATE", "TIME") for e in parse(extract).ents)

@@ -251,6 +251,8 @@ def candidates(question: str, sentence: str, exclude: Sequence[str] = (),
         verb = _governing_verb(root, kind)
         if verb is not None and _matches(verb, verbs, same_verb):
             clauses.append(verb)
+        # "China does not currently produce an equivalent" names no one who produces it
+        clauses = [c for c in clauses if not any(t.dep_ == "neg" for t in c.children)]
         for clause_verb in clauses:
             tokens = _own_clause(clause_verb)
             if clause_verb.dep_ in ("relcl", "acl"):  # "Reuters, which first reported ..."
