@@ -487,8 +487,8 @@ def answers_kind(question: str, extract: str) -> bool:
     if _asked(question, _WHO_QUESTION_RE) is not None:
         return bool(terms(extract) - terms(question))
     if _NAME_OF_RE.search(question):  # "What is the name of the Huawei chip ...?": a name
-        asked = verify_names(question)  # the question does not give
-        return any(not any(n.lower() in a.lower() for a in asked) for n in verify_names(extract))
+        given = verify_names(question)  # the question does not give
+        return any(not any(n.lower() in g.lower() for g in given) for n in verify_names(extract))
     if _asked(question, _DURATION_QUESTION_RE) is not None:  # "how long ...?": a duration
         return bool(_DURATION_RE.search(extract)) or any(
             e.label_ in ("DATE", "TIME") for e in parse(extract).ents)
