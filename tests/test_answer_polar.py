@@ -245,6 +245,18 @@ def test_a_relative_clause_that_carries_the_question_is_not_dropped() -> None:
     # two subjects joined by "and"
     ("Do the SCMP and Tom's Hardware agree on the figure?",
      "The SCMP and Tom's Hardware do agree on the figure."),
+    # the subject's "such as" and "of" phrases stay with it
+    ("Are state-backed firms such as telecom network operators expected to get unrestricted "
+     "access to the H200?", "State-backed firms such as telecom network operators are "
+     "expected to get unrestricted access to the H200."),
+    ("Is the SCMP's account of Beijing's H200 approvals attributed to named officials?",
+     "The SCMP's account of Beijing's H200 approvals is attributed to named officials."),
+    # "in Taiwan" may be what is asked: it is not moved with the subject
+    ("Was Jensen Huang in Taiwan to attend a TSMC event?",
+     "Jensen Huang was in Taiwan to attend a TSMC event."),
+    # "might" asks a yes/no question too
+    ("Might Chinese banks be barred from using the H200?",
+     "Chinese banks might be barred from using the H200."),
 ])
 def test_the_auxiliary_goes_where_the_statement_reads_best(question: str, expected: str) -> None:
     from assistant.answer.polar import statement

@@ -22,7 +22,8 @@ from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 # The auxiliary that opens a yes/no question, after at most a short framing phrase set off
 # by a comma ("According to Jensen Huang, has Nvidia ...?", "Under the plan, can ...?").
 _POLAR_RE = re.compile(r"^\W*(?P<frame>[^,?]{1,80},\s*)?(?P<aux>(?:is|are|was|were|do|does|did|"
-                       r"has|have|had|can|could|will|would|should)\b)", re.IGNORECASE)
+                       r"has|have|had|can|could|will|would|should|may|might|must|shall)\b)",
+                       re.IGNORECASE)
 _LEAD_RE = re.compile(r"^\s*(?P<word>yes|no)\b[\s,.;:!-]*", re.IGNORECASE)
 
 
@@ -135,6 +136,29 @@ def _from_parse(doc: Any) -> str:
         return ""
     chunk = next((c for c in doc.noun_chunks if c.start <= subject.i < c.end), None)
     left, right = (chunk.start, chunk.end) if chunk is not None else (subject.i, subject.i + 1)
+    # the subject's own phrase after it, up to a verb ("state-backed companies *such as
+    # telecom network operators* are expected"), when the statement then reads as one
+    longer = right
+    for child in (c for c in subject.children if c.dep_ == "prep" and c.left_edge.i == right
+                  and c.lower_ in _NOUN_PREPOSITIONS):
+        words = list(child.subtree)
+        end = next((t.i for t in words if t.pos_ in ("VERB", "AUX")), words[-1].i + 1)
+        if end > right and not any(t.dep_ in ("nsubj", "nsubjpass") for t in doc[right:end]):
+            longer = end
+    if longer > right:
+        text = _composed(doc, aux, left, longer)
+        if _reading(text, aux.lower_) is not None:
+            return text
+    return _composed(doc, aux, left, right)
+
+
+# prepositions whose phrase belongs to the noun before it ("companies such as X", "the
+# account of Y"), not to the verb ("was in Taiwan") (English grammar)
+_NOUN_PREPOSITIONS = frozenset({"of", "as", "like", "including"})
+
+
+def _composed(doc: Any, aux: Any, left: int, right: int) -> str:
+    """The question's words with ``doc[left:right]`` (the subject) first, then ``aux``."""
     rest = [t for t in doc if t.i > aux.i and not left <= t.i < right
             and (not t.is_punct or t.text in _KEPT)]
     text = " ".join([doc[left:right].text, aux.lower_, *(t.text for t in rest)])
@@ -220,7 +244,7 @@ def _reading(text: str, aux: str) -> int | None:
 # auxiliaries that never stand as a question's main verb: "Can Nvidia ship Blackwell chips?"
 # parsed with "can" as the root read "Nvidia ship Blackwell chips" as one noun
 _KEPT = frozenset("%")  # punctuation that is part of what is said ("25%")
-_MODALS = frozenset("do does did can could will would should".split())
+_MODALS = frozenset("do does did can could will would should may might must shall".split())
 
 
 def _moved(words: Sequence[Any]) -> str:
