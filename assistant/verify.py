@@ -132,6 +132,11 @@ class VerifierPolicy:
     number_words: dict[str, str] = field(default_factory=lambda: {
         w: str(i) for i, w in enumerate(
             "zero one two three four five six seven eight nine ten eleven twelve".split())})
+    # fractions said in words (English): "half of its purchases" is a figure a quote must
+    # hold; "a quarter" / "one quarter" / "three quarters" only (not "the October quarter")
+    fractions: dict[str, float] = field(default_factory=lambda: {
+        "half": 0.5, "halves": 0.5, "a quarter": 0.25, "one quarter": 0.25,
+        "three quarters": 0.75, "three-quarters": 0.75})
     # what a figure's qualifier says of it: at least, at most, or roughly (English words);
     # a claim keeps the qualifier its evidence gives ("more than 400,000" is not 400,000)
     qualifiers: dict[str, str] = field(default_factory=lambda: {
@@ -296,6 +301,9 @@ def numbers(text: str, policy: VerifierPolicy = DEFAULT_POLICY) -> list[Number]:
         word = m.group(1).lower()
         if word not in ("one", "zero"):  # "one" is mostly a determiner ("one proposal")
             out.append(Number(float(policy.number_words[word]), "plain", m.start(), m.end()))
+    for m in re.finditer(r"\b(" + "|".join(map(re.escape, policy.fractions)) + r")\b", text,
+                         re.IGNORECASE):
+        out.append(Number(policy.fractions[m.group(1).lower()], "fraction", m.start(), m.end()))
     return out
 
 
@@ -307,6 +315,10 @@ def _same_number(a: Number, b: Number) -> bool:
     one in the evidence ("$400,000" is not "400,000 units"), and a percentage a
     percentage.
     """
+    if {a.kind, b.kind} == {"fraction", "percent"}:  # "a quarter" is 25%
+        ratio = a.value if a.kind == "fraction" else b.value
+        percent = b.value if a.kind == "fraction" else a.value
+        return abs(ratio * 100 - percent) < 1e-6
     if abs(a.value - b.value) > 1e-9 * max(1.0, abs(a.value)):
         return False
     return a.kind == b.kind or (a.kind == "plain" and b.kind == "money")

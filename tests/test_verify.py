@@ -418,3 +418,21 @@ def test_a_country_is_named_by_any_of_its_names() -> None:
     assert mentions(window, "America") and mentions(window, "the U.S.")
     assert not mentions(window, "Britain")
     assert mentions("exports to Britain", "the UK")
+
+
+def test_a_fraction_in_words_is_a_figure_the_quote_must_hold() -> None:
+    """"half of its purchases" is a figure: a quote without it does not support it
+    (yc-43 was shown with a cited "half" its quote lacked); "a quarter" is 25%."""
+    from assistant.verify import numbers
+
+    evidence = ("One proposal would cap the amount of Nvidia hardware a company can buy "
+                "relative to its existing and planned purchases of domestic accelerators.")
+    claim = ("The proposed cap would limit a company's Nvidia purchases to half of its "
+             "domestic accelerator purchases.")
+    # even as a close rewording (the embedding cosine high), the figure must stand there
+    verdict = verify(claim, evidence, similarity=lambda a, b: 0.95)
+    assert not verdict.supported and verdict.check == "numbers"
+    assert [(n.value, n.kind) for n in numbers("a quarter of the chips, in the October "
+                                               "quarter")] == [(0.25, "fraction")]
+    assert verify("A quarter of the units were approved.",
+                  "Regulators approved 25% of the units.").check != "numbers"
