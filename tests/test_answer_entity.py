@@ -247,3 +247,12 @@ def test_a_name_whose_verb_is_negated_does_not_hold_the_role() -> None:
     assert [c.name for c in entity.candidates(
         "Which company makes an equivalent to the H200?",
         "Huawei produces a domestic equivalent to the H200.")] == ["Huawei"]
+
+
+def test_who_is_the_owner_is_who_owns_it_even_untagged() -> None:
+    """"Who is the owner of the Post?" asks who owns it; "Alibaba owns the Post." names
+    Alibaba as its subject though the small model tags no entity there."""
+    question = "Who is the owner of the South China Morning Post?"
+    assert [c.name for c in entity.candidates(question, "Alibaba owns the Post.")] == \
+        ["Alibaba"]
+    assert entity.candidates("Who is the analyst?", "Alibaba owns the Post.") == []

@@ -486,3 +486,27 @@ def test_real_the_check_reads_the_chosen_quote_a_figure_by_its_verb_and_two_piec
     assert not brief.refused and {c.doc_id for c in brief.citations} == {SCMP}, brief.text
     pieces = real_assistant.ask("Compare what the two pieces say about Jensen Huang.")
     assert {c.doc_id for c in pieces.citations} == {SCMP, TOMS}, (pieces.text, pieces.trace)
+
+
+def test_real_the_post_a_characterising_verb_a_maker_and_that_event(
+        real_assistant: Assistant) -> None:
+    """"Alibaba owns the Post." answers who owns the South China Morning Post; who called
+    the imports a balanced outcome is who said so; who makes the chips is who
+    manufactures them; "that" in a follow-up is what the last exchange said happened;
+    a date of what China did is no date of what Washington did."""
+    owner = real_assistant.ask("Who is the owner of the South China Morning Post?")
+    assert not owner.refused and "Alibaba" in owner.text, (owner.text, owner.trace)
+    analyst = real_assistant.ask(
+        "Which UBS analyst called China's H200 imports a balanced outcome?")
+    assert not analyst.refused and "Abrams" in analyst.text, (analyst.text, analyst.trace)
+    maker = real_assistant.ask("Who manufactures the H200s that would be routed through "
+                               "the US before going to China?")
+    assert not maker.refused and "TSMC" in maker.text, (maker.text, maker.trace)
+    asked = "Who first reported the approval of more than 400,000 H200s?"
+    first = real_assistant.ask(asked)
+    assert not first.refused and "Reuters" in first.text, (first.text, first.trace)
+    day = real_assistant.ask("On what day was that?", history=[
+        {"role": "user", "content": asked}, {"role": "assistant", "content": first.text}])
+    assert not day.refused and "Wednesday" in day.text, (day.text, day.trace)
+    when = real_assistant.ask("On what date did Washington clear the H200 for export to China?")
+    assert when.refused, (when.text, when.trace)

@@ -106,6 +106,14 @@ def _question_verbs(doc: Any) -> set[str]:
     # "Which analyst called the imports a balanced outcome?" asks who said they were one
     if any(_characterises(t) for t in doc):
         found.add("say")
+    # "Who is the owner of the Post?" asks who owns it: the verb of an agent noun asked
+    # for ("owner", "maker", "supplier"), in each English spelling it may take
+    for token in doc:
+        lemma = token.lemma_.lower()
+        if token.dep_ in ("attr", "nsubj") and token.head.lemma_ == "be" \
+                and token.pos_ == "NOUN" and lemma.endswith(("er", "or")):
+            found |= {lemma[:-2], lemma[:-1]} | ({f"{lemma[:-3]}y"} if lemma.endswith("ier")
+                                                else set())
     # "Who makes the H200s?" asks who manufactures them; "make" is a light verb otherwise
     if any(t.lemma_.lower() in _PRODUCING and any(c.dep_ == "dobj" for c in t.children)
            for t in doc):
@@ -239,7 +247,12 @@ def candidates(question: str, sentence: str, exclude: Sequence[str] = (),
     asked_names = verify.names(question)
     doc = verify.parse(sentence)
     found: dict[str, Candidate] = {}
-    for ent in doc.ents:
+    in_ents = {t.i for ent in doc.ents for t in ent}
+    # a proper noun the small model leaves untagged as the subject ("Alibaba owns the Post.")
+    bare = [doc[min([t.i, *(c.i for c in t.children if c.dep_ == "compound")]):t.i + 1]
+            for t in doc if kind == "name" and t.pos_ == "PROPN" and t.i not in in_ents
+            and t.dep_ in ("nsubj", "nsubjpass")]
+    for ent in [*doc.ents, *bare]:
         name = ent.text.strip(" ,;:")
         if (not name or not _kind_fits(kind, ent.label_)
                 or any(verify.mentions(name, e) or verify.mentions(e, name)
