@@ -499,8 +499,10 @@ def test_real_the_post_a_characterising_verb_a_maker_and_that_event(
     analyst = real_assistant.ask(
         "Which UBS analyst called China's H200 imports a balanced outcome?")
     assert not analyst.refused and "Abrams" in analyst.text, (analyst.text, analyst.trace)
-    maker = real_assistant.ask("Who manufactures the H200s that would be routed through "
-                               "the US before going to China?")
+    taxed = ("Under Trump's plan, at what rate would H200s be taxed in the US before going "
+             "to China?")
+    maker = real_assistant.ask("Who makes them before that happens?", history=[
+        {"role": "user", "content": taxed}, {"role": "assistant", "content": "25%."}])
     assert not maker.refused and "TSMC" in maker.text, (maker.text, maker.trace)
     asked = "Who first reported the approval of more than 400,000 H200s?"
     first = real_assistant.ask(asked)
