@@ -204,14 +204,12 @@ def _asks_time(doc: Any) -> bool:
 
 
 def _timed_subject(doc: Any, names: Sequence[str]) -> tuple[str, ...]:
-    """For a question asking when, the names of its main verb's subject.
+    """For a question asking when (:func:`_asks_time`), the names of its main verb's subject.
 
     "On what date did Washington clear the H200?" asks when Washington acted: a
     sentence dating what China did ("China convened meetings on December 10,
     following Trump's decision ...") and not speaking of Washington does not answer.
     """
-    if not _asks_time(doc):
-        return ()
     nationalities = {e.text for e in doc.ents if e.label_ == "NORP"}
     found = [n for token in doc if token.dep_ == "ROOT" for child in token.children
              if child.dep_ in ("nsubj", "nsubjpass") and child.lower_ not in _WH_WORDS
@@ -398,12 +396,11 @@ def _asked(question: str) -> Target:
     quantity = claims.asked_quantity(question)
     how_much = quantity is not None and quantity.group("which").lower() == "much"
     how_many = quantity is not None and quantity.group("which").lower() == "many"
-    noun = _asked_noun(doc)
-    if _asks_time(doc):  # "On what date did ...?" asks for no attribute's figure
-        noun = None
+    timed = _asks_time(doc)
+    noun = None if timed else _asked_noun(doc)  # "On what date ...?" asks for no figure
     if noun is None:
-        return Target(tuple(dict.fromkeys((*_principal_names(doc, None, names),
-                                           *_timed_subject(doc, names)))),
+        subject = _timed_subject(doc, names) if timed else ()
+        return Target(tuple(dict.fromkeys((*_principal_names(doc, None, names), *subject))),
                       figure=how_much, speaker=_speaker(doc))
     attribute = tuple(dict.fromkeys(
         [noun.lemma_.lower(), *(c.lemma_.lower() for c in noun.children
