@@ -1158,12 +1158,13 @@ class AnswerBuilder:
         return kept
 
     def _own_outlet(self, doc_id: str) -> str | None:
+        """The report's outlet, ``None`` when it states none."""
         doc = self._docs.get(doc_id)
         return doc.outlet if doc is not None else None
 
     def _outlet(self, doc_id: str) -> str:
-        doc = self._docs.get(doc_id)
-        return doc.outlet if doc is not None and doc.outlet else doc_id
+        """The report's outlet, else its id (a label to show)."""
+        return self._own_outlet(doc_id) or doc_id
 
     def _sentences_by_report(self, answer: Answer) -> tuple[
             dict[str, list[claims.GroundedSentence]], list[claims.GroundedSentence]]:
