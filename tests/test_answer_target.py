@@ -555,3 +555,17 @@ def test_a_when_question_is_answered_by_a_date_of_what_its_subject_did() -> None
     # "how many times" asks for a ratio, not a time: the H200's figure is asked
     assert target("By how many times does the H200's computing performance exceed that "
                   "of the H20?").names == ("H200",)
+
+
+def test_a_title_held_in_an_organisation_must_be_given() -> None:
+    """"Who is the chief executive of UBS Group?" is not answered by a sentence naming a
+    UBS head of research (x-48 was answered "Randy Abrams [3]"); "CEO" gives the title."""
+    abrams = ("Imports of the H200 reflected a \u201cbalanced outcome\u201d, said Randy Abrams, "
+              "head of Taiwan research at UBS Group.")
+    assert addresses(target("Who is the chief executive of UBS Group?"), [Cited(abrams)]) == \
+        "the cited sentences do not give anyone the title 'chief executive' asked for"
+    assert addresses(target("Who is the head of Taiwan research at UBS Group?"),
+                     [Cited(abrams)]) == ""
+    assert addresses(target("Who is Nvidia's chief executive?"), [Cited(HUANG)]) == ""
+    # a role of any kind may be described otherwise: "Which UBS analyst ...?"
+    assert target("Which UBS analyst described the imports as a balanced outcome?").title == ()

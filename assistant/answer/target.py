@@ -69,6 +69,9 @@ class Target:
     # ("China", ("research", "team")) of "UBS Group's China research team"
     places: tuple[tuple[str, tuple[str, ...]], ...] = ()
     role_of: tuple[str, ...] = ()  # whose person is asked for ("the head of *the NDRC*")
+    # the words of a title held in an organisation ("chief executive" of "the chief
+    # executive of UBS Group"): the person's title must be given, not another role
+    title: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -258,7 +261,8 @@ def target(question: str) -> Target:
                                year_ago=bool(_YEAR_AGO_RE.search(question)),
                                years=tuple(dict.fromkeys(_YEAR_RE.findall(question))),
                                places=_places(doc),
-                               role_of=_role_of(role, names) if role is not None else ())
+                               role_of=_role_of(role, names) if role is not None else (),
+                               title=_title(role) if role is not None else ())
 
 
 # English nouns for a role only a person fills: "Who is the minister of ...?" asks for a
@@ -289,6 +293,35 @@ def _role(doc: Any) -> Any | None:
         noun = next((c for c in first.head.children if c.dep_ in ("nsubj", "attr")
                      and c.i != first.i and c.pos_ in ("NOUN", "PROPN")), None)
     return noun if noun is not None and noun.lemma_.lower() in _PERSON_ROLES else None
+
+
+def _title(role: Any) -> tuple[str, ...]:
+    """The words of a role held in an organisation ("chief executive"), or ().
+
+    "The chief executive of UBS Group", "UBS's chief executive" ask for a title; "Which UBS
+    analyst ...?" for a role of any kind (an analyst may be described otherwise, as the
+    "head of research").
+    """
+    held = any((c.dep_ == "prep" and c.lower_ == "of") or c.dep_ == "poss"
+               for c in role.children)
+    if not held:
+        return ()
+    return (*(c.lower_ for c in role.children if c.dep_ in ("amod", "compound")
+              and c.i < role.i and c.pos_ in ("ADJ", "NOUN")), role.lower_)
+
+
+def _gives_title(cited: Cited, title: Sequence[str]) -> bool:
+    """True when the cited sentence (or the one it refers back to) gives the title asked.
+
+    In words, or as its initials ("CEO" for "chief executive").
+    """
+    text = cited.sentence
+    if cited.before and refers_back(cited.sentence, cited.before):
+        text = f"{cited.before} {text}"
+    words = {t.lower_ for t in verify.parse(text)}
+    initials = "".join(w[0] for w in title).upper()
+    return all(w in words for w in title) or any(
+        t.isupper() and len(t) >= 2 and t.startswith(initials) for t in text.split())
 
 
 def _role_of(role: Any, names: Sequence[str]) -> tuple[str, ...]:
@@ -881,6 +914,9 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
         return f"the cited sentences quote no {want.speaker} and no one by name"
     if want.person and not any(_names_person(c, want.mentioned) for c in cited):
         return f"the cited sentences name no person as the {want.person} asked for"
+    if want.title and not any(_gives_title(c, want.title) for c in cited):
+        return (f"the cited sentences do not give anyone the title "
+                f"'{' '.join(want.title)}' asked for")
     for name in want.role_of:  # the head of UBS research is not the head of the NDRC
         if not any(verify.mentions(_context(c), name) for c in cited):
             return f"the cited sentences do not speak of {name}, whose {want.person} is asked"
