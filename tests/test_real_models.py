@@ -493,7 +493,7 @@ def test_real_the_post_a_characterising_verb_a_maker_and_that_event(
     """"Alibaba owns the Post." answers who owns the South China Morning Post; who called
     the imports a balanced outcome is who said so; who makes the chips is who
     manufactures them; "that" in a follow-up is what the last exchange said happened;
-    a date of what China did is no date of what Washington did."""
+    a date of what China did is no date of what Washington did; a title is given or not."""
     owner = real_assistant.ask("Who is the owner of the South China Morning Post?")
     assert not owner.refused and "Alibaba" in owner.text, (owner.text, owner.trace)
     analyst = real_assistant.ask(
@@ -512,3 +512,6 @@ def test_real_the_post_a_characterising_verb_a_maker_and_that_event(
     assert not day.refused and "Wednesday" in day.text, (day.text, day.trace)
     when = real_assistant.ask("On what date did Washington clear the H200 for export to China?")
     assert when.refused, (when.text, when.trace)
+    # a title held in an organisation must be given: Abrams is UBS's head of Taiwan research
+    chief = real_assistant.ask("Who is the chief executive of UBS Group?")
+    assert chief.refused, (chief.text, chief.trace)
