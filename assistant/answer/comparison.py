@@ -40,9 +40,12 @@ _RELATION_RE = re.compile(
 )
 
 
+_OUTLET_WORD_RE = re.compile(r"[A-Za-z][\w'’]*")
+
+
 def outlet_aliases(outlet: str) -> tuple[str, ...]:
     """An outlet's names: itself, and its initials when it has three words or more."""
-    words = re.findall(r"[A-Za-z][\w'’]*", outlet)
+    words = _OUTLET_WORD_RE.findall(outlet)
     found = [outlet]
     if len(words) >= 3 and all(w[0].isupper() for w in words):
         found.append("".join(w[0] for w in words))
@@ -61,7 +64,7 @@ def self_reference(outlet: str) -> re.Pattern[str] | None:
     ("the Post", "the Journal", "the Times"), capitalised. Only an outlet of two words or
     more has such a form, and it means that outlet only in the outlet's own reports.
     """
-    words = re.findall(r"[A-Za-z][\w'’]*", outlet)
+    words = _OUTLET_WORD_RE.findall(outlet)
     if len(words) < 2 or not words[-1][0].isupper() or words[-1].isupper():
         return None
     return re.compile(rf"\b[Tt]he\s+{re.escape(words[-1])}\b")

@@ -63,13 +63,14 @@ def sentence_terms(passages: Sequence[str], sentences: Sequence[tuple[int, str]]
     sentence of the South China Morning Post that calls it "the Post"
     (:func:`comparison.self_reference`) matches a question that names the outlet.
     """
+    # per passage: how its report calls its own outlet, and the outlet's names
+    own = [(comparison.self_reference(outlet), " ".join(comparison.outlet_aliases(outlet)))
+           if outlet else (None, "") for outlet in outlets]
     found = []
     for n, text in sentences:
-        outlet = outlets[n - 1] if n <= len(outlets) else None
-        pattern = comparison.self_reference(outlet) if outlet else None
-        own = (" ".join(comparison.outlet_aliases(outlet))
-               if outlet and pattern and pattern.search(text) else "")
-        found.append(terms(f"{referent(passages[n - 1], text)} {own} {text}"))
+        pattern, names = own[n - 1] if n <= len(own) else (None, "")
+        named = names if pattern is not None and pattern.search(text) else ""
+        found.append(terms(f"{referent(passages[n - 1], text)} {named} {text}"))
     return found
 
 
