@@ -569,3 +569,21 @@ def test_a_title_held_in_an_organisation_must_be_given() -> None:
     assert addresses(target("Who is Nvidia's chief executive?"), [Cited(HUANG)]) == ""
     # a role of any kind may be described otherwise: "Which UBS analyst ...?"
     assert target("Which UBS analyst described the imports as a balanced outcome?").title == ()
+
+
+def test_a_country_in_a_phrase_may_be_spoken_of_by_its_peoples_adjective() -> None:
+    """x-10 ("taxed ... before being re-exported to China?") was refused: the sentence says
+    "re-exported to approved Chinese buyers". A country that acts (the subject) is not
+    spoken of so: China's own tariff is not a tax on chips sold to Chinese buyers."""
+    taxed = ("Chips manufactured by TSMC in Taiwan would be imported into the United States "
+             "for security reviews, taxed at 25% and then re-exported to approved Chinese "
+             "buyers.")
+    assert addresses(target("At what rate are the chips taxed when they pass through the US "
+                            "before being re-exported to China?"), [Cited(taxed)]) == ""
+    assert addresses(target("What import tariff does China levy on H200 chips entering the "
+                            "country?"), [Cited(taxed)]) == \
+        "the cited sentences do not speak of China"
+    # a people's adjective of another country is not this one
+    assert addresses(target("At what rate are the chips taxed before being re-exported to "
+                            "Japan?"), [Cited(taxed)]) == \
+        "the cited sentences do not speak of Japan"

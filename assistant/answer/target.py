@@ -836,6 +836,27 @@ def _names_its_country(sentence: str, name: str) -> bool:
     return country is not None and verify.mentions(sentence, country)
 
 
+def _names_its_people(sentence: str, name: str) -> bool:
+    """True when ``sentence`` speaks of the country ``name`` by its people's adjective.
+
+    "approved Chinese buyers" speaks of China; see :func:`_of_the_people`.
+    """
+    return any(_of_the_people(ent.text, name) for ent in verify.parse(sentence).ents
+               if ent.label_ == "NORP")
+
+
+def _of_the_people(adjective: str, country: str) -> bool:
+    """True when ``adjective`` is a people's adjective formed on ``country``'s name.
+
+    English forms it by a suffix on the name, its last letter often dropped: Chinese,
+    Japanese, Taiwanese, Korean, Russian, German. (A few are not formed so, "French"
+    or "British"; they are not found.)
+    """
+    stem = country[:-1] if len(country) > 4 else country
+    return (country[:1].isupper() and len(stem) >= 4
+            and adjective.lower().startswith(stem.lower()) and adjective.lower() != country.lower())
+
+
 def _quotes_speaker(speaker: str, cited: Cited) -> bool:
     """True when ``cited`` names the speaker's role ("CEO") or a person (who said it)."""
     text = " ".join((cited.sentence, cited.before))
@@ -930,6 +951,9 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
                      if found]
         if elsewhere:
             return f"the cited sentences speak of '{elsewhere[0]}', not of {place} as asked"
+    # a country named in a phrase of the question ("re-exported *to China*"), not as who
+    # acts, may be spoken of by its people's adjective ("to approved Chinese buyers")
+    phrased = {r.name for r in want.restrictions if r.name}
     for name in want.names:
         # a name from the conversation may be called by a common noun ("Officials"),
         # not by another name ("the H200 chips" for the H20)
@@ -940,6 +964,7 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
         topic = name in want.owners
         if not any(verify.mentions(c.sentence, name) or verify.mentions(c.label, name)
                    or _names_its_country(c.sentence, name)
+                   or (name in phrased and _names_its_people(c.sentence, name))
                    or (c.before and refers_back(c.sentence, c.before)
                        and verify.mentions(c.before, name))
                    or (topic and verify.mentions(c.title, name)
@@ -956,11 +981,13 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
                for e in exempt):
             continue
         if restriction.name and not any(verify.mentions(_context(c), restriction.name)
+                                        or _names_its_people(c.sentence, restriction.name)
                                         for c in cited):
             return f"the cited sentences do not speak of {restriction.name}"
         if (want.figure or want.count) and not restriction.time and not any(
                 set(restriction.heads) & _words(_context(c)) or (
-                    restriction.name and verify.mentions(_context(c), restriction.name))
+                    restriction.name and (verify.mentions(_context(c), restriction.name)
+                                          or _names_its_people(c.sentence, restriction.name)))
                 for c in cited):  # "the US" is spoken of as "the United States" too
             asked = "figure" if want.figure else "count"
             return f"no cited sentence gives the {asked} for {restriction.text}"
