@@ -188,6 +188,9 @@ UNITS = "The approval covered more than 400,000 units for ByteDance, Alibaba and
     ("Under the arrangement, can Nvidia's Blackwell chips be exported to China?", OFF_LIMITS,
      "no"),
     ("Under the arrangement, can Nvidia's H200 chips be exported to China?", OFF_LIMITS, ""),
+    # the subject's first word kept as the question writes it after a frame (x-19)
+    ("Under the arrangement Trump approved, can Blackwell chips be exported to China?",
+     OFF_LIMITS, "no"),
     # a bound compared with the subject's figure (not with the one compared against)
     ("Did the H20 bring in less than $100 million in the October quarter?", H20, "yes"),
     ("Did the H20 bring in more than $100 million in the October quarter?", H20, "no"),

@@ -48,10 +48,14 @@ def statement(question: str) -> str:
     if reported:
         return reported
     if match.group("frame"):  # the framing phrase stays in front of the statement
-        core = statement(question[match.start("aux"):])
+        asked = question[match.start("aux"):]
+        core = statement(asked)
+        # the subject's first word as the question writes it: "..., the H200 is ..." but
+        # "..., Nvidia ..." and "..., Blackwell chips can ..."
         first = verify.parse(core)[:1]
-        if core and first and first[0].pos_ != "PROPN" and first[0].text != "I":
-            core = core[:1].lower() + core[1:]  # "..., the H200 is ..." but "..., Nvidia ..."
+        if core and first and first[0].pos_ != "PROPN" and first[0].text not in (
+                "I", *asked.split()[1:]):
+            core = core[:1].lower() + core[1:]
         return f"{question[:match.start('aux')].strip()} {core}" if core else ""
     doc = verify.parse(question)
     parsed = _from_parse(doc)
