@@ -297,3 +297,32 @@ def test_that_standing_for_what_happened_is_spelt_out(turns: tuple[str, ...], qu
 def test_that_standing_for_a_thing_or_words_is_not_an_event(question: str) -> None:
     turns = _turns("Who first reported the approval?", "Reuters.")
     assert "(Reuters" not in resolve(question, turns).standalone
+
+
+@pytest.mark.parametrize(("turns", "question", "expected"), [
+    # an answer "The H20" names the chip asked for (blind18's y-36 took "the Chinese market")
+    (("Which Nvidia chip was built specifically for the Chinese market?", "The H20."),
+     "How much revenue did it make in the October quarter?",
+     "How much revenue did The H20 make in the October quarter?"),
+    # "that one" is the one thing the last exchange named first (y-40, p-36)
+    (("Which Nvidia platform is the H200 one generation below?", "Blackwell."),
+     "Is that one allowed to go to China?", "Is Blackwell allowed to go to China?"),
+    # "And which ...?" asks for a name as "Which ...?" does (x-40)
+    (("And which outlet said Alibaba and ByteDance wanted to buy the chips?", "Reuters."),
+     "What word did it use?", "What word did Reuters use?"),
+    # an answered "What was X?" makes X the topic (y-34 took "Nvidia")
+    (("What was Nvidia's China revenue in the October quarter?", "About $3 billion."),
+     "How much did it fall year over year?",
+     "How much did Nvidia's China revenue fall year over year?"),
+])
+def test_the_thing_an_answered_exchange_was_about(turns: tuple[str, str], question: str,
+                                                  expected: str) -> None:
+    assert resolve(question, _turns(*turns)).standalone == expected
+
+
+def test_they_after_names_joined_by_and_is_all_of_them() -> None:
+    turns = _turns("Which agencies led the meetings?", "The National Development and Reform "
+                   "Commission and the Ministry of Industry and Information Technology.")
+    assert resolve("Since when have they overseen chip procurement?", turns).standalone == (
+        "Since when have The National Development and Reform Commission and the Ministry of "
+        "Industry and Information Technology overseen chip procurement?")

@@ -149,9 +149,12 @@ def mentions(text: str) -> list[Mention]:
 
 def asks_for_name(question: str) -> bool:
     """True when the question's answer is a name ("Who ...?", "Which outlet ...?")."""
-    doc = verify.parse(question)
-    first = next((t for t in doc if t.is_alpha), None)
+    doc = verify.parse(question)  # "And which chip ...?" asks for a name too
+    first = next((t for t in doc if t.is_alpha and t.lower_ not in _OPENERS), None)
     return first is not None and first.lower_ in ("who", "whom", "which")
+
+
+_OPENERS = frozenset({"and", "so", "then", "but", "also"})  # words before a follow-up's wh-word
 
 
 def asks_for_doer(question: str) -> bool:
@@ -163,7 +166,7 @@ def asks_for_doer(question: str) -> bool:
     if not asks_for_name(question):
         return False
     doc = verify.parse(question)
-    wh = next(t for t in doc if t.is_alpha)
+    wh = next(t for t in doc if t.is_alpha and t.lower_ not in _OPENERS)
     return bool(wh.dep_ == "nsubj" or (wh.dep_ == "det" and wh.head.dep_ == "nsubj"))
 
 
@@ -189,8 +192,10 @@ def _candidates(question: str, answer: str) -> list[Mention]:
 
 def _named(mention: Mention) -> bool:
     """True for a capitalised name, not a common noun opening a sentence ("Chips ...")."""
-    if not mention.text[:1].isupper() or mention.text.lower().startswith("the "):
+    if not mention.text[:1].isupper():
         return False
+    if mention.text.lower().startswith("the "):  # "The H20", "The Information"; not "The
+        return _capitalised(mention.text)  # meetings were led by ..."
     first = verify.parse(mention.text)[0]
     return bool(mention.label) or not first.is_sent_start or first.pos_ == "PROPN"
 
@@ -243,6 +248,15 @@ def _answered_topic(question: str, answer: str) -> list[Mention]:
             words = [t for t in noun.subtree if t.i > token.i and t.i <= noun.i]
             text = " ".join(["the", *(t.text for t in words)])
             return [Mention(text, "group" if noun.tag_ == "NNS" else "thing", topic=True)]
+        # "What was Nvidia's China revenue ...?": the subject of "be" is what was asked of
+        if token.lower_ == "what" and token.dep_ == "attr" and noun.lemma_ == "be":
+            subject = next((c for c in noun.children if c.dep_ == "nsubj"
+                            and c.pos_ == "NOUN"), None)
+            if subject is not None:
+                words = [t for t in subject.subtree if t.i <= subject.i]
+                text = doc[words[0].i:subject.i + 1].text
+                return [Mention(text, "group" if subject.tag_ == "NNS" else "thing",
+                                topic=True)]
     return []
 
 
@@ -267,7 +281,9 @@ def _antecedent(kind: str, exchanges: Sequence[tuple[str, str]], owner: bool = F
         candidates = [m for m in _candidates(question, answer) if m.text not in avoid]
         done_to = passive and bool(answer) and asks_for_doer(question)
         if subject and not done_to and kind == "group" and answer and asks_for_name(question):
-            for mention in candidates:  # the answer's names come first for a name question
+            # the answer's names come first for a name question; names joined by "and"
+            # before one organisation of them
+            for mention in sorted(candidates, key=lambda m: not m.joined):
                 if mention.label == "ORG" or (mention.kind == "group" and mention.joined):
                     return mention
         if owner:
@@ -369,6 +385,15 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
                 pieces.append(pointed + token.head.whitespace_)
                 skip = token.head.i
                 continue
+        if (word in ("that", "this") and token.i + 1 < len(doc)
+                and doc[token.i + 1].lower_ == "one"):
+            one = _the_one(exchanges)
+            if one:  # "is that one allowed ...?" after "Which platform ...? Blackwell."
+                replaced.append((f"{token.text} {doc[token.i + 1].text}", one))
+                heads.append(doc[token.i + 1].head.i)
+                pieces.append(one + doc[token.i + 1].whitespace_)
+                skip = token.i + 1
+                continue
         if _points_at_event(token):
             event = _event(exchanges[-1])
             if event:  # "On what day was that?": what the last exchange said happened
@@ -403,6 +428,18 @@ def _substitute_pronouns(question: str, exchanges: Sequence[tuple[str, str]]
         heads.append(token.head.i)
         pieces.append(text + token.whitespace_)
     return "".join(pieces), tuple(replaced)
+
+
+def _the_one(exchanges: Sequence[tuple[str, str]]) -> str:
+    """What "that one" / "this one" stands for: the one thing the last exchange named first.
+
+    Its most likely antecedent (:func:`_candidates`: for a name question, the name
+    answering it), a person or a thing, not a group.
+    """
+    if not exchanges:
+        return ""
+    question, answer = exchanges[-1]
+    return next((m.text for m in _candidates(question, answer) if m.kind != "group"), "")
 
 
 def _points_at_event(token: Any) -> bool:
