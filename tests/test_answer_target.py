@@ -25,7 +25,8 @@ def test_a_figure_question_names_its_attribute_and_owner() -> None:
     assert target("How much revenue did Nvidia make in the October quarter?") == Target(
         ("Nvidia",), True, ("revenue",), measures=("revenue",),
         restrictions=(Restriction("in", ("quart", "octob"), "the October quarter", True),),
-        kinds=(("October", "quart"),), mentioned=("Nvidia", "October"), doers=("Nvidia",))
+        kinds=(("October", "quart"),), mentioned=("Nvidia", "October"), doers=("Nvidia",),
+        periods=(("octob", "quart"),))
     assert target("What share of Nvidia's revenue comes from data centers?").attribute == (
         "share",)
     assert target("By what percentage did Nvidia's global revenue grow?").figure
@@ -587,3 +588,22 @@ def test_a_country_in_a_phrase_may_be_spoken_of_by_its_peoples_adjective() -> No
     assert addresses(target("At what rate are the chips taxed before being re-exported to "
                             "Japan?"), [Cited(taxed)]) == \
         "the cited sentences do not speak of Japan"
+
+
+def test_a_figure_compared_against_belongs_to_what_its_own_phrase_names() -> None:
+    """blind18's y-14: the $4.6 billion "compared to" the H20's $50 million is the revenue
+    of the period when Nvidia could still ship H100-class processors, not the H20's; but it
+    is no figure for the October quarter, which the H20's is."""
+    h100 = ("The H20 contributed just $50 million in revenue during Nvidia's October "
+            "quarter, compared to $4.6 billion in the period earlier this year when the "
+            "company could still ship H100-class processors into China.")
+    assert addresses(target("How much revenue did Nvidia get in the earlier period this year "
+                            "when it could still send H100-class processors to China?"),
+                     [Cited(h100)]) == ""
+    assert addresses(target("Roughly how much revenue did Nvidia make in China in its "
+                            "October quarter?"), [Cited(h100)]) == \
+        "no cited sentence gives a figure of the revenue asked for"
+    # a standard that names nothing of the question stays the subject's
+    assert addresses(target("How much revenue did Nvidia get in the earlier period this "
+                            "year?"), [Cited(H20)]) == \
+        "no cited sentence gives a figure of the revenue asked for"

@@ -72,6 +72,9 @@ class Target:
     # the words of a title held in an organisation ("chief executive" of "the chief
     # executive of UBS Group"): the person's title must be given, not another role
     title: tuple[str, ...] = ()
+    # the word keys of each period the question names ("the October quarter": "octob",
+    # "quart"), read from the parse's dates
+    periods: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -262,7 +265,15 @@ def target(question: str) -> Target:
                                years=tuple(dict.fromkeys(_YEAR_RE.findall(question))),
                                places=_places(doc),
                                role_of=_role_of(role, names) if role is not None else (),
-                               title=_title(role) if role is not None else ())
+                               title=_title(role) if role is not None else (),
+                               periods=_periods(doc))
+
+
+def _periods(doc: Any) -> tuple[tuple[str, ...], ...]:
+    """The content words of each date of a parsed question ("the October quarter")."""
+    return tuple(keys for keys in (tuple(verify.word_key(t) for t in ent
+                                         if t.is_alpha and not t.is_stop)
+                                   for ent in doc.ents if ent.label_ == "DATE") if keys)
 
 
 # English nouns for a role only a person fills: "Who is the minister of ...?" asks for a
@@ -517,8 +528,44 @@ def _of_another(sentence: str, want: Target, exempt: Sequence[str] = ()) -> bool
         return False
     subject = _subject_names(sentence)
     asked = [*want.names, *want.mentioned, *exempt]
-    return bool(subject) and not any(verify.mentions(name, a) or verify.mentions(a, name)
-                                     for name in subject for a in asked)
+
+    def named(names: Sequence[str]) -> bool:
+        return any(verify.mentions(name, a) or verify.mentions(a, name)
+                   for name in names for a in asked)
+
+    def of_period(standard: str) -> bool:  # not for another period than the question's
+        words = _words(standard)
+        return all(set(period) <= words for period in want.periods)
+
+    # a figure the subject's is compared with belongs to what its own phrase names, in
+    # the question's period: "The H20 contributed $50 million ..., compared to $4.6
+    # billion in the period earlier this year when the company could still ship
+    # H100-class processors" gives a figure of the H100 era
+    return bool(subject) and not named(subject) and not any(
+        named(verify.names(standard)) and of_period(standard)
+        for standard in _standards(sentence))
+
+
+# words that introduce the standard a figure is compared with (English grammar)
+_COMPARING = frozenset("compared comparing versus vs vs. against than".split())
+
+
+def _standards(sentence: str) -> list[str]:
+    """The phrases of ``sentence`` that hold a figure compared with another one.
+
+    "compared to $4.6 billion in the period earlier this year ...": the phrase of the
+    comparing word ("compared", "versus", "against", "than") above the figure.
+    """
+    doc = verify.parse(sentence)
+    found = []
+    for figure in verify.numbers(sentence):
+        span = doc.char_span(figure.start, figure.end, alignment_mode="expand")
+        if span is None:
+            continue
+        word = next((t for t in span.root.ancestors if t.lower_ in _COMPARING), None)
+        if word is not None:
+            found.append(" ".join(t.text for t in word.subtree))
+    return found
 
 
 def _subject_names(sentence: str) -> list[str]:
