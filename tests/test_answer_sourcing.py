@@ -22,6 +22,9 @@ Make = Callable[..., Assistant]
     "On reporting from which outlet does Tom's Hardware base its account of the meetings?",
     "Which news organisations does the article draw on?",
     "Which outside news organisations does each report lean on?",
+    # x-04 and y-05 went to the model, which quoted the meetings' own sentence
+    "Whose reporting is the Tom's Hardware story on the emergency meetings based on?",
+    "which publication was Tom's Hardware relying on for the emergency meetings story",
 ])
 def test_a_question_about_whom_a_report_credits_is_read(question: str) -> None:
     assert sourcing.asks_for_sources(question)

@@ -18,9 +18,10 @@ from assistant import verify
 from assistant.text import terms
 
 # a question about whom a report credits: a crediting verb ("credit", "cite", "rely on", "lean on",
-# "source its story", "base its account on"), something a report is sourced from, and a
-# question word
-_CREDIT_RE = re.compile(r"\b(?:credit(?:s|ed)?|cites?|cited|citing|rel(?:y|ies|ied)\s+on|"
+# "source its story", "base its account on", "is the story based on?"), something a report is
+# sourced from, and a question word
+_CREDIT_RE = re.compile(r"\b(?:credit(?:s|ed)?|cites?|cited|citing|rel(?:y|ies|ied|ying)\s+on|"
+                        r"(?:is|are|was|were)\b.{1,80}\bbased\s+on\W*$|"  # "is the story based on?"
                         r"lean(?:s|ed|ing)?\s+on|"
                         r"sourc(?:e|es|ed|ing)\s+(?:its|their|the)\b|"
                         # "base its account of the meetings on", "draw on"
