@@ -189,6 +189,9 @@ def test_the_words_a_reply_adds_to_the_question_say_where_it_copied_from(
     assert "U.S. officials told The Information" in answer.text and "chosen" in answer.trace
     assert added_words("The H100-class chips could still ship in that period.",
                        "Which chips could still ship in that period?") == "H100-class"
+    # an inflection of the question's own word is not added ("used" for "use", x-40)
+    assert added_words("The word Reuters used to describe their eagerness is \"keen\".",
+                       "What word did Reuters use to describe their eagerness?") == "keen"
     # a reply that adds nothing chooses nothing
     echo = make_assistant([question.rstrip("?") + "."]).ask(question)
     assert echo.refused

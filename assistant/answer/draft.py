@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Sequence
 
+from assistant import verify
 from assistant.citations import markers
 from assistant.models.generation import Generator, Message
 from assistant.records import Document, Hit, heading_path
@@ -89,7 +90,11 @@ def added_words(reply: str, question: str) -> str:
     the ones it took from a passage.
     """
     asked = terms(question)
-    added = [w for w in terms_in_order(reply) if w[1] not in asked]
+    # an inflection of a question's word is no word of the passage's ("used" for "use")
+    lemmas = {str(t.lemma_).lower() for t in verify.parse(question)}
+    said = {t.text: str(t.lemma_).lower() for t in verify.parse(reply)}
+    added = [w for w in terms_in_order(reply)
+             if w[1] not in asked and said.get(w[0], w[0].lower()) not in lemmas]
     return " ".join(dict.fromkeys(word for word, _ in added))
 
 
