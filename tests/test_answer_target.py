@@ -607,3 +607,16 @@ def test_a_figure_compared_against_belongs_to_what_its_own_phrase_names() -> Non
     assert addresses(target("How much revenue did Nvidia get in the earlier period this "
                             "year?"), [Cited(H20)]) == \
         "no cited sentence gives a figure of the revenue asked for"
+
+
+def test_a_when_question_about_meeting_a_named_person_needs_that_person() -> None:
+    """The date of China's meetings, "following President Donald Trump's decision", does
+    not say when Trump met Jensen Huang (b-44, s-44, x-43 are unanswerable)."""
+    meetings = ("China convened emergency meetings with its largest technology companies on "
+                "Wednesday, December 10, following President Donald Trump's decision to allow "
+                "exports of the chip.")
+    assert addresses(target("On what date did Trump meet Jensen Huang before approving H200 "
+                            "exports?"), [Cited(meetings)]) == \
+        "the cited sentences do not speak of Jensen Huang"
+    assert addresses(target("On what date did China convene the meetings?"),
+                     [Cited(meetings)]) == ""

@@ -210,15 +210,19 @@ def _asks_time(doc: Any) -> bool:
 
 
 def _timed_subject(doc: Any, names: Sequence[str]) -> tuple[str, ...]:
-    """For a question asking when (:func:`_asks_time`), the names of its main verb's subject.
+    """For a question asking when (:func:`_asks_time`), the names of its main verb's subject
+    and of a name as its object.
 
     "On what date did Washington clear the H200?" asks when Washington acted: a
     sentence dating what China did ("China convened meetings on December 10,
     following Trump's decision ...") and not speaking of Washington does not answer.
     """
     nationalities = {e.text for e in doc.ents if e.label_ == "NORP"}
+    # and a name it was done to: "In which month did Trump meet Jensen Huang?" asks when
+    # they met, which a date of Trump's decision does not say
     found = [n for token in doc if token.dep_ == "ROOT" for child in token.children
-             if child.dep_ in ("nsubj", "nsubjpass") and child.lower_ not in _WH_WORDS
+             if (child.dep_ in ("nsubj", "nsubjpass") and child.lower_ not in _WH_WORDS)
+             or (child.dep_ == "dobj" and child.pos_ == "PROPN")
              for n in _names_in(list(child.subtree), names)]
     return tuple(dict.fromkeys(n for n in found if n not in nationalities))
 
