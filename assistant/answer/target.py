@@ -210,8 +210,9 @@ def _asks_time(doc: Any) -> bool:
 
 
 def _timed_subject(doc: Any, names: Sequence[str]) -> tuple[str, ...]:
-    """For a question asking when (:func:`_asks_time`), the names of its main verb's subject
-    and of a name as its object.
+    """For a question asking when (:func:`_asks_time`), the names of its verb's subject and object.
+
+    The object counts when it is a name itself ("did Trump meet *Jensen Huang*").
 
     "On what date did Washington clear the H200?" asks when Washington acted: a
     sentence dating what China did ("China convened meetings on December 10,
