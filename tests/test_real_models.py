@@ -515,3 +515,35 @@ def test_real_the_post_a_characterising_verb_a_maker_and_that_event(
     # a title held in an organisation must be given: Abrams is UBS's head of Taiwan research
     chief = real_assistant.ask("Who is the chief executive of UBS Group?")
     assert chief.refused, (chief.text, chief.trace)
+
+
+def test_real_the_answer_named_before_a_country_by_its_people_and_a_compared_figure(
+        real_assistant: Assistant) -> None:
+    """A follow-up's "it" / "that one" is the name the last answer gave; "re-exported to
+    China" is said of "Chinese buyers"; a figure compared against belongs to the period
+    its phrase names; a report's source is who it relies on; a when-question about a
+    meeting with a named person needs that person."""
+    chip = real_assistant.ask("How much revenue did it make in the October quarter?", history=[
+        {"role": "user", "content": "Which Nvidia chip was built specifically for the Chinese "
+                                    "market?"},
+        {"role": "assistant", "content": "The H20."}])
+    assert not chip.refused and "50 million" in chip.text, (chip.text, chip.trace)
+    one = real_assistant.ask("Is that one allowed to go to China under the new arrangement?",
+                             history=[{"role": "user", "content": "Which Nvidia platform is "
+                                                                  "the H200 one generation "
+                                                                  "below?"},
+                                      {"role": "assistant", "content": "Blackwell."}])
+    assert not one.refused and one.text.startswith("No"), (one.text, one.trace)
+    taxed = real_assistant.ask("At what rate are the H200s taxed when they pass through the "
+                               "US before being re-exported to China?")
+    assert not taxed.refused and "25%" in taxed.text, (taxed.text, taxed.trace)
+    earlier = real_assistant.ask("How much revenue did Nvidia get in the earlier period this "
+                                 "year when it could still send H100-class processors to "
+                                 "China?")
+    assert not earlier.refused and "4.6 billion" in earlier.text, (earlier.text, earlier.trace)
+    source = real_assistant.ask("which publication was Tom's Hardware relying on for the "
+                                "emergency meetings story")
+    assert not source.refused and "The Information" in source.text, (source.text, source.trace)
+    met = real_assistant.ask("In which month did Trump meet Jensen Huang ahead of approving "
+                             "H200 exports?")
+    assert met.refused, (met.text, met.trace)
