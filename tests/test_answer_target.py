@@ -620,3 +620,14 @@ def test_a_when_question_about_meeting_a_named_person_needs_that_person() -> Non
         "the cited sentences do not speak of Jensen Huang"
     assert addresses(target("On what date did China convene the meetings?"),
                      [Cited(meetings)]) == ""
+
+
+def test_a_figure_for_a_named_month_needs_that_month() -> None:
+    """blind19's z-47: the October quarter's 63% fall is no answer for the July quarter."""
+    fell = Cited("Nvidia's overall China revenue fell 63% year over year to about $3 billion "
+                 "in the same quarter.", H20)
+    assert addresses(target("By how much did Nvidia's China revenue fall year over year in "
+                            "the July quarter?"), [fell]) == \
+        "the cited sentences give no figure for July as asked"
+    assert addresses(target("By how much did Nvidia's China revenue fall year over year in "
+                            "the October quarter?"), [fell]) == ""

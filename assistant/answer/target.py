@@ -75,6 +75,7 @@ class Target:
     # the word keys of each period the question names ("the October quarter": "octob",
     # "quart"), read from the parse's dates
     periods: tuple[tuple[str, ...], ...] = ()
+    months: tuple[str, ...] = ()  # the months the question's dates name ("the July quarter")
 
 
 @dataclass(frozen=True)
@@ -271,7 +272,18 @@ def target(question: str) -> Target:
                                places=_places(doc),
                                role_of=_role_of(role, names) if role is not None else (),
                                title=_title(role) if role is not None else (),
-                               periods=_periods(doc))
+                               periods=_periods(doc), months=_months(doc))
+
+
+# the months of the year (English), as a question's dates name them
+_MONTHS = frozenset("january february march april may june july august september october "
+                    "november december".split())
+
+
+def _months(doc: Any) -> tuple[str, ...]:
+    """The months named in the dates of a parsed question ("the July quarter": "july")."""
+    return tuple(dict.fromkeys(t.lower_ for ent in doc.ents if ent.label_ == "DATE"
+                               for t in ent if t.lower_ in _MONTHS))
 
 
 def _periods(doc: Any) -> tuple[tuple[str, ...], ...]:
@@ -1064,6 +1076,11 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
                                            and _of_a_year_ago(c.before))
             for c in cited):  # "earlier this year" is not
         return "the cited sentences give no figure for a year earlier, as asked"
+    if want.months and want.figure and not any(
+            set(want.months) <= {w.lower() for w in re.findall(r"[A-Za-z]+", _context(c))}
+            for c in cited):  # the October quarter's figure is not the July quarter's
+        return (f"the cited sentences give no figure for {' or '.join(want.months).title()}"
+                " as asked")
     if want.years and (want.figure or want.count):
         period = _other_period(want.years, cited)
         if period:
