@@ -26,7 +26,7 @@ def test_a_figure_question_names_its_attribute_and_owner() -> None:
         ("Nvidia",), True, ("revenue",), measures=("revenue",),
         restrictions=(Restriction("in", ("quart", "octob"), "the October quarter", True),),
         kinds=(("October", "quart"),), mentioned=("Nvidia", "October"), doers=("Nvidia",),
-        periods=(("octob", "quart"),))
+        periods=(("octob", "quart"),), months=("october",))
     assert target("What share of Nvidia's revenue comes from data centers?").attribute == (
         "share",)
     assert target("By what percentage did Nvidia's global revenue grow?").figure
@@ -301,8 +301,9 @@ def test_a_share_is_not_a_change_and_another_quarter_is_not_the_asked_one() -> N
         "no cited sentence gives a figure of the share asked for")
     assert addresses(target("What share of Nvidia revenue came from China?"),
                      [Cited("China accounted for a 13% share of Nvidia revenue.")]) == ""
+    # "the same" quarter: the one the sentence before names
     assert addresses(target("By what percentage did Nvidia's China revenue drop year on year "
-                            "in the October quarter?"), [Cited(fell)]) == ""  # "the same"
+                            "in the October quarter?"), [Cited(fell, H20)]) == ""
     h20 = ("The H20 contributed just $50 million in revenue during Nvidia's October quarter, "
            "compared to $4.6 billion in the period earlier this year.")
     # a time competes under another preposition ("during"), when it is a time of its kind
