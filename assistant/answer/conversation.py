@@ -147,14 +147,14 @@ def mentions(text: str) -> list[Mention]:
     return sorted(dict.fromkeys(found), key=lambda m: order[m.text])
 
 
+_OPENERS = frozenset({"and", "so", "then", "but", "also"})  # words before a follow-up's wh-word
+
+
 def asks_for_name(question: str) -> bool:
     """True when the question's answer is a name ("Who ...?", "Which outlet ...?")."""
     doc = verify.parse(question)  # "And which chip ...?" asks for a name too
     first = next((t for t in doc if t.is_alpha and t.lower_ not in _OPENERS), None)
     return first is not None and first.lower_ in ("who", "whom", "which")
-
-
-_OPENERS = frozenset({"and", "so", "then", "but", "also"})  # words before a follow-up's wh-word
 
 
 def asks_for_doer(question: str) -> bool:
