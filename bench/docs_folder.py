@@ -61,8 +61,29 @@ def _commit(folder: Path) -> str | None:
     return out.stdout.strip()
 
 
+def ensure_pages(docs: Path) -> None:
+    """Install Debian's ``python3-doc`` when the default pages are missing (needs root).
+
+    The package comes from the distribution's archive, the only network this needs; the
+    benchmark itself reads the installed files offline. Another ``--docs`` folder must
+    hold the pages already.
+    """
+    if all((docs / f"{page}.html").is_file() for page in PAGES):
+        return
+    if docs != DOCS or shutil.which("apt-get") is None or os.geteuid() != 0:
+        raise SystemExit(f"the library pages are not in {docs}: install Debian's python3-doc "
+                         "(apt-get install -y python3-doc) or pass --docs")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "install", "-y", "-qq", "python3-doc"], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+    missing = [page for page in PAGES if not (docs / f"{page}.html").is_file()]
+    if missing:
+        raise SystemExit(f"python3-doc installed, but {', '.join(missing)} are not in {docs}")
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Build the folder and its index, ask every question; return the figures."""
+    ensure_pages(args.docs)
     work = args.work / args.label
     if work.exists():
         shutil.rmtree(work)
