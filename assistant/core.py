@@ -41,8 +41,10 @@ from assistant.ingest.documents import (
     sidecar_path,
 )
 from assistant.ingest.uploads import remove_report, store_upload
+from assistant.models import trace as model_trace
 from assistant.models.embedding import Embedder
 from assistant.models.generation import Generator, Message
+from assistant.models.trace import TracedGenerator
 from assistant.records import (
     CHANGED,
     GONE,
@@ -437,7 +439,7 @@ class Assistant:
             return
         if self._warming and self._generator is None:  # the model is still loading
             yield Status("waiting", f"waiting for the model: {self.model_status}")
-        generator = self.generator
+        generator = TracedGenerator(self.generator)  # each call's tokens, for the timings
         # A follow-up made to stand alone carries what it needs of the conversation; the
         # earlier turns would only tempt the model to repeat its last answer (and, before
         # the passages, keep it from reusing the state it holds for them).
@@ -511,6 +513,8 @@ class Assistant:
         answer = builder.each_report(answer, shown_hits)
         answer = builder.other_reports(answer, shown_hits)
         answer = citations.with_pages(answer, docs)
+        timings.update(model_trace.summarise(generator.calls))
+        trace["model_calls"] = "; ".join(call.describe() for call in generator.calls)
         timings["total_s"] = time.perf_counter() - started
         yield dataclasses.replace(answer, question=asked, trace={**trace, **answer.trace},
                                   closest=closest_passages(answer, self.policy))

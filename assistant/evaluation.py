@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 import statistics
 from collections.abc import Callable, Sequence
@@ -101,6 +102,7 @@ class ItemResult:
     gold_recall_at_5: bool | None = None
     other_docs: tuple[str, ...] = ()
     kind: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # the answer's own
 
 
 @dataclass(frozen=True)
@@ -360,6 +362,7 @@ def run_item(assistant: Assistant, item: EvalItem) -> ItemResult:
         sentences=presented_sentences(answer), unsupported_sentences=len(answer.unsupported),
         gold_recall_at_5=gold_recall,
         other_docs=tuple(sorted({c.doc_id for c in answer.other_reports})),
+        timings=dict(answer.timings),
         kind=item.kind,
     )
 
@@ -419,6 +422,14 @@ def _ratio(values: list[bool | None]) -> tuple[int, int]:
     return sum(1 for v in scored if v), len(scored)
 
 
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The nearest-rank ``q``-th percentile of ``values`` (``None`` for none)."""
+    if not values:
+        return None
+    ranked = sorted(values)
+    return ranked[max(0, math.ceil(q / 100 * len(ranked)) - 1)]
+
+
 def summarize(results: list[ItemResult]) -> dict[str, Any]:
     """Counts per metric (passed, total) and latency figures.
 
@@ -453,6 +464,13 @@ def summarize(results: list[ItemResult]) -> dict[str, Any]:
         "latency_median_s": statistics.median(seconds) if seconds else 0.0,
         "latency_max_s": max(seconds) if seconds else 0.0,
         "first_token_median_s": statistics.median(first) if first else None,
+        "latency_p95_s": percentile(seconds, 95),
+        "first_token_p95_s": percentile(first, 95),
+        # what the model read anew, and how many requests it got, per model-written answer
+        "tokens_read_median": percentile(
+            [r.timings["tokens_read"] for r in results if "tokens_read" in r.timings], 50),
+        "model_calls_median": percentile(
+            [r.timings["model_calls"] for r in results if "model_calls" in r.timings], 50),
         "kinds": {kind: {"answers": _ratio([r.answer_ok for r in results if r.kind == kind]),
                          "refusals": _ratio([r.refusal_ok for r in results if r.kind == kind])}
                   for kind in sorted({r.kind for r in results if r.kind})},
@@ -503,8 +521,14 @@ def format_table(report: EvalReport) -> str:
             rows.append(f"{label:<30} {_fraction(*s[key])}")
     rows.append(f"{'latency median / max':<30} {s['latency_median_s']:.1f} s / "
                 f"{s['latency_max_s']:.1f} s")
+    if s.get("latency_p95_s") is not None:
+        rows.append(f"{'latency p95':<30} {s['latency_p95_s']:.1f} s")
     if s.get("first_token_median_s") is not None:
-        rows.append(f"{'first token median':<30} {s['first_token_median_s']:.1f} s")
+        rows.append(f"{'first token median / p95':<30} {s['first_token_median_s']:.2f} s / "
+                    f"{s['first_token_p95_s']:.2f} s")
+    if s.get("tokens_read_median") is not None:
+        rows.append(f"{'tokens read / model calls':<30} {s['tokens_read_median']:.0f} / "
+                    f"{s['model_calls_median']:.0f} (medians of model-written answers)")
     for kind, figures in s.get("kinds", {}).items():
         answered, refused = figures["answers"], figures["refusals"]
         rows.append(f"{'kind ' + kind:<30} answers {_fraction(*answered)}, "

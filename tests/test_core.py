@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -203,3 +203,41 @@ def test_reply_form_is_parsed_and_streamed_without_its_header(make_assistant: Ma
     assert isinstance(answer, Answer) and answer.citations[0].doc_id == TOMS
     none = make_assistant(["Passage: none\nAnswer: Paris is the capital of France."])
     assert none.ask("What is the capital of France?").refused
+
+
+def test_the_timings_count_each_model_call_and_its_tokens(make_assistant: Make) -> None:
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = _passage_number(messages, "400,000 units")
+        return f"More than 400,000 units were approved [{n}]."
+
+    answer = make_assistant(reply).ask(
+        "How many H200 units were approved for ByteDance, Alibaba and Tencent?")
+    assert not answer.refused
+    # the draft and the answer check, each a streamed reply; each described in the trace
+    assert answer.timings["model_calls"] == 2
+    assert answer.trace["model_calls"].count("stream:") == 2
+    assert answer.timings["tokens_written"] > 0
+    assert "tokens_read" in answer.timings and answer.timings["model_s"] >= 0
+
+
+def test_a_traced_model_records_what_the_backend_reports() -> None:
+    from assistant.models.trace import TracedGenerator, summarise
+    from conftest import ScriptedGenerator
+
+    inner = ScriptedGenerator(["One two three."])
+    traced = TracedGenerator(inner)
+    chat = [{"role": "user", "content": "Say it."}]
+    inner_stream = inner.stream
+
+    def reporting(messages: list[dict[str, str]], max_tokens: int, prefix: str = ""
+                  ) -> Iterator[str]:
+        inner.last_stats = {"prompt_tokens": 50.0, "reused_tokens": 40.0, "written_tokens": 3.0}
+        yield from inner_stream(messages, max_tokens, prefix)
+
+    inner.stream = reporting  # type: ignore[method-assign]
+    assert "".join(traced.stream(chat, 10)) == "One two three."
+    assert traced.lock is inner.lock
+    totals = summarise(traced.calls)
+    assert (totals["model_calls"], totals["tokens_read"], totals["tokens_reused"],
+            totals["tokens_written"]) == (1, 10, 40, 3)
+    assert traced.calls[0].describe().startswith("stream: 10 read, 40 reused, 3 written")

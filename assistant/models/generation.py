@@ -137,6 +137,7 @@ class LlamaCppGenerator:
         for chunk in chunks:
             delta = chunk["choices"][0].get("delta", {}).get("content")
             if delta:
+                self.last_stats["written_tokens"] = self.last_stats.get("written_tokens", 0) + 1
                 yield delta
 
     def score(self, messages: list[Message], options: Sequence[Sequence[str]]
