@@ -119,7 +119,8 @@ def _default_generator(settings: Settings) -> Generator:
     path = resolve_model(settings.model, settings.cache_dir)
     return LlamaCppGenerator(path, settings.context_tokens, settings.threads,
                              settings.temperature, settings.seed,
-                             state_dir=settings.cache_dir / "states")
+                             state_dir=settings.cache_dir / "states",
+                             draft_tokens=settings.draft_tokens)
 
 
 def normalize_history(history: Sequence[Any] | None) -> list[Message]:

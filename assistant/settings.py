@@ -38,6 +38,7 @@ ENV_VARS: Mapping[str, str] = {
     "passage_token_budget": "ASSISTANT_PASSAGE_TOKEN_BUDGET",
     "max_answer_tokens": "ASSISTANT_MAX_ANSWER_TOKENS",
     "threads": "ASSISTANT_THREADS",
+    "draft_tokens": "ASSISTANT_DRAFT_TOKENS",
     "min_relevance": "ASSISTANT_MIN_RELEVANCE",
     "confirm_answers": "ASSISTANT_CONFIRM_ANSWERS",
     "extractive_threshold": "ASSISTANT_EXTRACTIVE_THRESHOLD",
@@ -119,6 +120,10 @@ class Settings:
     context_mode: str = "auto"
     threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     temperature: float = 0.0
+    # prompt-lookup decoding: prompt tokens proposed per step and checked in one batch
+    # (0: one token per step); chosen by bench/decoding.py, which also checks that the
+    # replies stay the same
+    draft_tokens: int = 0
     seed: int = 7
     llm_url: str = ""
     llm_api_key: str = field(default="", repr=False)
@@ -139,6 +144,8 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"setting {name} must be a positive number")
+        if not 0 <= self.draft_tokens <= 64:
+            raise ConfigError("draft tokens must be between 0 and 64")
         if not 0 <= self.chunk_overlap_tokens < self.chunk_tokens:
             raise ConfigError("chunk overlap must be at least 0 and smaller than the chunk size")
         if self.context_mode not in CONTEXT_MODES:

@@ -9,6 +9,12 @@ Grading (:func:`assistant.evaluation.score`): an answerable question is right wh
 answer is not a refusal and matches every ``expect_all`` pattern (mostly the function's
 name, which the page states in its signature or heading, not in the sentence that
 describes it); an unanswerable one (the pages do not say) is right when it is refused.
+Each answerable question also names its gold passage (the page's sentence that answers
+it), so the retriever is measured by whether a top-5 passage holds it, not by its own
+scores. Before the first question the model is loaded and warmed, as the chat does at
+start, so the first question is the first after a restart; ``--shuffle SEED`` asks in a
+seeded random order. The figures include first-token and full-answer p50/p95 and the
+tokens the model read per question.
 
 The ``assistant`` package is imported from ``sys.path`` as given (``PYTHONPATH``), so
 the same script measures another checkout's code; the results name the code's folder
@@ -23,6 +29,7 @@ import argparse
 import dataclasses
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -108,12 +115,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if (n + 1) % step == 0 and others:
                 mixed.append(others.pop(0))
         items = mixed + others
+    if args.shuffle is not None:  # a fixed, seeded order unlike the file's
+        random.Random(args.shuffle).shuffle(items)
     if args.ids:
         wanted = set(args.ids.split(","))
         items = [i for i in items if i.id in wanted]
     items = items[: args.limit]
     partial = ROOT / "bench" / "results" / f"docs_folder_{args.label}.partial.jsonl"
     partial.write_text("")
+    started = time.perf_counter()  # as the chat does at start: the model loads before the
+    opened.warm()  # first question, which is then the first after a restart
+    warm_s = time.perf_counter() - started
 
     def progress(result: Any) -> None:
         verdict = "refused" if result.refused else "answered"
@@ -130,7 +142,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                                 "chunk_tokens": settings.chunk_tokens},
         "pages": list(PAGES), "documents": len(opened.reports),
         "passages": opened.build_report.chunks, "skipped": opened.skipped(),
-        "index_build_s": round(build_s, 1),
+        "index_build_s": round(build_s, 1), "model_warm_s": round(warm_s, 1),
+        "order": [i.id for i in items], "shuffle_seed": args.shuffle,
         "load_average_before": load_before, "load_average_after": os.getloadavg(),
         "table": format_table(report), **report.to_dict(),
     }
@@ -149,6 +162,8 @@ def main() -> None:
     parser.add_argument("--interleave", action="store_true",
                         help="ask an unanswerable question after every few answerable ones "
                              "(a run cut short then has both kinds)")
+    parser.add_argument("--shuffle", type=int, default=None, metavar="SEED",
+                        help="ask in an order shuffled with this seed")
     args = parser.parse_args()
     figures = run(args)
     out = ROOT / "bench" / "results" / f"docs_folder_{args.label}.json"

@@ -29,3 +29,15 @@ def test_log_sum_exp_adds_probabilities_without_overflow() -> None:
     assert math.isclose(_log_sum_exp(np.log(np.array([0.2, 0.3]))), math.log(0.5))
     assert math.isclose(_log_sum_exp(np.array([1000.0, 1000.0])), 1000.0 + math.log(2))
     assert _log_sum_exp(np.array([])) == -math.inf
+
+
+def test_prompt_lookup_proposes_what_followed_the_last_words_where_they_last_stood() -> None:
+    from assistant.models.generation import _lookup
+
+    context = [1, 2, 3, 4, 5, 9, 2, 3, 7, 8, 6, 2, 3]
+    # the last two tokens (2, 3) last stood before 7, 8, ...
+    assert _lookup(context, most=3, room=10) == [7, 8, 6]
+    assert _lookup(context, most=3, room=2) == [7, 8]  # no more than the reply may take
+    assert _lookup([5, 1, 4, 4, 1], most=2, room=9) == [4, 4]  # then the last token alone
+    assert _lookup([1, 2, 3], most=4, room=9) == []  # nothing to copy
+    assert _lookup(context, most=0, room=9) == []  # prompt lookup off

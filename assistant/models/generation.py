@@ -16,6 +16,7 @@ callers hold :attr:`LlamaCppGenerator.lock`.
 
 from __future__ import annotations
 
+import codecs
 import ctypes
 import hashlib
 import json
@@ -84,8 +85,8 @@ class LlamaCppGenerator:
     """A local GGUF chat model through llama-cpp-python, on the CPU."""
 
     def __init__(self, model_path: Path, context_tokens: int, threads: int,
-                 temperature: float = 0.0, seed: int = 7, state_dir: Path | None = None
-                 ) -> None:
+                 temperature: float = 0.0, seed: int = 7, state_dir: Path | None = None,
+                 draft_tokens: int = 0) -> None:
         try:
             from llama_cpp import Llama
         except ImportError as exc:  # pragma: no cover - an install problem
@@ -105,6 +106,7 @@ class LlamaCppGenerator:
         self._seed = seed
         self._state_dir = state_dir  # prepared states saved here, restored in a later process
         self._option_tokens: dict[tuple[str, ...], list[int]] = {}
+        self._draft_tokens = draft_tokens  # prompt-lookup tokens proposed per step (0: none)
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` as the model reads it (special-token text counted as plain text)."""
@@ -112,33 +114,78 @@ class LlamaCppGenerator:
 
     def stream(self, messages: list[Message], max_tokens: int, prefix: str = ""
                ) -> Iterator[str]:
-        """Stream the model's reply to ``messages`` (after ``prefix``, when given)."""
+        """Stream the model's reply to ``messages`` (after ``prefix``, when given).
+
+        Greedy decoding from the state the model holds, so only the prompt's new tokens
+        are read. With ``draft_tokens``, the tokens that followed the reply's last words
+        wherever they stand in the prompt are proposed as its next ones and checked in
+        one batch (prompt-lookup decoding): an answer that copies a passage is written
+        several tokens per step. The greedy choice decides every token either way.
+        """
         prompt = self._prompt_tokens(messages, reply=True)
-        if prefix:
-            prompt += self._llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=False)
-        self.last_stats = {"prompt_tokens": len(prompt),
-                           "reused_tokens": self._held_prefix(prompt)}
         if prefix:  # the chat template cannot hold half a reply: the tokens are completed
-            pieces: Any = self._llm.create_completion(
-                prompt=prompt, stream=True, max_tokens=max_tokens,
-                temperature=self._temperature, top_p=1.0, top_k=1, repeat_penalty=1.0,
-                seed=self._seed)
-            for piece in pieces:
-                text = piece["choices"][0].get("text")
-                if text:
-                    yield text
-            return
-        chunks: Any = self._llm.create_chat_completion(
-            messages=messages,  # type: ignore[arg-type]
-            stream=True, max_tokens=max_tokens,
-            temperature=self._temperature, top_p=1.0, top_k=1, repeat_penalty=1.0,
-            seed=self._seed,
-        )
-        for chunk in chunks:
-            delta = chunk["choices"][0].get("delta", {}).get("content")
-            if delta:
-                self.last_stats["written_tokens"] = self.last_stats.get("written_tokens", 0) + 1
-                yield delta
+            prompt += self._llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=False)
+        held = min(self._held_prefix(prompt), len(prompt) - 1)
+        self.last_stats = {"prompt_tokens": float(len(prompt)), "reused_tokens": float(held),
+                           "written_tokens": 0.0, "decode_steps": 0.0}
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        for token in self._greedy(prompt, held, max_tokens):
+            self.last_stats["written_tokens"] += 1
+            text = decoder.decode(self._llm._model.token_to_piece(token))
+            if text:
+                yield text
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail
+
+    def _greedy(self, prompt: list[int], held: int, max_tokens: int) -> Iterator[int]:
+        """The greedy reply's tokens, up to an end-of-generation token or ``max_tokens``."""
+        import llama_cpp
+
+        llm = self._llm
+        vocab = llm._model.vocab
+        llm.n_tokens = held
+        llm.eval(prompt[held:])  # the logits of the prompt's last token only
+        following = self._argmax(-1)
+        context = list(prompt)
+        written = 0
+        while written < max_tokens and not llama_cpp.llama_vocab_is_eog(vocab, following):
+            yield following
+            written += 1
+            context.append(following)
+            if written == max_tokens:
+                return
+            draft = _lookup(context, self._draft_tokens, max_tokens - written)
+            batch = [following, *draft]
+            start = llm.n_tokens
+            llm._ctx.kv_cache_seq_rm(-1, start, -1)
+            llm._batch.set_batch(batch=batch, n_past=start, logits_all=bool(draft))
+            llm._ctx.decode(llm._batch)
+            llm.input_ids[start:start + len(batch)] = batch
+            llm.n_tokens = start + len(batch)
+            self.last_stats["decode_steps"] += 1
+            # logits row i predicts what follows batch[i]; a draft token stands while
+            # it is the greedy choice, and the first one that is not is replaced by it
+            accepted = 0
+            following = self._argmax(0 if draft else -1)
+            while accepted < len(draft) and following == draft[accepted]:
+                if llama_cpp.llama_vocab_is_eog(vocab, following) or written == max_tokens:
+                    break
+                yield following
+                written += 1
+                context.append(following)
+                accepted += 1
+                following = self._argmax(accepted)
+            if accepted < len(draft):  # the rejected drafts leave the model's memory
+                llm.n_tokens = start + 1 + accepted
+                llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
+
+    def _argmax(self, row: int) -> int:
+        """The most likely next token by row ``row`` of the last batch's logits."""
+        vocab = self._llm.n_vocab()
+        logits = np.ctypeslib.as_array(
+            self._llm._ctx.get_logits_ith(row), shape=(vocab,))
+        return int(logits.argmax())
 
     def score(self, messages: list[Message], options: Sequence[Sequence[str]]
               ) -> list[float] | None:
@@ -276,6 +323,24 @@ class LlamaCppGenerator:
         self._llm.input_ids[: len(prompt)] = prompt
         self._llm.n_tokens = len(prompt)
         return True
+
+
+def _lookup(context: list[int], most: int, room: int, ngram: int = 2) -> list[int]:
+    """Up to ``most`` tokens that followed the last ``ngram`` tokens where they last stood.
+
+    The most recent earlier occurrence of the context's last ``ngram`` tokens (then of
+    its last token alone) proposes what came after it. At most ``room`` tokens.
+    """
+    most = min(most, room)
+    if most <= 0:
+        return []
+    end = len(context)
+    for size in range(min(ngram, end - 1), 0, -1):
+        tail = context[end - size:]
+        for i in range(end - size - 1, -1, -1):
+            if context[i:i + size] == tail:
+                return context[i + size:min(end, i + size + most)]
+    return []
 
 
 def _log_sum_exp(values: np.ndarray) -> float:
