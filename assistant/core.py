@@ -451,13 +451,11 @@ class Assistant:
         corpus = self.corpus_prompt(generator) if allowed is None else None
         if corpus is not None:
             shown_hits = corpus
-            messages = draft.build_messages(question, corpus, docs, earlier)
             yield Status("reading", f"reading all {len(corpus)} passages", tuple(hits))
         else:
-            shown_hits = self._fit_budget(hits, generator)
-            messages = draft.build_messages(question, shown_hits, docs, earlier)
+            shown_hits = builder.windows(question, self._fit_budget(hits, generator))
             yield Status("reading", f"reading {len(shown_hits)} passages", tuple(shown_hits))
-        messages, shown_hits = self._fit_context(messages, question, shown_hits, generator,
+        messages, shown_hits = self._fit_context(question, shown_hits, earlier, generator,
                                                  fixed=corpus is not None)
         timings["mode_corpus"] = float(corpus is not None)
         if self._warming and not self._ready.is_set():  # it is reading the reports
@@ -638,9 +636,9 @@ class Assistant:
             used += cost
         return kept
 
-    def _fit_context(self, messages: list[Message], question: str, hits: list[Hit],
+    def _fit_context(self, question: str, hits: list[Hit], earlier: list[Message],
                      generator: Generator, fixed: bool) -> tuple[list[Message], list[Hit]]:
-        """Make the chat and the answer fit the model's context window, in its own tokens.
+        """The chat for ``question``, made to fit the model's context window in its tokens.
 
         Drops the oldest earlier turns first, then (unless the passages are ``fixed``)
         the weakest passages; a question that still does not fit is refused with a
@@ -656,10 +654,12 @@ class Assistant:
             return _MESSAGE_TOKENS * (len(chat) + 1) + sum(
                 generator.count_tokens(m["content"]) for m in chat)
 
+        messages = draft.build_messages(question, hits, self._docs, earlier)
         used = size(messages)
         while used > limit:
-            if len(messages) > 2:
-                messages = [messages[0], *messages[2:]]
+            if earlier:
+                earlier = earlier[1:]
+                messages = draft.build_messages(question, hits, self._docs, earlier)
             elif not fixed and len(hits) > 1:
                 hits = hits[:-1]
                 messages = draft.build_messages(question, hits, self._docs)

@@ -70,7 +70,7 @@ class Recording:
         self.last_stats = self.inner.last_stats
 
 
-def reference(gen: LlamaCppGenerator, request: dict[str, Any]) -> str:
+def reference(gen: LlamaCppGenerator, request: dict[str, Any]) -> Iterator[str]:
     """The reply as llama-cpp-python's own loop writes it (greedy), as decoded before."""
     llm = gen._llm
     common = {"max_tokens": request["max_tokens"], "temperature": 0.0, "top_p": 1.0,
@@ -78,11 +78,14 @@ def reference(gen: LlamaCppGenerator, request: dict[str, Any]) -> str:
     if request["prefix"]:
         prompt = gen._prompt_tokens(request["messages"], reply=True) + llm.tokenize(
             request["prefix"].encode(), add_bos=False, special=False)
-        out: Any = llm.create_completion(prompt=prompt, stream=False, **common)
-        return str(out["choices"][0]["text"])
-    chat: Any = llm.create_chat_completion(messages=request["messages"], stream=False,
-                                           **common)
-    return str(chat["choices"][0]["message"]["content"] or "")
+        pieces: Any = llm.create_completion(prompt=prompt, stream=True, **common)
+        for piece in pieces:
+            yield str(piece["choices"][0].get("text") or "")
+        return
+    chunks: Any = llm.create_chat_completion(messages=request["messages"], stream=True,
+                                             **common)
+    for chunk in chunks:
+        yield str(chunk["choices"][0].get("delta", {}).get("content") or "")
 
 
 def run_variant(gen: LlamaCppGenerator, requests: list[dict[str, Any]],
@@ -91,17 +94,25 @@ def run_variant(gen: LlamaCppGenerator, requests: list[dict[str, Any]],
     for request in requests:
         gen.prepare(request["warm"])
         started = time.perf_counter()
+        first: float | None = None
+        pieces: list[str] = []
+        if draft is not None:
+            gen._draft_tokens = draft
+        stream = (reference(gen, request) if draft is None else
+                  gen.stream(request["messages"], request["max_tokens"], request["prefix"]))
+        for piece in stream:
+            if first is None and piece:
+                first = time.perf_counter() - started
+            pieces.append(piece)
+        seconds = time.perf_counter() - started
+        text = "".join(pieces)
         if draft is None:
-            text = reference(gen, request)
-            written = len(gen._llm.tokenize(text.encode(), add_bos=False, special=False))
+            written = sum(1 for p in pieces if p)
             steps = float(written)
         else:
-            gen._draft_tokens = draft
-            text = "".join(gen.stream(request["messages"], request["max_tokens"],
-                                      request["prefix"]))
             written = int(gen.last_stats["written_tokens"])
             steps = gen.last_stats["decode_steps"]
-        rows.append({"seconds": time.perf_counter() - started, "text": text,
+        rows.append({"seconds": seconds, "first_s": first or seconds, "text": text,
                      "written": written, "steps": steps})
     return rows
 
@@ -135,8 +146,12 @@ def main() -> None:
     for name, rows in variants.items():
         seconds = sum(r["seconds"] for r in rows)
         written = sum(r["written"] for r in rows)
+        writing = sum(r["seconds"] - r["first_s"] for r in rows)
+        after_first = sum(max(0, r["written"] - 1) for r in rows)
         summary[name] = {
             "seconds": round(seconds, 2), "written": written,
+            # writing speed after the first token (reading the prompt excluded)
+            "write_tokens_per_s": round(after_first / writing, 2) if writing else None,
             "tokens_per_s": round(written / seconds, 2) if seconds else None,
             "per_request_median_s": round(statistics.median(r["seconds"] for r in rows), 3),
             "steps": sum(r["steps"] for r in rows),
@@ -144,8 +159,9 @@ def main() -> None:
                                                                            strict=True)),
         }
         print(f"{name:<10} {seconds:7.1f} s  {written:5d} tokens  "
-              f"{summary[name]['tokens_per_s']} tok/s  same {summary[name]['same_as_reference']}"
-              f"/{len(rows)}")
+              f"{summary[name]['tokens_per_s']} tok/s, writing "
+              f"{summary[name]['write_tokens_per_s']} tok/s  "
+              f"same {summary[name]['same_as_reference']}/{len(rows)}")
     out = {"machine": machine_info(), "load_before": load_before, "load_after": os.getloadavg(),
            "questions": str(args.questions), "mode": args.mode, "requests": len(requests),
            "summary": summary,

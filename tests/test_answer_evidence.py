@@ -67,3 +67,27 @@ def test_only_a_name_of_two_words_or_more_is_shortened() -> None:
     assert not post.search("Alibaba owns the post office.")  # a capital, as names are written
     assert self_reference("Reuters") is None
     assert self_reference("The BBC") is None  # initials are not shortened
+
+
+def test_sentence_windows_cut_passages_to_the_best_sentences_with_exact_offsets() -> None:
+    from assistant.answer.evidence import RankedSentence, sentence_windows
+    from assistant.records import Chunk, Hit
+
+    text = "Alpha one. Beta two. Gamma three. Delta four. Epsilon five."
+    other = "Zeta six. Eta seven."
+    document = "x" * 100 + text
+    hits = [Hit(Chunk("d", 100, 100 + len(text), text, 20, heading=("H",)), 0.9, 1),
+            Hit(Chunk("e", 0, len(other), other, 6), 0.5, 2)]
+    ranked = [RankedSentence(1, "Gamma three.", 1.0, 1.0),
+              RankedSentence(2, "Eta seven.", 0.5, 0.5)]
+    (window,) = sentence_windows(hits, ranked, {}, keep=1, around=1)
+    assert window.chunk.text == "Beta two. Gamma three. Delta four."
+    assert document[window.chunk.start:window.chunk.end] == window.chunk.text
+    assert window.chunk.heading == ("H",) and window.rank == 1
+    assert 0 < window.chunk.tokens < 20
+    both = sentence_windows(hits, ranked, {}, keep=2, around=0)
+    assert [w.chunk.text for w in both] == ["Gamma three.", "Eta seven."]
+    # two kept sentences of one passage make one window from the first to the last
+    spread = sentence_windows(hits, [ranked[0], RankedSentence(1, "Alpha one.", 1, 1)], {},
+                              keep=2, around=0)
+    assert [w.chunk.text for w in spread] == ["Alpha one. Beta two. Gamma three."]

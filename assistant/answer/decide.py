@@ -54,7 +54,7 @@ from assistant.answer import (
     target,
 )
 from assistant.answer.entity import Candidate
-from assistant.answer.evidence import RankedSentence, SentenceRanker
+from assistant.answer.evidence import RankedSentence, SentenceRanker, sentence_windows
 from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.ingest.chunking import sentence_spans
 from assistant.models.embedding import Embedder, EmbeddingSimilarity
@@ -138,6 +138,20 @@ class AnswerBuilder:
     def uses(self, fallback: str) -> bool:
         """True when the policy has the named fallback on."""
         return fallback in self._policy.fallbacks
+
+    def windows(self, question: str, hits: list[Hit]) -> list[Hit]:
+        """The retrieved passages cut down to the sentences that bear on ``question``.
+
+        The model then reads a few sentences of each passage instead of whole passages
+        (``window_sentences``, ``window_around``; :func:`evidence.sentence_windows`).
+        The hits as they are when windows are off or none is found.
+        """
+        keep = self._policy.window_sentences
+        if not keep or not hits:
+            return hits
+        ranked = self._ranker(hits).rank(question)
+        return sentence_windows(hits, ranked, self._docs, keep,
+                                self._policy.window_around) or hits
 
     def chosen(self, refused: Answer, raw: str, hits: list[Hit]) -> tuple[Answer, list[str]]:
         """The passage the model chose, when none of its reply survived: its best sentence.

@@ -16,9 +16,10 @@ uses the best sentence when the model finds no answer.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,7 @@ import numpy as np
 from assistant.answer import comparison
 from assistant.answer.claims import Evidence, referent
 from assistant.models.embedding import Embedder
+from assistant.records import Document, Hit, heading_path
 from assistant.text import terms
 
 _CACHED_RANKINGS = 8  # a memo of the last rankings: it changes no answer
@@ -138,3 +140,51 @@ class SentenceRanker:
         ]
         ranked.sort(key=lambda r: r.score, reverse=True)
         return ranked
+
+
+def sentence_windows(hits: Sequence[Hit], ranked: Sequence[RankedSentence],
+                     documents: Mapping[str, Document], keep: int, around: int) -> list[Hit]:
+    """The passages cut down to the sentences that bear on the question.
+
+    The ``keep`` best-ranked sentences, each with ``around`` sentences either side in
+    its own passage, make one window per passage: from its first kept sentence to its
+    last, with exact offsets (a window is a passage of its own, quoted and cited as
+    such), under the headings its start sits below. Passages with no kept sentence are
+    left out; the rest keep their retrieval order.
+    """
+    spans = [_sentence_offsets(hit.chunk.text) for hit in hits]
+    kept: dict[int, set[int]] = {}
+    for sentence in ranked[:keep]:
+        offsets = spans[sentence.n - 1]
+        found = next((i for i, (a, b) in enumerate(offsets)
+                      if hits[sentence.n - 1].chunk.text[a:b] == sentence.text), None)
+        if found is None:
+            continue
+        lo, hi = max(0, found - around), min(len(offsets) - 1, found + around)
+        kept.setdefault(sentence.n - 1, set()).update(range(lo, hi + 1))
+    windows = []
+    for i, hit in enumerate(hits):
+        if i not in kept:
+            continue
+        chunk = hit.chunk
+        first, last = spans[i][min(kept[i])][0], spans[i][max(kept[i])][1]
+        doc = documents.get(chunk.doc_id)
+        start = chunk.start + first
+        heading = heading_path(doc, start) if doc is not None else chunk.heading
+        windows.append(dataclasses.replace(hit, chunk=dataclasses.replace(
+            chunk, start=start, end=chunk.start + last, text=chunk.text[first:last],
+            tokens=max(1, round(chunk.tokens * (last - first) / max(1, len(chunk.text)))),
+            heading=heading)))
+    return windows
+
+
+def _sentence_offsets(text: str) -> list[tuple[int, int]]:
+    """Where each sentence of ``text`` (as :class:`Evidence` splits it) starts and ends."""
+    offsets, pos = [], 0
+    for unit in Evidence(text).units():
+        at = text.find(unit, pos)
+        if at < 0:
+            continue
+        offsets.append((at, at + len(unit)))
+        pos = at + len(unit)
+    return offsets

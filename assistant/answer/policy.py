@@ -100,6 +100,12 @@ class AnswerPolicy:
     answers, regraded offline): 6/24 as recorded, 10/24 at 0.0 and at 0.1, 9/24 at 0.2,
     7/24 at 0.3; the larger of the two best keeps the model's line when it is close."""
 
+    window_sentences: int = 0
+    """With the passages retrieved per question (a folder too large to be read whole),
+    the model reads only the windows around this many best-ranked sentences of them
+    (:meth:`AnswerBuilder.windows`); 0 reads whole passages. Not fitted yet."""
+    window_around: int = 1
+    """Sentences kept on either side of each of those sentences, in its own passage."""
     entity_sentences: int = 5
     """Best-ranked sentences searched for the name a who / which / where / when
     question asks for (:meth:`AnswerBuilder.entity`). Chosen by hand, not fitted: the

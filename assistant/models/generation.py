@@ -131,7 +131,7 @@ class LlamaCppGenerator:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         for token in self._greedy(prompt, held, max_tokens):
             self.last_stats["written_tokens"] += 1
-            text = decoder.decode(self._llm._model.token_to_piece(token))
+            text = decoder.decode(self._llm._model.detokenize([token]))
             if text:
                 yield text
         tail = decoder.decode(b"", final=True)
