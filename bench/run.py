@@ -34,7 +34,9 @@ from assistant.settings import Settings  # noqa: E402
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Measure everything; return the figures."""
-    items = [item for item in load_items(args.questions) if not item.history]
+    loaded = load_items(args.questions)
+    items = [item for item in loaded if not item.history]
+    followup_items = [item for item in loaded if item.history]
     random.Random(args.seed).shuffle(items)
     questions = [item.question for item in items]
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,15 +71,36 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "first_token_s": timings.get("first_token_s"), "total_s": timings.get("total_s"),
                 "prompt_tokens": timings.get("prompt_tokens"),
                 "reused_tokens": timings.get("reused_tokens"),
+                "model_calls": timings.get("model_calls"),
+                "tokens_read": timings.get("tokens_read"),
+                "tokens_written": timings.get("tokens_written"),
+                "calls": answer.trace.get("model_calls", ""),
             })
             sys.stderr.write(f"{timings.get('first_token_s', 0):5.1f} s first token, "
                              f"{timings.get('total_s', 0):5.1f} s in all: {question[:60]}\n")
+        followups = []
+        for item in followup_items[: args.followups]:  # asked after their earlier turns
+            history: list[dict[str, str]] = []
+            for n, earlier in enumerate(item.history):
+                reply = (item.replies[n] if item.replies
+                         else assistant.ask(earlier, history=history).text)
+                history += [{"role": "user", "content": earlier},
+                            {"role": "assistant", "content": reply}]
+            answer = assistant.ask(item.question, history=history)
+            followups.append({"question": item.question,
+                              "standalone": answer.trace.get("standalone"),
+                              "first_token_s": answer.timings.get("first_token_s"),
+                              "total_s": answer.timings.get("total_s"),
+                              "prompt_tokens": answer.timings.get("prompt_tokens"),
+                              "reused_tokens": answer.timings.get("reused_tokens")})
         corpus_mode = assistant.corpus_prompt(assistant.generator) is not None
     first = [a["first_token_s"] for a in answers if a["first_token_s"] is not None]
     total = [a["total_s"] for a in answers if a["total_s"] is not None]
     prompt = sum(a["prompt_tokens"] or 0 for a in answers)
     scored = [a["answer_ok"] for a in answers if a["answer_ok"] is not None]
     reused = sum(a["reused_tokens"] or 0 for a in answers)
+    modelled = [a for a in answers if a["model_calls"] is not None]
+    asked_on = [f for f in followups if f["prompt_tokens"]]
     return {
         "machine": machine_info(),
         "settings": {"model": settings.model, "context_mode": settings.context_mode,
@@ -101,7 +124,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     "first_question_first_token_s": (answers[0]["first_token_s"]
                                                      if answers else None),
                     "answer_accuracy": [sum(scored), len(scored)],
+                    "model_calls_p50": percentile([a["model_calls"] for a in modelled], 0.5)
+                    if modelled else None,
+                    "tokens_read_p50": percentile([a["tokens_read"] for a in modelled], 0.5)
+                    if modelled else None,
+                    "tokens_written_p50": percentile([a["tokens_written"] for a in modelled],
+                                                     0.5) if modelled else None,
                     "refusal_accuracy": [sum(a["refusal_ok"] for a in answers), len(answers)]},
+        "followups": {
+            "n": len(followups),
+            "standalone": sum(1 for f in followups if f["standalone"]),
+            "first_token_p50_s": percentile([f["first_token_s"] for f in asked_on], 0.5)
+            if asked_on else None,
+            "total_p50_s": percentile([f["total_s"] for f in followups], 0.5)
+            if followups else None,
+            "reused_share": (sum(f["reused_tokens"] or 0 for f in asked_on)
+                             / sum(f["prompt_tokens"] for f in asked_on)) if asked_on else None,
+            "items": followups},
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "items": answers,
     }
@@ -132,6 +171,12 @@ def table(r: dict[str, Any]) -> str:
         ("prompt tokens reused",
          f"{a['reused_tokens']} of {a['prompt_tokens']} "
          f"({100 * (a['reused_share'] or 0):.0f}%) over {a['n']} questions"),
+        ("model calls / tokens read / written (p50)",
+         f"{a['model_calls_p50']} / {a['tokens_read_p50']} / {a['tokens_written_p50']}"),
+        ("follow-ups (asked after their turns)",
+         f"{r['followups']['n']} ({r['followups']['standalone']} made to stand alone); "
+         f"full answer p50 {r['followups']['total_p50_s']}; prompt tokens reused "
+         f"{r['followups']['reused_share']}"),
         ("peak memory (RSS)", f"{r['peak_rss_mb']:.0f} MB"),
     ]
     width = max(len(k) for k, _ in rows)
@@ -146,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", default=None, choices=("auto", "corpus", "retrieved"))
     parser.add_argument("--seed", type=int, default=1, help="seed of the question order")
     parser.add_argument("--limit", type=int, default=None, help="answer only this many")
+    parser.add_argument("--followups", type=int, default=0,
+                        help="also ask this many of the file's follow-ups after their turns")
     parser.add_argument("--warm", action="store_true",
                         help="read the passages before the first question (as the UI does)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/run.json")

@@ -1,6 +1,6 @@
 """Two users at once on the two reports: how much longer each answer takes than alone.
 
-Run ``python bench/concurrent.py --label NAME`` (``--help`` for options). One
+Run ``python bench/two_users.py --label NAME`` (``--help`` for options). One
 ``Assistant`` (as the chat server holds one) answers the first ``--limit`` plain
 questions of a calibration file, first one after another (one user), then split
 between two threads that ask at the same moment (two users, each asking its half in
@@ -9,7 +9,7 @@ model included. The model is loaded and warmed before either run.
 
 It prints both medians and their ratio (the issue's target: two users' p50 at most
 twice one user's), with the threads setting and the load average, and writes
-``bench/results/concurrent_<label>.json``. Set ``ASSISTANT_THREADS`` and
+``bench/results/two_users_<label>.json``. Set ``ASSISTANT_THREADS`` and
 ``OMP_WAIT_POLICY`` in the environment to compare thread settings.
 """
 
@@ -82,7 +82,7 @@ def main() -> None:
            "one_user_median_s": one, "two_users_median_s": two, "ratio": two / one,
            "one_user_total_s": sum(r["seconds"] for r in alone), "two_users_wall_s": wall,
            "same_answers": same, "alone": alone, "together": together}
-    target = ROOT / "bench" / "results" / f"concurrent_{args.label}.json"
+    target = ROOT / "bench" / "results" / f"two_users_{args.label}.json"
     target.write_text(json.dumps(out, indent=1))
     print(f"threads {settings.threads}, OMP_WAIT_POLICY={out['omp_wait_policy'] or 'unset'}: "
           f"one user p50 {one:.1f} s, two users p50 {two:.1f} s (x{two / one:.2f}); "
