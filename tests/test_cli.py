@@ -218,3 +218,15 @@ HEAVY = {"numpy", "torch", "onnxruntime", "faiss", "spacy", "transformers", "gra
 def test_cli_help_and_cite_import_no_heavy_module(argv: list[str]) -> None:
     # What keeps them under a second: neither the pipeline nor a model library is loaded.
     assert _modules_after(argv) & HEAVY == set()
+
+
+def test_the_model_threads_sleep_between_steps_unless_the_user_says_otherwise(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
