@@ -117,8 +117,7 @@ def _default_generator(settings: Settings) -> Generator:
     from assistant.models.generation import LlamaCppGenerator
 
     path = resolve_model(settings.model, settings.cache_dir)
-    return LlamaCppGenerator(path, settings.context_tokens, settings.threads,
-                             settings.temperature, settings.seed,
+    return LlamaCppGenerator(path, settings.context_tokens, settings.threads, settings.seed,
                              state_dir=settings.cache_dir / "states",
                              draft_tokens=settings.draft_tokens)
 

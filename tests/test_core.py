@@ -247,3 +247,22 @@ def test_a_traced_model_records_what_the_backend_reports() -> None:
     assert (totals["model_calls"], totals["tokens_read"], totals["tokens_reused"],
             totals["tokens_written"]) == (1, 10, 40, 3)
     assert traced.calls[0].describe().startswith("stream: 10 read, 40 reused, 3 written")
+
+
+def test_sentence_windows_are_read_and_cited_with_exact_offsets(make_assistant: Make,
+                                                                 tmp_path: Path) -> None:
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"window_sentences": 2, "window_around": 0}')
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        n = _passage_number(messages, "400,000 units")
+        return f"Passage: {n}\nAnswer: More than 400,000 units were approved [{n}]."
+
+    a = make_assistant(reply, answer_policy_file=policy)
+    answer = a.ask("How many H200 units were approved for ByteDance, Alibaba and Tencent?")
+    prompt = a.generator.prompts[-1]  # type: ignore[attr-defined]
+    # two sentences are read, not five passages
+    assert 1 <= prompt[-1]["content"].count("<passage n=") <= 2
+    assert not answer.refused and "400,000" in answer.text
+    cited = answer.citations[0]
+    assert a.document(cited.doc_id).text[cited.start:cited.end] == cited.quote

@@ -82,11 +82,15 @@ class Generator(Protocol):
 
 
 class LlamaCppGenerator:
-    """A local GGUF chat model through llama-cpp-python, on the CPU."""
+    """A local GGUF chat model through llama-cpp-python, on the CPU.
+
+    Replies are greedy: the most likely token at every step, so the same prompt gets
+    the same reply.
+    """
 
     def __init__(self, model_path: Path, context_tokens: int, threads: int,
-                 temperature: float = 0.0, seed: int = 7, state_dir: Path | None = None,
-                 draft_tokens: int = 0) -> None:
+                 seed: int = 7, state_dir: Path | None = None, draft_tokens: int = 0
+                 ) -> None:
         try:
             from llama_cpp import Llama
         except ImportError as exc:  # pragma: no cover - an install problem
@@ -102,8 +106,6 @@ class LlamaCppGenerator:
         self.context_tokens = context_tokens
         self.lock = threading.Lock()
         self.last_stats: dict[str, float] = {}
-        self._temperature = temperature
-        self._seed = seed
         self._state_dir = state_dir  # prepared states saved here, restored in a later process
         self._option_tokens: dict[tuple[str, ...], list[int]] = {}
         self._draft_tokens = draft_tokens  # prompt-lookup tokens proposed per step (0: none)

@@ -1068,7 +1068,7 @@ class LLM:
 
                 path = resolve_model("default", Path.home() / ".cache/reports-assistant")
                 threads = int(os.environ.get("BENCH_LLM_THREADS", "2"))
-                self.gen = LlamaCppGenerator(path, 4096, threads, 0.0, 0)
+                self.gen = LlamaCppGenerator(path, 4096, threads, seed=0)
                 self.cache_model = path.name
             text = "".join(self.gen.stream(messages, 90))
             self.calls += 1
