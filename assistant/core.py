@@ -656,9 +656,8 @@ class Assistant:
         messages = draft.build_messages(question, hits, self._docs, earlier)
         used = size(messages)
         while used > limit:
-            if earlier:
-                earlier = earlier[1:]
-                messages = draft.build_messages(question, hits, self._docs, earlier)
+            if len(messages) > 2:  # the oldest earlier turn goes first
+                messages = [messages[0], *messages[2:]]
             elif not fixed and len(hits) > 1:
                 hits = hits[:-1]
                 messages = draft.build_messages(question, hits, self._docs)

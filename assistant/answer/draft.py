@@ -271,25 +271,11 @@ def passage_blocks(hits: Sequence[Hit], documents: dict[str, Document]) -> str:
 
 def build_messages(question: str, hits: Sequence[Hit], documents: dict[str, Document],
                    history: Sequence[Message] = ()) -> list[Message]:
-    """The chat: instructions, the passages, earlier turns, then the question.
-
-    The passages open the first user turn, ahead of any earlier question, so a
-    follow-up starts like every question on the same passages and the model reuses
-    what it holds for them. Each user turn reads "Question: ..."; an earlier turn
-    cannot start with an answer (a leading assistant turn is left out).
-    """
-    earlier = list(history)
-    while earlier and earlier[0]["role"] != "user":
-        earlier.pop(0)
-    turns = [*earlier, {"role": "user", "content": question}]
+    """The chat: instructions, earlier turns, then the passages and the question."""
+    user = f"{passage_blocks(hits, documents)}\n\nQuestion: {question}"
     messages: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}]
-    for n, turn in enumerate(turns):
-        content = turn["content"]
-        if turn["role"] == "user":
-            content = f"Question: {content}"
-            if n == 0:
-                content = f"{passage_blocks(hits, documents)}\n\n{content}"
-        messages.append({"role": turn["role"], "content": content})
+    messages.extend({"role": m["role"], "content": m["content"]} for m in history)
+    messages.append({"role": "user", "content": user})
     return messages
 
 
