@@ -41,10 +41,9 @@ from assistant.ingest.documents import (
     sidecar_path,
 )
 from assistant.ingest.uploads import remove_report, store_upload
-from assistant.models import trace as model_trace
 from assistant.models.embedding import Embedder
 from assistant.models.generation import Generator, Message
-from assistant.models.trace import TracedGenerator
+from assistant.models.trace import TracedGenerator, summarise
 from assistant.records import (
     CHANGED,
     GONE,
@@ -511,7 +510,7 @@ class Assistant:
         answer = builder.each_report(answer, shown_hits)
         answer = builder.other_reports(answer, shown_hits)
         answer = citations.with_pages(answer, docs)
-        timings.update(model_trace.summarise(generator.calls))
+        timings.update(summarise(generator.calls))
         trace["model_calls"] = "; ".join(call.describe() for call in generator.calls)
         timings["total_s"] = time.perf_counter() - started
         yield dataclasses.replace(answer, question=asked, trace={**trace, **answer.trace},

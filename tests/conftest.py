@@ -37,7 +37,7 @@ REPORT = ("Chip makers face new export rules\n\n"
 
 def passage_number(messages: list[dict[str, str]], needle: str) -> int:
     """The number the prompt gave to the passage containing ``needle``."""
-    user = next(m["content"] for m in messages if "<passage n=" in m["content"])
+    user = messages[-1]["content"]
     for block in user.split("<passage n=")[1:]:
         if needle in block:
             return int(block.split('"')[1])

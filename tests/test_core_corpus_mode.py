@@ -128,4 +128,3 @@ def test_a_model_that_fails_to_load_is_reported_not_raised(
     monkeypatch.setattr(a, "_generator_factory", broken)
     a.warm_in_background().join(timeout=30)
     assert a.model_status == "the model could not be loaded: the model file is damaged"
-
