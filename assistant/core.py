@@ -440,8 +440,7 @@ class Assistant:
             yield Status("waiting", f"waiting for the model: {self.model_status}")
         generator = TracedGenerator(self.generator)  # each call's tokens, for the timings
         # A follow-up made to stand alone carries what it needs of the conversation; the
-        # earlier turns would only tempt the model to repeat its last answer (and, before
-        # the passages, keep it from reusing the state it holds for them).
+        # earlier turns would only tempt the model to repeat its last answer.
         earlier = [] if resolved.changed else [
             {"role": t["role"], "content": t["content"][:self.policy.history_chars]}
             for t in turns[-self.policy.history_messages:]]
@@ -655,11 +654,10 @@ class Assistant:
         messages = draft.build_messages(question, hits, self._docs, earlier)
         used = size(messages)
         while used > limit:
-            if len(messages) > 2:  # the oldest earlier turn goes first
-                messages = [messages[0], *messages[2:]]
+            if earlier:  # the oldest earlier turn goes first
+                earlier = earlier[1:]
             elif not fixed and len(hits) > 1:
                 hits = hits[:-1]
-                messages = draft.build_messages(question, hits, self._docs)
             else:
                 room = limit - (used - question_tokens)
                 if room <= 0:
@@ -668,6 +666,7 @@ class Assistant:
                 raise QuestionError(
                     f"the question is too long for the model ({question_tokens} tokens; "
                     f"at most {room} fit with the passages)")
+            messages = draft.build_messages(question, hits, self._docs, earlier)
             used = size(messages)
         return messages, hits
 

@@ -111,7 +111,14 @@ def test_follow_up_uses_the_conversation(make_assistant: Make) -> None:
     unresolved = a.ask("Why?", history=history)
     assert "standalone" not in unresolved.trace
     prompt = a.generator.prompts[-1]  # type: ignore[attr-defined]
-    assert [m["role"] for m in prompt] == ["system", "user", "assistant", "user"]
+    assert [m["role"] for m in prompt] == ["system", "user"]
+    # the passages open the user turn, the earlier turns follow them as quoted lines:
+    # a follow-up starts like any question on them, so the model reuses what it holds
+    asked = prompt[1]["content"]
+    assert asked.startswith("<passage n=") and asked.count("<passage n=") >= 3
+    assert asked.endswith("</passage>\n\nEarlier in this conversation:\n"
+                          "Question: Which agencies led the emergency meetings?\n"
+                          "Answer: The NDRC [1].\n\nQuestion: Why?")
 
 
 def test_history_normalization() -> None:

@@ -128,3 +128,20 @@ def test_a_model_that_fails_to_load_is_reported_not_raised(
     monkeypatch.setattr(a, "_generator_factory", broken)
     a.warm_in_background().join(timeout=30)
     assert a.model_status == "the model could not be loaded: the model file is damaged"
+
+
+def test_a_follow_up_with_earlier_turns_starts_like_every_question(make_assistant: Make) -> None:
+    a = make_assistant(["The reports do not say."], context_mode="corpus")
+    a.ask("How many H200 units were approved?")
+    history = [{"role": "user", "content": "How many H200 units were approved?"},
+               {"role": "assistant", "content": "More than 400,000 [3]."}]
+    a.ask("Why?", history=history)  # the conversation step cannot make it stand alone
+    generator = a.generator
+    assert isinstance(generator, ScriptedGenerator)
+    first, follow_up = generator.prompts[0], generator.prompts[-1]
+    assert [m["role"] for m in follow_up] == ["system", "user"]
+    # everything before the first question is what the model holds for every question
+    held = first[1]["content"].split("Question:")[0].rstrip()
+    assert follow_up[0] == first[0] and follow_up[1]["content"].startswith(held)
+    assert follow_up[1]["content"].endswith(
+        "Answer: More than 400,000 [3].\n\nQuestion: Why?")

@@ -147,7 +147,10 @@ def test_prompt_never_exceeds_the_context_window(tmp_path: Path, fake_embedder: 
         assert _chat_tokens(generator, messages) + max_tokens <= context
     main = generator.prompts[-1]
     assert main[-1]["content"].endswith(question)  # the question itself is never cut
-    assert len(main) < 2 + 4  # the oldest earlier turns were dropped to make room
+    assert [m["role"] for m in main] == ["system", "user"]
+    # of the last four turns the policy keeps, the oldest was dropped to make room
+    assert "Question: earlier question 4" not in main[-1]["content"]
+    assert "earlier question 3" not in main[-1]["content"]
 
 
 def test_question_too_long_for_the_context_gets_a_limit_message(

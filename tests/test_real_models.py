@@ -480,6 +480,10 @@ def test_real_the_check_reads_the_chosen_quote_a_figure_by_its_verb_and_two_piec
                       "And back when Nvidia could still ship H100-class chips there?"):
         then = real_assistant.ask(follow_up, history=history)
         assert not then.refused and "$4.6 billion" in then.text, (then.text, then.trace)
+        # with or without the earlier turns, a follow-up starts from the state the
+        # model holds for the passages: it reads little beyond its own words
+        reused = then.timings["reused_tokens"] / then.timings["prompt_tokens"]
+        assert reused >= 0.9, (reused, then.trace)
     price = real_assistant.ask("How much does a single H200 chip cost?")
     assert price.refused, (price.text, price.trace)
     brief = real_assistant.ask("What is the SCMP article about, in brief?")

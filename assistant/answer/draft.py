@@ -271,12 +271,18 @@ def passage_blocks(hits: Sequence[Hit], documents: dict[str, Document]) -> str:
 
 def build_messages(question: str, hits: Sequence[Hit], documents: dict[str, Document],
                    history: Sequence[Message] = ()) -> list[Message]:
-    """The chat: instructions, earlier turns, then the passages and the question."""
-    user = f"{passage_blocks(hits, documents)}\n\nQuestion: {question}"
-    messages: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT}]
-    messages.extend({"role": m["role"], "content": m["content"]} for m in history)
-    messages.append({"role": "user", "content": user})
-    return messages
+    """The chat: instructions, then the passages, any earlier turns and the question.
+
+    The passages open the user turn whatever was asked before, so a follow-up starts
+    like every question on the same passages and the model reuses what it holds for
+    them. The earlier turns come after the passages as lines of text, not as turns of
+    the chat: the model answers one question, as it does without them.
+    """
+    earlier = "".join(f"{'Question' if m['role'] == 'user' else 'Answer'}: {m['content']}\n"
+                      for m in history)
+    said = f"\n\nEarlier in this conversation:\n{earlier}" if earlier else "\n"
+    user = f"{passage_blocks(hits, documents)}{said}\nQuestion: {question}"
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
 def followup_extraction_messages(question: str, spans: Sequence[str],
