@@ -276,10 +276,11 @@ def build_messages(question: str, hits: Sequence[Hit], documents: dict[str, Docu
     The passages open the user turn whatever was asked before, so a follow-up starts
     like every question on the same passages and the model reuses what it holds for
     them. The earlier turns come after the passages as lines of text, not as turns of
-    the chat: the model answers one question, as it does without them.
+    the chat: the model answers one question, as it does without them. A passage tag
+    in an earlier turn is defused, as in a passage: it cannot open a passage of its own.
     """
-    earlier = "".join(f"{'Question' if m['role'] == 'user' else 'Answer'}: {m['content']}\n"
-                      for m in history)
+    earlier = "".join(f"{'Question' if m['role'] == 'user' else 'Answer'}: "
+                      f"{_defused(m['content'])}\n" for m in history)
     said = f"\n\nEarlier in this conversation:\n{earlier}" if earlier else "\n"
     user = f"{passage_blocks(hits, documents)}{said}\nQuestion: {question}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
