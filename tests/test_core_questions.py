@@ -148,7 +148,8 @@ def test_prompt_never_exceeds_the_context_window(tmp_path: Path, fake_embedder: 
     main = generator.prompts[-1]
     assert main[-1]["content"].endswith(question)  # the question itself is never cut
     assert [m["role"] for m in main] == ["system", "user"]
-    # of the last four turns the policy keeps, the oldest was dropped to make room
+    # of the last four turns the policy keeps, the oldest was dropped to make room;
+    # turns before those four never reach the model
     assert "Question: earlier question 4" not in main[-1]["content"]
     assert "earlier question 3" not in main[-1]["content"]
 

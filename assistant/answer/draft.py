@@ -279,11 +279,14 @@ def build_messages(question: str, hits: Sequence[Hit], documents: dict[str, Docu
     the chat: the model answers one question, as it does without them. A passage tag
     in an earlier turn is defused, as in a passage: it cannot open a passage of its own.
     """
-    earlier = "".join(f"{'Question' if m['role'] == 'user' else 'Answer'}: "
-                      f"{_defused(m['content'])}\n" for m in history)
-    said = f"\n\nEarlier in this conversation:\n{earlier}" if earlier else "\n"
-    user = f"{passage_blocks(hits, documents)}{said}\nQuestion: {question}"
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+    parts = [passage_blocks(hits, documents)]
+    if history:
+        parts.append("\n".join(["Earlier in this conversation:", *(
+            f"{'Question' if m['role'] == 'user' else 'Answer'}: {_defused(m['content'])}"
+            for m in history)]))
+    parts.append(f"Question: {question}")
+    return [{"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": "\n\n".join(parts)}]
 
 
 def followup_extraction_messages(question: str, spans: Sequence[str],
