@@ -44,6 +44,15 @@ def passage_number(messages: list[dict[str, str]], needle: str) -> int:
     raise AssertionError(f"{needle!r} not among the passages")
 
 
+def other_passage(messages: list[dict[str, str]], needle: str) -> int:
+    """The number of a passage of the prompt that does not contain ``needle``."""
+    user = messages[-1]["content"]
+    for block in user.split("<passage n=")[1:]:
+        if needle not in block:
+            return int(block.split('"')[1])
+    raise AssertionError(f"every passage holds {needle!r}")
+
+
 class FakeEmbedder:
     """Bag of hashed words: texts sharing words get similar vectors. Deterministic."""
 

@@ -15,7 +15,7 @@ from assistant.answer.draft import (
 )
 from assistant.core import Assistant
 from assistant.settings import Settings
-from conftest import CORPUS, SCMP, TOMS
+from conftest import CORPUS, SCMP, TOMS, other_passage
 from conftest import passage_number as _passage_number
 
 Make = Callable[..., Assistant]
@@ -151,6 +151,24 @@ def test_a_chosen_passage_with_nothing_written_gives_its_best_sentence(
                                           "arrangement was a middle ground?").refused
 
 
+def test_the_chosen_passage_quotes_no_sentence_below_its_bar(
+        make_assistant: Make, tmp_path: Path) -> None:
+    question = "Which publication did US officials tell that the arrangement was a middle ground?"
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        return f"Passage: {_passage_number(messages, 'middle ground')}"
+
+    quoted = make_assistant(reply).ask(question)
+    score = float(quoted.trace["chosen"].split(":")[0])
+    # the trace rounds the score to two places
+    for bar, refused in ((score - 0.01, False), (score + 0.01, True)):
+        policy = tmp_path / f"policy-{bar}.json"
+        policy.write_text(json.dumps({"chosen_min_score": bar}))
+        answer = make_assistant(reply, answer_policy_file=policy).ask(question)
+        assert answer.refused is refused, (bar, answer.trace)
+        assert ("chosen" in answer.trace) is not refused
+
+
 def test_the_one_passage_a_reply_cites_counts_as_its_choice(make_assistant: Make) -> None:
     # no Passage line, and a sentence the verifier rejects (an unsupported "two"): the
     # passage its marker cites is the model's choice, and the sentence of it that
@@ -200,7 +218,7 @@ def test_the_words_a_reply_adds_to_the_question_say_where_it_copied_from(
 def test_the_passage_a_reply_copies_from_counts_when_its_number_is_off(
         make_assistant: Make) -> None:
     def reply(messages: list[dict[str, str]]) -> str:
-        wrong = _passage_number(messages, "400,000")
+        wrong = other_passage(messages, "middle ground")
         return (f"Passage: {wrong}\nAnswer: Three US officials told The Information that the "
                 "arrangement was designed as a middle ground.")
 

@@ -166,7 +166,8 @@ class AnswerBuilder:
         chosen passages (the named one's number may be off) that best matches the
         question, the reply and the words it adds together (ranking scores and
         the added words' coverage summed; at least
-        ``min_matched`` question words; verified). A reply that names no passage
+        ``min_matched`` question words, a rank score of at least ``chosen_min_score``;
+        verified). A reply that names no passage
         and copies from none, or says the reports do not answer, stays a refusal.
         """
         _, reply = draft.parse_reply(raw)
@@ -197,7 +198,8 @@ class AnswerBuilder:
 
         asked = [r for r in ranker.rank(refused.question) if r.n in chosen]
         for ranked in sorted(asked, key=lambda r: -weight(r)):
-            if ranked.matched < self._policy.min_matched:
+            if (ranked.matched < self._policy.min_matched
+                    or ranked.score < self._policy.chosen_min_score):
                 continue
             if not self._evidence(hits[ranked.n - 1]).verdict(ranked.text).supported:
                 continue

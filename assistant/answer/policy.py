@@ -173,6 +173,17 @@ class AnswerPolicy:
     extract_coverage: float = 0.6
     """Share of the answer check's content words that must stand in the supporting
     sentences for the check to confirm the answer. Chosen by hand."""
+    chosen_min_score: float = 0.34
+    """Rank score the sentence quoted for the model's chosen passage (the ``chosen``
+    fallback) needs: below it, the reply stays a refusal. Fitted in session 34 by
+    ``bench/fit_chosen_bar.py`` on the recorded calibration runs in
+    ``bench/results/answering`` (every file but the dev ones: 697 firings on 356
+    questions), by the rule of ``min_relevance``: the highest bar every right answer the
+    fallback gave passes (0.34, blind12 p-03). There it costs no right answer and
+    refuses nothing shown (the one firing below it, 0.23, ended refused). It matters
+    with ``window_sentences``: the first window always holds the best-ranked sentence of
+    all the passages, so a reply naming passage 1 and copying nothing (a scripted
+    injection's) would be answered by whatever that sentence is."""
     copied_coverage: float = 0.6
     """Share of a refused reply's content words (weighted as in sentence ranking) a
     sentence must hold to count as what the reply was copied from, so that its
