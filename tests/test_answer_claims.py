@@ -19,7 +19,7 @@ from assistant.answer.claims import (
     terms,
 )
 from assistant.core import Assistant
-from conftest import TOMS
+from conftest import TOMS, other_passage
 from conftest import passage_number as _passage_number
 
 Make = Callable[..., Assistant]
@@ -122,7 +122,7 @@ def test_uncited_sentence_is_attributed_in_code(make_assistant: Make) -> None:
 
 def test_wrong_marker_is_recited_to_the_supporting_passage(make_assistant: Make) -> None:
     def reply(messages: list[dict[str, str]]) -> str:
-        wrong = _passage_number(messages, "400,000 units")
+        wrong = other_passage(messages, "overseen AI chip procurement")
         return f"The agencies have overseen AI chip procurement since 2022 [{wrong}]."
 
     answer = make_assistant(reply).ask("Since when have the agencies overseen AI chip procurement?")

@@ -551,3 +551,31 @@ def test_real_the_answer_named_before_a_country_by_its_people_and_a_compared_fig
     met = real_assistant.ask("In which month did Trump meet Jensen Huang ahead of approving "
                              "H200 exports?")
     assert met.refused, (met.text, met.trace)
+
+
+def test_real_a_large_folder_reads_sentence_windows(real_assistant: Assistant,
+                                                   real_embedder: object) -> None:
+    """Retrieved mode (a folder too large to read whole): the model reads the windows
+    around the best-ranked sentences, cut from their passages with exact offsets, and
+    answers and cites from them as from whole passages."""
+    from assistant.records import Answer, Status
+    from assistant.settings import Settings
+
+    folder = Assistant.open(corpus_dir=CORPUS, index_dir=real_assistant.settings.index_dir,
+                            settings=Settings(context_mode="retrieved"),
+                            embedder=real_embedder,  # type: ignore[arg-type]
+                            generator=real_assistant.generator)
+    events = list(folder.ask_stream(
+        "How many H200 chips were reportedly approved, and for which companies?"))
+    answer = events[-1]
+    assert isinstance(answer, Answer) and not answer.refused, answer
+    assert "400,000" in answer.text and SCMP in {c.doc_id for c in answer.citations}
+    for c in answer.citations:
+        assert folder.document(c.doc_id).text[c.start:c.end] == c.quote
+    (read,) = [e.hits for e in events if isinstance(e, Status) and e.stage == "reading"]
+    passages = folder.search("How many H200 chips were reportedly approved, and for which "
+                             "companies?")
+    assert 1 <= len(read) <= 5
+    assert sum(len(h.chunk.text) for h in read) < sum(len(h.chunk.text) for h in passages)
+    for h in read:
+        assert folder.document(h.chunk.doc_id).text[h.chunk.start:h.chunk.end] == h.chunk.text

@@ -100,23 +100,19 @@ class AnswerPolicy:
     answers, regraded offline): 6/24 as recorded, 10/24 at 0.0 and at 0.1, 9/24 at 0.2,
     7/24 at 0.3; the larger of the two best keeps the model's line when it is close."""
 
-    window_sentences: int = 0
+    window_sentences: int = 5
     """With the passages retrieved per question (a folder too large to be read whole),
     the model reads only the windows around this many best-ranked sentences of them
-    (:meth:`AnswerBuilder.windows`); 0 reads whole passages. Off by default for now: with
-    windows the fallback that quotes the chosen passage's best sentence answers more
-    readily (five unit tests written for whole passages fail, one an injection question
-    that is then answered with a report's sentence). Examined in session 33: the first
-    window always holds the best-ranked sentence of all the passages, so a reply naming
-    passage 1 is answered by that sentence whenever it clears the fallback's cut-off,
-    which was set with whole passages; that cut-off is to be fitted again with windows,
-    on calibration, before they are turned on. Measured
-    in session 32 at 5 (chosen before measuring, not fitted: the number of passages
-    retrieved) against whole passages: on the calibration split blind19 in retrieved
-    mode, answers 33/40 against 32/40, refusals 45/48 both, shown with a name or number
-    their quote lacks 1/77 against 0/69, first token p50 14.2 s against 24.1 s; on the
-    40-page documentation folder (bench/docs_folder.py), answers 26/32 against 25/32,
-    refusals 37/41 both, 0/38 against 2/60, first token p50 10.3 s against 21.3 s."""
+    (:meth:`AnswerBuilder.windows`); 0 reads whole passages. Chosen in session 32 at 5
+    before measuring, not fitted (the number of passages retrieved). On by default since
+    session 34, once ``chosen_min_score`` was set (the first window always holds the
+    best-ranked sentence of all the passages, so a reply naming passage 1 and copying
+    nothing was answered by that sentence; a scripted injection's was). Measured against
+    whole passages, calibration split blind19 in retrieved mode: answers 32/40 both,
+    refusals 45/48 both, shown with a name or number their quote lacks 1/78 against 0/69,
+    first token p50 15.2 s against 24.1 s (s34 against s32); the 40-page documentation
+    folder (bench/docs_folder.py): answers 26/32 against 25/32, refusals 37/41 both,
+    0/38 against 2/60, first token p50 9.9 s against 21.3 s (s34 against s31)."""
     window_around: int = 1
     """Sentences kept on either side of each of those sentences, in its own passage (a
     sentence that refers back, "he said", keeps the one it refers to). Chosen, not fitted."""
