@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.answer.draft import EXTRACT_PROMPT, EXTRACT_REQUEST, POLAR_PROMPT, parse_reply
-from assistant.citations import MARKER_RE
+from assistant.answer.draft import EXTRACT_PROMPT, EXTRACT_REQUEST, POLAR_PROMPT
 from assistant.core import Assistant
 from assistant.models import files as models
 from assistant.settings import Settings
@@ -129,10 +128,8 @@ class ScriptedGenerator:
         if messages[0]["content"] == EXTRACT_PROMPT or last.startswith(EXTRACT_REQUEST):
             # The answer check: by default copy the supporting sentences (a confirmation).
             self.checks.append(messages)
-            if messages[0]["content"] == EXTRACT_PROMPT:  # the sentences, on their own
-                sentences = last.split("\n\nQuestion:")[0].removeprefix("Sentences: ")
-            else:  # the next turn of the chat: the words of the answer it holds
-                sentences = MARKER_RE.sub("", parse_reply(messages[-2]["content"])[1]).strip()
+            sentences = last.removeprefix(EXTRACT_REQUEST).strip().split("\n\nQuestion:")[0]
+            sentences = sentences.removeprefix("Sentences: ")
             if callable(self.extract):
                 yield self.extract(sentences)
             else:

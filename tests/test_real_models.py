@@ -13,6 +13,8 @@ import pytest
 
 from assistant.core import Assistant
 from assistant.index.refresh_plan import embedding_text
+from assistant.records import Answer, Status
+from assistant.settings import Settings
 from conftest import CORPUS, SCMP, TOMS
 
 pytestmark = pytest.mark.real
@@ -558,9 +560,6 @@ def test_real_a_large_folder_reads_sentence_windows(real_assistant: Assistant,
     """Retrieved mode (a folder too large to read whole): the model reads the windows
     around the best-ranked sentences, cut from their passages with exact offsets, and
     answers and cites from them as from whole passages."""
-    from assistant.records import Answer, Status
-    from assistant.settings import Settings
-
     folder = Assistant.open(corpus_dir=CORPUS, index_dir=real_assistant.settings.index_dir,
                             settings=Settings(context_mode="retrieved"),
                             embedder=real_embedder,  # type: ignore[arg-type]

@@ -423,14 +423,12 @@ class AnswerBuilder:
         amount is refused, and so is a which-year, which-month or which-place question
         whose answering words name none, and a when-question whose supporting sentences
         place nothing in time. With ``chat`` (corpus mode) the check is the next turn of
-        that chat, naming the cited passages by number (the model holds them); without,
-        it reads the supporting sentences under their headings.
+        that chat.
         """
         # the headings the quotes sit under come first: a definition's term is its subject
         shown = [*(f"{c}:" for c in self._contexts(answer.citations)), *spans]
-        cited = [c.n for c in answer.citations]
-        messages = (draft.followup_extraction_messages(answer.question, cited, chat)
-                    if chat and cited else draft.extraction_messages(answer.question, shown))
+        messages = (draft.followup_extraction_messages(answer.question, shown, chat)
+                    if chat else draft.extraction_messages(answer.question, shown))
         reply = "".join(generator.stream(messages, self._policy.check_reply_tokens))
         extract = " ".join(citations.MARKER_RE.sub(" ", reply).split())  # "400,000 [1]"
         logger.debug("extract for %r: %r", answer.question, extract)

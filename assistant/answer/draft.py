@@ -156,8 +156,9 @@ def grown(raw: str, shown: str) -> str:
 EXTRACT_PROMPT = ("You extract answers. Reply with the exact words from the sentences that "
                   "answer the question, or with none if the sentences do not contain the answer.")
 
-EXTRACT_REQUEST = "Do not answer in the usual form now. Reply only with the exact words from "
-"""How the answer check as a next turn of the chat begins (then the passages it names)."""
+EXTRACT_REQUEST = ("Do not answer in the usual form now. Reply only with the exact words from "
+                   "these sentences that answer the question, or with none if the sentences "
+                   "do not contain the answer.")
 
 
 def extraction_messages(question: str, spans: Sequence[str]) -> list[Message]:
@@ -288,19 +289,9 @@ def build_messages(question: str, hits: Sequence[Hit], documents: dict[str, Docu
             {"role": "user", "content": "\n\n".join(parts)}]
 
 
-def followup_extraction_messages(question: str, passages: Sequence[int],
+def followup_extraction_messages(question: str, spans: Sequence[str],
                                  chat: Sequence[Message]) -> list[Message]:
-    """The answer check as a next turn of ``chat`` (whose state the model still holds).
-
-    The cited passages are named by their numbers, not quoted again: the model holds
-    them. Measured in session 34 on blind19 (calibration) against quoting the cited
-    sentences: answers 34/40 both, refusals 44/48 against 45/48, 98 tokens read per
-    answer instead of 165 (p50), full answer p50 9.4 s against 10.5 s.
-    """
-    numbers = [str(n) for n in sorted(set(passages))]
-    named = (f"passage {numbers[0]} that answer the question, or with none if it does"
-             if len(numbers) == 1 else
-             f"passages {', '.join(numbers[:-1])} and {numbers[-1]} that answer the "
-             "question, or with none if they do")
-    return [*chat, {"role": "user", "content": f"{EXTRACT_REQUEST}{named} not contain the "
-                                               f"answer.\n\nQuestion: {question}"}]
+    """The answer check as a next turn of ``chat`` (whose state the model still holds)."""
+    text = " ".join(_TAG_RE.sub("", s) for s in spans)
+    return [*chat, {"role": "user", "content": f"{EXTRACT_REQUEST}\n\nSentences: {text}\n\n"
+                                               f"Question: {question}"}]
