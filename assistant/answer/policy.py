@@ -173,10 +173,12 @@ class AnswerPolicy:
     """Rank score the sentence quoted for the model's chosen passage (the ``chosen``
     fallback) needs: below it, the reply stays a refusal. Fitted in session 34 by
     ``bench/fit_chosen_bar.py`` on the recorded calibration runs in
-    ``bench/results/answering`` (every file but the dev ones: 697 firings on 356
-    questions), by the rule of ``min_relevance``: the highest bar every right answer the
-    fallback gave passes (0.34, blind12 p-03). There it costs no right answer and
-    refuses nothing shown (the one firing below it, 0.23, ended refused). It matters
+    ``bench/results/answering`` (every file but the dev ones, runs up to session 33: 697
+    firings on 356 questions; their scores are those of the ranker of each run's time),
+    by the rule of ``min_relevance``: the highest bar every right answer the fallback
+    gave passes (0.34, blind12 p-03). There it costs no right answer and refuses nothing
+    shown (the one firing below it, 0.23, ended refused). Session 34's runs, made with
+    the bar, add 35 firings and leave the fit at 0.34. It matters
     with ``window_sentences``: the first window always holds the best-ranked sentence of
     all the passages, so a reply naming passage 1 and copying nothing (a scripted
     injection's) would be answered by whatever that sentence is."""
