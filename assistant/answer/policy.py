@@ -169,16 +169,18 @@ class AnswerPolicy:
     extract_coverage: float = 0.6
     """Share of the answer check's content words that must stand in the supporting
     sentences for the check to confirm the answer. Chosen by hand."""
-    chosen_min_score: float = 0.34
+    chosen_min_score: float = 0.335
     """Rank score the sentence quoted for the model's chosen passage (the ``chosen``
     fallback) needs: below it, the reply stays a refusal. Fitted in session 34 by
     ``bench/fit_chosen_bar.py`` on the recorded calibration runs in
     ``bench/results/answering`` (every file but the dev ones, runs up to session 33: 697
     firings on 356 questions; their scores are those of the ranker of each run's time),
     by the rule of ``min_relevance``: the highest bar every right answer the fallback
-    gave passes (0.34, blind12 p-03). There it costs no right answer and refuses nothing
-    shown (the one firing below it, 0.23, ended refused). Session 34's runs, made with
-    the bar, add 35 firings and leave the fit at 0.34. It matters
+    gave passes: blind12 p-03, whose trace shows 0.34, rounded to two places, so the bar
+    is 0.005 lower (first set at 0.34, which could have refused that answer). There it
+    costs no right answer and refuses nothing shown (the one firing below it, 0.23,
+    ended refused). Session 34's runs, made with the bar, add 35 firings and leave the
+    fit as it is. It matters
     with ``window_sentences``: the first window always holds the best-ranked sentence of
     all the passages, so a reply naming passage 1 and copying nothing (a scripted
     injection's) would be answered by whatever that sentence is."""
