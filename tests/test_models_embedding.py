@@ -262,6 +262,34 @@ def torch_embedder() -> Any:
     return SentenceTransformerEmbedder()
 
 
+def test_the_cached_embedder_embeds_each_text_once(fake_embedder: Any) -> None:
+    from assistant.models.embedding import CachedEmbedder
+
+    asked: list[list[str]] = []
+
+    class Counting:
+        name, fingerprint = fake_embedder.name, fake_embedder.fingerprint
+        dimension, max_tokens = fake_embedder.dimension, fake_embedder.max_tokens
+
+        def embed(self, texts: list[str]) -> Any:
+            asked.append(list(texts))
+            return fake_embedder.embed(texts)
+
+        def count_tokens(self, text: str) -> int:
+            return int(fake_embedder.count_tokens(text))
+
+    cached = CachedEmbedder(Counting(), size=3)
+    first = cached.embed(["a b", "c d", "a b"])
+    assert asked == [["a b", "c d"]]  # a text asked twice is embedded once
+    assert np.allclose(first, fake_embedder.embed(["a b", "c d", "a b"]))
+    again = cached.embed(["c d", "e f"])
+    assert asked[-1] == ["e f"] and np.allclose(again[0], first[1])
+    cached.embed(["g h"])  # four texts seen, three kept: "a b" (least recently used) goes
+    cached.embed(["a b", "e f"])
+    assert asked[-1] == ["a b"]
+    assert cached.embed([]).shape == (0, fake_embedder.dimension)
+
+
 @pytest.mark.real
 def test_real_onnx_vectors_match_torch(real_export: OnnxExport, torch_embedder: Any) -> None:
     from assistant.models.embedding import OnnxEmbedder

@@ -206,6 +206,52 @@ def make_embedder(backend: str, cache_dir: Path, threads: int | None = None,
                         threads=threads)
 
 
+class CachedEmbedder:
+    """An embedder that embeds each text once: a bounded cache of vectors keyed by text.
+
+    The answer stage ranks the same sentences more than once per question (the
+    retrieved passages, then the windows cut from them; a claim and its evidence), so
+    only the texts it has not seen are embedded, in one batch. The ``size`` last used
+    are kept.
+    """
+
+    def __init__(self, embedder: Embedder, size: int = 4096) -> None:
+        self._embedder = embedder
+        self._size = size
+        self._vectors: OrderedDict[str, Vectors] = OrderedDict()
+        self._lock = threading.Lock()
+        self.name = embedder.name
+        self.fingerprint = embedder.fingerprint
+        self.dimension = embedder.dimension
+        self.max_tokens = embedder.max_tokens
+
+    def embed(self, texts: list[str]) -> Vectors:
+        """Embed ``texts``, reusing the vectors of those embedded before."""
+        found: dict[str, Vectors] = {}
+        with self._lock:
+            for text in texts:
+                vector = self._vectors.get(text)
+                if vector is not None:
+                    self._vectors.move_to_end(text)
+                    found[text] = vector
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            fresh = np.asarray(self._embedder.embed(missing), dtype=np.float32)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    found[text] = vector
+                    self._vectors[text] = vector
+                while len(self._vectors) > self._size:
+                    self._vectors.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
+
+    def count_tokens(self, text: str) -> int:
+        """The wrapped embedder's count."""
+        return self._embedder.count_tokens(text)
+
+
 class EmbeddingSimilarity:
     """The cosine of two texts' embeddings, each text embedded once (a bounded cache).
 
@@ -213,24 +259,9 @@ class EmbeddingSimilarity:
     """
 
     def __init__(self, embedder: Embedder, size: int = 2048) -> None:
-        self._embedder = embedder
-        self._size = size
-        self._vectors: OrderedDict[str, Vectors] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _vector(self, text: str) -> Vectors:
-        with self._lock:
-            found = self._vectors.get(text)
-            if found is not None:
-                self._vectors.move_to_end(text)
-                return found
-        vector: Vectors = self._embedder.embed([text])[0]
-        with self._lock:
-            self._vectors[text] = vector
-            while len(self._vectors) > self._size:
-                self._vectors.popitem(last=False)
-        return vector
+        self._embedder = CachedEmbedder(embedder, size)
 
     def __call__(self, a: str, b: str) -> float:
         """The cosine of ``a`` and ``b`` (unit vectors: their dot product)."""
-        return float(self._vector(a) @ self._vector(b))
+        vectors = self._embedder.embed([a, b])
+        return float(vectors[0] @ vectors[1])
