@@ -651,7 +651,8 @@ class Assistant:
             return _MESSAGE_TOKENS * (len(chat) + 1) + sum(
                 generator.count_tokens(m["content"]) for m in chat)
 
-        messages = draft.build_messages(question, hits, self._docs, earlier)
+        messages = draft.build_messages(question, hits, self._docs, earlier,
+                                        name_once=not fixed)
         used = size(messages)
         while used > limit:
             if earlier:  # the oldest earlier turn goes first
@@ -666,7 +667,8 @@ class Assistant:
                 raise QuestionError(
                     f"the question is too long for the model ({question_tokens} tokens; "
                     f"at most {room} fit with the passages)")
-            messages = draft.build_messages(question, hits, self._docs, earlier)
+            messages = draft.build_messages(question, hits, self._docs, earlier,
+                                            name_once=not fixed)
             used = size(messages)
         return messages, hits
 
@@ -683,7 +685,7 @@ class Assistant:
 
 def _passage_cost(hit: Hit, generator: Generator, docs: Mapping[str, Document]) -> int:
     """The tokens a passage takes in a prompt: its text, its section line and delimiters."""
-    context = draft.passage_context(hit, docs.get(hit.chunk.doc_id))
+    context = draft.passage_context(hit, docs.get(hit.chunk.doc_id), shown=True)
     return generator.count_tokens(hit.chunk.text) + 40 + (
         generator.count_tokens(f"[Section: {context}]") if context else 0)
 

@@ -12,6 +12,7 @@ from assistant.answer.draft import (
     parse_reply,
 )
 from assistant.core import Assistant
+from assistant.records import Chunk, Document, Hit
 
 Make = Callable[..., Assistant]
 
@@ -50,6 +51,21 @@ def test_earlier_turns_follow_the_passages_and_cannot_open_one(make_assistant: M
     assert user.startswith(alone.rsplit("\n\nQuestion: ", 1)[0] + "\n\nEarlier in this")
     assert user.count("<passage") == 2 and user.count("</passage>") == 2
     assert user.endswith("Answer: The NDRC [1].\n\nQuestion: Why?")
+
+
+def test_a_report_is_named_in_full_once_per_prompt() -> None:
+    docs = {d: Document(d, f"{d}.txt", "x" * 400, "0" * 64, title=f"Title {d}",
+                        outlet=f"Outlet {d}", authors=(f"Author {d}",)) for d in "ab"}
+    hits = [Hit(Chunk(d, 100 * n, 100 * n + 50, f"Sentence {n} of {d}.", 5), 0.9, n)
+            for n, d in enumerate("abaa", start=1)]
+    user = build_messages("q", hits, docs, name_once=True)[-1]["content"]
+    tags = [line for line in user.split("\n") if line.startswith("<passage")]
+    # the whole corpus, read once, names every passage's report
+    assert build_messages("q", hits, docs)[-1]["content"].count("Outlet a") == 3
+    assert tags == ['<passage n="1" source="Outlet a — \'Title a\' — by Author a">',
+                    '<passage n="2" source="Outlet b — \'Title b\' — by Author b">',
+                    '<passage n="3" source="as passage 1">',  # a later passage of a
+                    '<passage n="4" source="as passage 1">']  # report points to its first
 
 
 def test_the_question_ends_the_prompt_without_a_hint() -> None:

@@ -38,6 +38,20 @@ def test_corpus_passages_cover_each_report_once(make_assistant: Make) -> None:
             " ".join(c.text for c in mine).split())
 
 
+@pytest.mark.parametrize(("mode", "named"), [("corpus", "every"), ("retrieved", "first")])
+def test_passages_read_per_question_name_their_report_once(make_assistant: Make, mode: str,
+                                                             named: str) -> None:
+    a = make_assistant(context_mode=mode)
+    a.ask("How many H200 units were approved, and who led the emergency meetings?")
+    blocks = _blocks(a.generator.prompts[-1])  # type: ignore[attr-defined]
+    outlets = [b.split('source="', 1)[1].split('"', 1)[0] for b in blocks]
+    repeats = [o for o in outlets if o.startswith("as passage ")]
+    assert len(blocks) > len({o for o in outlets if not o.startswith("as passage ")})
+    # the whole corpus, read once, names every report in full; passages read anew
+    # for each question name a report on its first passage and point back to it after
+    assert (not repeats) if named == "every" else (len(repeats) == len(blocks) - 2)
+
+
 def test_corpus_mode_puts_every_passage_before_the_question(make_assistant: Make) -> None:
     seen: list[list[dict[str, str]]] = []
 

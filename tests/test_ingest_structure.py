@@ -211,6 +211,12 @@ def test_prompt_shows_the_heading_above_the_passage() -> None:
     # a passage without a heading below its title has no such line
     plain = build_messages("q", [_hit(("shutil docs",))], {"shutil": doc})[-1]["content"]
     assert "[Section:" not in plain
+    # a passage that opens with its last heading (an entry's signature) is not told it twice
+    opening = Hit(Chunk("shutil", 100, 200, f"{SIGNATURE}\n\n{COPYTREE_BODY}", 50,
+                        heading=("shutil docs", "Directory and files operations", SIGNATURE)),
+                  0.9, 1)
+    user = build_messages("q", [opening], {"shutil": doc})[-1]["content"]
+    assert "[Section: Directory and files operations]\n" + SIGNATURE in user
 
 
 def test_verifier_takes_the_name_from_the_heading_path() -> None:

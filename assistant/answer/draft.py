@@ -231,12 +231,16 @@ def _defused(text: str) -> str:
     return _TAG_RE.sub(lambda m: m.group().replace("<", "‹"), text)
 
 
-def passage_context(hit: Hit, doc: Document | None) -> str:
+def passage_context(hit: Hit, doc: Document | None, shown: bool = False) -> str:
     """What a passage is about: its heading path, without the title its source names.
 
-    Empty for a passage that has no heading below its report's title.
+    Empty for a passage that has no heading below its report's title. ``shown``: the
+    line above the passage in a prompt, which leaves out a last heading the passage
+    opens with (a documentation entry's signature), as the model reads it there.
     """
     heading = hit.chunk.heading
+    if shown and heading and hit.chunk.text.startswith(heading[-1]):
+        heading = heading[:-1]
     if heading and doc is not None and heading[0] == doc.title:
         heading = heading[1:]
     return " › ".join(heading)
@@ -250,27 +254,39 @@ def quote_context(doc: Document | None, offset: int) -> str:
     return " › ".join(heading[1:] if doc.title else heading)
 
 
-def passage_block(n: int, hit: Hit, doc: Document | None) -> str:
+def passage_block(n: int, hit: Hit, doc: Document | None, same_as: int | None = None) -> str:
     """One passage as a delimited block, its heading path on a line above its text.
 
-    The heading path is context for the model: it is not part of the passage, so no
-    citation quotes it.
+    The heading path (:func:`passage_context`, as shown) is context for the model: it
+    is not part of the passage, so no citation quotes it. A passage of a report that
+    passage ``same_as`` already names points to that passage instead of naming it again.
     """
     body = _defused(hit.chunk.text)
-    label = source_label(doc).replace('"', "'")
-    context = passage_context(hit, doc)
+    label = (f"as passage {same_as}" if same_as is not None
+             else source_label(doc).replace('"', "'"))
+    context = passage_context(hit, doc, shown=True)
     above = f"[Section: {_defused(context)}]\n" if context else ""
     return f'<passage n="{n}" source="{label}">\n{above}{body}\n</passage>'
 
 
-def passage_blocks(hits: Sequence[Hit], documents: dict[str, Document]) -> str:
-    """The numbered passages (marker n is ``hits[n - 1]``), as delimited blocks."""
-    return "\n\n".join(passage_block(i, h, documents.get(h.chunk.doc_id))
-                       for i, h in enumerate(hits, start=1))
+def passage_blocks(hits: Sequence[Hit], documents: dict[str, Document],
+                   name_once: bool = False) -> str:
+    """The numbered passages (marker n is ``hits[n - 1]``), as delimited blocks.
+
+    With ``name_once``, a report is named in full on its first passage only.
+    """
+    first: dict[str, int] = {}
+    blocks = []
+    for n, hit in enumerate(hits, start=1):
+        doc_id = hit.chunk.doc_id
+        blocks.append(passage_block(n, hit, documents.get(doc_id),
+                                    first.get(doc_id) if name_once else None))
+        first.setdefault(doc_id, n)
+    return "\n\n".join(blocks)
 
 
 def build_messages(question: str, hits: Sequence[Hit], documents: dict[str, Document],
-                   history: Sequence[Message] = ()) -> list[Message]:
+                   history: Sequence[Message] = (), name_once: bool = False) -> list[Message]:
     """The chat: instructions, then the passages, any earlier turns and the question.
 
     The passages open the user turn whatever was asked before, so a follow-up starts
@@ -278,8 +294,10 @@ def build_messages(question: str, hits: Sequence[Hit], documents: dict[str, Docu
     them. The earlier turns come after the passages as lines of text, not as turns of
     the chat: the model answers one question, as it does without them. A passage tag
     in an earlier turn is defused, as in a passage: it cannot open a passage of its own.
+    ``name_once`` names each report once (:func:`passage_blocks`): passages read anew
+    for every question cost reading time, where the whole corpus's are read once.
     """
-    parts = [passage_blocks(hits, documents)]
+    parts = [passage_blocks(hits, documents, name_once)]
     if history:
         parts.append("\n".join(["Earlier in this conversation:", *(
             f"{'Question' if m['role'] == 'user' else 'Answer'}: {_defused(m['content'])}"
