@@ -14,6 +14,12 @@ other on the same machine:
 
 It prints both and their ratio (the issue's target: at least 90% of llama.cpp's own
 figure at the same depth and threads) and writes ``bench/results/llama_bench_<label>.json``.
+
+With ``--reading``, it compares reading instead: the project's generator reading the
+retrieved-mode draft prompts of the first calibration questions (blind19; the system
+prompt held from the question before, as in use), timed to the first token (which follows
+the reading with no decoding step), against ``llama-bench -p READ -n 0 -d HELD`` with the
+median tokens read and held, in the project's batch of 512.
 """
 
 from __future__ import annotations
@@ -114,17 +120,70 @@ def ours(threads: int, repeats: int) -> dict[str, Any]:
             "prompt_tokens": depth}
 
 
+def their_reading(binary: Path, model: Path, threads: int, read: int, held: int,
+                  repeats: int) -> float:
+    """llama-bench's reading speed (tokens per second): ``read`` tokens after ``held``."""
+    out = subprocess.run([str(binary), "-m", str(model), "-t", str(threads), "-p", str(read),
+                          "-n", "0", "-d", str(held), "-b", "512", "-ub", "512",
+                          "-r", str(repeats), "-o", "json"],
+                         capture_output=True, text=True, check=True).stdout
+    return float(json.loads(out[out.index("["):])[0]["avg_ts"])
+
+
+def our_reading(threads: int, questions: int) -> dict[str, Any]:
+    """The project's reading speed on retrieved-mode draft prompts (first token's time)."""
+    from flash_attention import draft_prompts
+
+    prompts = draft_prompts(questions)
+    settings = Settings(threads=threads)
+    gen = LlamaCppGenerator(resolve_model(settings.model, settings.cache_dir),
+                            settings.context_tokens, threads,
+                            state_dir=settings.cache_dir / "states")
+    speeds, read, held = [], [], []
+    for n, messages in enumerate(prompts):
+        started = time.perf_counter()
+        for _ in gen.stream(messages, 1):
+            break
+        seconds = time.perf_counter() - started
+        if n == 0:  # the first also reads the system prompt and loads the model
+            continue
+        new = gen.last_stats["prompt_tokens"] - gen.last_stats["reused_tokens"]
+        speeds.append(new / seconds)
+        read.append(new)
+        held.append(gen.last_stats["reused_tokens"])
+    return {"tokens_per_s": statistics.median(speeds), "runs": len(speeds),
+            "read_median": statistics.median(read), "held_median": statistics.median(held)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--label", required=True)
     parser.add_argument("--build", type=Path, default=Path("/tmp/assistant-llama-bench"))
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--reading", type=int, default=0, metavar="QUESTIONS",
+                        help="compare reading on this many calibration questions' prompts")
     args = parser.parse_args()
     binary = llama_bench(args.build)
     settings = Settings()
     model = resolve_model(settings.model, settings.cache_dir)
     load_before = os.getloadavg()
+    label = re.sub(r"[^\w-]", "_", args.label)
+    if args.reading:
+        mine = our_reading(args.threads, args.reading)
+        read, held = int(mine["read_median"]), int(mine["held_median"])
+        reference_ts = their_reading(binary, model, args.threads, read, held, args.repeats)
+        out = {"machine": machine_info(), "threads": args.threads, "model": model.name,
+               "llama_bench_reading": reference_ts, "ours_reading": mine,
+               "ratio": mine["tokens_per_s"] / reference_ts, "load_before": load_before,
+               "load_after": os.getloadavg(), "llama_bench_binary": str(binary)}
+        target = ROOT / "bench" / "results" / f"llama_bench_reading_{label}.json"
+        target.write_text(json.dumps(out, indent=1))
+        print(f"reading {read} tokens after {held}: llama-bench {reference_ts:.1f} tok/s; "
+              f"ours {mine['tokens_per_s']:.1f} tok/s (median of {mine['runs']}; "
+              f"{out['ratio']:.0%}); {args.threads} threads; load {load_before[0]:.2f} -> "
+              f"{out['load_after'][0]:.2f}")
+        return
     mine = ours(args.threads, args.repeats)
     depth = int(round(mine["prompt_tokens"], -2))
     reference = theirs(binary, model, args.threads, depth, args.repeats)
@@ -134,7 +193,6 @@ def main() -> None:
            "ratio_at_depth": mine["tokens_per_s"] / at_depth,
            "load_before": load_before, "load_after": os.getloadavg(),
            "llama_bench_binary": str(binary)}
-    label = re.sub(r"[^\w-]", "_", args.label)
     target = ROOT / "bench" / "results" / f"llama_bench_{label}.json"
     target.write_text(json.dumps(out, indent=1))
     print(f"llama-bench: {reference['depth_0']:.2f} tok/s at depth 0, {at_depth:.2f} at "
