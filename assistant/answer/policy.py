@@ -112,7 +112,11 @@ class AnswerPolicy:
     refusals 45/48 both, shown with a name or number their quote lacks 1/78 against 0/69,
     first token p50 15.2 s against 24.1 s (s34 against s32); the 40-page documentation
     folder (bench/docs_folder.py): answers 26/32 against 25/32, refusals 37/41 both,
-    0/38 against 2/60, first token p50 9.9 s against 21.3 s (s34 against s31)."""
+    0/38 against 2/60, first token p50 9.9 s against 21.3 s (s34 against s31). Narrower
+    settings were counted in session 35 (bench/window_reach.py, no model: questions whose
+    draft prompts still hold their key's answer), on blind19 in retrieved mode: 5 and 1
+    28/40 at 520 tokens; 4 and 1, 3 and 1, 8 and 0: 26/40; 5 and 0: 25/40. So 5 and 1
+    stay."""
     window_around: int = 1
     """Sentences kept on either side of each of those sentences, in its own passage (a
     sentence that refers back, "he said", keeps the one it refers to). Chosen, not fitted."""
