@@ -168,38 +168,35 @@ def main() -> None:
     settings = Settings()
     model = resolve_model(settings.model, settings.cache_dir)
     load_before = os.getloadavg()
-    label = re.sub(r"[^\w-]", "_", args.label)
     if args.reading:
         mine = our_reading(args.threads, args.reading)
         read, held = int(mine["read_median"]), int(mine["held_median"])
         reference_ts = their_reading(binary, model, args.threads, read, held, args.repeats)
-        out = {"machine": machine_info(), "threads": args.threads, "model": model.name,
-               "llama_bench_reading": reference_ts, "ours_reading": mine,
-               "ratio": mine["tokens_per_s"] / reference_ts, "load_before": load_before,
-               "load_after": os.getloadavg(), "llama_bench_binary": str(binary)}
-        target = ROOT / "bench" / "results" / f"llama_bench_reading_{label}.json"
-        target.write_text(json.dumps(out, indent=1))
-        print(f"reading {read} tokens after {held}: llama-bench {reference_ts:.1f} tok/s; "
-              f"ours {mine['tokens_per_s']:.1f} tok/s (median of {mine['runs']}; "
-              f"{out['ratio']:.0%}); {args.threads} threads; load {load_before[0]:.2f} -> "
-              f"{out['load_after'][0]:.2f}")
-        return
-    mine = ours(args.threads, args.repeats)
-    depth = int(round(mine["prompt_tokens"], -2))
-    reference = theirs(binary, model, args.threads, depth, args.repeats)
-    at_depth = reference[f"depth_{depth}"]
-    out = {"machine": machine_info(), "threads": args.threads, "model": model.name,
-           "llama_bench": reference, "ours": mine,
-           "ratio_at_depth": mine["tokens_per_s"] / at_depth,
-           "load_before": load_before, "load_after": os.getloadavg(),
+        name = "llama_bench_reading"
+        figures: dict[str, Any] = {"llama_bench_reading": reference_ts, "ours_reading": mine,
+                                   "ratio": mine["tokens_per_s"] / reference_ts}
+        message = (f"reading {read} tokens after {held}: llama-bench {reference_ts:.1f} tok/s; "
+                   f"ours {mine['tokens_per_s']:.1f} tok/s (median of {mine['runs']}; "
+                   f"{figures['ratio']:.0%})")
+    else:
+        mine = ours(args.threads, args.repeats)
+        depth = int(round(mine["prompt_tokens"], -2))
+        reference = theirs(binary, model, args.threads, depth, args.repeats)
+        at_depth = reference[f"depth_{depth}"]
+        name = "llama_bench"
+        figures = {"llama_bench": reference, "ours": mine,
+                   "ratio_at_depth": mine["tokens_per_s"] / at_depth}
+        message = (f"llama-bench: {reference['depth_0']:.2f} tok/s at depth 0, {at_depth:.2f} "
+                   f"at depth {depth}; ours: {mine['tokens_per_s']:.2f} tok/s after "
+                   f"{mine['prompt_tokens']} prompt tokens ({figures['ratio_at_depth']:.0%} "
+                   "of llama.cpp's)")
+    load_after = os.getloadavg()
+    out = {"machine": machine_info(), "threads": args.threads, "model": model.name, **figures,
+           "load_before": load_before, "load_after": load_after,
            "llama_bench_binary": str(binary)}
-    target = ROOT / "bench" / "results" / f"llama_bench_{label}.json"
-    target.write_text(json.dumps(out, indent=1))
-    print(f"llama-bench: {reference['depth_0']:.2f} tok/s at depth 0, {at_depth:.2f} at "
-          f"depth {depth}; ours: {mine['tokens_per_s']:.2f} tok/s after "
-          f"{mine['prompt_tokens']} prompt tokens ({out['ratio_at_depth']:.0%} of llama.cpp's); "
-          f"{args.threads} threads; load {load_before[0]:.2f} -> {out['load_after'][0]:.2f}")
-
+    label = re.sub(r"[^\w-]", "_", args.label)
+    (ROOT / "bench" / "results" / f"{name}_{label}.json").write_text(json.dumps(out, indent=1))
+    print(f"{message}; {args.threads} threads; load {load_before[0]:.2f} -> {load_after[0]:.2f}")
 
 if __name__ == "__main__":
     main()
