@@ -57,7 +57,7 @@ from assistant.answer.entity import Candidate
 from assistant.answer.evidence import RankedSentence, SentenceRanker, sentence_windows
 from assistant.answer.policy import DEFAULT_POLICY, AnswerPolicy
 from assistant.ingest.chunking import sentence_spans
-from assistant.models.embedding import CachedEmbedder, Embedder, EmbeddingSimilarity
+from assistant.models.embedding import CachedEmbedder, Embedder
 from assistant.models.generation import Generator, Message
 from assistant.records import Answer, Chunk, Citation, Document, Hit, definition_term
 from assistant.text import name_casing, terms, truecase
@@ -81,7 +81,7 @@ class AnswerBuilder:
         self._outlets = [alias for aliases in self._names.values() for alias in aliases
                          if not alias.isupper()]  # written whole when truecasing
         self._embedder = CachedEmbedder(embedder)  # a window's sentences are its passage's
-        self._similarity = EmbeddingSimilarity(self._embedder)
+        self._similarity = self._embedder.cosine  # a claim's evidence: the same sentences
         self._policy = policy
         self._kinds: dict[str, tuple[str, ...]] = {}
         self._rankers: dict[tuple[tuple[str, int, int], ...], SentenceRanker] = {}

@@ -252,17 +252,22 @@ class CachedEmbedder:
         """The wrapped embedder's count."""
         return self._embedder.count_tokens(text)
 
+    def cosine(self, a: str, b: str) -> float:
+        """The cosine of ``a`` and ``b`` (unit vectors: their dot product)."""
+        vectors = self.embed([a, b])
+        return float(vectors[0] @ vectors[1])
+
 
 class EmbeddingSimilarity:
     """The cosine of two texts' embeddings, each text embedded once (a bounded cache).
 
-    The claim verifier uses it to accept a claim that rewords its evidence.
+    The claim verifier uses it to accept a claim that rewords its evidence. A caller
+    that already holds a :class:`CachedEmbedder` uses its ``cosine`` instead.
     """
 
     def __init__(self, embedder: Embedder, size: int = 2048) -> None:
-        self._embedder = CachedEmbedder(embedder, size)
+        self._cached = CachedEmbedder(embedder, size)
 
     def __call__(self, a: str, b: str) -> float:
-        """The cosine of ``a`` and ``b`` (unit vectors: their dot product)."""
-        vectors = self._embedder.embed([a, b])
-        return float(vectors[0] @ vectors[1])
+        """The cosine of ``a`` and ``b``."""
+        return self._cached.cosine(a, b)
