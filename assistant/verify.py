@@ -22,7 +22,10 @@ that covers the claim best:
   is conditional ("if Beijing authorizes ..."), hedged by a modal ("could
   ship") or attributed ("Reuters reported that ...", "according to ..."), the
   claim must say so too;
-* **coverage**: most content words (lemmas) of the claim stand in the evidence.
+* **coverage**: most content words (lemmas) of the claim stand in the evidence;
+  a claim with fewer may pass as a rewording when its embedding is close to the
+  evidence's, unless the words it lacks are the question's, its main verb among
+  them (an **echo**: "Founded by Ann Cao ..." over a byline, for "Who founded ...?").
 
 Every threshold and word list lives in :class:`VerifierPolicy`, with the split it
 was fitted on. The benchmark in ``bench/claims`` measures it per perturbation type.
@@ -1253,6 +1256,28 @@ class _Prepared:
     policy: VerifierPolicy
     scored: tuple[tuple[float, _Window], ...]
     context: str = ""  # the headings the passage sits under, flattened
+    label_keys: frozenset[str] = frozenset()  # the word keys of the label and headings
+    question: frozenset[str] = frozenset()  # the word keys of the question's content words
+
+    def echoed(self, window: _Window) -> list[str]:
+        """The claim's words that ``window`` lacks, when they repeat the question's predicate.
+
+        A claim that rewords its evidence brings words of its own. One whose main
+        verb (or a verb joined to it) the evidence lacks while the question has it,
+        and whose every other missing word is the question's too, puts the
+        question's predicate over the evidence's names ("Founded by Ann Cao ..."
+        from a byline, for "Who founded ...?"). Empty otherwise.
+        """
+        reports = any(_lemma(t) in self.policy.reporting for t in window.tokens)
+        missing = {_key(t): t.lower_ for t in self.parsed if _content(t)
+                   and not (reports and _lemma(t) in self.policy.reporting)
+                   and _key(t) not in window.keys | self.label_keys}
+        predicate = {_key(v) for t in self.parsed if t.dep_ == "ROOT"
+                     for v in (t, *(c for c in t.children if c.dep_ == "conj"))
+                     if v.pos_ == "VERB"}
+        if not predicate & set(missing) or not set(missing) <= self.question:
+            return []
+        return list(missing.values())
 
     def check(self, window: _Window, coverage: float) -> Verdict:
         """The names, numbers, roles, polarity and modality checks on one window."""
@@ -1293,9 +1318,11 @@ def _prepare(claim: str, evidence: str, label: str, given: str,
     # label's), then the shorter, then the earlier
     ranked = sorted(((_coverage(parsed, w, label_keys, policy), _coverage(parsed, w, set(), policy),
                       -len(w.spans), -i) for i, w in enumerate(windows)), reverse=True)
+    question = frozenset(_key(t) for t in parse(given) if _content(t)) if given else frozenset()
     return _Prepared(claim, parsed, evidence, frozenset(_key(t) for t in doc), label_flat,
                      given_here, frozenset(asked), policy,
-                     tuple((c, windows[-i]) for c, _, _, i in ranked), flat(context))
+                     tuple((c, windows[-i]) for c, _, _, i in ranked), flat(context),
+                     frozenset(label_keys), question)
 
 
 def verify(claim: str, evidence: str, *, label: str = "", given: str = "",
@@ -1344,6 +1371,14 @@ def verify(claim: str, evidence: str, *, label: str = "", given: str = "",
                     first_failure = Verdict(
                         False, f"the claim says '{opposed[0]}' where the evidence says "
                                f"'{opposed[1]}'", window.spans, coverage, "direction")
+                continue
+            echoed = prepared.echoed(window)
+            if echoed:
+                if first_failure is None:
+                    first_failure = Verdict(
+                        False, f"the words the evidence lacks ({', '.join(echoed)}) are the "
+                               "question's: the claim repeats the question, not the evidence",
+                        window.spans, coverage, "echo")
                 continue
         verdict = prepared.check(window, coverage)
         if verdict.supported:

@@ -436,3 +436,40 @@ def test_a_fraction_in_words_is_a_figure_the_quote_must_hold() -> None:
                                                "quarter")] == [(0.25, "fraction")]
     assert verify("A quarter of the units were approved.",
                   "Regulators approved 25% of the units.").check != "numbers"
+
+
+BYLINE = "By Ann Cao, Coco Feng and Wency Chen. Published: 9:00pm, 28 Nov 2025."
+COROUTINE = "coroutine aclose() Similar to close() but properly handles awaitables."
+
+
+@pytest.mark.parametrize(("claim", "evidence", "question"), [
+    ("Founded by Ann Cao, Coco Feng and Wency Chen.", BYLINE,
+     "Who founded the South China Morning Post?"),
+    ("The coroutine aclose() runs awaitable objects concurrently and gathers their results.",
+     COROUTINE, "Which asyncio function runs awaitable objects concurrently and gathers "
+                "their results?"),
+])
+def test_a_rewording_may_not_put_the_questions_predicate_over_the_evidence(
+        claim: str, evidence: str, question: str) -> None:
+    """The words the evidence lacks are the question's, its verb among them: an echo."""
+    close = verify(claim, evidence, similarity=lambda a, b: 0.95)
+    assert close.supported  # a rewording, read without the question
+    verdict = verify(claim, evidence, given=question, similarity=lambda a, b: 0.95)
+    assert not verdict.supported
+    assert verdict.check == "echo"
+
+
+def test_a_rewording_with_a_word_of_its_own_or_the_evidences_verb_is_no_echo() -> None:
+    """"led" is the evidence's verb; "The operation" (the question's) is not its predicate."""
+    evidence = "The NDRC and the Ministry of Industry led the emergency meetings last week."
+    assert verify("The emergency meetings were led by the NDRC and the Ministry of Industry.",
+                  evidence, given="Which bodies ran the emergency meetings?",
+                  similarity=lambda a, b: 0.95).supported
+    heap = "Push the value item onto the heap, maintaining the heap invariant."
+    assert verify("The operation is to push a value item onto the heap, maintaining the heap "
+                  "invariant.", heap, given="What is the operation being performed on the heap?",
+                  similarity=lambda a, b: 0.95).supported
+    # the verb is the question's, but "chronicled" is a word of the claim's own
+    assert verify("Founded and chronicled by Ann Cao, Coco Feng and Wency Chen.", BYLINE,
+                  given="Who founded the South China Morning Post?",
+                  similarity=lambda a, b: 0.95).supported
