@@ -578,3 +578,26 @@ def test_real_a_large_folder_reads_sentence_windows(real_assistant: Assistant,
     assert sum(len(h.chunk.text) for h in read) < sum(len(h.chunk.text) for h in passages)
     for h in read:
         assert folder.document(h.chunk.doc_id).text[h.chunk.start:h.chunk.end] == h.chunk.text
+
+
+def test_real_a_byline_does_not_say_who_founded_the_outlet(real_assistant: Assistant,
+                                                          real_embedder: object) -> None:
+    """The model once answered "Founded by Ann Cao, Coco Feng, and Wency Chen [1]" from
+    the byline: the real embeddings pass it as a rewording of the byline, and only the
+    question shows that its missing word is the question's predicate (an echo)."""
+    from assistant import verify
+    from assistant.models.embedding import EmbeddingSimilarity
+
+    question = "Who founded the South China Morning Post?"
+    similarity = EmbeddingSimilarity(real_embedder)  # type: ignore[arg-type]
+    doc = real_assistant.document(SCMP)
+    label = f"{doc.outlet} — by {', '.join(doc.authors)}"  # what the verifier is given
+    evidence = next(line for line in doc.text.split("\n") if line.startswith("By Ann Cao"))
+    claim = "Founded by Ann Cao, Coco Feng, and Wency Chen."
+    assert verify.verify(claim, evidence, label=label, similarity=similarity).supported
+    echoed = verify.verify(claim, evidence, label=label, given=question,
+                           similarity=similarity)
+    assert not echoed.supported and echoed.check == "echo", echoed
+    answer = real_assistant.ask(question)
+    assert answer.refused or not re.search(r"\bfound", answer.text, re.IGNORECASE), (
+        answer.text, answer.trace)
