@@ -632,3 +632,56 @@ def test_a_figure_for_a_named_month_needs_that_month() -> None:
         "the cited sentences give no figure for July as asked"
     assert addresses(target("By how much did Nvidia's China revenue fall year over year in "
                             "the October quarter?"), [fell]) == ""
+
+
+def test_a_which_question_asks_for_a_kind_its_noun_compounds_name() -> None:
+    """"Which sqlite3 cursor method": a method of sqlite3's cursors, not any method."""
+    from assistant.answer.target import with_named_qualifiers
+
+    asked = target("Which sqlite3 cursor method executes an SQL statement?")
+    assert asked.qualifiers == ("sqlite3", "cursor")
+    assert target("Which hmac function compares two digests?").qualifiers == ("hmac",)
+    for question in ("Which domestic supplier were firms told to favour?",  # an adjective
+                     "Which Chinese companies were approved?",  # a nationality
+                     "How many H200 units were approved?", "What share of revenue fell?"):
+        assert target(question).qualifiers == (), question
+    # names only: words the vocabulary cuts into pieces, and that the reports write
+    pieces = {"sqlite3": 5, "cursor": 3, "homegrown": 4}
+    named = with_named_qualifiers(asked, lambda w: pieces.get(w, 3), lambda w: True)
+    assert named.qualifiers == ("sqlite3",)
+    grown = target("Which homegrown chip supplier were firms told to prioritise?")
+    assert "homegrown" in grown.qualifiers
+    assert with_named_qualifiers(grown, lambda w: pieces.get(w, 3),
+                                 lambda w: w != "homegrown").qualifiers == ()
+    option = "-n N, --number=N: how many times to execute 'statement'."
+    assert addresses(named, [Cited(option, title="timeit — Measure execution time")]) == (
+        "the cited sentences do not speak of 'sqlite3', the kind of thing asked")
+    assert addresses(named, [Cited("Execute a single SQL statement.",
+                                   title="sqlite3 — DB-API 2.0 interface")]) == ""
+    assert addresses(named, [Cited("Use sqlite3.connect() and the cursor's execute().")]) == ""
+
+
+def test_the_answer_stage_checks_the_kinds_the_reports_write_by_the_models_vocabulary() -> None:
+    """Wiring: the builder keeps a qualifier its embedder cuts into pieces and some report
+    writes ("Nvidia"), and refuses an answer whose cited sentence does not name it."""
+    from assistant.answer.decide import AnswerBuilder
+    from assistant.ingest.documents import load_corpus
+    from assistant.records import Answer, Citation
+    from conftest import CORPUS, SCMP, FakeEmbedder
+
+    class Vocabulary(FakeEmbedder):
+        def count_tokens(self, text: str) -> int:  # "nvidia" in three pieces, as MiniLM does
+            return 5 if text in ("nvidia", "zipfile") else 3
+
+    docs = {d.doc_id: d for d in load_corpus(CORPUS).documents}
+    quote = next(s for s in docs[SCMP].text.split(". ") if "Randy Abrams" in s)
+    start = docs[SCMP].text.index(quote)
+    cited = Citation(1, "x", SCMP, docs[SCMP].title, start, start + len(quote), quote)
+    for question, refused in (("Which Nvidia product reflected a balanced outcome?", True),
+                              ("Which UBS product reflected a balanced outcome?", False),
+                              # a word no report writes is the question's own
+                              ("Which zipfile product reflected a balanced outcome?", False)):
+        answer = Answer(question, quote + " [1].", False, (cited,))
+        for embedder, checks in ((Vocabulary(), refused), (FakeEmbedder(), False)):
+            checked = AnswerBuilder(docs, embedder).on_target(answer)
+            assert checked.refused is checks, (question, checked.trace)

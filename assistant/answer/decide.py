@@ -66,6 +66,8 @@ from assistant.text import name_casing, terms, truecase
 YesScorer = Callable[[list[Message]], "float | None"]
 
 logger = logging.getLogger(__name__)
+# a word as a report writes it, dotted names whole ("os.path", "unittest.mock")
+_WORD_RE = re.compile(r"\w+(?:\.\w+)*")
 
 
 
@@ -84,6 +86,7 @@ class AnswerBuilder:
         self._similarity = self._embedder.cosine  # a claim's evidence: the same sentences
         self._policy = policy
         self._kinds: dict[str, tuple[str, ...]] = {}
+        self._words: frozenset[str] | None = None  # every word the reports write, lower case
         self._rankers: dict[tuple[tuple[str, int, int], ...], SentenceRanker] = {}
         self._rankers_lock = threading.Lock()
 
@@ -594,7 +597,9 @@ class AnswerBuilder:
         """Refuse an answer whose cited sentences are about something else than asked.
 
         The question's target (:func:`assistant.answer.target.target`: the names the
-        asked-for thing belongs to, the attribute of a figure) is matched against
+        asked-for thing belongs to, the attribute of a figure, the kind a "which"
+        question asks for when it is a name the reports write,
+        :func:`assistant.answer.target.with_named_qualifiers`) is matched against
         each cited sentence, the sentence before it and its report's label. A
         question about several reports is left to :meth:`each_report`. ``exempt``
         are names the question took from the conversation.
@@ -602,7 +607,9 @@ class AnswerBuilder:
         if answer.refused or not answer.citations \
                 or comparison.about_several(answer.question, self._names):
             return answer
-        want = target.with_kinds(target.target(answer.question), self._kinds_of)
+        want = target.with_named_qualifiers(
+            target.with_kinds(target.target(answer.question), self._kinds_of),
+            self._embedder.count_tokens, self._written)
         cited = [target.Cited(c.quote, self._sentence_before(c), self._byline(c.doc_id),
                               self._title(c.doc_id))
                  for c in answer.citations]
@@ -849,6 +856,14 @@ class AnswerBuilder:
         """A report's title: the topic its sentences may leave unnamed."""
         doc = self._docs.get(doc_id)
         return (doc.title or "") if doc is not None else ""
+
+    def _written(self, word: str) -> bool:
+        """True when some report writes ``word`` (any case) as a word of its own."""
+        if self._words is None:  # read once: the reports do not change under a builder
+            self._words = frozenset(
+                w.rstrip(".").lower() for doc in self._docs.values()
+                for w in _WORD_RE.findall(f"{doc.title or ''} {doc.text}"))
+        return word.lower() in self._words
 
     def _sentence_before(self, citation: Citation) -> str:
         """The sentence of the report just before the cited one ("" at its start)."""

@@ -18,6 +18,12 @@ question (:func:`target`) is read from spaCy's parse:
   ("global revenue") must stand in that sentence; a figure asked for a year ("in
   2022") is not one a sentence gives for a period of its own ("earlier this year")
   unless the year stands with it;
+* the **kind of thing** a "which" question asks for, when a name qualifies its noun
+  ("Which *sqlite3* cursor method ...?"): a cited sentence, the sentence before it, or
+  its report's title or label must write that name. Only names count: words the
+  embedding model's vocabulary cuts into pieces and some report writes
+  (:func:`with_named_qualifiers`); "Which *news* agency ...?" is answered by
+  "Reuters" without the word;
 * a **place qualifying a noun** ("UBS's China research team"): a cited sentence that
   qualifies the same noun by another place ("head of Taiwan research") answers about
   that place, unless the asked place stands with it too.
@@ -76,6 +82,10 @@ class Target:
     # "quart"), read from the parse's dates
     periods: tuple[tuple[str, ...], ...] = ()
     months: tuple[str, ...] = ()  # the months the question's dates name ("the July quarter")
+    # the words compounded with the noun a "which <noun>" question asks for, as written
+    # ("sqlite3", "cursor" of "Which sqlite3 cursor method ...?"): what kind of thing is
+    # asked. :func:`with_named_qualifiers` keeps those that are names
+    qualifiers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -272,12 +282,54 @@ def target(question: str) -> Target:
                                places=_places(doc),
                                role_of=_role_of(role, names) if role is not None else (),
                                title=_title(role) if role is not None else (),
-                               periods=_periods(doc), months=_months(doc))
+                               periods=_periods(doc), months=_months(doc),
+                               qualifiers=_qualifiers(doc))
 
 
 # the months of the year (English), as a question's dates name them
 _MONTHS = frozenset("january february march april may june july august september october "
                     "november december".split())
+
+
+def _qualifiers(doc: Any) -> tuple[str, ...]:
+    """The compounds of the noun a "which / what <noun>" question asks a name for.
+
+    "Which sqlite3 cursor method ...?": "sqlite3", "cursor"; "Which hmac function" too,
+    which the small parser tags a verb modifying the noun. Not an adjective ("Which
+    domestic supplier"), a nationality, or the noun of a figure, a count or a time.
+    """
+    asked = next((t.head for t in doc if t.lower_ in ("which", "what") and t.dep_ == "det"
+                  and t.head.pos_ in ("NOUN", "PROPN")), None)
+    if asked is None or claims.asked_quantity(doc.text) or _asks_time(doc) \
+            or asked.lemma_.lower() in claims.MONEY_WORDS | claims.SHARE_WORDS | _FIGURE_NOUNS:
+        return ()
+    nationalities = {e.text for e in doc.ents if e.label_ == "NORP"}
+    return tuple(c.text for c in asked.children if c.i < asked.i and c.text not in nationalities
+                 and (c.dep_ == "compound" or (c.dep_ == "amod" and c.pos_ != "ADJ")))
+
+
+def with_named_qualifiers(want: Target, pieces: Callable[[str], int],
+                          written: Callable[[str], bool]) -> Target:
+    """``want`` keeping the qualifiers that are names the reports write.
+
+    ``pieces`` counts a word's pieces in the embedding model's vocabulary (the
+    tokenizer's [CLS] and [SEP] included). A word the vocabulary holds whole is an
+    ordinary word ("news", "chip", "government"), which a sentence answering the
+    question may leave out ("suppliers such as Huawei" for "Which domestic chip
+    vendor ...?"); one it cuts into pieces is a name, a code word or a rare word
+    ("Nvidia", "zipfile", "asyncio"). ``written`` says whether the reports write the
+    word anywhere: a word they never write is the question's own ("homegrown" for
+    what they call "domestic"), which no sentence can be matched against. The
+    vocabulary is the model's, not of any corpus.
+    """
+    named = tuple(q for q in want.qualifiers if pieces(q.lower()) > 3 and written(q))
+    return dataclasses.replace(want, qualifiers=named)
+
+
+def _speaks_of(text: str, word: str) -> bool:
+    """True when ``text`` has ``word`` (or its plural) as a word of its own, or names it."""
+    return re.search(rf"(?<![\w.]){re.escape(word)}(?:s|es)?(?![\w])", text,
+                     re.IGNORECASE) is not None or verify.mentions(text, word)
 
 
 def _months(doc: Any) -> tuple[str, ...]:
@@ -995,6 +1047,10 @@ def addresses(want: Target, cited: Sequence[Cited], exempt: Sequence[str] = ()) 
     """
     if not cited:
         return ""
+    for word in want.qualifiers:  # a timeit option is no sqlite3 cursor method
+        if not any(_speaks_of(t, word) for c in cited
+                   for t in (c.sentence, c.before, c.title, c.label)):
+            return f"the cited sentences do not speak of '{word}', the kind of thing asked"
     if want.speaker and not any(_quotes_speaker(want.speaker, c) for c in cited):
         return f"the cited sentences quote no {want.speaker} and no one by name"
     if want.person and not any(_names_person(c, want.mentioned) for c in cited):
