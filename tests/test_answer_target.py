@@ -640,19 +640,19 @@ def test_a_which_question_asks_for_a_kind_its_noun_compounds_name() -> None:
 
     asked = target("Which sqlite3 cursor method executes an SQL statement?")
     assert asked.qualifiers == ("sqlite3", "cursor")
-    assert target("Which hmac function compares two digests?").qualifiers == ("hmac",)
+    # in an adjective's place: describes the thing ("homegrown" for what is "domestic")
+    assert target("Which homegrown chip supplier were firms told to prioritise?"
+                  ).qualifiers == ("chip",)
     for question in ("Which domestic supplier were firms told to favour?",  # an adjective
                      "Which Chinese companies were approved?",  # a nationality
                      "How many H200 units were approved?", "What share of revenue fell?"):
         assert target(question).qualifiers == (), question
     # names only: words the vocabulary cuts into pieces, and that the reports write
-    pieces = {"sqlite3": 5, "cursor": 3, "homegrown": 4}
+    pieces = {"sqlite3": 5, "cursor": 3}
     named = with_named_qualifiers(asked, lambda w: pieces.get(w, 3), lambda w: True)
     assert named.qualifiers == ("sqlite3",)
-    grown = target("Which homegrown chip supplier were firms told to prioritise?")
-    assert "homegrown" in grown.qualifiers
-    assert with_named_qualifiers(grown, lambda w: pieces.get(w, 3),
-                                 lambda w: w != "homegrown").qualifiers == ()
+    assert with_named_qualifiers(asked, lambda w: pieces.get(w, 3),
+                                 lambda w: w != "sqlite3").qualifiers == ()  # never written
     option = "-n N, --number=N: how many times to execute 'statement'."
     assert addresses(named, [Cited(option, title="timeit — Measure execution time")]) == (
         "the cited sentences do not speak of 'sqlite3', the kind of thing asked")

@@ -294,9 +294,11 @@ _MONTHS = frozenset("january february march april may june july august september
 def _qualifiers(doc: Any) -> tuple[str, ...]:
     """The compounds of the noun a "which / what <noun>" question asks a name for.
 
-    "Which sqlite3 cursor method ...?": "sqlite3", "cursor"; "Which hmac function" too,
-    which the small parser tags a verb modifying the noun. Not an adjective ("Which
-    domestic supplier"), a nationality, or the noun of a figure, a count or a time.
+    "Which sqlite3 cursor method ...?": "sqlite3", "cursor": nouns that name the kind.
+    Not a modifier in an adjective's place, which describes the thing and which a
+    sentence may say otherwise ("homegrown" for the "domestic" supplier; the small
+    parser puts "hmac" there too, so "Which hmac function" goes unchecked), not a
+    nationality, and not for a figure, a count or a time.
     """
     asked = next((t.head for t in doc if t.lower_ in ("which", "what") and t.dep_ == "det"
                   and t.head.pos_ in ("NOUN", "PROPN")), None)
@@ -305,7 +307,7 @@ def _qualifiers(doc: Any) -> tuple[str, ...]:
         return ()
     nationalities = {e.text for e in doc.ents if e.label_ == "NORP"}
     return tuple(c.text for c in asked.children if c.i < asked.i and c.text not in nationalities
-                 and (c.dep_ == "compound" or (c.dep_ == "amod" and c.pos_ != "ADJ")))
+                 and c.dep_ == "compound")
 
 
 def with_named_qualifiers(want: Target, pieces: Callable[[str], int],
@@ -318,9 +320,9 @@ def with_named_qualifiers(want: Target, pieces: Callable[[str], int],
     question may leave out ("suppliers such as Huawei" for "Which domestic chip
     vendor ...?"); one it cuts into pieces is a name, a code word or a rare word
     ("Nvidia", "zipfile", "asyncio"). ``written`` says whether the reports write the
-    word anywhere: a word they never write is the question's own ("homegrown" for
-    what they call "domestic"), which no sentence can be matched against. The
-    vocabulary is the model's, not of any corpus.
+    word anywhere: a word they never write is the question's own, which no sentence
+    can be matched against (it may be their thing called otherwise). The vocabulary
+    is the model's, not of any corpus.
     """
     named = tuple(q for q in want.qualifiers if pieces(q.lower()) > 3 and written(q))
     return dataclasses.replace(want, qualifiers=named)
