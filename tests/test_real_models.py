@@ -601,3 +601,23 @@ def test_real_a_byline_does_not_say_who_founded_the_outlet(real_assistant: Assis
     answer = real_assistant.ask(question)
     assert answer.refused or not re.search(r"\bfound", answer.text, re.IGNORECASE), (
         answer.text, answer.trace)
+
+
+def test_real_the_kind_a_which_question_asks_for(real_assistant: Assistant,
+                                                 real_embedder: object) -> None:
+    """MiniLM's vocabulary cuts names and code words into pieces and holds ordinary words
+    whole; an answer about a Huawei chip must name Huawei, one about an Nvidia chip may
+    stand on a sentence naming Nvidia."""
+    from assistant.answer import target
+
+    pieces = real_embedder.count_tokens  # type: ignore[attr-defined]
+    assert all(pieces(w) > 3 for w in ("nvidia", "huawei", "zipfile", "sqlite3", "asyncio"))
+    assert all(pieces(w) == 3 for w in ("news", "chip", "government", "company"))
+    asked = target.target("Which Huawei chip do regulators treat as equal to the H200?")
+    assert target.with_named_qualifiers(asked, pieces, lambda w: True).qualifiers == ("Huawei",)
+    huawei = real_assistant.ask("Which Huawei chip do regulators treat as equal to the H200?")
+    assert huawei.refused or any("Huawei" in c.quote for c in huawei.citations), (
+        huawei.text, huawei.trace)
+    h20 = real_assistant.ask("Which Nvidia chip brought in a mere $50 million during the "
+                             "October quarter?")
+    assert "H20" in h20.text and not h20.refused, (h20.text, h20.trace)
