@@ -621,3 +621,46 @@ def test_real_the_kind_a_which_question_asks_for(real_assistant: Assistant,
     h20 = real_assistant.ask("Which Nvidia chip brought in a mere $50 million during the "
                              "October quarter?")
     assert "H20" in h20.text and not h20.refused, (h20.text, h20.trace)
+
+
+JSON_TABLE = """JSON encoder and decoder
+
+The json module decodes JSON documents into Python objects.
+
+Performs the following translations in decoding by default:
+
+JSON | Python
+object | dict
+array | list
+string | str
+null | None
+
+It also understands NaN, Infinity, and -Infinity as their corresponding float values.
+"""
+
+
+def test_real_a_table_row_is_not_joined_to_another(real_assistant: Assistant,
+                                                   real_embedder: object,
+                                                   tmp_path: Path) -> None:
+    """"The Python type that a JSON array becomes is dict [2]" was shown from json's
+    table: the real embeddings pass it as a rewording of the header and the object row;
+    the rows check does not, and the real model's answer never pairs array with dict."""
+    from assistant import verify
+    from assistant.models.embedding import EmbeddingSimilarity
+
+    similarity = EmbeddingSimilarity(real_embedder)  # type: ignore[arg-type]
+    wrong = verify.verify("The Python type that a JSON array becomes is dict.", JSON_TABLE,
+                          similarity=similarity)
+    assert not wrong.supported and wrong.check == "rows", wrong
+    assert verify.verify("A JSON object becomes a Python dict.", JSON_TABLE,
+                         similarity=similarity).supported
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "json.txt").write_text(JSON_TABLE, encoding="utf-8")
+    folder = Assistant.open(corpus_dir=corpus, index_dir=tmp_path / "index",
+                            settings=Settings(), embedder=real_embedder,  # type: ignore[arg-type]
+                            generator=real_assistant.generator)
+    answer = folder.ask("When the json module decodes JSON, what Python type does a JSON "
+                        "array become?")
+    assert answer.refused or ("list" in answer.text and "dict" not in answer.text), (
+        answer.text, answer.trace)
