@@ -17,9 +17,6 @@ that covers the claim best:
 * **roles**: a name that the claim makes the subject (or object) of a verb the
   evidence also uses is the subject (or object) of that verb in the evidence
   ("the H20 sits one generation below" is not "the H200 sits ...");
-* **table rows**: a claim on a table's rows (written "cell | cell", one row per
-  line) keeps to one row: "a JSON array becomes dict" takes "array" from one row and
-  "dict" from another;
 * **polarity**: a verb negated in one and not in the other fails;
 * **modality and attribution**: when the part of the evidence the claim restates
   is conditional ("if Beijing authorizes ..."), hedged by a modal ("could
@@ -1180,51 +1177,6 @@ def _coverage(claim: Any, window: _Window, label_keys: set[str],
 
 
 # ---------------------------------------------------------------- verify
-_CELL = " | "  # how the ingest stage writes a table row's cells
-
-
-def _check_rows(claim: Any, window: _Window, evidence: str) -> str:
-    """Why a claim on a table's rows joins cells of different rows ("" when it does not).
-
-    A table's rows are sentences of their own ("object | dict", "array | list", under
-    the header row "JSON | Python"). A claim whose words stand in two data rows of the
-    window and in no one of them, or in a data row of the same table outside the
-    window, pairs one row's cell with another's: "a JSON array becomes dict".
-    """
-    if not any(_CELL in sp.text for sp in window.spans):
-        return ""
-    spans = sentence_spans(evidence, 0, len(evidence))
-    starts = {sp.start for sp in window.spans}
-    inside = [i for i, (a, _) in enumerate(spans) if a in starts]
-
-    def row(i: int) -> bool:
-        return 0 <= i < len(spans) and _CELL in evidence[spans[i][0]:spans[i][1]]
-
-    first = next((i for i in inside if row(i)), None)
-    if first is None:
-        return ""
-    lo = hi = first  # the run of rows the window's first row is in; its first is the header
-    while row(lo - 1):
-        lo -= 1
-    while row(hi + 1):
-        hi += 1
-    doc = parse(evidence)
-    wanted = {_key(t) for t in claim if _content(t)}
-    rows = {i: wanted & ({_key(t) for t in doc if a <= t.idx < b}
-                         | {_root(t.lower_) for t in doc if a <= t.idx < b})
-            for i, (a, b) in enumerate(spans[lo + 1:hi + 1], lo + 1)}
-    held = window.keys
-    for i, found in rows.items():
-        if i not in inside and found - held:
-            return (f"the claim takes '{sorted(found - held)[0]}' from another row of the "
-                    "table")
-    mine = [found for i in inside if (found := rows.get(i, set()))]
-    joined = set().union(*mine) if mine else set()
-    if len(mine) > 1 and not any(joined <= row for row in mine):
-        return "the claim joins cells of different rows of the table"
-    return ""
-
-
 def _failure(claim: str, parsed: Any, window: _Window, evidence: str, passage: set[str],
              label: str, given: str, asked: set[str], policy: VerifierPolicy,
              context: str = "") -> tuple[str, str, str]:
@@ -1232,9 +1184,6 @@ def _failure(claim: str, parsed: Any, window: _Window, evidence: str, passage: s
     reason = _check_names(parsed, window, label, policy)
     if reason:
         return "names", reason, ""
-    reason = _check_rows(parsed, window, evidence)
-    if reason:
-        return "rows", reason, ""
     reason, dropped = _check_numbers(claim, parsed, window, evidence, label, policy)
     if reason:  # a dropped qualifier is named, so the claim can be given it back
         return ("qualifier", reason, dropped) if dropped else ("numbers", reason, "")

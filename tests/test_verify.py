@@ -473,22 +473,3 @@ def test_a_rewording_with_a_word_of_its_own_or_the_evidences_verb_is_no_echo() -
     assert verify("Founded and chronicled by Ann Cao, Coco Feng and Wency Chen.", BYLINE,
                   given="Who founded the South China Morning Post?",
                   similarity=lambda a, b: 0.95).supported
-
-
-TABLE = ("Performs the following translations in decoding by default:\n\nJSON | Python\n"
-         "object | dict\narray | list\nstring | str\nnull | None\n\nIt also understands NaN.")
-
-
-@pytest.mark.parametrize(("claim", "supported"), [
-    ("A JSON object becomes a Python dict.", True),
-    ("JSON null becomes None.", True),
-    # a cell of one row with a cell of another: the header's row is no data row
-    ("The Python type that a JSON array becomes is dict.", False),
-    ("A JSON object becomes a Python list.", False),
-    ("A JSON array becomes a str.", False),
-])
-def test_a_claim_on_a_table_keeps_each_row_to_itself(claim: str, supported: bool) -> None:
-    verdict = verify(claim, TABLE, similarity=lambda a, b: 0.95)
-    assert verdict.supported is supported, verdict
-    if not supported:
-        assert verdict.check == "rows", verdict
