@@ -606,8 +606,10 @@ def test_real_a_byline_does_not_say_who_founded_the_outlet(real_assistant: Assis
 def test_real_the_kind_a_which_question_asks_for(real_assistant: Assistant,
                                                  real_embedder: object) -> None:
     """MiniLM's vocabulary cuts names and code words into pieces and holds ordinary words
-    whole; an answer about a Huawei chip must name Huawei, one about an Nvidia chip may
-    stand on a sentence naming Nvidia."""
+    whole, so "Huawei" is a kind the check asks for. The real model's answer about a
+    Huawei chip is shown only on a sentence naming Huawei (this model's reply there is
+    refused by the verifier first); one about an Nvidia chip still stands on a sentence
+    naming Nvidia."""
     from assistant.answer import target
 
     pieces = real_embedder.count_tokens  # type: ignore[attr-defined]
