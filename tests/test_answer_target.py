@@ -678,6 +678,7 @@ def test_the_answer_stage_checks_the_kinds_the_reports_write_by_the_models_vocab
     start = docs[SCMP].text.index(quote)
     cited = Citation(1, "x", SCMP, docs[SCMP].title, start, start + len(quote), quote)
     for question, refused in (("Which Nvidia product reflected a balanced outcome?", True),
+                              # a word the vocabulary holds whole is not checked
                               ("Which UBS product reflected a balanced outcome?", False),
                               # a word no report writes is the question's own
                               ("Which zipfile product reflected a balanced outcome?", False)):
