@@ -1160,6 +1160,17 @@ def _check_modality(claim: Any, window: _Window, asked: set[str], policy: Verifi
     return "", ""
 
 
+def _claim_words(claim: Any, window: _Window, policy: VerifierPolicy) -> dict[str, str]:
+    """The claim's content words to find in ``window``: each word's key and its text.
+
+    A reporting verb ("argued", "said", "added") is left out when the window has one:
+    who reported what is the modality check's business, not a word to match.
+    """
+    reports = any(_lemma(t) in policy.reporting for t in window.tokens)
+    return {_key(t): t.lower_ for t in claim if _content(t)
+            and not (reports and _lemma(t) in policy.reporting)}
+
+
 def _coverage(claim: Any, window: _Window, label_keys: set[str],
               policy: VerifierPolicy = DEFAULT_POLICY) -> float:
     """The share of the claim's content words (by root) that the window or label holds.
@@ -1167,9 +1178,7 @@ def _coverage(claim: Any, window: _Window, label_keys: set[str],
     A reporting verb ("argued", "said", "added") counts as held when the window has
     one: who reported what is the modality check's business, not a word to match.
     """
-    reports = any(_lemma(t) in policy.reporting for t in window.tokens)
-    wanted = {_key(t) for t in claim if _content(t)
-              and not (reports and _lemma(t) in policy.reporting)}
+    wanted = set(_claim_words(claim, window, policy))
     if not wanted:
         return 1.0
     have = window.keys | label_keys
@@ -1268,10 +1277,9 @@ class _Prepared:
         question's predicate over the evidence's names ("Founded by Ann Cao ..."
         from a byline, for "Who founded ...?"). Empty otherwise.
         """
-        reports = any(_lemma(t) in self.policy.reporting for t in window.tokens)
-        missing = {_key(t): t.lower_ for t in self.parsed if _content(t)
-                   and not (reports and _lemma(t) in self.policy.reporting)
-                   and _key(t) not in window.keys | self.label_keys}
+        held = window.keys | self.label_keys
+        missing = {k: w for k, w in _claim_words(self.parsed, window, self.policy).items()
+                   if k not in held}
         predicate = {_key(v) for t in self.parsed if t.dep_ == "ROOT"
                      for v in (t, *(c for c in t.children if c.dep_ == "conj"))
                      if v.pos_ == "VERB"}
